@@ -1,0 +1,82 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/collabedit/collab/hub"
+)
+
+// options are the server's settings, from flags or their COLLAB_*
+// environment-variable equivalents (a flag on the command line wins).
+type options struct {
+	addr            string
+	dataDir         string
+	logLevel        string
+	logFormat       string
+	origins         string
+	shutdownTimeout time.Duration
+	hub             hub.Config
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.StringVar(&o.addr, "addr", "localhost:8080", "listen address (host:port; \":8080\" for all interfaces)")
+	fs.StringVar(&o.dataDir, "data", "data", "data directory; the event log is <data>/events.db")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&o.logFormat, "log-format", "auto", "log format: console, json, or auto (console on a terminal, json otherwise)")
+	fs.StringVar(&o.origins, "allowed-origins", "", "comma-separated browser origins allowed to connect (\"*\" for any); empty: same origin only")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a graceful shutdown may take")
+	h := &o.hub
+	fs.Int64Var(&h.MaxMessageBytes, "max-message-bytes", 1<<20, "largest client message in bytes (too_large above it)")
+	fs.IntVar(&h.MaxDocLen, "max-doc-len", 4<<20, "largest document in code points")
+	fs.IntVar(&h.MaxQueueBytes, "max-queue-bytes", 32<<20, "per-connection send queue limit in bytes; a slower reader is closed with 4001")
+	fs.IntVar(&h.MaxDocsPerConn, "max-docs-per-conn", 256, "documents one connection may hold open")
+	fs.Float64Var(&h.RatePerSecond, "rate", 1000, "messages per second allowed per connection")
+	fs.IntVar(&h.RateBurst, "rate-burst", 2000, "burst of messages allowed per connection above -rate")
+	fs.IntVar(&h.HistoryLen, "history", 1000, "recent ops kept in memory per open document")
+	fs.IntVar(&h.MaxCatchUp, "max-catch-up", 10000, "most ops replayed to a reopening client before it gets a snapshot")
+	fs.Int64Var(&h.SnapshotEvery, "snapshot-every", 200, "snapshot each document every N versions")
+	fs.DurationVar(&h.IdleTimeout, "idle-timeout", 30*time.Second, "unload a document this long after its last subscriber left")
+	fs.DurationVar(&h.WriteTimeout, "write-timeout", 10*time.Second, "deadline for writing to a socket")
+	fs.DurationVar(&h.PingInterval, "ping-interval", 25*time.Second, "how often the server pings each socket")
+	fs.DurationVar(&h.PongWait, "pong-wait", 60*time.Second, "close a socket silent for this long")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: server [flags]\n\nRuns the collaborative editing server. Every flag can also be set with\nthe environment variable COLLAB_<FLAG> (upper case, '-' as '_'),\nfor example COLLAB_ADDR=:8080. A flag given on the command line wins.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := applyEnv(fs); err != nil {
+		return o, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if o.origins != "" {
+		for _, s := range strings.Split(o.origins, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				h.AllowedOrigins = append(h.AllowedOrigins, s)
+			}
+		}
+	}
+	return o, nil
+}
+
+// applyEnv sets each flag from COLLAB_<NAME> before the command line is
+// parsed, so the command line overrides the environment.
+func applyEnv(fs *flag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "COLLAB_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		f.Usage += " [$" + name + "]"
+		if v, ok := os.LookupEnv(name); ok && err == nil {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("environment %s=%q: %w", name, v, e)
+			}
+		}
+	})
+	return err
+}

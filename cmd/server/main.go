@@ -1,0 +1,119 @@
+// Command server runs the collaborative editing server: the WebSocket hub
+// at /ws, the browser client at /, health and metrics endpoints, on an
+// embedded SQLite event log. See -h for its settings.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"flag"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+
+	"github.com/collabedit/collab/eventlog"
+	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/static"
+)
+
+func main() {
+	o, err := parseFlags(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	log, err := newLogger(o.logLevel, o.logFormat)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, log); err != nil {
+		log.Error().Err(err).Msg("server stopped")
+		os.Exit(1)
+	}
+}
+
+func newLogger(level, format string) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil {
+		return zerolog.Logger{}, fmt.Errorf("log level %q: %w", level, err)
+	}
+	var w = zerolog.New(os.Stderr)
+	switch {
+	case format == "console" || format == "auto" && isatty.IsTerminal(os.Stderr.Fd()):
+		w = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.TimeOnly})
+	case format != "json" && format != "auto":
+		return zerolog.Logger{}, fmt.Errorf("log format %q: want console, json or auto", format)
+	}
+	return w.Level(lvl).With().Timestamp().Logger(), nil
+}
+
+// run serves until ctx is cancelled, then shuts down in order: stop
+// accepting, let the hub finish in-flight commits and close sockets with
+// 1001, close the event log.
+func run(ctx context.Context, o options, log zerolog.Logger) error {
+	if err := os.MkdirAll(o.dataDir, 0o755); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	dbPath := filepath.Join(o.dataDir, "events.db")
+	store, err := eventlog.Open(dbPath, eventlog.Config{Logger: log.With().Str("component", "eventlog").Logger()})
+	if err != nil {
+		return fmt.Errorf("open event log: %w", err)
+	}
+	o.hub.Logger = log
+	h := hub.New(store, o.hub)
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		_ = store.Close()
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: routes(h, store), ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info().Str("addr", ln.Addr().String()).Str("db", dbPath).Msg("listening")
+
+	select {
+	case <-ctx.Done():
+		log.Info().Msg("shutting down")
+	case err := <-serveErr:
+		log.Error().Err(err).Msg("http server failed")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn().Err(err).Msg("http shutdown")
+	}
+	if err := h.Close(sctx); err != nil {
+		log.Warn().Err(err).Msg("hub shutdown")
+	}
+	if err := store.Close(); err != nil {
+		return fmt.Errorf("close event log: %w", err)
+	}
+	log.Info().Msg("stopped")
+	return nil
+}
+
+func routes(h *hub.Hub, store *eventlog.Store) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /ws", h)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("GET /", http.FileServerFS(static.FS))
+	return mux
+}

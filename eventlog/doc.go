@@ -1,0 +1,73 @@
+// Package eventlog is the durable, append-only event store of the
+// collaborative editor. Every op the hub applies to a document becomes one
+// event; a document's version is the number of its events. The hub acks an
+// op to its client only after the event is committed here, so an ack means
+// "survives a power cut".
+//
+// # Storage
+//
+// One SQLite file in WAL mode with synchronous=FULL (go-sqlite3 would pick
+// NORMAL, which can lose the last commits on power loss) and a busy timeout
+// (default 5 s) so several server processes on one host can share the file.
+// Open reads both pragmas back and fails unless they are wal and 2 (FULL).
+//
+//	events(seq INTEGER PRIMARY KEY,          -- global commit order, for projections
+//	       doc, version, op_id, author,
+//	       time,                              -- unix nanoseconds
+//	       schema,                            -- payload format, SchemaVersion = 1
+//	       payload BLOB,                      -- op JSON, verbatim
+//	       UNIQUE(doc, version),              -- optimistic concurrency
+//	       UNIQUE(doc, op_id))                -- idempotent retries
+//	trigger events_no_gap: BEFORE INSERT, RAISE(ABORT) unless version = 0
+//	       or (doc, version-1) exists        -- no holes, even from a stale process
+//	docs(doc PRIMARY KEY, version, seq, updated) -- kept by an AFTER INSERT trigger
+//	snapshots(doc, version, text, time, PRIMARY KEY(doc, version))
+//	PRAGMA user_version = 1                  -- storage layout, for migrations
+//
+// All correctness rules live in SQLite constraints, not in Go memory, so
+// they hold across processes: of two appends of the same (doc, version)
+// exactly one commits and the other gets *ConflictError, whichever process
+// made them.
+//
+// # Group commit
+//
+// A single writer goroutine owns the write connection. AppendAsync puts the
+// event on a queue (4096 slots) and returns. The writer takes everything
+// queued, up to Config.MaxBatch (1024), runs it in one BEGIN IMMEDIATE
+// transaction with a prepared INSERT ... ON CONFLICT DO NOTHING per event,
+// commits with one fsync, and only then calls each event's callback. There
+// is no timer: while one COMMIT waits on the disk the next batch queues up,
+// so batches grow with load. On the 2-core development VM one fsync'd commit
+// takes about 0.2 ms alone, i.e. ~5,000 events/s if each event had its own;
+// with 256 concurrent appenders batches average ~130 events and throughput
+// is ~40,000 events/s (see BenchmarkAppendParallel).
+//
+// An event that cannot be stored fails alone: 0 rows affected means the op
+// id is already stored (*DuplicateError with the original version) or the
+// version is taken (*ConflictError); a gap-trigger abort undoes only that
+// statement (*ConflictError, or *DuplicateError if the op id exists). If
+// BEGIN, an INSERT or COMMIT fails for another reason (I/O, busy past the
+// timeout), the transaction is rolled back, every event of the batch gets an
+// error wrapping ErrUnavailable, and the writer carries on with the next
+// batch on the same connection.
+//
+// # Concurrency and ordering
+//
+//   - The writer goroutine owns the write connection and its prepared
+//     statements; callbacks of AppendAsync and PutSnapshot run on it, so they
+//     must be quick and must not call back into the Store.
+//   - Reads (Events, Head, FindOp, Since, Docs, LatestSnapshot) use a separate
+//     pool of query_only connections; in WAL mode they see the last commit
+//     and never wait for the writer.
+//   - The queue is FIFO and the writer is single-threaded, so appends made by
+//     one goroutine are committed, and their callbacks invoked, in call order.
+//     The hub can pipeline versions v, v+1, ... of a document without
+//     waiting: they land in order, in one or several transactions. If v fails,
+//     v+1 fails with ErrConflict (gap) instead of being stored out of order.
+//   - seq is assigned under SQLite's write lock, so commit order equals seq
+//     order even across processes: a projection that reads Since(last) never
+//     misses a row that commits later with a smaller seq.
+//   - Close stops accepting work (ErrClosed), lets the writer commit and
+//     answer everything already queued, answers appends that raced with it
+//     with ErrClosed after those, and closes the database.
+package eventlog

@@ -1,0 +1,96 @@
+package eventlog
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// Sentinel errors. Callers match them with errors.Is; the concrete errors
+// returned by the store wrap them together with the operation and document.
+var (
+	// ErrConflict means the base version of an appended event is already
+	// taken or would leave a gap: the caller's view of the document is stale
+	// and it must rebase (transform) and retry at the current head.
+	ErrConflict = errors.New("version conflict")
+	// ErrDuplicate means the op id was already stored for the document; the
+	// op is durable and must not be applied again (idempotent retry).
+	ErrDuplicate = errors.New("duplicate op id")
+	// ErrUnavailable means SQLite could not read or write (I/O error, busy
+	// past the busy timeout, disk full). The outcome of an append that
+	// failed this way is "not stored": the whole transaction rolled back.
+	ErrUnavailable = errors.New("event log unavailable")
+	// ErrClosed is returned for any operation after Close was called.
+	ErrClosed = errors.New("event log closed")
+	// ErrInvalid rejects an event or snapshot that can never be stored
+	// (empty doc or op id, negative version). It is checked before queueing.
+	ErrInvalid = errors.New("invalid event")
+)
+
+// ConflictError reports that Version of Doc could not be appended because
+// another op already holds it or because version-1 does not exist yet.
+type ConflictError struct {
+	Doc     string
+	Version int64
+}
+
+// Error implements error.
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("append doc %q version %d: %v", e.Doc, e.Version, ErrConflict)
+}
+
+// Unwrap lets errors.Is(err, ErrConflict) match.
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// DuplicateError reports that OpID was already stored for Doc, at Version
+// (the version it was originally appended at, not the one just attempted).
+type DuplicateError struct {
+	Doc, OpID string
+	Version   int64
+}
+
+// Error implements error.
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("append doc %q op %q: %v (stored at version %d)", e.Doc, e.OpID, ErrDuplicate, e.Version)
+}
+
+// Unwrap lets errors.Is(err, ErrDuplicate) match.
+func (e *DuplicateError) Unwrap() error { return ErrDuplicate }
+
+// unavailable reports whether err is an environmental failure (as opposed
+// to a programming error or a constraint), so it can be wrapped with
+// ErrUnavailable and retried later by the caller.
+func unavailable(err error) bool {
+	if errors.Is(err, driver.ErrBadConn) {
+		return true
+	}
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code {
+	case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrIoErr, sqlite3.ErrCantOpen,
+		sqlite3.ErrFull, sqlite3.ErrNomem, sqlite3.ErrCorrupt, sqlite3.ErrNotADB,
+		sqlite3.ErrProtocol, sqlite3.ErrReadonly, sqlite3.ErrPerm, sqlite3.ErrAuth:
+		return true
+	}
+	return false
+}
+
+// readErr wraps a read failure with the operation, classifying it.
+func (s *Store) readErr(op string, err error) error {
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s: %w", op, err)
+	case s.closed.Load():
+		// Close raced with the read: "sql: database is closed" is not
+		// exported by database/sql, so the flag decides.
+		return fmt.Errorf("%s: %w", op, ErrClosed)
+	case unavailable(err):
+		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

@@ -1,0 +1,107 @@
+package eventlog
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// SchemaVersion is the version of the op payload format written into the
+// schema column of every event row. Readers that meet a higher value know
+// the payload needs an upcaster; it is 1 for the current JSON wire form.
+const SchemaVersion = 1
+
+// storageVersion is the layout of the SQLite file itself, kept in
+// PRAGMA user_version. Open migrates 0 → storageVersion and refuses files
+// written by a newer build (a higher user_version) rather than guess.
+const storageVersion = 1
+
+// schemaV1 creates the tables. Every statement is idempotent so that two
+// processes opening a fresh file at once cannot fail each other; they are
+// additionally serialised by BEGIN IMMEDIATE in migrate.
+var schemaV1 = []string{
+	// seq is the rowid alias: a global, gap-free-on-commit order across
+	// documents. It is assigned inside the writer's BEGIN IMMEDIATE
+	// transaction, which holds SQLite's single write lock, so commit order
+	// equals seq order even across processes and a projection that reads
+	// Since(lastSeq) can never skip a row that commits later with a lower seq.
+	`CREATE TABLE IF NOT EXISTS events (
+		seq     INTEGER PRIMARY KEY,
+		doc     TEXT    NOT NULL CHECK (doc <> ''),
+		version INTEGER NOT NULL CHECK (version >= 0),
+		op_id   TEXT    NOT NULL CHECK (op_id <> ''),
+		author  TEXT    NOT NULL,
+		time    INTEGER NOT NULL,
+		schema  INTEGER NOT NULL,
+		payload BLOB    NOT NULL,
+		UNIQUE (doc, version),
+		UNIQUE (doc, op_id)
+	)`,
+	// Last line of defence against a process that lost ownership of a
+	// document: a version may only be appended on top of version-1, so a
+	// writer with a stale head can never leave a hole. RAISE(ABORT) undoes
+	// only this INSERT; the batch transaction carries on.
+	`CREATE TRIGGER IF NOT EXISTS events_no_gap BEFORE INSERT ON events
+	WHEN NEW.version <> 0 AND NOT EXISTS (
+		SELECT 1 FROM events WHERE doc = NEW.doc AND version = NEW.version - 1)
+	BEGIN
+		SELECT RAISE(ABORT, 'eventlog: version gap');
+	END`,
+	// docs is a tiny read model maintained in the same transaction, so
+	// Docs() is an index scan of N documents instead of a GROUP BY over
+	// every event ever written.
+	`CREATE TABLE IF NOT EXISTS docs (
+		doc     TEXT    PRIMARY KEY,
+		version INTEGER NOT NULL,
+		seq     INTEGER NOT NULL,
+		updated INTEGER NOT NULL
+	) WITHOUT ROWID`,
+	`CREATE INDEX IF NOT EXISTS docs_by_seq ON docs (seq)`,
+	`CREATE TRIGGER IF NOT EXISTS events_docs AFTER INSERT ON events
+	BEGIN
+		INSERT INTO docs (doc, version, seq, updated)
+		VALUES (NEW.doc, NEW.version + 1, NEW.seq, NEW.time)
+		ON CONFLICT (doc) DO UPDATE SET
+			version = excluded.version, seq = excluded.seq, updated = excluded.updated;
+	END`,
+	`CREATE TABLE IF NOT EXISTS snapshots (
+		doc     TEXT    NOT NULL,
+		version INTEGER NOT NULL,
+		text    TEXT    NOT NULL,
+		time    INTEGER NOT NULL,
+		PRIMARY KEY (doc, version)
+	) WITHOUT ROWID`,
+}
+
+// migrate brings the file to storageVersion on the write connection.
+func migrate(ctx context.Context, conn *sql.Conn) (err error) {
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("migrate: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_, _ = conn.ExecContext(ctx, "ROLLBACK")
+		}
+	}()
+	var v int
+	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("migrate: read user_version: %w", err)
+	}
+	switch {
+	case v > storageVersion:
+		return fmt.Errorf("migrate: file has storage version %d, this build knows %d", v, storageVersion)
+	case v < storageVersion:
+		for _, q := range schemaV1 {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("migrate: create schema: %w", err)
+			}
+		}
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", storageVersion)); err != nil {
+			return fmt.Errorf("migrate: set user_version: %w", err)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("migrate: commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,290 @@
+package eventlog
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/rs/zerolog"
+)
+
+// Event is one applied op of one document. It moves Doc from Version to
+// Version+1.
+type Event struct {
+	Seq     int64     // global sequence, assigned on commit
+	Doc     string    // document id
+	Version int64     // base version: the event moves Doc from Version to Version+1
+	OpID    string    // client-chosen op id, unique per document (idempotency key)
+	Author  string    // who authored the op
+	Time    time.Time // set by Append if zero; stored as unix nanoseconds
+	Op      []byte    // op payload, JSON wire form, stored verbatim
+}
+
+// Snapshot is the text of Doc after Version ops (i.e. at head Version).
+type Snapshot struct {
+	Doc     string
+	Version int64
+	Text    string
+	Time    time.Time
+}
+
+// DocInfo describes a document by its latest event.
+type DocInfo struct {
+	Doc     string
+	Version int64     // current head: number of ops applied
+	Updated time.Time // time of the latest event
+}
+
+// Config tunes a Store. The zero value is usable.
+type Config struct {
+	MaxBatch    int            // events per transaction; 0 means 1024
+	BusyTimeout time.Duration  // how long to wait for another process's lock; 0 means 5s
+	Logger      zerolog.Logger // zero value: disabled (zerolog.Nop())
+}
+
+// Stats are cumulative counters of the writer, for tests and metrics.
+type Stats struct {
+	Commits    int64 // transactions committed
+	Events     int64 // events committed
+	Conflicts  int64 // appends answered with ErrConflict
+	Duplicates int64 // appends answered with ErrDuplicate
+	Failures   int64 // transactions that failed and were rolled back (ErrUnavailable)
+	MaxBatch   int64 // largest number of requests committed in one transaction
+}
+
+const (
+	defaultMaxBatch    = 1024
+	defaultBusyTimeout = 5 * time.Second
+	// queueSize bounds memory of pending appends (~250 B each, so ~1 MB)
+	// while being 4× the default batch, so the writer always finds a full
+	// batch waiting under overload and producers rarely block.
+	queueSize = 4096
+)
+
+// Store is an append-only, durable event log on one SQLite file. All
+// methods are safe for concurrent use.
+type Store struct {
+	file     string // the SQLite file, for tests that open it directly
+	log      zerolog.Logger
+	maxBatch int
+
+	wdb  *sql.DB   // one connection, owned by the writer goroutine
+	conn *sql.Conn // the write connection itself
+	rdb  *sql.DB   // read pool; never queues behind the writer (WAL)
+
+	ins, findOp *sql.Stmt // prepared on conn
+	putSnap     *sql.Stmt // prepared on conn
+
+	qEvents, qHead, qFindOp, qSince, qDocs, qSnap *sql.Stmt // prepared on rdb
+
+	// mu orders enqueues against Close: senders hold it shared while they
+	// send, Close takes it exclusively before closing the queue, so no send
+	// ever hits a closed channel and every accepted request precedes close.
+	mu     sync.RWMutex
+	closed atomic.Bool
+	queue  chan request
+
+	// late holds appends that arrived after Close while the writer was still
+	// answering earlier ones; the writer answers them last, which keeps the
+	// per-goroutine callback order even across Close.
+	lateMu       sync.Mutex
+	late         []request
+	writerExited bool
+
+	writerDone chan struct{}
+	closeOnce  sync.Once
+	closeErr   error
+
+	commits, events, conflicts, duplicates, failures, maxSeen atomic.Int64
+}
+
+// dsn builds a file: URI. Only the characters SQLite's URI parser treats
+// specially are escaped, so relative and absolute paths both work.
+func dsn(path string, busy time.Duration, extra string) string {
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	// go-sqlite3 defaults to NORMAL in WAL mode, which may lose the last
+	// commits on power failure; acks promise durability, so FULL.
+	q.Set("_synchronous", "FULL")
+	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
+	return "file:" + esc + "?" + q.Encode() + extra
+}
+
+// Open opens (creating if needed) the log at path, a file path whose
+// directory must exist. It migrates the schema, verifies WAL mode and
+// synchronous=FULL on the write connection and starts the writer.
+func Open(path string, cfg Config) (*Store, error) {
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = defaultMaxBatch
+	}
+	if cfg.BusyTimeout <= 0 {
+		cfg.BusyTimeout = defaultBusyTimeout
+	}
+	s := &Store{
+		file:       path,
+		log:        cfg.Logger.With().Str("component", "eventlog").Logger(),
+		maxBatch:   cfg.MaxBatch,
+		queue:      make(chan request, queueSize),
+		writerDone: make(chan struct{}),
+	}
+	if err := s.open(path, cfg.BusyTimeout); err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("open event log %q: %w", path, err)
+	}
+	go s.run()
+	return s, nil
+}
+
+func (s *Store) open(path string, busy time.Duration) error {
+	ctx := context.Background()
+	var err error
+	if s.wdb, err = sql.Open("sqlite3", dsn(path, busy, "")); err != nil {
+		return err
+	}
+	s.wdb.SetMaxOpenConns(1)
+	s.wdb.SetMaxIdleConns(1)
+	s.wdb.SetConnMaxLifetime(0)
+	if s.conn, err = s.wdb.Conn(ctx); err != nil {
+		return err
+	}
+	if err := migrate(ctx, s.conn); err != nil {
+		return err
+	}
+	mode, sync, err := readPragmas(ctx, s.conn)
+	if err != nil {
+		return err
+	}
+	if mode != "wal" || sync != 2 {
+		return fmt.Errorf("pragmas: journal_mode=%s synchronous=%d, want wal and 2 (FULL)", mode, sync)
+	}
+	prep := func(db interface {
+		PrepareContext(context.Context, string) (*sql.Stmt, error)
+	}, q string, dst **sql.Stmt) {
+		if err == nil {
+			*dst, err = db.PrepareContext(ctx, q)
+		}
+	}
+	prep(s.conn, sqlInsert, &s.ins)
+	prep(s.conn, sqlFindOp, &s.findOp)
+	prep(s.conn, sqlPutSnapshot, &s.putSnap)
+
+	// Readers get the same DSN plus query_only, so a bug can never write
+	// through the pool and bypass the writer's ordering.
+	if s.rdb, err = sql.Open("sqlite3", dsn(path, busy, "&_query_only=1")); err != nil {
+		return err
+	}
+	n := 2 * runtime.GOMAXPROCS(0)
+	if n < 4 {
+		n = 4
+	}
+	s.rdb.SetMaxOpenConns(n)
+	s.rdb.SetMaxIdleConns(n) // keep prepared statements warm
+	prep(s.rdb, sqlEvents, &s.qEvents)
+	prep(s.rdb, sqlHead, &s.qHead)
+	prep(s.rdb, sqlFindOp, &s.qFindOp)
+	prep(s.rdb, sqlSince, &s.qSince)
+	prep(s.rdb, sqlDocs, &s.qDocs)
+	prep(s.rdb, sqlLatestSnapshot, &s.qSnap)
+	return err
+}
+
+func readPragmas(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (string, int, error) {
+	var mode string
+	var sync int
+	if err := q.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return "", 0, fmt.Errorf("pragmas: journal_mode: %w", err)
+	}
+	if err := q.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
+		return "", 0, fmt.Errorf("pragmas: synchronous: %w", err)
+	}
+	return strings.ToLower(mode), sync, nil
+}
+
+// Pragmas reads journal_mode and synchronous back from the write
+// connection (the one whose commits must be durable). It runs on the writer
+// goroutine between transactions. synchronous is 2 for FULL.
+func (s *Store) Pragmas(ctx context.Context) (journalMode string, synchronous int, err error) {
+	type res struct {
+		mode string
+		sync int
+		err  error
+	}
+	ch := make(chan res, 1)
+	r := request{kind: kindCall, call: func(conn *sql.Conn) {
+		m, y, err := readPragmas(context.Background(), conn)
+		ch <- res{m, y, err}
+	}}
+	if !s.enqueue(r) {
+		return "", 0, fmt.Errorf("pragmas: %w", ErrClosed)
+	}
+	select {
+	case r := <-ch:
+		return r.mode, r.sync, r.err
+	case <-ctx.Done():
+		return "", 0, fmt.Errorf("pragmas: %w", ctx.Err())
+	}
+}
+
+// Stats returns a snapshot of the writer's counters.
+func (s *Store) Stats() Stats {
+	return Stats{
+		Commits:    s.commits.Load(),
+		Events:     s.events.Load(),
+		Conflicts:  s.conflicts.Load(),
+		Duplicates: s.duplicates.Load(),
+		Failures:   s.failures.Load(),
+		MaxBatch:   s.maxSeen.Load(),
+	}
+}
+
+// Close stops accepting work (later calls get ErrClosed), commits
+// everything already queued, answers every caller and closes the database.
+// It is idempotent; it must not be called from a done callback.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock() // waits for senders blocked on a full queue; the writer drains
+		s.closed.Store(true)
+		close(s.queue)
+		s.mu.Unlock()
+		<-s.writerDone
+		s.closeErr = s.closeDBs()
+	})
+	return s.closeErr
+}
+
+func (s *Store) closeDBs() error {
+	var first error
+	keep := func(err error) {
+		if err != nil && first == nil {
+			first = fmt.Errorf("close event log: %w", err)
+		}
+	}
+	for _, st := range []*sql.Stmt{s.ins, s.findOp, s.putSnap, s.qEvents, s.qHead, s.qFindOp, s.qSince, s.qDocs, s.qSnap} {
+		if st != nil {
+			keep(st.Close())
+		}
+	}
+	if s.conn != nil {
+		keep(s.conn.Close())
+	}
+	if s.wdb != nil {
+		keep(s.wdb.Close())
+	}
+	if s.rdb != nil {
+		keep(s.rdb.Close())
+	}
+	return first
+}
+
+// path is the file the store was opened on (tests open it directly).
+func (s *Store) path() string { return s.file }

@@ -1,0 +1,231 @@
+package hub
+
+import (
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
+
+	"github.com/collabedit/collab/protocol"
+)
+
+var connSeq atomic.Uint64
+
+// conn is one WebSocket client. Its reader runs on the HTTP handler's
+// goroutine and is the only one touching subs; its writer goroutine is the
+// only one writing to the socket. Documents reach it only through send.
+type conn struct {
+	h       *Hub
+	ws      *websocket.Conn
+	id      string
+	log     zerolog.Logger
+	queue   *sendQueue
+	limiter *rate.Limiter
+	subs    map[string]*room // reader goroutine only
+	// strikes counts rate-limit refusals in a row; a client that ignores
+	// them is disconnected rather than answered forever.
+	strikes int
+}
+
+func newConn(h *Hub, ws *websocket.Conn) *conn {
+	id := strconv.FormatUint(connSeq.Add(1), 36)
+	return &conn{
+		h:       h,
+		ws:      ws,
+		id:      id,
+		log:     h.log.With().Str("conn", id).Logger(),
+		queue:   newSendQueue(h.cfg.MaxQueueBytes),
+		limiter: rate.NewLimiter(rate.Limit(h.cfg.RatePerSecond), h.cfg.RateBurst),
+		subs:    make(map[string]*room),
+	}
+}
+
+// send queues a frame without blocking. A client too far behind is closed
+// with CloseSlowConsumer; it can reopen with its version and catch up.
+func (c *conn) send(frame []byte) {
+	if _, overflow := c.queue.push(frame, protocol.CloseSlowConsumer); overflow {
+		c.h.metrics.slowConsumers.Add(1)
+		c.log.Warn().Msg("slow consumer disconnected")
+		// Wake the reader so the connection is torn down promptly.
+		_ = c.ws.SetReadDeadline(time.Now())
+	}
+}
+
+func (c *conn) sendError(e *protocol.Error) {
+	c.send(protocol.AppendError(nil, e))
+}
+
+// serve runs the connection until the client leaves, misbehaves, or the hub
+// shuts down, and returns only after its writer has stopped.
+func (c *conn) serve() {
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.writeLoop()
+	}()
+	err := c.readLoop()
+	c.leaveAll()
+	switch {
+	case c.h.closing.Load():
+		// Let in-flight commits finish so their acks go out first.
+		c.h.waitRooms()
+		c.queue.close(protocol.CloseGoingAway, "server shutting down", true)
+	case errors.Is(err, websocket.ErrReadLimit):
+		c.queue.close(protocol.CloseTooLarge, "frame too large", true)
+	default:
+		c.queue.close(websocket.CloseNormalClosure, "", true)
+	}
+	<-writerDone
+	_ = c.ws.Close()
+	code, _ := c.queue.closeReason()
+	c.log.Debug().Err(err).Int("close_code", code).Msg("connection closed")
+}
+
+func (c *conn) readLoop() error {
+	hard := 4 * c.h.cfg.MaxMessageBytes
+	c.ws.SetReadLimit(hard)
+	_ = c.ws.SetReadDeadline(time.Now().Add(c.h.cfg.PongWait))
+	c.ws.SetPongHandler(func(string) error {
+		return c.ws.SetReadDeadline(time.Now().Add(c.h.cfg.PongWait))
+	})
+	for {
+		typ, data, err := c.ws.ReadMessage()
+		if err != nil {
+			return err
+		}
+		if c.h.closing.Load() || c.queue.isClosed() {
+			return nil
+		}
+		_ = c.ws.SetReadDeadline(time.Now().Add(c.h.cfg.PongWait))
+		if !c.admit(typ, data) {
+			if c.strikes > 100 {
+				c.queue.close(protocol.ClosePolicy, "rate limit ignored", false)
+				return nil
+			}
+			continue
+		}
+		req, err := protocol.DecodeRequest(data)
+		if err != nil {
+			var pe *protocol.Error
+			if errors.As(err, &pe) {
+				c.sendError(pe)
+			}
+			continue
+		}
+		c.dispatch(req)
+	}
+}
+
+// admit applies the checks that come before decoding: frame type, size and
+// rate. It answers the client itself when it refuses.
+func (c *conn) admit(typ int, data []byte) bool {
+	switch {
+	case typ != websocket.TextMessage:
+		c.sendError(protocol.Errorf(protocol.CodeBadRequest, "binary frames are not part of the protocol; send JSON text frames"))
+	case int64(len(data)) > c.h.cfg.MaxMessageBytes:
+		c.sendError(protocol.Errorf(protocol.CodeTooLarge, "message of %d bytes is over the limit of %d", len(data), c.h.cfg.MaxMessageBytes))
+	case !c.limiter.Allow():
+		c.strikes++
+		c.h.metrics.rateLimited.Add(1)
+		c.sendError(protocol.Errorf(protocol.CodeRateLimited, "over %g messages/s; slow down", c.h.cfg.RatePerSecond))
+		return false
+	default:
+		c.strikes = 0
+		return true
+	}
+	return false
+}
+
+func (c *conn) dispatch(req protocol.Request) {
+	r := c.subs[req.Doc]
+	switch req.Type {
+	case protocol.TypeOpen:
+		if r == nil && len(c.subs) >= c.h.cfg.MaxDocsPerConn {
+			c.sendError(&protocol.Error{Code: protocol.CodeTooLarge, Doc: req.Doc,
+				Message: "too many documents open on this connection (limit " + strconv.Itoa(c.h.cfg.MaxDocsPerConn) + ")"})
+			return
+		}
+		if r = c.h.deliverOpen(c, req); r != nil {
+			c.subs[req.Doc] = r
+		}
+	case protocol.TypeOp, protocol.TypeClose:
+		if r == nil {
+			c.sendError(&protocol.Error{Code: protocol.CodeNotOpen, Doc: req.Doc, ID: req.ID,
+				Message: "document " + strconv.Quote(req.Doc) + " is not open on this connection; send open first"})
+			return
+		}
+		if req.Type == protocol.TypeClose {
+			delete(c.subs, req.Doc)
+			r.deliver(command{kind: cmdLeave, c: c})
+			return
+		}
+		r.deliver(command{kind: cmdOp, c: c, req: req})
+	}
+}
+
+func (c *conn) leaveAll() {
+	for doc, r := range c.subs {
+		r.deliver(command{kind: cmdLeave, c: c})
+		delete(c.subs, doc)
+	}
+}
+
+// writeLoop is the socket's only writer: it sends queued frames in batches,
+// pings, and finally the close frame.
+func (c *conn) writeLoop() {
+	ping := time.NewTicker(c.h.cfg.PingInterval)
+	defer ping.Stop()
+	var spare [][]byte
+	for {
+		select {
+		case <-c.queue.wake:
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.h.cfg.WriteTimeout)); err != nil {
+				c.abort(err)
+				return
+			}
+			continue
+		}
+		frames, closed := c.queue.take(spare)
+		if err := c.writeFrames(frames); err != nil {
+			c.abort(err)
+			return
+		}
+		clear(frames)
+		spare = frames
+		if closed {
+			code, reason := c.queue.closeReason()
+			msg := websocket.FormatCloseMessage(code, reason)
+			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.h.cfg.WriteTimeout))
+			return
+		}
+	}
+}
+
+func (c *conn) writeFrames(frames [][]byte) error {
+	if len(frames) == 0 {
+		return nil
+	}
+	if err := c.ws.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout)); err != nil {
+		return err
+	}
+	for _, f := range frames {
+		if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
+			return err
+		}
+	}
+	c.h.metrics.framesSent.Add(uint64(len(frames)))
+	return nil
+}
+
+// abort ends a connection whose socket failed: the queue stops accepting
+// and the reader is woken so serve can clean up.
+func (c *conn) abort(err error) {
+	c.log.Debug().Err(err).Msg("write failed")
+	c.queue.close(websocket.CloseAbnormalClosure, "", false)
+	_ = c.ws.SetReadDeadline(time.Now())
+}

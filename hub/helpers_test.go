@@ -1,0 +1,159 @@
+package hub_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/collabedit/collab/eventlog"
+	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/protocol"
+)
+
+type testServer struct {
+	URL   string
+	Hub   *hub.Hub
+	Store *eventlog.Store
+}
+
+// startServer runs a hub on a real SQLite log behind a loopback HTTP server
+// and tears everything down when the test ends.
+func startServer(tb testing.TB, cfg hub.Config) *testServer {
+	tb.Helper()
+	store, err := eventlog.Open(filepath.Join(tb.TempDir(), "events.db"), eventlog.Config{})
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	h := hub.New(store, cfg)
+	srv := httptest.NewServer(h)
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := h.Close(ctx); err != nil && !errors.Is(err, hub.ErrClosed) {
+			tb.Errorf("close hub: %v", err)
+		}
+		srv.Close()
+		if err := store.Close(); err != nil {
+			tb.Errorf("close store: %v", err)
+		}
+	})
+	return &testServer{URL: "ws" + strings.TrimPrefix(srv.URL, "http"), Hub: h, Store: store}
+}
+
+func (s *testServer) head(tb testing.TB, doc string) int64 {
+	tb.Helper()
+	v, err := s.Store.Head(context.Background(), doc)
+	if err != nil {
+		tb.Fatalf("head %s: %v", doc, err)
+	}
+	return v
+}
+
+// wsClient speaks the raw protocol, for tests of exact server behaviour.
+type wsClient struct {
+	tb testing.TB
+	ws *websocket.Conn
+}
+
+func dial(tb testing.TB, url string) *wsClient {
+	tb.Helper()
+	return dialHeader(tb, url, nil)
+}
+
+func dialHeader(tb testing.TB, url string, h http.Header) *wsClient {
+	tb.Helper()
+	ws, resp, err := websocket.DefaultDialer.Dial(url, h)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		tb.Fatalf("dial %s: %v (status %d)", url, err, status)
+	}
+	tb.Cleanup(func() { _ = ws.Close() })
+	return &wsClient{tb: tb, ws: ws}
+}
+
+func (c *wsClient) send(frame string) {
+	c.tb.Helper()
+	if err := c.ws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
+		c.tb.Fatalf("send %s: %v", frame, err)
+	}
+}
+
+func (c *wsClient) read() protocol.Message {
+	c.tb.Helper()
+	_ = c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, data, err := c.ws.ReadMessage()
+	if err != nil {
+		c.tb.Fatalf("read: %v", err)
+	}
+	m, err := protocol.DecodeMessage(data)
+	if err != nil {
+		c.tb.Fatalf("decode %s: %v", data, err)
+	}
+	return m
+}
+
+// expect reads the next message and fails unless it has type typ.
+func (c *wsClient) expect(typ string) protocol.Message {
+	c.tb.Helper()
+	m := c.read()
+	if m.Type != typ {
+		c.tb.Fatalf("got %+v, want a %q message", m, typ)
+	}
+	return m
+}
+
+func (c *wsClient) expectError(code protocol.Code) protocol.Message {
+	c.tb.Helper()
+	m := c.expect(protocol.TypeError)
+	if m.Code != code {
+		c.tb.Fatalf("got error %s (%s), want %s", m.Code, m.Message, code)
+	}
+	if m.Message == "" {
+		c.tb.Fatalf("error %s has no message", m.Code)
+	}
+	return m
+}
+
+// open opens doc without a version and returns the snapshot.
+func (c *wsClient) open(doc string) protocol.Message {
+	c.tb.Helper()
+	c.send(`{"type":"open","doc":"` + doc + `"}`)
+	return c.expect(protocol.TypeSnapshot)
+}
+
+// closeCode reads until the server closes the socket and returns its code.
+func (c *wsClient) closeCode() int {
+	c.tb.Helper()
+	_ = c.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		if _, _, err := c.ws.ReadMessage(); err != nil {
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				return ce.Code
+			}
+			c.tb.Fatalf("connection ended without a close frame: %v", err)
+		}
+	}
+}
+
+// eventually polls cond until it holds or a generous deadline passes.
+func eventually(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -1,0 +1,239 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/rs/zerolog"
+
+	"github.com/collabedit/collab/eventlog"
+	"github.com/collabedit/collab/protocol"
+)
+
+// Store is what the hub needs from the event log. *eventlog.Store
+// implements it.
+type Store interface {
+	AppendAsync(e eventlog.Event, done func(eventlog.Event, error))
+	PutSnapshotAsync(s eventlog.Snapshot)
+	LatestSnapshot(ctx context.Context, doc string) (eventlog.Snapshot, bool, error)
+	Events(ctx context.Context, doc string, from int64, limit int) ([]eventlog.Event, error)
+	FindOp(ctx context.Context, doc, opID string) (int64, bool, error)
+}
+
+// ErrClosed is returned by Close when called twice.
+var ErrClosed = errors.New("hub closed")
+
+// Hub serves the WebSocket endpoint: it owns one room per open document and
+// one conn per socket. Create it with New, serve it as an http.Handler, and
+// stop it with Close.
+type Hub struct {
+	cfg      Config
+	store    Store
+	log      zerolog.Logger
+	upgrader websocket.Upgrader
+	metrics  metrics
+
+	ctx    context.Context // cancelled by Close: rooms drain and exit
+	cancel context.CancelFunc
+
+	mu    sync.Mutex
+	rooms map[string]*room
+	conns map[*conn]struct{}
+
+	closing   atomic.Bool
+	roomWG    sync.WaitGroup // one per room goroutine
+	connWG    sync.WaitGroup // one per connection being served
+	roomsDone chan struct{}  // closed once every room has exited after Close
+}
+
+// New returns a Hub on store with cfg's zero fields set to their defaults.
+func New(store Store, cfg Config) *Hub {
+	cfg.setDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &Hub{
+		cfg:       cfg,
+		store:     store,
+		log:       cfg.Logger.With().Str("component", "hub").Logger(),
+		ctx:       ctx,
+		cancel:    cancel,
+		rooms:     make(map[string]*room),
+		conns:     make(map[*conn]struct{}),
+		roomsDone: make(chan struct{}),
+	}
+	h.upgrader = websocket.Upgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		// A pool shares write buffers between idle connections: an idle
+		// socket then holds no 4 KB buffer of its own.
+		WriteBufferPool: &sync.Pool{},
+		CheckOrigin:     h.checkOrigin,
+	}
+	return h
+}
+
+// Config returns the effective configuration, defaults filled in.
+func (h *Hub) Config() Config { return h.cfg }
+
+// ServeHTTP upgrades the request to a WebSocket and serves it until the
+// client leaves or the hub closes.
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.closing.Load() {
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	h.connWG.Add(1)
+	defer h.connWG.Done()
+	ws, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		h.log.Debug().Err(err).Str("remote", r.RemoteAddr).Msg("upgrade refused")
+		return
+	}
+	c := newConn(h, ws)
+	if !h.register(c) {
+		_ = ws.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(protocol.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		_ = ws.Close()
+		return
+	}
+	defer h.unregister(c)
+	c.log.Debug().Str("remote", r.RemoteAddr).Msg("connection opened")
+	c.serve()
+}
+
+func (h *Hub) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true // not a browser: origin checks protect browsers' cookies
+	}
+	if len(h.cfg.AllowedOrigins) == 0 {
+		u, err := url.Parse(origin)
+		return err == nil && strings.EqualFold(u.Host, r.Host)
+	}
+	for _, allowed := range h.cfg.AllowedOrigins {
+		if allowed == "*" || strings.EqualFold(allowed, origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// deliverOpen hands an open to the document's room, starting the room if
+// needed, and returns the room (nil when the hub is closing).
+func (h *Hub) deliverOpen(c *conn, req protocol.Request) *room {
+	for {
+		r := h.acquire(req.Doc)
+		if r == nil {
+			c.sendError(unavailable(req.Doc, "", "server shutting down"))
+			return nil
+		}
+		ok := r.deliver(command{kind: cmdOpen, c: c, req: req})
+		r.refs.Add(-1)
+		if ok {
+			return r
+		}
+	}
+}
+
+// acquire returns the running room for doc with a reference held, so that
+// it cannot unload before the caller's command is in its inbox.
+func (h *Hub) acquire(doc string) *room {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing.Load() {
+		return nil
+	}
+	r := h.rooms[doc]
+	if r == nil {
+		r = newRoom(h, doc)
+		h.rooms[doc] = r
+		h.roomWG.Add(1)
+		go func() {
+			defer h.roomWG.Done()
+			r.run()
+		}()
+	}
+	r.refs.Add(1)
+	return r
+}
+
+// release removes an idle room from the registry. It refuses while a sender
+// holds a reference or a command waits, so no command is ever stranded.
+func (h *Hub) release(r *room) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r.refs.Load() != 0 || len(r.inbox) != 0 {
+		return false
+	}
+	delete(h.rooms, r.doc)
+	return true
+}
+
+// waitRooms blocks until every room has drained after Close began.
+func (h *Hub) waitRooms() { <-h.roomsDone }
+
+// Close shuts the hub down gracefully: new connections are refused, readers
+// stop taking commands, every room finishes its in-flight commits (so their
+// acks are sent), then every socket is flushed and closed with 1001. It
+// returns when all of that is done or ctx expires. The store is the
+// caller's to close afterwards.
+func (h *Hub) Close(ctx context.Context) error {
+	if h.closing.Swap(true) {
+		return ErrClosed
+	}
+	h.cancel()
+	h.mu.Lock()
+	conns := h.wakeReadersLocked()
+	h.mu.Unlock()
+	go func() {
+		h.roomWG.Wait()
+		close(h.roomsDone)
+	}()
+	done := make(chan struct{})
+	go func() {
+		h.connWG.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		h.log.Info().Int("connections", conns).Msg("hub closed")
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("close hub: %w", ctx.Err())
+	}
+}
+
+// register adds a connection unless the hub is closing.
+func (h *Hub) register(c *conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing.Load() {
+		return false
+	}
+	h.conns[c] = struct{}{}
+	h.metrics.conns.Add(1)
+	return true
+}
+
+func (h *Hub) unregister(c *conn) {
+	h.mu.Lock()
+	delete(h.conns, c)
+	h.mu.Unlock()
+	h.metrics.conns.Add(-1)
+}
+
+// wakeReadersLocked interrupts every connection's blocking read so it
+// notices the shutdown.
+func (h *Hub) wakeReadersLocked() int {
+	for c := range h.conns {
+		_ = c.ws.SetReadDeadline(time.Now())
+	}
+	return len(h.conns)
+}

@@ -1,0 +1,190 @@
+package hub_test
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/protocol"
+)
+
+func TestAckAndBroadcast(t *testing.T) {
+	s := startServer(t, hub.Config{})
+	a, b := dial(t, s.URL), dial(t, s.URL)
+	if snap := a.open("notes"); snap.Version != 0 || snap.Text != "" {
+		t.Fatalf("new document snapshot = %+v, want version 0 and empty text", snap)
+	}
+	b.open("notes")
+	a.send(`{"type":"op","doc":"notes","version":0,"id":"k3f9:1","op":["Hello"]}`)
+	if ack := a.expect("ack"); ack.ID != "k3f9:1" || ack.Version != 0 || ack.Doc != "notes" {
+		t.Fatalf("ack = %+v", ack)
+	}
+	op := b.expect("op")
+	if op.Version != 0 || op.ID != "k3f9:1" || op.Author != "k3f9" || len(op.Op) != 1 || op.Op[0].Insert != "Hello" {
+		t.Fatalf("broadcast = %+v", op)
+	}
+	b.send(`{"type":"op","doc":"notes","version":1,"id":"z81q:4","op":[5," world"]}`)
+	b.expect("ack")
+	if got := a.expect("op"); got.Version != 1 || got.ID != "z81q:4" {
+		t.Fatalf("a got %+v", got)
+	}
+	if snap := dial(t, s.URL).open("notes"); snap.Text != "Hello world" || snap.Version != 2 {
+		t.Fatalf("fresh reader sees %+v", snap)
+	}
+}
+
+// TestStaleOpTransformed: two clients edit version 0 concurrently; the one
+// sequenced later is transformed and its insert goes first at the tie.
+func TestStaleOpTransformed(t *testing.T) {
+	s := startServer(t, hub.Config{})
+	a, b := dial(t, s.URL), dial(t, s.URL)
+	a.open("d")
+	b.open("d")
+	a.send(`{"type":"op","doc":"d","version":0,"id":"a:1","op":["abc"]}`)
+	a.expect("ack")
+	b.send(`{"type":"op","doc":"d","version":0,"id":"b:1","op":["XY"]}`)
+	b.expect("op") // a's op, sent before b's ack
+	if ack := b.expect("ack"); ack.Version != 1 {
+		t.Fatalf("b's stale op acked at %d, want 1", ack.Version)
+	}
+	got := a.expect("op")
+	if got.Version != 1 || len(got.Op) != 1 || got.Op[0].Insert != "XY" {
+		t.Fatalf("a received %+v, want XY inserted at 0 (tie: later op first)", got)
+	}
+	if snap := dial(t, s.URL).open("d"); snap.Text != "XYabc" {
+		t.Fatalf("text = %q, want XYabc", snap.Text)
+	}
+}
+
+func TestDuplicateOpAckedOnNewConnection(t *testing.T) {
+	s := startServer(t, hub.Config{})
+	a := dial(t, s.URL)
+	a.open("d")
+	a.send(`{"type":"op","doc":"d","version":0,"id":"c:1","op":["x"]}`)
+	a.expect("ack")
+	a.send(`{"type":"op","doc":"d","version":1,"id":"c:2","op":[1,"y"]}`)
+	a.expect("ack")
+	// Same connection, then a new one: both get the original version back.
+	a.send(`{"type":"op","doc":"d","version":0,"id":"c:1","op":["x"]}`)
+	if ack := a.expect("ack"); ack.Version != 0 {
+		t.Fatalf("resend acked at %d, want 0", ack.Version)
+	}
+	c := dial(t, s.URL)
+	c.send(`{"type":"open","doc":"d","version":0}`)
+	c.expect("op")
+	c.expect("op")
+	c.expect("opened")
+	c.send(`{"type":"op","doc":"d","version":0,"id":"c:2","op":["y"]}`)
+	if ack := c.expect("ack"); ack.Version != 1 || ack.ID != "c:2" {
+		t.Fatalf("resend on new connection = %+v, want ack version 1", ack)
+	}
+	if h := s.head(t, "d"); h != 2 {
+		t.Fatalf("stored version %d, want 2: a resend was applied twice", h)
+	}
+}
+
+// TestDuplicateOfOldOpAckedFromLog: a resend whose base is older than the
+// in-memory history is looked up in the log.
+func TestDuplicateOfOldOpAckedFromLog(t *testing.T) {
+	s := startServer(t, hub.Config{HistoryLen: 2})
+	a := dial(t, s.URL)
+	a.open("d")
+	for i, id := range []string{"c:1", "c:2", "c:3", "c:4", "c:5"} {
+		a.send(`{"type":"op","doc":"d","version":` + itoa(i) + `,"id":"` + id + `","op":["x"]}`)
+		a.expect("ack")
+	}
+	a.send(`{"type":"op","doc":"d","version":0,"id":"c:1","op":["x"]}`)
+	if ack := a.expect("ack"); ack.Version != 0 {
+		t.Fatalf("old resend acked at %d, want 0", ack.Version)
+	}
+	a.send(`{"type":"op","doc":"d","version":0,"id":"c:99","op":["x"]}`)
+	a.expectError(protocol.CodeBadVersion)
+}
+
+func TestReopenCatchUp(t *testing.T) {
+	tests := []struct {
+		name       string
+		cfg        hub.Config
+		from       int64
+		wantOps    int
+		wantReplay bool
+	}{
+		{"from memory", hub.Config{}, 2, 4, true},
+		{"from log", hub.Config{HistoryLen: 2}, 1, 5, true},
+		{"snapshot when too far behind", hub.Config{MaxCatchUp: 3}, 0, 0, false},
+		{"snapshot for a version from the future", hub.Config{}, 99, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startServer(t, tt.cfg)
+			a := dial(t, s.URL)
+			a.open("d")
+			for i := 0; i < 6; i++ {
+				a.send(`{"type":"op","doc":"d","version":` + itoa(i) + `,"id":"a:` + itoa(i) + `","op":["` + itoa(i) + `"]}`)
+				a.expect("ack")
+			}
+			b := dial(t, s.URL)
+			b.send(`{"type":"open","doc":"d","version":` + itoa(int(tt.from)) + `}`)
+			if !tt.wantReplay {
+				if snap := b.expect("snapshot"); snap.Version != 6 || snap.Text != "543210" {
+					t.Fatalf("snapshot = %+v", snap)
+				}
+				return
+			}
+			for v := tt.from; v < 6; v++ {
+				if op := b.expect("op"); op.Version != v {
+					t.Fatalf("catch-up op at %d, want %d", op.Version, v)
+				}
+			}
+			if m := b.expect("opened"); m.Version != 6 {
+				t.Fatalf("opened at %d, want 6", m.Version)
+			}
+			// Live ops follow the catch-up with no gap.
+			a.send(`{"type":"op","doc":"d","version":6,"id":"a:6","op":["z"]}`)
+			if op := b.expect("op"); op.Version != 6 {
+				t.Fatalf("live op at %d, want 6", op.Version)
+			}
+		})
+	}
+}
+
+func TestOriginCheck(t *testing.T) {
+	tests := []struct {
+		name    string
+		allowed []string
+		origin  string
+		ok      bool
+	}{
+		{"no origin header (not a browser)", nil, "", true},
+		{"same origin", nil, "http://HOST", true},
+		{"cross origin refused by default", nil, "http://evil.example", false},
+		{"allowlisted", []string{"https://app.example"}, "https://app.example", true},
+		{"not on the allowlist", []string{"https://app.example"}, "https://other.example", false},
+		{"wildcard", []string{"*"}, "https://other.example", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startServer(t, hub.Config{AllowedOrigins: tt.allowed})
+			h := http.Header{}
+			if tt.origin != "" {
+				h.Set("Origin", strings.Replace(tt.origin, "HOST", strings.TrimPrefix(s.URL, "ws://"), 1))
+			}
+			ws, resp, err := websocket.DefaultDialer.Dial(s.URL, h)
+			if ws != nil {
+				ws.Close()
+			}
+			if tt.ok != (err == nil) {
+				t.Fatalf("dial with origin %q: err = %v, want ok=%v", tt.origin, err, tt.ok)
+			}
+			if !tt.ok && resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("status %d, want 403", resp.StatusCode)
+			}
+		})
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

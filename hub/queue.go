@@ -1,0 +1,103 @@
+package hub
+
+import "sync"
+
+// sendQueue is one connection's outgoing frames, bounded in bytes. push
+// never blocks: the broadcaster (a document goroutine) must not wait on a
+// slow socket. Frames are shared, read-only byte slices (encoded once per
+// broadcast), so queueing one is a pointer copy.
+type sendQueue struct {
+	mu     sync.Mutex
+	frames [][]byte
+	bytes  int
+	limit  int
+	closed bool
+	// close reason, read by the writer once closed is set
+	code   int
+	reason string
+	flush  bool          // send what is queued before the close frame
+	wake   chan struct{} // capacity 1: "something changed"
+}
+
+func newSendQueue(limit int) *sendQueue {
+	return &sendQueue{limit: limit, wake: make(chan struct{}, 1)}
+}
+
+// push queues a frame. It reports false when the queue is closed or the
+// frame would take it past its limit; in the latter case the queue closes
+// itself with the slow-consumer code. A frame larger than the limit is
+// still accepted into an empty queue so a maximal snapshot can be sent.
+func (q *sendQueue) push(frame []byte, slowCode int) (ok, overflow bool) {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return false, false
+	}
+	if q.bytes > 0 && q.bytes+len(frame) > q.limit {
+		q.closeLocked(slowCode, "send queue over limit: reopen with your last version to catch up", false)
+		q.mu.Unlock()
+		return false, true
+	}
+	q.frames = append(q.frames, frame)
+	q.bytes += len(frame)
+	q.mu.Unlock()
+	q.signal()
+	return true, false
+}
+
+// close stops the queue. With flush the writer first sends what is queued.
+// The first close wins; it reports whether this call was it.
+func (q *sendQueue) close(code int, reason string, flush bool) bool {
+	q.mu.Lock()
+	first := q.closeLocked(code, reason, flush)
+	q.mu.Unlock()
+	return first
+}
+
+func (q *sendQueue) closeLocked(code int, reason string, flush bool) bool {
+	if q.closed {
+		return false
+	}
+	q.closed, q.code, q.reason, q.flush = true, code, reason, flush
+	if !flush {
+		q.frames, q.bytes = nil, 0
+	}
+	q.signal()
+	return true
+}
+
+func (q *sendQueue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take hands the writer everything queued, swapping in spare (a drained
+// slice from the previous round) to avoid an allocation per batch.
+func (q *sendQueue) take(spare [][]byte) (frames [][]byte, closed bool) {
+	q.mu.Lock()
+	frames, q.frames = q.frames, spare[:0]
+	q.bytes = 0
+	closed = q.closed
+	q.mu.Unlock()
+	return frames, closed
+}
+
+func (q *sendQueue) closeReason() (int, string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.code, q.reason
+}
+
+func (q *sendQueue) queuedBytes() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.bytes
+}
+
+func (q *sendQueue) isClosed() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.closed
+}

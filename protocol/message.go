@@ -1,0 +1,40 @@
+package protocol
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/collabedit/collab/document"
+)
+
+// Message is any server → client message, decoded loosely (unknown fields
+// ignored, as the contract requires of clients). Clients such as the Go
+// client and the load tool use it; the server never decodes it.
+type Message struct {
+	Type    string      `json:"type"`
+	Doc     string      `json:"doc,omitempty"`
+	Version int64       `json:"version"`
+	ID      string      `json:"id,omitempty"`
+	Op      document.Op `json:"op,omitempty"`
+	Author  string      `json:"author,omitempty"`
+	Text    string      `json:"text,omitempty"`
+	Code    Code        `json:"code,omitempty"`
+	Message string      `json:"message,omitempty"`
+}
+
+// DecodeMessage parses one server frame.
+func DecodeMessage(data []byte) (Message, error) {
+	var m Message
+	if err := json.Unmarshal(data, &m); err != nil {
+		return m, fmt.Errorf("decode server message: %w", err)
+	}
+	if m.Type == "" {
+		return m, fmt.Errorf("decode server message: missing type")
+	}
+	return m, nil
+}
+
+// Err returns the *Error an "error" message carries.
+func (m Message) Err() *Error {
+	return &Error{Code: m.Code, Message: m.Message, Doc: m.Doc, ID: m.ID}
+}

@@ -1,0 +1,145 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strconv"
+
+	"github.com/collabedit/collab/document"
+)
+
+// Client → server message types of protocol v1.
+const (
+	TypeOpen  = "open"
+	TypeOp    = "op"
+	TypeClose = "close"
+)
+
+// MaxDocIDLen is the longest document id the contract allows.
+const MaxDocIDLen = 128
+
+// Request is a validated client message. Fields not used by its Type are
+// zero.
+type Request struct {
+	Type       string
+	Doc        string
+	Version    int64 // base version of an op, or the version an open resumes from
+	HasVersion bool  // open carried a version (a reconnecting client)
+	ID         string
+	Op         document.Op
+}
+
+// wireRequest mirrors the JSON object. Pointers and raw messages let the
+// decoder tell "missing" from "zero" and name the mistyped field.
+type wireRequest struct {
+	Type    *string         `json:"type"`
+	Doc     *string         `json:"doc"`
+	Version json.RawMessage `json:"version"`
+	ID      *string         `json:"id"`
+	Op      json.RawMessage `json:"op"`
+}
+
+// DecodeRequest parses one client frame. Every failure is an *Error with
+// the code the contract prescribes, and Doc/ID filled in where they could be
+// read, so the edge can answer without further mapping.
+func DecodeRequest(data []byte) (Request, error) {
+	var w wireRequest
+	if err := json.Unmarshal(data, &w); err != nil {
+		return Request{}, decodeError(data, err)
+	}
+	var r Request
+	if w.Type == nil {
+		return r, Errorf(CodeBadRequest, "missing field \"type\"")
+	}
+	r.Type = *w.Type
+	switch r.Type {
+	case TypeOpen, TypeOp, TypeClose:
+	default:
+		return r, Errorf(CodeBadRequest, "unknown type %q", r.Type)
+	}
+	if w.Doc == nil {
+		return r, Errorf(CodeBadRequest, "missing field \"doc\"")
+	}
+	if err := ValidateDocID(*w.Doc); err != nil {
+		return r, err
+	}
+	r.Doc = *w.Doc
+	if w.ID != nil {
+		r.ID = *w.ID
+	}
+	if err := r.decodeVersion(w.Version); err != nil {
+		return r, err
+	}
+	if r.Type != TypeOp {
+		return r, nil
+	}
+	return r, r.decodeOp(w)
+}
+
+func (r *Request) decodeVersion(raw json.RawMessage) error {
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil
+	}
+	v, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil {
+		return r.fail(CodeBadRequest, "field \"version\" must be an integer")
+	}
+	if v < 0 {
+		return r.fail(CodeBadVersion, "version %d is negative", v)
+	}
+	r.Version, r.HasVersion = v, true
+	return nil
+}
+
+func (r *Request) decodeOp(w wireRequest) error {
+	if w.ID == nil || *w.ID == "" {
+		return r.fail(CodeBadRequest, "missing field \"id\"")
+	}
+	if !r.HasVersion {
+		return r.fail(CodeBadRequest, "missing field \"version\"")
+	}
+	if len(w.Op) == 0 {
+		return r.fail(CodeBadRequest, "missing field \"op\"")
+	}
+	if err := r.Op.UnmarshalJSON(w.Op); err != nil {
+		return r.fail(CodeInvalidOp, "%s", err.Error())
+	}
+	return nil
+}
+
+func (r *Request) fail(code Code, format string, args ...any) *Error {
+	e := Errorf(code, format, args...)
+	e.Doc, e.ID = r.Doc, r.ID
+	return e
+}
+
+// decodeError words encoding/json's complaint in protocol terms.
+func decodeError(data []byte, err error) *Error {
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &te) && te.Field == "":
+		return Errorf(CodeBadRequest, "message must be a JSON object")
+	case errors.As(err, &te):
+		return Errorf(CodeBadRequest, "field %q must not be a %s", te.Field, te.Value)
+	case len(bytes.TrimSpace(data)) == 0:
+		return Errorf(CodeBadRequest, "empty message")
+	default:
+		return Errorf(CodeBadRequest, "message is not valid JSON: %s", err.Error())
+	}
+}
+
+// ValidateDocID checks the contract's ^[A-Za-z0-9._-]{1,128}$.
+func ValidateDocID(id string) *Error {
+	if id == "" || len(id) > MaxDocIDLen {
+		return Errorf(CodeBadRequest, "doc id must be 1 to %d characters of A-Z a-z 0-9 . _ -", MaxDocIDLen)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+		if !ok {
+			return Errorf(CodeBadRequest, "doc id has a character outside A-Z a-z 0-9 . _ -")
+		}
+	}
+	return nil
+}

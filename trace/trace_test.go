@@ -1,0 +1,119 @@
+package trace
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/collabedit/collab/document"
+)
+
+func loadOrSkip(tb testing.TB, name string) *Trace {
+	tb.Helper()
+	dir := Dir()
+	if dir == "" {
+		tb.Skip("traces directory not found (set " + EnvDir + ")")
+	}
+	tr, err := Load(filepath.Join(dir, name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tr
+}
+
+func replay(t *testing.T, tr *Trace) {
+	t.Helper()
+	txt := document.NewText(tr.StartContent)
+	for i, op := range tr.Ops() {
+		if err := txt.Apply(op); err != nil {
+			t.Fatalf("patch %d %+v: %v", i, tr.Patches[i], err)
+		}
+	}
+	if got := txt.String(); got != tr.EndContent {
+		t.Fatalf("final text differs from endContent: got %d bytes, want %d", len(got), len(tr.EndContent))
+	}
+}
+
+func TestAutomergePaper(t *testing.T) {
+	tr := loadOrSkip(t, "automerge-paper.json.gz")
+	if got, want := len(tr.Patches), 259778; got != want {
+		t.Errorf("patch count = %d, want %d", got, want)
+	}
+	if tr.StartContent != "" {
+		t.Errorf("startContent = %q, want empty", tr.StartContent)
+	}
+	if got, want := len([]rune(tr.EndContent)), 104852; got != want {
+		t.Errorf("endContent length = %d code points, want %d", got, want)
+	}
+	replay(t, tr)
+}
+
+// seph-blog1 contains non-ASCII code points and a large paste, which the
+// ASCII-only automerge-paper trace does not exercise.
+func TestSephBlog1(t *testing.T) {
+	tr := loadOrSkip(t, "seph-blog1.json.gz")
+	if got, want := len(tr.Patches), 137993; got != want {
+		t.Errorf("patch count = %d, want %d", got, want)
+	}
+	if got, want := len([]rune(tr.EndContent)), 56769; got != want {
+		t.Errorf("endContent length = %d code points, want %d", got, want)
+	}
+	replay(t, tr)
+}
+
+func TestLoadPlainAndErrors(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "t.json")
+	body := `{"startContent":"ab","endContent":"aXc","txns":[{"time":"x","patches":[[1,1,"X"]]},{"patches":[[2,0,"c"]]}]}`
+	if err := os.WriteFile(plain, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := Load(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Patch{{1, 1, "X"}, {2, 0, "c"}}
+	if len(tr.Patches) != len(want) || tr.Patches[0] != want[0] || tr.Patches[1] != want[1] {
+		t.Fatalf("patches = %+v, want %+v", tr.Patches, want)
+	}
+	replay(t, tr)
+
+	for name, bad := range map[string]string{
+		"short patch":    `{"txns":[{"patches":[[1,1]]}]}`,
+		"negative pos":   `{"txns":[{"patches":[[-1,0,"a"]]}]}`,
+		"string count":   `{"txns":[{"patches":[[1,"1","a"]]}]}`,
+		"not json":       `{"txns":`,
+		"number for ins": `{"txns":[{"patches":[[1,0,5]]}]}`,
+	} {
+		p := filepath.Join(dir, "bad.json")
+		if err := os.WriteFile(p, []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(p); err == nil {
+			t.Errorf("%s: Load succeeded, want error", name)
+		}
+	}
+	if _, err := Load(filepath.Join(dir, "missing.json")); err == nil {
+		t.Error("Load of a missing file succeeded")
+	}
+}
+
+func TestDirEnvOverride(t *testing.T) {
+	t.Setenv(EnvDir, "/some/where")
+	if got := Dir(); got != "/some/where" {
+		t.Fatalf("Dir() = %q with %s set", got, EnvDir)
+	}
+}
+
+func BenchmarkLoadAutomergePaper(b *testing.B) {
+	dir := Dir()
+	if dir == "" {
+		b.Skip("traces directory not found")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Load(filepath.Join(dir, "automerge-paper.json.gz")); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
