@@ -20,7 +20,7 @@ func TestApply(t *testing.T) {
 		{"abc", document.Op{{Insert: "X"}, {Delete: 1}}, "Xbc", ""},
 		{"abc", document.Op{{Retain: 3}, {Insert: "!"}}, "abc!", ""},
 		{"abc", document.Op{{Delete: 3}}, "", ""},
-		{"😀b", document.Op{{Retain: 1}, {Delete: 1}}, "😀", ""}, // emoji has length 1
+		{"😀b", document.Op{{Retain: 1}, {Delete: 1}}, "😀", ""},        // emoji has length 1
 		{"e\u0301x", document.Op{{Retain: 1}, {Delete: 1}}, "ex", ""}, // combining mark is its own code point
 		{"𠀋", document.Op{{Delete: 1}, {Insert: "a"}}, "a", ""},
 		{"abc", document.Op{{Retain: 4}}, "", "invalid op: component 0: retain past end of document (length 3)"},
@@ -228,27 +228,28 @@ func TestTransformIndex(t *testing.T) {
 	op := document.Op{{Retain: 2}, {Insert: "XY"}, {Retain: 2}, {Delete: 3}, {Retain: 1}, {Insert: "😀"}}
 	// doc positions 0..9 (length 9): "ab|XY|cd[efg]h|😀|i"
 	cases := []struct {
-		pos        int
-		own        bool
-		want, desc string
+		pos  int
+		own  bool
+		want int
+		desc string
 	}{
-		{0, false, "0", "before everything"},
-		{1, false, "1", "before the insert"},
-		{2, false, "4", "at the insert: moves after it"},
-		{2, true, "2", "at the insert, ownInsertsFirst: stays"},
-		{3, false, "5", "after the insert"},
-		{4, false, "6", "at the start of the deleted range"},
-		{5, false, "6", "inside the deleted range"},
-		{7, false, "6", "at the end of the deleted range"},
-		{8, false, "8", "at the emoji insert: moves after it"},
-		{8, true, "7", "at the emoji insert, ownInsertsFirst"},
-		{9, false, "9", "end of document"},
-		{-3, false, "0", "negative clamps to 0"},
+		{0, false, 0, "before everything"},
+		{1, false, 1, "before the insert"},
+		{2, false, 4, "at the insert: moves after it"},
+		{2, true, 2, "at the insert, ownInsertsFirst: stays"},
+		{3, false, 5, "after the insert"},
+		{4, false, 6, "at the start of the deleted range"},
+		{5, false, 6, "inside the deleted range"},
+		{7, false, 6, "at the end of the deleted range"},
+		{8, false, 8, "at the emoji insert: moves after it"},
+		{8, true, 7, "at the emoji insert, ownInsertsFirst"},
+		{9, false, 9, "end of document"},
+		{-3, false, 0, "negative clamps to 0"},
 	}
 	for _, tc := range cases {
 		got := document.TransformIndex(tc.pos, op, tc.own)
-		if want := atoi(tc.want); got != want {
-			t.Errorf("%s: TransformIndex(%d, own=%v) = %d, want %d", tc.desc, tc.pos, tc.own, got, want)
+		if got != tc.want {
+			t.Errorf("%s: TransformIndex(%d, own=%v) = %d, want %d", tc.desc, tc.pos, tc.own, got, tc.want)
 		}
 	}
 	// An insert right after a delete that starts at pos counts as at pos.
@@ -259,12 +260,4 @@ func TestTransformIndex(t *testing.T) {
 	if got := document.TransformIndex(1, nonNormal, true); got != 1 {
 		t.Errorf("non-normal op, own: got %d, want 1", got)
 	}
-}
-
-func atoi(s string) int {
-	n := 0
-	for _, c := range s {
-		n = n*10 + int(c-'0')
-	}
-	return n
 }

@@ -90,7 +90,10 @@ func Transform(a, b Op) (aPrime, bPrime Op) {
 //     inserts come before adjacent deletes: an insert that directly follows
 //     a delete starting at pos counts as at pos.
 //
-// pos < 0 is treated as 0. For 0 <= pos <= len(S) the result lies in
+// Equivalently, the result is where a zero-width marker inserted at pos
+// ends up: Transform(marker, op)'s aPrime when ownInsertsFirst is true,
+// Transform(op, marker)'s bPrime when it is false (a property test checks
+// this). pos < 0 is treated as 0. For 0 <= pos <= len(S) the result lies in
 // [0, len(Apply(S, op))].
 func TransformIndex(pos int, op Op, ownInsertsFirst bool) int {
 	if pos < 0 {

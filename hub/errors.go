@@ -1,6 +1,9 @@
 package hub
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -10,4 +13,14 @@ func refuse(code protocol.Code, doc, id, msg string) *protocol.Error {
 
 func unavailable(doc, id, msg string) *protocol.Error {
 	return refuse(protocol.CodeUnavailable, doc, id, msg)
+}
+
+// internal logs a bug with a fresh correlation id and returns the error to
+// send, which quotes the id so a report can be matched to the log line.
+func (r *room) internal(opID string, err error) *protocol.Error {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	ref := hex.EncodeToString(b[:])
+	r.log.Error().Err(err).Str("op", opID).Str("ref", ref).Msg("internal error")
+	return refuse(protocol.CodeInternal, r.doc, opID, "internal error, reference "+ref)
 }

@@ -101,8 +101,26 @@ func TestDuplicateOfOldOpAckedFromLog(t *testing.T) {
 	if ack := a.expect("ack"); ack.Version != 0 {
 		t.Fatalf("old resend acked at %d, want 0", ack.Version)
 	}
-	a.send(`{"type":"op","doc":"d","version":0,"id":"c:99","op":["x"]}`)
-	a.expectError(protocol.CodeBadVersion)
+	// A new op on that old base is transformed against the log.
+	a.send(`{"type":"op","doc":"d","version":0,"id":"c:6","op":["y"]}`)
+	if ack := a.expect("ack"); ack.Version != 5 {
+		t.Fatalf("old-base op acked at %d, want 5", ack.Version)
+	}
+	if snap := dial(t, s.URL).open("d"); snap.Text != "yxxxxx" {
+		t.Fatalf("text %q, want yxxxxx (the later op's insert first at the tie)", snap.Text)
+	}
+	// Beyond MaxCatchUp the client must reopen.
+	s2 := startServer(t, hub.Config{HistoryLen: 2, MaxCatchUp: 3})
+	b := dial(t, s2.URL)
+	b.open("d")
+	for i := 0; i < 5; i++ {
+		b.send(`{"type":"op","doc":"d","version":` + itoa(i) + `,"id":"b:` + itoa(i) + `","op":["x"]}`)
+		b.expect("ack")
+	}
+	b.send(`{"type":"op","doc":"d","version":0,"id":"b:99","op":["x"]}`)
+	b.expectError(protocol.CodeBadVersion)
+	b.send(`{"type":"op","doc":"d","version":2,"id":"b:100","op":[3]}`)
+	b.expectError(protocol.CodeInvalidOp)
 }
 
 func TestReopenCatchUp(t *testing.T) {

@@ -87,9 +87,11 @@ func (r *room) accept(c *conn, id string, op document.Op) {
 	r.log.Debug().Str("op", id).Int64("version", v).Str("conn", c.id).Msg("op sequenced")
 }
 
-// submitOld handles an op whose base is older than the retained history:
-// a resend of an op applied long ago is acked with its original version,
-// anything else must reopen.
+// submitOld handles an op whose base is older than the retained history.
+// A resend of an op applied long ago is acked with its original version;
+// otherwise the op is transformed against the missing ops read from the
+// log, so a client lagging behind a hot document is served, not bounced.
+// Only a base more than MaxCatchUp behind gets bad_version.
 func (r *room) submitOld(c *conn, req protocol.Request) *protocol.Error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -101,9 +103,49 @@ func (r *room) submitOld(c *conn, req protocol.Request) *protocol.Error {
 	case found:
 		c.send(protocol.AppendAck(nil, r.doc, req.ID, v))
 		return nil
+	case r.hist.head()-req.Version > int64(r.h.cfg.MaxCatchUp):
+		return refuse(protocol.CodeBadVersion, r.doc, req.ID,
+			fmt.Sprintf("version %d is more than %d ops behind (at %d); reopen the document", req.Version, r.h.cfg.MaxCatchUp, r.hist.head()))
 	}
-	return refuse(protocol.CodeBadVersion, r.doc, req.ID,
-		fmt.Sprintf("version %d is older than the history kept (from %d); reopen the document", req.Version, r.hist.base))
+	older, err := r.h.store.Events(ctx, r.doc, req.Version, int(r.hist.base-req.Version))
+	if err != nil || int64(len(older)) != r.hist.base-req.Version {
+		r.log.Warn().Err(err).Int64("from", req.Version).Msg("read ops to transform against")
+		return unavailable(r.doc, req.ID, "storage unavailable; retry")
+	}
+	op, perr := r.rebaseFromLog(req, older, r.hist.at(r.hist.base).lenBefore)
+	if perr != nil {
+		return perr
+	}
+	req.Op, req.Version = op, r.hist.base
+	op, perr = r.rebase(req)
+	if perr != nil {
+		return perr
+	}
+	r.accept(c, req.ID, op)
+	return nil
+}
+
+// rebaseFromLog transforms req's op over stored events up to the start of
+// the in-memory window, checking first that it fits the document at its
+// base (the length there is worked back from lenAtEnd).
+func (r *room) rebaseFromLog(req protocol.Request, events []eventlog.Event, lenAtEnd int) (document.Op, *protocol.Error) {
+	ops := make([]document.Op, len(events))
+	lenAt := lenAtEnd
+	for i := len(events) - 1; i >= 0; i-- {
+		if err := ops[i].UnmarshalJSON(events[i].Op); err != nil {
+			return nil, r.internal(req.ID, fmt.Errorf("stored op at version %d: %w", events[i].Version, err))
+		}
+		lenAt -= ops[i].Delta()
+	}
+	op := req.Op
+	if n := op.BaseLen(); n > lenAt {
+		return nil, refuse(protocol.CodeInvalidOp, req.Doc, req.ID,
+			fmt.Sprintf("op spans %d characters but the document had %d at version %d", n, lenAt, req.Version))
+	}
+	for _, applied := range ops {
+		op, _ = document.Transform(op, applied)
+	}
+	return op, nil
 }
 
 // ackDuplicate answers a resent op id: at once with the original version if

@@ -6,8 +6,8 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"flag"
+	"fmt"
 	"net"
 	"net/http"
 	"os"

@@ -1,0 +1,145 @@
+package protocol
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestDecodeRequest(t *testing.T) {
+	tests := []struct {
+		name  string
+		frame string
+		want  Request
+		code  Code // "" when valid
+	}{
+		{"open", `{"type":"open","doc":"notes"}`, Request{Type: "open", Doc: "notes"}, ""},
+		{"open with version", `{"type":"open","doc":"a.b_c-1","version":7}`, Request{Type: "open", Doc: "a.b_c-1", Version: 7, HasVersion: true}, ""},
+		{"unknown fields ignored", `{"type":"close","doc":"x","extra":{"a":[1]}}`, Request{Type: "close", Doc: "x"}, ""},
+		{"op", `{"type":"op","doc":"d","version":0,"id":"k:1","op":["Hi"]}`, Request{Type: "op", Doc: "d", HasVersion: true, ID: "k:1"}, ""},
+		{"empty op is a no-op", `{"type":"op","doc":"d","version":3,"id":"k:1","op":[]}`, Request{Type: "op", Doc: "d", Version: 3, HasVersion: true, ID: "k:1"}, ""},
+		{"not json", `nope`, Request{}, CodeBadRequest},
+		{"empty", ``, Request{}, CodeBadRequest},
+		{"array", `[]`, Request{}, CodeBadRequest},
+		{"string", `"open"`, Request{}, CodeBadRequest},
+		{"null", `null`, Request{}, CodeBadRequest},
+		{"missing type", `{"doc":"d"}`, Request{}, CodeBadRequest},
+		{"unknown type", `{"type":"snapshot","doc":"d"}`, Request{}, CodeBadRequest},
+		{"mistyped doc", `{"type":"open","doc":["d"]}`, Request{}, CodeBadRequest},
+		{"empty doc", `{"type":"open","doc":""}`, Request{}, CodeBadRequest},
+		{"doc with slash", `{"type":"open","doc":"a/b"}`, Request{}, CodeBadRequest},
+		{"doc with unicode", `{"type":"open","doc":"é"}`, Request{}, CodeBadRequest},
+		{"doc of 129", `{"type":"open","doc":"` + strings.Repeat("x", 129) + `"}`, Request{}, CodeBadRequest},
+		{"version float", `{"type":"open","doc":"d","version":1.0}`, Request{}, CodeBadRequest},
+		{"version exponent", `{"type":"open","doc":"d","version":1e2}`, Request{}, CodeBadRequest},
+		{"version negative", `{"type":"open","doc":"d","version":-1}`, Request{}, CodeBadVersion},
+		{"op without id", `{"type":"op","doc":"d","version":0,"op":[]}`, Request{}, CodeBadRequest},
+		{"op with empty id", `{"type":"op","doc":"d","version":0,"id":"","op":[]}`, Request{}, CodeBadRequest},
+		{"op without version", `{"type":"op","doc":"d","id":"k:1","op":[]}`, Request{}, CodeBadRequest},
+		{"op without op", `{"type":"op","doc":"d","version":0,"id":"k:1"}`, Request{}, CodeBadRequest},
+		{"op null", `{"type":"op","doc":"d","version":0,"id":"k:1","op":null}`, Request{}, CodeInvalidOp},
+		{"op zero", `{"type":"op","doc":"d","version":0,"id":"k:1","op":[0]}`, Request{}, CodeInvalidOp},
+		{"op mistyped id", `{"type":"op","doc":"d","version":0,"id":5,"op":[]}`, Request{}, CodeBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := DecodeRequest([]byte(tt.frame))
+			if tt.code != "" {
+				var pe *Error
+				if !errors.As(err, &pe) || pe.Code != tt.code || pe.Message == "" {
+					t.Fatalf("err = %v, want code %s with a message", err, tt.code)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("unexpected error %v", err)
+			}
+			got.Op, tt.want.Op = nil, nil
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAppendStringMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []string{"", "plain", `q"b\s`, "tab\tnl\ncr\r", "\x00\x1f\x7f", "😀é́𠀋", "<a&b>", "\u2028\u2029", "bad\xffutf8", "\xed\xa0\x80"} {
+		got := AppendString(nil, s)
+		var back string
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatalf("%q encodes to invalid JSON %s: %v", s, got, err)
+		}
+		if want := strings.ToValidUTF8(s, "\uFFFD"); utf8.ValidString(s) && back != want {
+			t.Fatalf("%q round-trips to %q", s, back)
+		}
+	}
+}
+
+func TestEncodersProduceDecodableMessages(t *testing.T) {
+	frames := [][]byte{
+		AppendSnapshot(nil, "d", 3, "a\"b😀"),
+		AppendOpened(nil, "d", 4),
+		AppendAck(nil, "d", "k:1", 5),
+		AppendError(nil, &Error{Code: CodeInvalidOp, Message: "bad", Doc: "d", ID: "k:2"}),
+	}
+	want := []Message{
+		{Type: "snapshot", Doc: "d", Version: 3, Text: "a\"b😀"},
+		{Type: "opened", Doc: "d", Version: 4},
+		{Type: "ack", Doc: "d", Version: 5, ID: "k:1"},
+		{Type: "error", Doc: "d", ID: "k:2", Code: CodeInvalidOp, Message: "bad"},
+	}
+	for i, f := range frames {
+		m, err := DecodeMessage(f)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if m.Type != want[i].Type || m.Doc != want[i].Doc || m.Version != want[i].Version || m.ID != want[i].ID ||
+			m.Text != want[i].Text || m.Code != want[i].Code || m.Message != want[i].Message {
+			t.Fatalf("%s decoded to %+v, want %+v", f, m, want[i])
+		}
+	}
+}
+
+// FuzzDecodeRequest: the decoder never panics, every failure is a protocol
+// *Error with a message, and every success is a well-formed request.
+func FuzzDecodeRequest(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"open","doc":"notes"}`,
+		`{"type":"op","doc":"d","version":2,"id":"k:1","op":[1,"😀",-1]}`,
+		`{"type":"close","doc":"d"}`,
+		`{"type":"op","doc":"d","version":-1,"id":"k:1","op":[]}`,
+		`{"type":"op","doc":"d","version":0,"id":"k","op":[1.5]}`,
+		`[`, `{}`, `null`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := DecodeRequest(data)
+		if err != nil {
+			var pe *Error
+			if !errors.As(err, &pe) || pe.Code == "" || pe.Message == "" {
+				t.Fatalf("error %v is not a protocol error", err)
+			}
+			return
+		}
+		if ValidateDocID(r.Doc) != nil {
+			t.Fatalf("accepted bad doc id %q", r.Doc)
+		}
+		if r.Type == TypeOp && (r.ID == "" || !r.HasVersion || r.Version < 0 || r.Op.Validate() != nil) {
+			t.Fatalf("accepted malformed op %+v", r)
+		}
+	})
+}
+
+func BenchmarkDecodeRequest(b *testing.B) {
+	frame := []byte(`{"type":"op","doc":"notes","version":1234,"id":"k3f9:17","op":[512,"x"]}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeRequest(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

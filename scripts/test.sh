@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: vet, every package's tests with the race
+# detector, and a short run of each fuzz target. Installs what the tests
+# need when it is missing, so it works on a fresh Debian machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Go and gcc (cgo, for SQLite) are on the machine; make sure go is on PATH.
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+  export PATH="$PATH:/usr/local/go/bin"
+fi
+need_apt=()
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing ${need_apt[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+export CGO_ENABLED=1
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test -race"
+go test -race -count=1 -timeout 15m ./...
+
+# Each fuzz target for a few seconds beyond its seed corpus (which the run
+# above already replayed). FUZZTIME=0 skips this step.
+fuzztime="${FUZZTIME:-5s}"
+if [ "$fuzztime" != "0" ]; then
+  echo "== fuzz ($fuzztime each)"
+  for pkg in ./document ./protocol; do
+    for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+      go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null
+      echo "ok   fuzz $pkg $target"
+    done
+  done
+fi
+echo "== all tests passed"
