@@ -41,7 +41,7 @@ func (op Op) AppendJSON(dst []byte) []byte {
 		case kDelete:
 			dst = strconv.AppendInt(dst, -int64(c.Delete), 10)
 		default:
-			dst = appendJSONString(dst, c.Insert)
+			dst = AppendJSONString(dst, c.Insert)
 		}
 	}
 	return append(dst, ']')
@@ -49,9 +49,11 @@ func (op Op) AppendJSON(dst []byte) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString mirrors encoding/json's appendString with escapeHTML
-// false (Go 1.22+ behaviour, which writes \b and \f in short form).
-func appendJSONString(dst []byte, s string) []byte {
+// AppendJSONString appends s as a JSON string exactly as encoding/json does
+// with HTML escaping off (Go 1.22+: \b and \f in short form, U+2028/U+2029
+// escaped, invalid UTF-8 as U+FFFD). The protocol encoders use it too, so
+// every frame the server writes escapes strings one way.
+func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {

@@ -26,6 +26,7 @@ type conn struct {
 	queue   *sendQueue
 	limiter *rate.Limiter
 	subs    map[string]*room // reader goroutine only
+	frames  frameWriter      // writer goroutine only
 	// strikes counts rate-limit refusals in a row; a client that ignores
 	// them is disconnected rather than answered forever.
 	strikes int
@@ -213,10 +214,8 @@ func (c *conn) writeFrames(frames [][]byte) error {
 	if err := c.ws.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout)); err != nil {
 		return err
 	}
-	for _, f := range frames {
-		if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
-			return err
-		}
+	if _, err := c.frames.write(c.ws.NetConn(), frames); err != nil {
+		return err
 	}
 	c.h.metrics.framesSent.Add(uint64(len(frames)))
 	return nil

@@ -2,7 +2,6 @@ package protocol
 
 import (
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/collabedit/collab/document"
 )
@@ -79,51 +78,5 @@ func appendHead(dst []byte, typ, doc string, version int64) []byte {
 	return strconv.AppendInt(dst, version, 10)
 }
 
-const hexDigits = "0123456789abcdef"
-
-// AppendString appends s as a JSON string. It escapes what JSON requires
-// (quote, backslash, control characters) plus U+2028/U+2029, and replaces
-// invalid UTF-8 with U+FFFD as encoding/json does; it leaves <, > and &
-// alone because frames are never embedded in HTML.
-func AppendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			if r == utf8.RuneError {
-				dst = append(dst, `\ufffd`...)
-			} else {
-				dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			}
-			start = i + size
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+// AppendString appends s as a JSON string (see document.AppendJSONString).
+func AppendString(dst []byte, s string) []byte { return document.AppendJSONString(dst, s) }

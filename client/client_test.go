@@ -1,0 +1,303 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/protocol"
+)
+
+// token returns a 6-character token; documents made only of token inserts
+// at multiples of 6 always split into whole tokens.
+func token(who byte, i int) string { return fmt.Sprintf("[%c%03d]", who, i) }
+
+// insertToken inserts tok at a random token boundary of d's local text.
+func insertToken(t *testing.T, d *Doc, rnd *rand.Rand, tok string) {
+	t.Helper()
+	n := utf8.RuneCountInString(d.Text()) / 6
+	must(t, d.Insert(6*rnd.IntN(n+1), tok))
+}
+
+// checkTokens fails unless text is exactly the tokens of want, each once,
+// in any order.
+func checkTokens(t *testing.T, text string, want []string) {
+	t.Helper()
+	if len(text)%6 != 0 {
+		t.Fatalf("text of %d bytes is not made of whole tokens: %q", len(text), text)
+	}
+	seen := make(map[string]int)
+	for i := 0; i < len(text); i += 6 {
+		seen[text[i:i+6]]++
+	}
+	for _, tok := range want {
+		if seen[tok] != 1 {
+			t.Errorf("token %s appears %d times", tok, seen[tok])
+		}
+		delete(seen, tok)
+	}
+	for tok, n := range seen {
+		t.Errorf("unexpected token %q (%d times)", tok, n)
+	}
+}
+
+func TestTwoClientsConverge(t *testing.T) {
+	ts := startServer(t, hub.Config{})
+	ra, rb := newRecorder(), newRecorder()
+	a, b := dial(t, ts, ra), dial(t, ts, rb)
+	da, db := open(t, a, "notes"), open(t, b, "notes")
+	if a.ID() == b.ID() || len(a.ID()) != 8 {
+		t.Fatalf("client ids %q and %q", a.ID(), b.ID())
+	}
+	must(t, da.Insert(0, "hello"))
+	must(t, db.Insert(0, "world"))
+	must(t, da.Insert(5, " 😀"))
+	text := converge(t, da, db)
+	if !strings.Contains(text, "hello 😀") || !strings.Contains(text, "world") || utf8.RuneCountInString(text) != 12 {
+		t.Fatalf("text %q lost an edit", text)
+	}
+	acks := ra.ackCount(t) + rb.ackCount(t)
+	if got := ts.head(t, "notes"); got != int64(acks) || da.Version() != got {
+		t.Fatalf("stored version %d, acks %d, client version %d", got, acks, da.Version())
+	}
+	if ra.remotes == 0 || rb.remotes == 0 {
+		t.Fatalf("OnRemote not called: a %d, b %d", ra.remotes, rb.remotes)
+	}
+	// A third client sees the same text from its snapshot.
+	if got := open(t, dial(t, ts, nil), "notes").Text(); got != text {
+		t.Fatalf("fresh open sees %q, want %q", got, text)
+	}
+	if err := da.Insert(100, "x"); err == nil {
+		t.Fatal("insert past the end accepted")
+	}
+}
+
+func TestPipelining(t *testing.T) {
+	ts := startServer(t, hub.Config{})
+	ra := newRecorder()
+	a, b := dial(t, ts, ra), dial(t, ts, nil)
+	da, db := open(t, a, "pipe"), open(t, b, "pipe")
+	var want strings.Builder
+	for i := range 200 {
+		s := string(rune('a' + i%26))
+		must(t, da.Insert(i, s))
+		want.WriteString(s)
+	}
+	if got := converge(t, da, db); got != want.String() {
+		t.Fatalf("text %q, want %q", got, want.String())
+	}
+	acks := ra.ackCount(t)
+	if acks >= 200 || acks < 1 {
+		t.Fatalf("%d ops sent for 200 inserts; want them composed", acks)
+	}
+	if got := ts.head(t, "pipe"); got != int64(acks) {
+		t.Fatalf("stored version %d, acks %d", got, acks)
+	}
+	t.Logf("200 inserts sent as %d ops", acks)
+}
+
+func TestReconnectWhileEditing(t *testing.T) {
+	ts := startServer(t, hub.Config{})
+	ra, rb := newRecorder(), newRecorder()
+	a, b := dial(t, ts, ra), dial(t, ts, rb)
+	da, db := open(t, a, "cut"), open(t, b, "cut")
+	const n = 120
+	var want []string
+	var wg sync.WaitGroup
+	for _, w := range []struct {
+		c   *Client
+		d   *Doc
+		who byte
+	}{{a, da, 'a'}, {b, db, 'b'}} {
+		for i := range n {
+			want = append(want, token(w.who, i))
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rnd := rand.New(rand.NewPCG(uint64(w.who), 1))
+			drops := 0
+			for i := range n {
+				insertToken(t, w.d, rnd, token(w.who, i))
+				if i%30 == 15 && w.d.Pending() {
+					w.c.Drop() // mid-edit: an op is in flight or buffered
+					drops++
+				}
+				time.Sleep(time.Duration(rnd.IntN(1000)) * time.Microsecond)
+			}
+			if drops == 0 {
+				t.Errorf("client %c never dropped with edits pending", w.who)
+			}
+		}()
+	}
+	wg.Wait()
+	text := converge(t, da, db)
+	checkTokens(t, text, want)
+	acks := ra.ackCount(t) + rb.ackCount(t)
+	if got := ts.head(t, "cut"); got != int64(acks) || got != da.Version() {
+		t.Fatalf("stored version %d, acks %d, client version %d", got, acks, da.Version())
+	}
+	if !a.Connected() || !b.Connected() {
+		t.Fatal("not reconnected")
+	}
+}
+
+// TestSnapshotRebase cuts a client off while it has an op in flight and
+// more buffered, lets another client make 20 ops, and reconnects it to a
+// hub that keeps too little history to catch it up: it gets a snapshot and
+// must find out whether its op was applied, then rebase the rest.
+func TestSnapshotRebase(t *testing.T) {
+	cases := []struct {
+		name    string
+		history int
+		cut     func(*faults)
+		applied bool // the op reaches the server before the cut
+	}{
+		{"applied-before-cut", 5, func(f *faults) { f.dropReads.Store(true) }, true},
+		{"never-arrived", 5, func(f *faults) { f.dropWrites.Store(true) }, false},
+		{"applied-by-probe", 100, func(f *faults) { f.dropWrites.Store(true) }, false},
+		// Control: with enough history the reopen is a plain catch-up.
+		{"catch-up-not-arrived", 0, func(f *faults) { f.dropWrites.Store(true) }, false},
+		{"catch-up-applied", 0, func(f *faults) { f.dropReads.Store(true) }, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := hub.Config{HistoryLen: tc.history, MaxCatchUp: 5}
+			if tc.history == 0 {
+				cfg.MaxCatchUp = 0 // defaults: catch-up served
+			}
+			ts := startServer(t, cfg)
+			f := &faults{}
+			ra, rb := newRecorder(), newRecorder()
+			a := dial(t, ts, ra, func(c *Config) { c.Dialer = f.dialer() })
+			b := dial(t, ts, rb)
+			da, db := open(t, a, "snap"), open(t, b, "snap")
+			rnd := rand.New(rand.NewPCG(7, 7))
+			want := []string{token('a', 0)}
+			must(t, da.Insert(0, token('a', 0)))
+			converge(t, da, db)
+
+			tc.cut(f)
+			insertToken(t, da, rnd, token('a', 1)) // in flight
+			if tc.applied {
+				waitFor(t, "the server to apply a1", func() bool { return strings.Contains(db.Text(), token('a', 1)) })
+			} else {
+				time.Sleep(20 * time.Millisecond)
+			}
+			insertToken(t, da, rnd, token('a', 2)) // buffered
+			f.down.Store(true)
+			a.Drop()
+			waitFor(t, "the drop", func() bool { return !a.Connected() })
+			f.dropReads.Store(false)
+			f.dropWrites.Store(false)
+			insertToken(t, da, rnd, token('a', 3)) // made offline
+			want = append(want, token('a', 1), token('a', 2), token('a', 3))
+			for i := range 20 { // one op each: 21 versions behind a
+				insertToken(t, db, rnd, token('b', i))
+				want = append(want, token('b', i))
+				converge(t, db)
+			}
+			f.down.Store(false)
+
+			text := converge(t, da, db)
+			checkTokens(t, text, want)
+			acks := ra.ackCount(t) + rb.ackCount(t)
+			if got := ts.head(t, "snap"); got != int64(acks) {
+				dumpLog(t, ts, "snap", ra, rb)
+				t.Fatalf("stored version %d, acks %d", got, acks)
+			}
+			da.mu.Lock()
+			probes, resyncs := da.probes, da.resyncs
+			da.mu.Unlock()
+			if probes == 0 && tc.history != 0 || probes != 0 && tc.history == 0 {
+				t.Fatal("reopen did not go through the snapshot probe")
+			}
+			t.Logf("probes %d, resync requests %d, acks %d", probes, resyncs, acks)
+		})
+	}
+}
+
+// TestRefusedOp: an op the server refuses for good is dropped, reported,
+// and the edits made after it survive.
+func TestRefusedOp(t *testing.T) {
+	ts := startServer(t, hub.Config{MaxDocLen: 10})
+	ra := newRecorder()
+	a, b := dial(t, ts, ra), dial(t, ts, nil)
+	da, db := open(t, a, "small"), open(t, b, "small")
+	must(t, da.Insert(0, "hello"))
+	converge(t, da, db)
+	must(t, da.Insert(5, " there, world")) // 18 > 10: too_large
+	must(t, da.Insert(0, ">"))             // buffered behind it
+	if got := converge(t, da, db); got != ">hello" {
+		t.Fatalf("text %q, want %q", got, ">hello")
+	}
+	errs := ra.errors()
+	var pe *protocol.Error
+	if len(errs) != 1 || !errors.As(errs[0], &pe) || pe.Code != protocol.CodeTooLarge {
+		t.Fatalf("OnError got %v, want one too_large", errs)
+	}
+	if got := ts.head(t, "small"); got != int64(ra.ackCount(t)) {
+		t.Fatalf("stored version %d, acks %d", got, ra.ackCount(t))
+	}
+}
+
+func dumpLog(t *testing.T, ts *testServer, doc string, recs ...*recorder) {
+	t.Helper()
+	evs, err := ts.store.Events(context.Background(), doc, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		t.Logf("v%d %s %s", e.Version, e.OpID, e.Op)
+	}
+	for i, r := range recs {
+		r.mu.Lock()
+		t.Logf("recorder %d acks %v", i, r.acks)
+		r.mu.Unlock()
+	}
+}
+
+// TestCloseStopsEverything: Close returns only after the client's
+// goroutines are gone, also in the middle of reconnecting.
+func TestCloseStopsEverything(t *testing.T) {
+	ts := startServer(t, hub.Config{})
+	f := &faults{}
+	c := dial(t, ts, nil, func(c *Config) { c.Dialer = f.dialer() })
+	d := open(t, c, "bye")
+	must(t, d.Insert(0, "x"))
+	f.down.Store(true)
+	c.Drop()
+	waitFor(t, "the drop", func() bool { return !c.Connected() })
+	must(t, c.Close())
+	if err := c.Close(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("second close: %v", err)
+	}
+	if err := d.Insert(0, "y"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("insert after close: %v", err)
+	}
+	if n := clientGoroutines(); n != 0 {
+		t.Fatalf("%d client goroutines still running after Close", n)
+	}
+}
+
+// clientGoroutines counts goroutines running a method of this package
+// (the server's and the test's own goroutines do not).
+func clientGoroutines() int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "collab/client.(*") && !strings.Contains(g, "client.Test") {
+			n++
+		}
+	}
+	return n
+}

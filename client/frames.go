@@ -1,0 +1,42 @@
+package client
+
+import (
+	"strconv"
+
+	"github.com/collabedit/collab/document"
+	"github.com/collabedit/collab/protocol"
+)
+
+// Client → server frames, encoded by hand like the server's (protocol has
+// only the server → client encoders).
+
+// openFrame encodes {"type":"open","doc":…} plus "version" when resume.
+func openFrame(doc string, version int64, resume bool) []byte {
+	b := []byte(`{"type":"open","doc":`)
+	b = protocol.AppendString(b, doc)
+	if resume {
+		b = append(b, `,"version":`...)
+		b = strconv.AppendInt(b, version, 10)
+	}
+	return append(b, '}')
+}
+
+// opFrame encodes {"type":"op","doc":…,"version":…,"id":…,"op":[…]}.
+func opFrame(doc string, version int64, id string, op document.Op) []byte {
+	b := []byte(`{"type":"op","doc":`)
+	b = protocol.AppendString(b, doc)
+	b = append(b, `,"version":`...)
+	b = strconv.AppendInt(b, version, 10)
+	b = append(b, `,"id":`...)
+	b = protocol.AppendString(b, id)
+	b = append(b, `,"op":`...)
+	b = op.AppendJSON(b)
+	return append(b, '}')
+}
+
+// closeFrame encodes {"type":"close","doc":…}.
+func closeFrame(doc string) []byte {
+	b := []byte(`{"type":"close","doc":`)
+	b = protocol.AppendString(b, doc)
+	return append(b, '}')
+}

@@ -1,0 +1,241 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/rs/zerolog"
+
+	"github.com/collabedit/collab/document"
+	"github.com/collabedit/collab/eventlog"
+	"github.com/collabedit/collab/hub"
+)
+
+type testServer struct {
+	url   string
+	store *eventlog.Store
+	hub   *hub.Hub
+}
+
+// startServer runs a real hub on a real SQLite store in t.TempDir().
+func startServer(t *testing.T, cfg hub.Config) *testServer {
+	t.Helper()
+	store, err := eventlog.Open(filepath.Join(t.TempDir(), "e.db"), eventlog.Config{})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	h := hub.New(store, cfg)
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := h.Close(ctx); err != nil {
+			t.Errorf("close hub: %v", err)
+		}
+		srv.Close()
+		if err := store.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
+	})
+	return &testServer{url: "ws" + strings.TrimPrefix(srv.URL, "http"), store: store, hub: h}
+}
+
+// head returns the version stored in the event log for doc.
+func (ts *testServer) head(t *testing.T, doc string) int64 {
+	t.Helper()
+	v, err := ts.store.Head(context.Background(), doc)
+	if err != nil {
+		t.Fatalf("store head: %v", err)
+	}
+	return v
+}
+
+// recorder counts what the hooks report.
+type recorder struct {
+	mu      sync.Mutex
+	acks    map[string]int // op id → times acked
+	remotes int
+	resyncs int // OnRemote with an empty id
+	errs    []error
+}
+
+func newRecorder() *recorder { return &recorder{acks: make(map[string]int)} }
+
+func (r *recorder) hook(cfg *Config) {
+	cfg.OnAck = func(doc, id string, version int64, latency time.Duration) {
+		r.mu.Lock()
+		r.acks[id]++
+		r.mu.Unlock()
+	}
+	cfg.OnRemote = func(doc string, version int64, id string, op document.Op) {
+		r.mu.Lock()
+		r.remotes++
+		if id == "" {
+			r.resyncs++
+		}
+		r.mu.Unlock()
+	}
+	cfg.OnError = func(doc string, err error) {
+		r.mu.Lock()
+		r.errs = append(r.errs, err)
+		r.mu.Unlock()
+	}
+}
+
+// ackCount returns the number of distinct ops acked, failing on an op acked
+// twice.
+func (r *recorder) ackCount(t *testing.T) int {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id, n := range r.acks {
+		if n != 1 {
+			t.Errorf("op %s acked %d times", id, n)
+		}
+	}
+	return len(r.acks)
+}
+
+func (r *recorder) errors() []error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]error(nil), r.errs...)
+}
+
+// faults lets a test cut the network under a client: refuse new
+// connections, or silently swallow what one side sends.
+type faults struct {
+	down       atomic.Bool // dials fail
+	dropReads  atomic.Bool // the client reads nothing more
+	dropWrites atomic.Bool // nothing the client writes arrives
+}
+
+func (f *faults) dialer() *websocket.Dialer {
+	return &websocket.Dialer{
+		HandshakeTimeout: 5 * time.Second,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if f.down.Load() {
+				return nil, errors.New("network down (test)")
+			}
+			var d net.Dialer
+			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &faultConn{Conn: c, f: f}, nil
+		},
+	}
+}
+
+type faultConn struct {
+	net.Conn
+	f *faults
+}
+
+func (c *faultConn) Read(p []byte) (int, error) {
+	for {
+		n, err := c.Conn.Read(p)
+		if err != nil || !c.f.dropReads.Load() {
+			return n, err
+		}
+	}
+}
+
+func (c *faultConn) Write(p []byte) (int, error) {
+	if c.f.dropWrites.Load() {
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+// dial connects a client with fast reconnects; opts adjust the config.
+func dial(t *testing.T, ts *testServer, rec *recorder, opts ...func(*Config)) *Client {
+	t.Helper()
+	cfg := Config{URL: ts.url, ReconnectMin: 10 * time.Millisecond, ReconnectMax: 200 * time.Millisecond}
+	if testing.Verbose() {
+		cfg.Logger = zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
+	}
+	if rec != nil {
+		rec.hook(&cfg)
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, cfg)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func open(t *testing.T, c *Client, doc string) *Doc {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d, err := c.Open(ctx, doc)
+	if err != nil {
+		t.Fatalf("open %s: %v", doc, err)
+	}
+	return d
+}
+
+// converge waits until every doc is synced and all show the same text and
+// version, and returns that text.
+func converge(t *testing.T, docs ...*Doc) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		for _, d := range docs {
+			if err := d.WaitSynced(ctx); err != nil {
+				cancel()
+				t.Fatalf("%v", err)
+			}
+		}
+		cancel()
+		same := true
+		for _, d := range docs[1:] {
+			same = same && d.Text() == docs[0].Text() && d.Version() == docs[0].Version()
+		}
+		if same {
+			return docs[0].Text()
+		}
+		if time.Now().After(deadline) {
+			for i, d := range docs {
+				t.Logf("doc %d at %d: %q", i, d.Version(), d.Text())
+			}
+			t.Fatalf("documents did not converge")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,157 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/collabedit/collab/protocol"
+)
+
+// connect dials one socket and starts its session (not yet attached).
+func (c *Client) connect(ctx context.Context) (*session, error) {
+	ws, resp, err := c.cfg.Dialer.DialContext(ctx, c.cfg.URL, c.cfg.Header)
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", c.cfg.URL, err)
+	}
+	s := newSession(c.ctx, ws, c.log)
+	s.start(c.handleFrame)
+	return s, nil
+}
+
+// supervise owns the connection: it attaches each session to the open
+// documents, waits for it to end, and reconnects with backoff until the
+// client is closed.
+func (c *Client) supervise(s *session) {
+	bo := newBackoff(c.cfg.ReconnectMin, c.cfg.ReconnectMax)
+	for {
+		started := time.Now()
+		c.attachAll(s)
+		select {
+		case <-s.done:
+		case <-c.ctx.Done():
+			s.cancel()
+		}
+		<-s.done
+		c.detachAll(s)
+		if c.ctx.Err() != nil {
+			return
+		}
+		c.logDrop(s.err)
+		if time.Since(started) > c.cfg.ReconnectMax {
+			bo.reset() // it was a working connection, not a flapping one
+		}
+		for s = nil; s == nil; {
+			if !sleepCtx(c.ctx, bo.next()) {
+				return
+			}
+			var err error
+			if s, err = c.connect(c.ctx); err != nil {
+				c.log.Debug().Err(err).Msg("reconnect failed")
+			}
+		}
+		c.log.Debug().Msg("reconnected")
+	}
+}
+
+func (c *Client) logDrop(err error) {
+	var ce *websocket.CloseError
+	switch {
+	case errors.As(err, &ce) && ce.Code == protocol.CloseSlowConsumer:
+		c.log.Warn().Msg("server closed the connection: slow consumer; reconnecting")
+	case errors.As(err, &ce):
+		c.log.Info().Int("code", ce.Code).Str("reason", ce.Text).Msg("server closed the connection; reconnecting")
+	default:
+		c.log.Info().Err(err).Msg("connection lost; reconnecting")
+	}
+}
+
+// attachAll makes s the current session and (re)opens every document on it.
+func (c *Client) attachAll(s *session) {
+	c.mu.Lock()
+	c.sess = s
+	docs := c.docList()
+	c.mu.Unlock()
+	for _, d := range docs {
+		d.attach(s)
+	}
+}
+
+// detachAll tells every document that s is gone.
+func (c *Client) detachAll(s *session) {
+	c.mu.Lock()
+	if c.sess == s {
+		c.sess = nil
+	}
+	docs := c.docList()
+	c.mu.Unlock()
+	for _, d := range docs {
+		d.detach(s)
+	}
+}
+
+// handleFrame runs on s's reader goroutine for every server frame.
+func (c *Client) handleFrame(s *session, data []byte) {
+	msg, err := protocol.DecodeMessage(data)
+	if err != nil {
+		c.log.Warn().Err(err).Msg("bad frame from server")
+		return
+	}
+	if d := c.lookup(msg.Doc); d != nil {
+		d.handle(s, msg)
+		return
+	}
+	if msg.Type == protocol.TypeError && c.cfg.OnError != nil {
+		c.cfg.OnError(msg.Doc, fmt.Errorf("server error: %w", msg.Err()))
+	}
+}
+
+// after runs fn after delay on a goroutine the client owns: Close waits for
+// it, and it does not run at all once Close has begun.
+func (c *Client) after(delay time.Duration, fn func()) {
+	time.AfterFunc(delay, func() {
+		c.mu.Lock()
+		if c.closing {
+			c.mu.Unlock()
+			return
+		}
+		c.wg.Add(1)
+		c.mu.Unlock()
+		defer c.wg.Done()
+		fn()
+	})
+}
+
+// backoff yields exponentially growing delays with jitter.
+type backoff struct {
+	min, max, cur time.Duration
+}
+
+func newBackoff(min, max time.Duration) *backoff { return &backoff{min: min, max: max, cur: min} }
+
+func (b *backoff) reset() { b.cur = b.min }
+
+// next returns a delay in [cur/2, cur] and doubles cur up to max.
+func (b *backoff) next() time.Duration {
+	d := b.cur/2 + rand.N(b.cur/2+1)
+	b.cur = min(2*b.cur, b.max)
+	return d
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

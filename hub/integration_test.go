@@ -1,0 +1,230 @@
+package hub_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/collabedit/collab/client"
+	"github.com/collabedit/collab/document"
+	"github.com/collabedit/collab/hub"
+)
+
+var seedFlag = flag.Uint64("seed", 0, "seed for randomised integration tests (0: time-based)")
+
+// testSeed returns the run's seed and prints it if the test fails, so any
+// failure can be replayed with -seed.
+func testSeed(t *testing.T) uint64 {
+	t.Helper()
+	seed := *seedFlag
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("reproduce with: go test ./hub/ -run '%s' -seed %d", t.Name(), seed)
+		}
+	})
+	return seed
+}
+
+// editor is a client with an ack counter.
+type editor struct {
+	c    *client.Client
+	d    *client.Doc
+	acks atomic.Int64
+}
+
+func newEditor(t *testing.T, url, doc string) *editor {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e := &editor{}
+	c, err := client.Dial(ctx, client.Config{
+		URL:   url,
+		OnAck: func(string, string, int64, time.Duration) { e.acks.Add(1) },
+		OnError: func(doc string, err error) {
+			t.Errorf("client error on %s: %v", doc, err)
+		},
+	})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	d, err := c.Open(ctx, doc)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	e.c, e.d = c, d
+	return e
+}
+
+var alphabet = []string{"a", "b", " ", "\n", "😀", "é", "e\u0301", "𠀋", "ß", "中"}
+
+// randomEdit inserts or deletes at a random place in the editor's text.
+func randomEdit(rng *rand.Rand, d *client.Doc) error {
+	return d.Edit(func(text string) document.Op {
+		n := utf8.RuneCountInString(text)
+		if n > 0 && rng.IntN(3) == 0 {
+			pos := rng.IntN(n)
+			return document.FromPatch(pos, 1+rng.IntN(min(5, n-pos)), "")
+		}
+		var sb strings.Builder
+		for i := 1 + rng.IntN(4); i > 0; i-- {
+			sb.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		return document.FromPatch(rng.IntN(n+1), 0, sb.String())
+	})
+}
+
+// TestConcurrentEditorsConverge: several clients make random concurrent
+// edits to one document; all of them, a fresh reader and the stored log
+// end on the same version and text, and that version is the number of ops
+// the clients sent.
+func TestConcurrentEditorsConverge(t *testing.T) {
+	seed := testSeed(t)
+	s := startServer(t, hub.Config{SnapshotEvery: 50})
+	const editors, edits = 6, 150
+	eds := make([]*editor, editors)
+	for i := range eds {
+		eds[i] = newEditor(t, s.URL, "shared")
+	}
+	var wg sync.WaitGroup
+	for i, e := range eds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, uint64(i)))
+			for j := 0; j < edits; j++ {
+				if err := randomEdit(rng, e.d); err != nil {
+					t.Errorf("editor %d edit %d: %v", i, j, err)
+					return
+				}
+				time.Sleep(time.Duration(rng.IntN(1500)) * time.Microsecond)
+			}
+		}()
+	}
+	wg.Wait()
+	text, version := waitConverged(t, eds)
+	var sent int64
+	for _, e := range eds {
+		sent += e.acks.Load()
+	}
+	if version != sent {
+		t.Fatalf("document at version %d but the clients sent %d ops", version, sent)
+	}
+	checkServerAgrees(t, s, "shared", text, version)
+	t.Logf("%d editors, %d edits each: %d ops, %d characters", editors, edits, sent, len([]rune(text)))
+}
+
+// waitConverged waits until every editor has nothing pending and all share
+// one version and text, and returns them.
+func waitConverged(t *testing.T, eds []*editor) (string, int64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i, e := range eds {
+		if err := e.d.WaitSynced(ctx); err != nil {
+			t.Fatalf("editor %d never synced: %v", i, err)
+		}
+	}
+	var text string
+	var version int64
+	eventually(t, "all editors to reach the same version and text", func() bool {
+		text, version = eds[0].d.Text(), eds[0].d.Version()
+		for _, e := range eds[1:] {
+			if e.d.Version() != version || e.d.Text() != text {
+				return false
+			}
+		}
+		return true
+	})
+	return text, version
+}
+
+// checkServerAgrees compares a fresh reader's snapshot and a replay of the
+// stored log with the converged text.
+func checkServerAgrees(t *testing.T, s *testServer, doc, text string, version int64) {
+	t.Helper()
+	if snap := dial(t, s.URL).open(doc); snap.Text != text || snap.Version != version {
+		t.Fatalf("fresh reader sees version %d %q, editors have %d %q", snap.Version, snap.Text, version, text)
+	}
+	events, err := s.Store.Events(context.Background(), doc, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replayed := ""
+	for i, ev := range events {
+		var op document.Op
+		if err := op.UnmarshalJSON(ev.Op); err != nil {
+			t.Fatalf("stored op %d: %v", i, err)
+		}
+		if replayed, err = document.Apply(replayed, op); err != nil {
+			t.Fatalf("stored op %d does not apply: %v", i, err)
+		}
+	}
+	if int64(len(events)) != version || replayed != text {
+		t.Fatalf("log holds %d events replaying to %q; want %d and %q", len(events), replayed, version, text)
+	}
+}
+
+// TestReconnectMidEditLosesNothing: editors insert unique tokens while one
+// of them has its connection cut again and again; afterwards every token
+// is in the text exactly once.
+func TestReconnectMidEditLosesNothing(t *testing.T) {
+	seed := testSeed(t)
+	s := startServer(t, hub.Config{})
+	const editors, tokens = 4, 60
+	eds := make([]*editor, editors)
+	for i := range eds {
+		eds[i] = newEditor(t, s.URL, "cut")
+	}
+	var wg sync.WaitGroup
+	for i, e := range eds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, uint64(i)))
+			for j := 0; j < tokens; j++ {
+				if i == 0 && j%10 == 5 {
+					e.c.Drop() // cut the socket with edits in flight
+				}
+				if err := insertToken(rng, e.d, fmt.Sprintf("[%d-%d]", i, j)); err != nil {
+					t.Errorf("editor %d: %v", i, err)
+					return
+				}
+				time.Sleep(time.Duration(rng.IntN(2000)) * time.Microsecond)
+			}
+		}()
+	}
+	wg.Wait()
+	text, version := waitConverged(t, eds)
+	for i := 0; i < editors; i++ {
+		for j := 0; j < tokens; j++ {
+			if n := strings.Count(text, fmt.Sprintf("[%d-%d]", i, j)); n != 1 {
+				t.Fatalf("token [%d-%d] appears %d times in %q", i, j, n, text)
+			}
+		}
+	}
+	checkServerAgrees(t, s, "cut", text, version)
+}
+
+// insertToken inserts tok at a random token boundary, so tokens never split.
+func insertToken(rng *rand.Rand, d *client.Doc, tok string) error {
+	return d.Edit(func(text string) document.Op {
+		bounds := []int{0}
+		for i, r := range []rune(text) {
+			if r == ']' {
+				bounds = append(bounds, i+1)
+			}
+		}
+		return document.FromPatch(bounds[rng.IntN(len(bounds))], 0, tok)
+	})
+}
