@@ -68,8 +68,8 @@ func TestTwoClientsConverge(t *testing.T) {
 	if got := ts.head(t, "notes"); got != int64(acks) || da.Version() != got {
 		t.Fatalf("stored version %d, acks %d, client version %d", got, acks, da.Version())
 	}
-	if ra.remotes == 0 || rb.remotes == 0 {
-		t.Fatalf("OnRemote not called: a %d, b %d", ra.remotes, rb.remotes)
+	if ra.remoteCount() == 0 || rb.remoteCount() == 0 {
+		t.Fatalf("OnRemote not called: a %d, b %d", ra.remoteCount(), rb.remoteCount())
 	}
 	// A third client sees the same text from its snapshot.
 	if got := open(t, dial(t, ts, nil), "notes").Text(); got != text {

@@ -91,6 +91,13 @@ func (r *recorder) hook(cfg *Config) {
 	}
 }
 
+// remoteCount returns how many remote ops were reported.
+func (r *recorder) remoteCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.remotes
+}
+
 // ackCount returns the number of distinct ops acked, failing on an op acked
 // twice.
 func (r *recorder) ackCount(t *testing.T) int {
