@@ -65,7 +65,7 @@ func TestTwoClientsConverge(t *testing.T) {
 		t.Fatalf("text %q lost an edit", text)
 	}
 	acks := ra.ackCount(t) + rb.ackCount(t)
-	if got := ts.head(t, "notes"); got != int64(acks) || da.Version() != got {
+	if got := ts.Head(t, "notes"); got != int64(acks) || da.Version() != got {
 		t.Fatalf("stored version %d, acks %d, client version %d", got, acks, da.Version())
 	}
 	if ra.remoteCount() == 0 || rb.remoteCount() == 0 {
@@ -98,7 +98,7 @@ func TestPipelining(t *testing.T) {
 	if acks >= 200 || acks < 1 {
 		t.Fatalf("%d ops sent for 200 inserts; want them composed", acks)
 	}
-	if got := ts.head(t, "pipe"); got != int64(acks) {
+	if got := ts.Head(t, "pipe"); got != int64(acks) {
 		t.Fatalf("stored version %d, acks %d", got, acks)
 	}
 	t.Logf("200 inserts sent as %d ops", acks)
@@ -142,7 +142,7 @@ func TestReconnectWhileEditing(t *testing.T) {
 	text := converge(t, da, db)
 	checkTokens(t, text, want)
 	acks := ra.ackCount(t) + rb.ackCount(t)
-	if got := ts.head(t, "cut"); got != int64(acks) || got != da.Version() {
+	if got := ts.Head(t, "cut"); got != int64(acks) || got != da.Version() {
 		t.Fatalf("stored version %d, acks %d, client version %d", got, acks, da.Version())
 	}
 	if !a.Connected() || !b.Connected() {
@@ -210,7 +210,7 @@ func TestSnapshotRebase(t *testing.T) {
 			text := converge(t, da, db)
 			checkTokens(t, text, want)
 			acks := ra.ackCount(t) + rb.ackCount(t)
-			if got := ts.head(t, "snap"); got != int64(acks) {
+			if got := ts.Head(t, "snap"); got != int64(acks) {
 				dumpLog(t, ts, "snap", ra, rb)
 				t.Fatalf("stored version %d, acks %d", got, acks)
 			}
@@ -244,14 +244,14 @@ func TestRefusedOp(t *testing.T) {
 	if len(errs) != 1 || !errors.As(errs[0], &pe) || pe.Code != protocol.CodeTooLarge {
 		t.Fatalf("OnError got %v, want one too_large", errs)
 	}
-	if got := ts.head(t, "small"); got != int64(ra.ackCount(t)) {
+	if got := ts.Head(t, "small"); got != int64(ra.ackCount(t)) {
 		t.Fatalf("stored version %d, acks %d", got, ra.ackCount(t))
 	}
 }
 
 func dumpLog(t *testing.T, ts *testServer, doc string, recs ...*recorder) {
 	t.Helper()
-	evs, err := ts.store.Events(context.Background(), doc, 0, 0)
+	evs, err := ts.Store.Events(context.Background(), doc, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

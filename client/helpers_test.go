@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/http/httptest"
-	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,47 +13,16 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/collabedit/collab/document"
-	"github.com/collabedit/collab/eventlog"
 	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/hub/hubtest"
 )
 
-type testServer struct {
-	url   string
-	store *eventlog.Store
-	hub   *hub.Hub
-}
+type testServer = hubtest.Server
 
 // startServer runs a real hub on a real SQLite store in t.TempDir().
 func startServer(t *testing.T, cfg hub.Config) *testServer {
 	t.Helper()
-	store, err := eventlog.Open(filepath.Join(t.TempDir(), "e.db"), eventlog.Config{})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	h := hub.New(store, cfg)
-	srv := httptest.NewServer(h)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := h.Close(ctx); err != nil {
-			t.Errorf("close hub: %v", err)
-		}
-		srv.Close()
-		if err := store.Close(); err != nil {
-			t.Errorf("close store: %v", err)
-		}
-	})
-	return &testServer{url: "ws" + strings.TrimPrefix(srv.URL, "http"), store: store, hub: h}
-}
-
-// head returns the version stored in the event log for doc.
-func (ts *testServer) head(t *testing.T, doc string) int64 {
-	t.Helper()
-	v, err := ts.store.Head(context.Background(), doc)
-	if err != nil {
-		t.Fatalf("store head: %v", err)
-	}
-	return v
+	return hubtest.Start(t, cfg)
 }
 
 // recorder counts what the hooks report.
@@ -167,7 +133,7 @@ func (c *faultConn) Write(p []byte) (int, error) {
 // dial connects a client with fast reconnects; opts adjust the config.
 func dial(t *testing.T, ts *testServer, rec *recorder, opts ...func(*Config)) *Client {
 	t.Helper()
-	cfg := Config{URL: ts.url, ReconnectMin: 10 * time.Millisecond, ReconnectMax: 200 * time.Millisecond}
+	cfg := Config{URL: ts.URL, ReconnectMin: 10 * time.Millisecond, ReconnectMax: 200 * time.Millisecond}
 	if testing.Verbose() {
 		cfg.Logger = zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
 	}

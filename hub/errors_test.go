@@ -70,7 +70,7 @@ func TestBadInputIsAnsweredAndLosesNothing(t *testing.T) {
 	}
 	c.expectError(protocol.CodeBadRequest)
 	// The connection is still usable and the document untouched.
-	if h := s.head(t, "d"); h != 1 {
+	if h := s.Head(t, "d"); h != 1 {
 		t.Fatalf("stored version %d after refused ops, want 1", h)
 	}
 	c.send(`{"type":"op","doc":"d","version":1,"id":"ok:2","op":[5,"!"]}`)

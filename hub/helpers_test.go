@@ -1,59 +1,23 @@
 package hub_test
 
 import (
-	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
-	"github.com/collabedit/collab/eventlog"
 	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/hub/hubtest"
 	"github.com/collabedit/collab/protocol"
 )
 
-type testServer struct {
-	URL   string
-	Hub   *hub.Hub
-	Store *eventlog.Store
-}
+type testServer = hubtest.Server
 
-// startServer runs a hub on a real SQLite log behind a loopback HTTP server
-// and tears everything down when the test ends.
 func startServer(tb testing.TB, cfg hub.Config) *testServer {
 	tb.Helper()
-	store, err := eventlog.Open(filepath.Join(tb.TempDir(), "events.db"), eventlog.Config{})
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	h := hub.New(store, cfg)
-	srv := httptest.NewServer(h)
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := h.Close(ctx); err != nil && !errors.Is(err, hub.ErrClosed) {
-			tb.Errorf("close hub: %v", err)
-		}
-		srv.Close()
-		if err := store.Close(); err != nil {
-			tb.Errorf("close store: %v", err)
-		}
-	})
-	return &testServer{URL: "ws" + strings.TrimPrefix(srv.URL, "http"), Hub: h, Store: store}
-}
-
-func (s *testServer) head(tb testing.TB, doc string) int64 {
-	tb.Helper()
-	v, err := s.Store.Head(context.Background(), doc)
-	if err != nil {
-		tb.Fatalf("head %s: %v", doc, err)
-	}
-	return v
+	return hubtest.Start(tb, cfg)
 }
 
 // wsClient speaks the raw protocol, for tests of exact server behaviour.

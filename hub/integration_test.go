@@ -92,26 +92,9 @@ func TestConcurrentEditorsConverge(t *testing.T) {
 	seed := testSeed(t)
 	s := startServer(t, hub.Config{SnapshotEvery: 50})
 	const editors, edits = 6, 150
-	eds := make([]*editor, editors)
-	for i := range eds {
-		eds[i] = newEditor(t, s.URL, "shared")
-	}
-	var wg sync.WaitGroup
-	for i, e := range eds {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(seed, uint64(i)))
-			for j := 0; j < edits; j++ {
-				if err := randomEdit(rng, e.d); err != nil {
-					t.Errorf("editor %d edit %d: %v", i, j, err)
-					return
-				}
-				time.Sleep(time.Duration(rng.IntN(1500)) * time.Microsecond)
-			}
-		}()
-	}
-	wg.Wait()
+	eds := runEditors(t, s.URL, "shared", editors, edits, seed, func(rng *rand.Rand, i, j int, e *editor) error {
+		return randomEdit(rng, e.d)
+	})
 	text, version := waitConverged(t, eds)
 	var sent int64
 	for _, e := range eds {
@@ -122,6 +105,34 @@ func TestConcurrentEditorsConverge(t *testing.T) {
 	}
 	checkServerAgrees(t, s, "shared", text, version)
 	t.Logf("%d editors, %d edits each: %d ops, %d characters", editors, edits, sent, len([]rune(text)))
+}
+
+// runEditors connects n editors to doc and has each make steps edits
+// concurrently with edit, pausing up to 2 ms between edits so that ops
+// interleave; each editor's random source derives from seed.
+func runEditors(t *testing.T, url, doc string, n, steps int, seed uint64, edit func(rng *rand.Rand, i, j int, e *editor) error) []*editor {
+	t.Helper()
+	eds := make([]*editor, n)
+	for i := range eds {
+		eds[i] = newEditor(t, url, doc)
+	}
+	var wg sync.WaitGroup
+	for i, e := range eds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, uint64(i)))
+			for j := 0; j < steps; j++ {
+				if err := edit(rng, i, j, e); err != nil {
+					t.Errorf("editor %d edit %d: %v", i, j, err)
+					return
+				}
+				time.Sleep(time.Duration(rng.IntN(2000)) * time.Microsecond)
+			}
+		}()
+	}
+	wg.Wait()
+	return eds
 }
 
 // waitConverged waits until every editor has nothing pending and all share
@@ -182,29 +193,12 @@ func TestReconnectMidEditLosesNothing(t *testing.T) {
 	seed := testSeed(t)
 	s := startServer(t, hub.Config{})
 	const editors, tokens = 4, 60
-	eds := make([]*editor, editors)
-	for i := range eds {
-		eds[i] = newEditor(t, s.URL, "cut")
-	}
-	var wg sync.WaitGroup
-	for i, e := range eds {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(seed, uint64(i)))
-			for j := 0; j < tokens; j++ {
-				if i == 0 && j%10 == 5 {
-					e.c.Drop() // cut the socket with edits in flight
-				}
-				if err := insertToken(rng, e.d, fmt.Sprintf("[%d-%d]", i, j)); err != nil {
-					t.Errorf("editor %d: %v", i, err)
-					return
-				}
-				time.Sleep(time.Duration(rng.IntN(2000)) * time.Microsecond)
-			}
-		}()
-	}
-	wg.Wait()
+	eds := runEditors(t, s.URL, "cut", editors, tokens, seed, func(rng *rand.Rand, i, j int, e *editor) error {
+		if i == 0 && j%10 == 5 {
+			e.c.Drop() // cut the socket with edits in flight
+		}
+		return insertToken(rng, e.d, fmt.Sprintf("[%d-%d]", i, j))
+	})
 	text, version := waitConverged(t, eds)
 	for i := 0; i < editors; i++ {
 		for j := 0; j < tokens; j++ {

@@ -82,7 +82,7 @@ func TestDuplicateOpAckedOnNewConnection(t *testing.T) {
 	if ack := c.expect("ack"); ack.Version != 1 || ack.ID != "c:2" {
 		t.Fatalf("resend on new connection = %+v, want ack version 1", ack)
 	}
-	if h := s.head(t, "d"); h != 2 {
+	if h := s.Head(t, "d"); h != 2 {
 		t.Fatalf("stored version %d, want 2: a resend was applied twice", h)
 	}
 }
