@@ -20,12 +20,13 @@ var ErrClosed = errors.New("client closed")
 // re-established in the background when it drops, over which any number of
 // documents are open. Create it with Dial; it is safe for concurrent use.
 type Client struct {
-	cfg    Config
-	log    zerolog.Logger
-	ctx    context.Context // cancelled by Close
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // supervisor and retry timers
-	seq    atomic.Uint64  // op sequence numbers
+	attempts atomic.Uint64 // connection attempts, to rotate through Fallbacks
+	cfg      Config
+	log      zerolog.Logger
+	ctx      context.Context // cancelled by Close
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // supervisor and retry timers
+	seq      atomic.Uint64  // op sequence numbers
 
 	mu      sync.Mutex
 	closing bool

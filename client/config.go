@@ -16,6 +16,10 @@ import (
 type Config struct {
 	// URL is the server's WebSocket endpoint, e.g. ws://host:port/ws.
 	URL string
+	// Fallbacks are further endpoints serving the same documents (other
+	// server processes). Each reconnect tries the next endpoint in turn,
+	// as a load balancer would move a client off a dead process.
+	Fallbacks []string
 	// ClientID names this editing session; op ids are "<ClientID>:<seq>".
 	// It is kept across reconnects. Default: 8 random base36 characters.
 	ClientID string

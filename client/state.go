@@ -94,6 +94,10 @@ func (d *Doc) detach(s *session) {
 func (d *Doc) sendOpen() {
 	resume := d.have && d.state == stOpening
 	d.send(openFrame(d.id, d.version, resume))
+	if d.me != nil {
+		// The server forgot us with the old connection.
+		d.send(presenceFrame(d.id, d.version, *d.me))
+	}
 }
 
 func (d *Doc) send(frame []byte) {
@@ -120,6 +124,8 @@ func (d *Doc) handle(s *session, msg protocol.Message) {
 		d.onAck(msg.ID, msg.Version)
 	case protocol.TypeError:
 		d.onError(msg.Err())
+	case protocol.TypeRoster, protocol.TypePresence, protocol.TypeLeft:
+		d.onPresence(msg)
 	}
 }
 

@@ -14,12 +14,20 @@ import (
 
 // connect dials one socket and starts its session (not yet attached).
 func (c *Client) connect(ctx context.Context) (*session, error) {
-	ws, resp, err := c.cfg.Dialer.DialContext(ctx, c.cfg.URL, c.cfg.Header)
+	url := c.cfg.URL
+	if n := len(c.cfg.Fallbacks); n > 0 {
+		// Attempt 0 is URL; later attempts rotate through every endpoint.
+		i := int(c.attempts.Add(1)-1) % (n + 1)
+		if i > 0 {
+			url = c.cfg.Fallbacks[i-1]
+		}
+	}
+	ws, resp, err := c.cfg.Dialer.DialContext(ctx, url, c.cfg.Header)
 	if resp != nil && resp.Body != nil {
 		_ = resp.Body.Close()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", c.cfg.URL, err)
+		return nil, fmt.Errorf("dial %s: %w", url, err)
 	}
 	s := newSession(c.ctx, ws, c.log)
 	s.start(c.handleFrame)

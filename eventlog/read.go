@@ -12,10 +12,10 @@ import (
 // last committed state and never waits for the writer's transaction, so a
 // slow fsync does not stall catch-up or projections.
 const (
-	sqlEvents = `SELECT seq, doc, version, op_id, author, time, payload FROM events
+	sqlEvents = `SELECT seq, doc, version, op_id, author, time, payload, prev FROM events
 		WHERE doc = ? AND version >= ? ORDER BY version LIMIT ?`
 	sqlHead  = `SELECT version FROM events WHERE doc = ? ORDER BY version DESC LIMIT 1`
-	sqlSince = `SELECT seq, doc, version, op_id, author, time, payload FROM events
+	sqlSince = `SELECT seq, doc, version, op_id, author, time, payload, prev FROM events
 		WHERE seq > ? ORDER BY seq LIMIT ?`
 	sqlDocs           = `SELECT doc, version, updated FROM docs ORDER BY seq DESC LIMIT ?`
 	sqlLatestSnapshot = `SELECT version, text, time FROM snapshots WHERE doc = ? ORDER BY version DESC LIMIT 1`
@@ -75,7 +75,7 @@ func (s *Store) scanEvents(ctx context.Context, op string, capHint int, st *sql.
 	for rows.Next() {
 		var e Event
 		var ns int64
-		if err := rows.Scan(&e.Seq, &e.Doc, &e.Version, &e.OpID, &e.Author, &ns, &e.Op); err != nil {
+		if err := rows.Scan(&e.Seq, &e.Doc, &e.Version, &e.OpID, &e.Author, &ns, &e.Op, &e.Prev); err != nil {
 			return nil, s.readErr(op, err)
 		}
 		e.Time = time.Unix(0, ns)

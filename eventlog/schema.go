@@ -34,16 +34,23 @@ var schemaV1 = []string{
 		time    INTEGER NOT NULL,
 		schema  INTEGER NOT NULL,
 		payload BLOB    NOT NULL,
+		prev    TEXT    NOT NULL DEFAULT '',
 		UNIQUE (doc, version),
 		UNIQUE (doc, op_id)
 	)`,
 	// Last line of defence against a process that lost ownership of a
 	// document: a version may only be appended on top of version-1, so a
-	// writer with a stale head can never leave a hole. RAISE(ABORT) undoes
-	// only this INSERT; the batch transaction carries on.
+	// writer with a stale head can never leave a hole; and when the event
+	// names the op it was transformed on top of (prev), version-1 must be
+	// that op. UNIQUE(doc, version) alone is not enough: a deposed owner
+	// with ops pipelined at h and h+1 loses h to the new owner, but its h+1
+	// (transformed against its own h) would then fit on top of the new
+	// owner's h. RAISE(ABORT) undoes only this INSERT; the batch
+	// transaction carries on.
 	`CREATE TRIGGER IF NOT EXISTS events_no_gap BEFORE INSERT ON events
 	WHEN NEW.version <> 0 AND NOT EXISTS (
-		SELECT 1 FROM events WHERE doc = NEW.doc AND version = NEW.version - 1)
+		SELECT 1 FROM events WHERE doc = NEW.doc AND version = NEW.version - 1
+		AND (NEW.prev = '' OR op_id = NEW.prev))
 	BEGIN
 		SELECT RAISE(ABORT, 'eventlog: version gap');
 	END`,

@@ -25,6 +25,10 @@ type Event struct {
 	Author  string    // who authored the op
 	Time    time.Time // set by Append if zero; stored as unix nanoseconds
 	Op      []byte    // op payload, JSON wire form, stored verbatim
+	// Prev is the op id of the event at Version-1, the op this one was
+	// transformed on top of. When set, the append is refused (conflict)
+	// unless the log's Version-1 is exactly that op; empty skips the check.
+	Prev string
 }
 
 // Snapshot is the text of Doc after Version ops (i.e. at head Version).

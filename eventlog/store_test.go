@@ -496,3 +496,22 @@ func TestOpenRejectsNewerSchema(t *testing.T) {
 		t.Fatal("opened a file with a newer storage version")
 	}
 }
+
+// TestPrevChain: an event naming the op it was transformed on top of is
+// refused when another writer's op took that place, even though its own
+// version would be free: a deposed owner's pipelined ops cannot land.
+func TestPrevChain(t *testing.T) {
+	s := openTest(t, tempDB(t), Config{})
+	mustAppend(t, s, Event{Doc: "p", Version: 0, OpID: "new:1", Op: []byte(`["a"]`)})
+	// The deposed owner lost version 0 to new:1 but pipelined old:2 on top
+	// of its own old:1.
+	_, err := s.Append(context.Background(), Event{Doc: "p", Version: 1, OpID: "old:2", Prev: "old:1", Op: []byte(`["b"]`)})
+	if !errors.Is(err, ErrConflict) {
+		t.Fatalf("append on top of the wrong op: err = %v, want a conflict", err)
+	}
+	mustAppend(t, s, Event{Doc: "p", Version: 1, OpID: "new:2", Prev: "new:1", Op: []byte(`["c"]`)})
+	evs, err := s.Events(context.Background(), "p", 0, 0)
+	if err != nil || len(evs) != 2 || evs[1].Prev != "new:1" {
+		t.Fatalf("events %+v, %v", evs, err)
+	}
+}

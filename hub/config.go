@@ -1,7 +1,13 @@
 package hub
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"time"
+
+	"github.com/collabedit/collab/fanout"
+	"github.com/collabedit/collab/lease"
+	"github.com/collabedit/collab/presence"
 
 	"github.com/rs/zerolog"
 )
@@ -61,6 +67,27 @@ type Config struct {
 
 	// Logger receives the hub's logs; the zero value logs nothing.
 	Logger zerolog.Logger
+
+	// Bus, Leases and Presence connect processes that serve the same
+	// documents. nil means in-process implementations (fanout.Memory,
+	// lease.Memory, presence.Memory): one process, nothing external.
+	Bus      Bus
+	Leases   Leases
+	Presence Presence
+	// ProcessID names this process on the bus and in leases; it must be
+	// unique among the processes sharing them. Default: random.
+	ProcessID string
+	// ClusterTick is how often each room renews its lease (when owner, at
+	// a third of the lease TTL) or checks the log and its forwards (when
+	// follower). Default 250ms.
+	ClusterTick time.Duration
+	// PositionCheck is how long a follower goes without hearing an event
+	// before it compares its version with the log, which is how a lost
+	// last event is found. Default 1s.
+	PositionCheck time.Duration
+	// ForwardRetry is how long a follower waits for a forwarded op to come
+	// back committed before sending it again (same id, so safe). Default 1s.
+	ForwardRetry time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -92,6 +119,23 @@ func (c *Config) setDefaults() {
 		{&c.WriteTimeout, 10 * time.Second},
 		{&c.PingInterval, 25 * time.Second},
 		{&c.PongWait, 60 * time.Second},
+		{&c.ClusterTick, 250 * time.Millisecond},
+		{&c.PositionCheck, time.Second},
+		{&c.ForwardRetry, time.Second},
+	}
+	if c.Bus == nil {
+		c.Bus = fanout.NewMemory()
+	}
+	if c.Leases == nil {
+		c.Leases = lease.NewMemory(5 * time.Second)
+	}
+	if c.Presence == nil {
+		c.Presence = presence.NewMemory()
+	}
+	if c.ProcessID == "" {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		c.ProcessID = hex.EncodeToString(b[:])
 	}
 	for _, d := range durations {
 		if *d.p <= 0 {

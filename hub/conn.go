@@ -153,7 +153,7 @@ func (c *conn) dispatch(req protocol.Request) {
 		if r = c.h.deliverOpen(c, req); r != nil {
 			c.subs[req.Doc] = r
 		}
-	case protocol.TypeOp, protocol.TypeClose:
+	case protocol.TypeOp, protocol.TypeClose, protocol.TypePresence:
 		if r == nil {
 			c.sendError(&protocol.Error{Code: protocol.CodeNotOpen, Doc: req.Doc, ID: req.ID,
 				Message: "document " + strconv.Quote(req.Doc) + " is not open on this connection; send open first"})
@@ -164,7 +164,11 @@ func (c *conn) dispatch(req protocol.Request) {
 			r.deliver(command{kind: cmdLeave, c: c})
 			return
 		}
-		r.deliver(command{kind: cmdOp, c: c, req: req})
+		kind := cmdOp
+		if req.Type == protocol.TypePresence {
+			kind = cmdPresence
+		}
+		r.deliver(command{kind: kind, c: c, req: req})
 	}
 }
 

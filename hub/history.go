@@ -10,8 +10,9 @@ type entry struct {
 	author    string
 	lenBefore int    // document length (code points) the op applied to
 	frame     []byte // the "op" broadcast, encoded once when committed
-	from      *conn  // submitter, acked on commit; nil for loaded entries
-	waiters   []*conn
+	from      origin // submitter, acked on commit; zero for loaded entries
+	waiters   []origin
+	payload   []byte // the op's JSON, as stored and published
 }
 
 // history is the window [base, base+len(entries)) of a document's ops kept

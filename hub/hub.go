@@ -37,6 +37,11 @@ var ErrClosed = errors.New("hub closed")
 type Hub struct {
 	cfg      Config
 	store    Store
+	id       string // this process, on the bus and in leases
+	bus      Bus
+	leases   Leases
+	pub      *publisher
+	unsub    func() // this process's channel
 	log      zerolog.Logger
 	upgrader websocket.Upgrader
 	metrics  metrics
@@ -61,6 +66,9 @@ func New(store Store, cfg Config) *Hub {
 	h := &Hub{
 		cfg:       cfg,
 		store:     store,
+		id:        cfg.ProcessID,
+		bus:       cfg.Bus,
+		leases:    cfg.Leases,
 		log:       cfg.Logger.With().Str("component", "hub").Logger(),
 		ctx:       ctx,
 		cancel:    cancel,
@@ -76,7 +84,44 @@ func New(store Store, cfg Config) *Hub {
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     h.checkOrigin,
 	}
+	h.log = h.log.With().Str("proc", h.id).Logger()
+	h.pub = newPublisher(h, h.bus)
+	unsub, err := h.bus.Subscribe(procChannel(h.id), h.onProcMsg)
+	if err != nil {
+		// Only forwarded ops need it; they are retried once it is back.
+		h.log.Warn().Err(err).Msg("subscribe to process channel")
+		unsub = func() {}
+	}
+	h.unsub = unsub
 	return h
+}
+
+// onProcMsg routes a message sent to this process (a forwarded op, or the
+// answer to one) to its document's room.
+func (h *Hub) onProcMsg(msg []byte) {
+	if msg == nil {
+		return // forwards are retried by their senders; nothing to resync
+	}
+	m, err := decodeBusMsg(msg)
+	if err != nil {
+		h.log.Warn().Err(err).Msg("bad process message")
+		return
+	}
+	if m.Kind == msgForward {
+		// The owner may have unloaded the document; loading it here takes
+		// the lease again.
+		if r := h.acquire(m.Doc); r != nil {
+			r.busIn(&m)
+			r.refs.Add(-1)
+		}
+		return
+	}
+	h.mu.Lock()
+	r := h.rooms[m.Doc]
+	h.mu.Unlock()
+	if r != nil {
+		r.busIn(&m)
+	}
 }
 
 // Config returns the effective configuration, defaults filled in.
@@ -194,6 +239,8 @@ func (h *Hub) Close(ctx context.Context) error {
 	h.mu.Unlock()
 	go func() {
 		h.roomWG.Wait()
+		h.unsub()
+		h.pub.close()
 		close(h.roomsDone)
 	}()
 	done := make(chan struct{})

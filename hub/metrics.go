@@ -12,6 +12,11 @@ type metrics struct {
 	framesSent    atomic.Uint64
 	slowConsumers atomic.Uint64
 	rateLimited   atomic.Uint64
+	// cluster
+	publishDropped atomic.Uint64
+	publishFailed  atomic.Uint64
+	gapsFilled     atomic.Uint64
+	forwarded      atomic.Uint64
 }
 
 // Stats is a point-in-time copy of the hub's counters.
@@ -23,6 +28,9 @@ type Stats struct {
 	FramesSent    uint64 // WebSocket messages written
 	SlowConsumers uint64 // connections dropped with 4001
 	RateLimited   uint64 // messages refused with rate_limited
+	GapsFilled    uint64 // times a room read missed events from the log
+	Forwarded     uint64 // ops forwarded to another process's owner
+	PublishFailed uint64 // bus publishes that failed or were dropped
 }
 
 // Stats returns the current counters.
@@ -36,5 +44,8 @@ func (h *Hub) Stats() Stats {
 		FramesSent:    m.framesSent.Load(),
 		SlowConsumers: m.slowConsumers.Load(),
 		RateLimited:   m.rateLimited.Load(),
+		GapsFilled:    m.gapsFilled.Load(),
+		Forwarded:     m.forwarded.Load(),
+		PublishFailed: m.publishFailed.Load() + m.publishDropped.Load(),
 	}
 }

@@ -18,6 +18,8 @@ const (
 	cmdOpen cmdKind = iota
 	cmdOp
 	cmdLeave
+	cmdBus
+	cmdPresence
 )
 
 // command is what a connection asks of a room.
@@ -25,6 +27,7 @@ type command struct {
 	kind cmdKind
 	c    *conn
 	req  protocol.Request
+	bus  *busMsg // cmdBus; nil: messages may have been lost
 }
 
 type commitResult struct {
@@ -48,6 +51,9 @@ type room struct {
 	inbox chan command
 	done  chan struct{} // closed when run returns
 	refs  atomic.Int32  // senders between acquire and delivery
+	// lostBus is set when a bus message was dropped because the inbox was
+	// full; the next tick reads the log.
+	lostBus atomic.Bool
 
 	resMu    sync.Mutex
 	results  []commitResult
@@ -65,6 +71,15 @@ type room struct {
 	ids     map[string]int64 // op id → version, for every op in hist
 	subs    map[*conn]struct{}
 	idle    *time.Timer
+
+	// Across processes: the owner holds the lease and sequences; the
+	// others follow the published events and forward their clients' ops.
+	owner   bool
+	holder  string // lease holder as last seen; "" unknown
+	renewed time.Time
+	heard   time.Time // last event from the bus, for the position check
+	fwd     map[string]*forward
+	peers   peers
 }
 
 func newRoom(h *Hub, doc string) *room {
@@ -77,6 +92,8 @@ func newRoom(h *Hub, doc string) *room {
 		resWake: make(chan struct{}, 1),
 		ids:     make(map[string]int64),
 		subs:    make(map[*conn]struct{}),
+		fwd:     make(map[string]*forward),
+		peers:   newPeers(),
 	}
 	r.onCommit = r.committed
 	return r
@@ -117,15 +134,36 @@ func (r *room) run() {
 	defer r.h.metrics.rooms.Add(-1)
 	r.idle = time.NewTimer(r.h.cfg.IdleTimeout)
 	defer r.idle.Stop()
+	// Subscribe, then load: an event committed in between is either in
+	// what we load or arrives after it, never lost.
+	if cancel, err := r.h.bus.Subscribe(docChannel(r.doc), func(msg []byte) { r.busIn(parseBus(r, msg)) }); err != nil {
+		r.log.Warn().Err(err).Msg("subscribe to document channel; following the log only")
+	} else {
+		defer cancel()
+	}
 	if err := r.load(); err != nil {
 		r.log.Error().Err(err).Msg("load document")
+	} else {
+		r.claim()
+		r.reconcilePeers()
 	}
+	defer r.releaseLease()
+	presTimer := time.NewTimer(time.Hour)
+	presTimer.Stop()
+	defer presTimer.Stop()
+	r.peers.timer = presTimer
+	ticker := time.NewTicker(r.h.cfg.ClusterTick)
+	defer ticker.Stop()
 	stopping := r.h.ctx.Done()
 	var results []commitResult
 	for {
 		select {
 		case cmd := <-r.inbox:
 			r.handle(cmd)
+		case now := <-ticker.C:
+			r.tick(now)
+		case now := <-presTimer.C:
+			r.flushPresence(now)
 		case <-r.resWake:
 			results = r.takeResults(results)
 			for _, res := range results {
@@ -166,5 +204,24 @@ func (r *room) handle(cmd command) {
 		}
 	case cmdLeave:
 		delete(r.subs, cmd.c)
+		r.connLeft(cmd.c)
+	case cmdPresence:
+		r.setPresence(cmd.c, cmd.req.Peer)
+	case cmdBus:
+		r.onBus(cmd.bus)
 	}
+}
+
+// parseBus decodes a bus message for the room's inbox; nil (resync) stays
+// nil, and an undecodable message becomes a resync too.
+func parseBus(r *room, msg []byte) *busMsg {
+	if msg == nil {
+		return nil
+	}
+	m, err := decodeBusMsg(msg)
+	if err != nil {
+		r.log.Warn().Err(err).Msg("bad bus message")
+		return nil
+	}
+	return &m
 }

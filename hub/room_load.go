@@ -90,6 +90,7 @@ func (r *room) reload() error {
 	if err := r.load(); err != nil {
 		return err
 	}
+	r.claim()
 	if sent < r.hist.base {
 		for c := range r.subs {
 			c.send(protocol.AppendSnapshot(nil, r.doc, r.version, r.text.String()))

@@ -12,9 +12,10 @@ import (
 	"github.com/collabedit/collab/protocol"
 )
 
-// submit validates, deduplicates and transforms one op, then hands it to the
-// store. The client is answered later, by finish, once it is committed; an
-// error returned here is the refusal to send now.
+// submit handles a local client's op: it is sequenced here if this
+// process owns the document, else forwarded to the owner. The client is
+// answered later, when the op is committed; an error returned here is the
+// refusal to send now.
 func (r *room) submit(c *conn, req protocol.Request) *protocol.Error {
 	if _, ok := r.subs[c]; !ok {
 		return refuse(protocol.CodeNotOpen, r.doc, req.ID, "document is not open on this connection; send open first")
@@ -27,8 +28,21 @@ func (r *room) submit(c *conn, req protocol.Request) *protocol.Error {
 	if r.h.closing.Load() {
 		return unavailable(r.doc, req.ID, "server shutting down; retry on reconnect")
 	}
+	if !r.owner {
+		if v, ok := r.ids[req.ID]; ok {
+			c.send(protocol.AppendAck(nil, r.doc, req.ID, v))
+			return nil
+		}
+		return r.forwardOp(c, req)
+	}
+	return r.sequence(r.local(c), req)
+}
+
+// sequence validates, deduplicates and transforms an op in the owner, then
+// hands it to the store.
+func (r *room) sequence(o origin, req protocol.Request) *protocol.Error {
 	if v, ok := r.ids[req.ID]; ok {
-		r.ackDuplicate(c, req.ID, v)
+		r.ackDuplicate(o, req.ID, v)
 		return nil
 	}
 	head := r.hist.head()
@@ -37,13 +51,13 @@ func (r *room) submit(c *conn, req protocol.Request) *protocol.Error {
 		return refuse(protocol.CodeBadVersion, r.doc, req.ID,
 			fmt.Sprintf("version %d is ahead of the document (at %d)", req.Version, head))
 	case req.Version < r.hist.base:
-		return r.submitOld(c, req)
+		return r.submitOld(o, req)
 	}
 	op, perr := r.rebase(req)
 	if perr != nil {
 		return perr
 	}
-	r.accept(c, req.ID, op)
+	r.accept(o, req.ID, op)
 	return nil
 }
 
@@ -70,21 +84,14 @@ func (r *room) rebase(req protocol.Request) (document.Op, *protocol.Error) {
 }
 
 // accept sequences op at the head and sends it to the store.
-func (r *room) accept(c *conn, id string, op document.Op) {
+func (r *room) accept(o origin, id string, op document.Op) {
 	v := r.hist.head()
-	author := authorOf(id)
-	r.hist.push(entry{op: op, id: id, author: author, lenBefore: r.specLen, from: c})
+	r.hist.push(entry{op: op, id: id, author: authorOf(id), lenBefore: r.specLen, from: o, payload: op.AppendJSON(nil)})
+	e := r.hist.at(v)
 	r.ids[id] = v
 	r.specLen += op.Delta()
-	r.h.store.AppendAsync(eventlog.Event{
-		Doc:     r.doc,
-		Version: v,
-		OpID:    id,
-		Author:  author,
-		Time:    time.Now(),
-		Op:      op.AppendJSON(nil),
-	}, r.onCommit)
-	r.log.Debug().Str("op", id).Int64("version", v).Str("conn", c.id).Msg("op sequenced")
+	r.h.store.AppendAsync(r.storeEvent(v, e, e.payload), r.onCommit)
+	r.log.Debug().Str("op", id).Int64("version", v).Str("conn", o.conn).Str("origin", o.proc).Msg("op sequenced")
 }
 
 // submitOld handles an op whose base is older than the retained history.
@@ -92,7 +99,7 @@ func (r *room) accept(c *conn, id string, op document.Op) {
 // otherwise the op is transformed against the missing ops read from the
 // log, so a client lagging behind a hot document is served, not bounced.
 // Only a base more than MaxCatchUp behind gets bad_version.
-func (r *room) submitOld(c *conn, req protocol.Request) *protocol.Error {
+func (r *room) submitOld(o origin, req protocol.Request) *protocol.Error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	v, found, err := r.h.store.FindOp(ctx, r.doc, req.ID)
@@ -101,7 +108,7 @@ func (r *room) submitOld(c *conn, req protocol.Request) *protocol.Error {
 		r.log.Warn().Err(err).Str("op", req.ID).Msg("find op")
 		return unavailable(r.doc, req.ID, "storage unavailable; retry")
 	case found:
-		c.send(protocol.AppendAck(nil, r.doc, req.ID, v))
+		r.reply(o, req.ID, protocol.AppendAck(nil, r.doc, req.ID, v))
 		return nil
 	case r.hist.head()-req.Version > int64(r.h.cfg.MaxCatchUp):
 		return refuse(protocol.CodeBadVersion, r.doc, req.ID,
@@ -121,7 +128,7 @@ func (r *room) submitOld(c *conn, req protocol.Request) *protocol.Error {
 	if perr != nil {
 		return perr
 	}
-	r.accept(c, req.ID, op)
+	r.accept(o, req.ID, op)
 	return nil
 }
 
@@ -150,13 +157,13 @@ func (r *room) rebaseFromLog(req protocol.Request, events []eventlog.Event, lenA
 
 // ackDuplicate answers a resent op id: at once with the original version if
 // it is committed, else when its commit lands.
-func (r *room) ackDuplicate(c *conn, id string, v int64) {
+func (r *room) ackDuplicate(o origin, id string, v int64) {
 	if v < r.version {
-		c.send(protocol.AppendAck(nil, r.doc, id, v))
+		r.reply(o, id, protocol.AppendAck(nil, r.doc, id, v))
 		return
 	}
 	e := r.hist.at(v)
-	e.waiters = append(e.waiters, c)
+	e.waiters = append(e.waiters, o)
 }
 
 // authorOf takes the client id from an op id "<client-id>:<seq>": it names
@@ -191,20 +198,24 @@ func (r *room) finish(res commitResult) {
 	r.h.metrics.opsApplied.Add(1)
 	e.frame = protocol.AppendOp(nil, r.doc, res.version, e.id, e.author, e.op)
 	for c := range r.subs {
-		if c != e.from {
+		if c != e.from.c {
 			c.send(e.frame)
 		}
 	}
+	// Other processes deliver it to their clients, and ack it to its
+	// origin if it was forwarded from one of them.
+	r.h.pub.publish(r.doc, docChannel(r.doc), busMsg{Kind: msgEvent, Doc: r.doc, Version: res.version, ID: e.id,
+		Author: e.author, Op: e.payload, Proc: e.from.proc, Conn: e.from.conn, Owner: r.h.id}.encode())
 	ack := protocol.AppendAck(nil, r.doc, e.id, res.version)
-	if e.from != nil {
-		e.from.send(ack)
+	if e.from.c != nil {
+		e.from.c.send(ack)
 	}
 	for _, w := range e.waiters {
-		w.send(ack)
+		r.reply(w, e.id, ack)
 	}
-	r.log.Debug().Str("op", e.id).Int64("version", res.version).Int("subscribers", len(r.subs)).Msg("op committed")
-	e.from, e.waiters = nil, nil
-	if r.version%r.h.cfg.SnapshotEvery == 0 {
+	r.log.Debug().Str("op", e.id).Int64("version", res.version).Str("conn", e.from.conn).Int("subscribers", len(r.subs)).Msg("op committed")
+	e.from, e.waiters, e.payload = origin{}, nil, nil
+	if r.version%r.h.cfg.SnapshotEvery == 0 && r.owner {
 		r.h.store.PutSnapshotAsync(eventlog.Snapshot{Doc: r.doc, Version: r.version, Text: r.text.String(), Time: time.Now()})
 	}
 	r.hist.trim(r.h.cfg.HistoryLen, r.version, r.forget)
@@ -230,11 +241,9 @@ func (r *room) failCommit(e *entry, err error) {
 	if errors.Is(err, eventlog.ErrConflict) || errors.Is(err, eventlog.ErrDuplicate) {
 		msg = "document changed underneath; nothing was applied, retry"
 	}
-	for _, c := range append(e.waiters, e.from) {
-		if c != nil {
-			c.sendError(unavailable(r.doc, e.id, msg))
-		}
+	for _, o := range append(e.waiters, e.from) {
+		r.replyError(o, unavailable(r.doc, e.id, msg))
 	}
-	e.from, e.waiters = nil, nil
+	e.from, e.waiters = origin{}, nil
 	r.version++ // the slot is consumed; reload restores the truth
 }

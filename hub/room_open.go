@@ -22,9 +22,12 @@ func (r *room) open(c *conn, req protocol.Request) {
 	r.subs[c] = struct{}{}
 	if req.HasVersion && req.Version <= r.version && r.catchUp(c, req.Version) {
 		c.send(protocol.AppendOpened(nil, r.doc, r.version))
-		return
+	} else {
+		c.send(protocol.AppendSnapshot(nil, r.doc, r.version, r.text.String()))
 	}
-	c.send(protocol.AppendSnapshot(nil, r.doc, r.version, r.text.String()))
+	if req.Presence {
+		r.watchPresence(c)
+	}
 }
 
 // ensureLoaded loads the document if it is not, or reports why it cannot be

@@ -1,9 +1,11 @@
 package protocol
 
 import (
+	"encoding/json"
 	"strconv"
 
 	"github.com/collabedit/collab/document"
+	"github.com/collabedit/collab/presence"
 )
 
 // Server → client message types of protocol v1.
@@ -76,6 +78,50 @@ func appendHead(dst []byte, typ, doc string, version int64) []byte {
 	dst = AppendString(dst, doc)
 	dst = append(dst, `,"version":`...)
 	return strconv.AppendInt(dst, version, 10)
+}
+
+// Presence messages (extension). A roster lists everyone in the document
+// and is sent after a successful open; presence and left report changes.
+const (
+	TypeRoster = "roster"
+	TypeLeft   = "left"
+	// TypePresence ("presence") is shared with the client → server direction.
+)
+
+// AppendRoster appends {"type":"roster","doc":…,"peers":[…]}.
+func AppendRoster(dst []byte, doc string, peers []presence.Peer) []byte {
+	dst = append(dst, `{"type":"roster","doc":`...)
+	dst = AppendString(dst, doc)
+	dst = append(dst, `,"peers":[`...)
+	for i, p := range peers {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendPeer(dst, p)
+	}
+	return append(dst, "]}"...)
+}
+
+// AppendPresence appends {"type":"presence","doc":…,"peer":{…}}.
+func AppendPresence(dst []byte, doc string, p presence.Peer) []byte {
+	dst = append(dst, `{"type":"presence","doc":`...)
+	dst = AppendString(dst, doc)
+	dst = append(dst, `,"peer":`...)
+	return append(appendPeer(dst, p), '}')
+}
+
+// AppendLeft appends {"type":"left","doc":…,"session":…}.
+func AppendLeft(dst []byte, doc, session string) []byte {
+	dst = append(dst, `{"type":"left","doc":`...)
+	dst = AppendString(dst, doc)
+	dst = append(dst, `,"session":`...)
+	dst = AppendString(dst, session)
+	return append(dst, '}')
+}
+
+func appendPeer(dst []byte, p presence.Peer) []byte {
+	b, _ := json.Marshal(p) // strings, ints and a small struct: cannot fail
+	return append(dst, b...)
 }
 
 // AppendString appends s as a JSON string (see document.AppendJSONString).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/collabedit/collab/document"
+	"github.com/collabedit/collab/presence"
 )
 
 // Message is any server → client message, decoded loosely (unknown fields
@@ -20,6 +21,10 @@ type Message struct {
 	Text    string      `json:"text,omitempty"`
 	Code    Code        `json:"code,omitempty"`
 	Message string      `json:"message,omitempty"`
+	// presence extension
+	Peer    *presence.Peer  `json:"peer,omitempty"`
+	Peers   []presence.Peer `json:"peers,omitempty"`
+	Session string          `json:"session,omitempty"`
 }
 
 // DecodeMessage parses one server frame.

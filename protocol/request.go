@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/collabedit/collab/document"
+	"github.com/collabedit/collab/presence"
 )
 
 // Client → server message types of protocol v1.
@@ -14,6 +16,16 @@ const (
 	TypeOpen  = "open"
 	TypeOp    = "op"
 	TypeClose = "close"
+	// TypePresence (extension) sets this connection's presence in a
+	// document: display name, colour, and selection at a version.
+	TypePresence = "presence"
+)
+
+// Limits on presence fields, so one peer cannot bloat every roster.
+const (
+	MaxNameLen    = 64
+	MaxColorLen   = 32
+	MaxSessionLen = 64
 )
 
 // MaxDocIDLen is the longest document id the contract allows.
@@ -28,6 +40,10 @@ type Request struct {
 	HasVersion bool  // open carried a version (a reconnecting client)
 	ID         string
 	Op         document.Op
+	Peer       presence.Peer // TypePresence: Session is "" when not given
+	// Presence: an open asks for the roster and presence changes (an
+	// extension; v1 clients that do not ask never see those messages).
+	Presence bool
 }
 
 // wireRequest mirrors the JSON object. Pointers and raw messages let the
@@ -38,6 +54,12 @@ type wireRequest struct {
 	Version json.RawMessage `json:"version"`
 	ID      *string         `json:"id"`
 	Op      json.RawMessage `json:"op"`
+	// presence
+	Session   *string             `json:"session"`
+	Name      *string             `json:"name"`
+	Color     *string             `json:"color"`
+	Selection *presence.Selection `json:"selection"`
+	Presence  *bool               `json:"presence"`
 }
 
 // DecodeRequest parses one client frame. Every failure is an *Error with
@@ -54,7 +76,7 @@ func DecodeRequest(data []byte) (Request, error) {
 	}
 	r.Type = *w.Type
 	switch r.Type {
-	case TypeOpen, TypeOp, TypeClose:
+	case TypeOpen, TypeOp, TypeClose, TypePresence:
 	default:
 		return r, Errorf(CodeBadRequest, "unknown type %q", r.Type)
 	}
@@ -71,10 +93,46 @@ func DecodeRequest(data []byte) (Request, error) {
 	if err := r.decodeVersion(w.Version); err != nil {
 		return r, err
 	}
-	if r.Type != TypeOp {
-		return r, nil
+	if w.Presence != nil {
+		r.Presence = *w.Presence
 	}
-	return r, r.decodeOp(w)
+	switch r.Type {
+	case TypeOp:
+		return r, r.decodeOp(w)
+	case TypePresence:
+		return r, r.decodePresence(w)
+	}
+	return r, nil
+}
+
+func (r *Request) decodePresence(w wireRequest) error {
+	p := &r.Peer
+	fields := []struct {
+		name string
+		src  *string
+		dst  *string
+		max  int
+	}{{"session", w.Session, &p.Session, MaxSessionLen}, {"name", w.Name, &p.Name, MaxNameLen}, {"color", w.Color, &p.Color, MaxColorLen}}
+	for _, f := range fields {
+		if f.src == nil {
+			continue
+		}
+		if n := utf8.RuneCountInString(*f.src); n > f.max {
+			return r.fail(CodeTooLarge, "field %q has %d characters, over the limit of %d", f.name, n, f.max)
+		}
+		*f.dst = *f.src
+	}
+	if s := w.Selection; s != nil {
+		if s.Anchor < 0 || s.Head < 0 {
+			return r.fail(CodeBadRequest, "selection positions must not be negative")
+		}
+		if !r.HasVersion {
+			return r.fail(CodeBadRequest, "a selection needs the \"version\" it refers to")
+		}
+		p.Selection = s
+	}
+	p.Version = r.Version
+	return nil
 }
 
 func (r *Request) decodeVersion(raw json.RawMessage) error {

@@ -19,6 +19,9 @@ type options struct {
 	logFormat       string
 	origins         string
 	shutdownTimeout time.Duration
+	redisURL        string
+	leaseTTL        time.Duration
+	dropRate        float64
 	hub             hub.Config
 }
 
@@ -31,7 +34,11 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.logFormat, "log-format", "auto", "log format: console, json, or auto (console on a terminal, json otherwise)")
 	fs.StringVar(&o.origins, "allowed-origins", "", "comma-separated browser origins allowed to connect (\"*\" for any); empty: same origin only")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a graceful shutdown may take")
+	fs.StringVar(&o.redisURL, "redis-url", "", "Redis URL (redis://host:port/db) to share documents with other server processes on the same data; empty: one process, no Redis")
+	fs.DurationVar(&o.leaseTTL, "lease-ttl", 5*time.Second, "with -redis-url: how long a document's owner lease lasts unrenewed (a dead owner is replaced within it)")
+	fs.Float64Var(&o.dropRate, "test-drop-rate", 0, "FOR TESTS ONLY: drop this fraction of received pub/sub messages, to exercise gap recovery")
 	h := &o.hub
+	fs.StringVar(&h.ProcessID, "process-id", "", "this process's id among processes sharing Redis; default random")
 	fs.Int64Var(&h.MaxMessageBytes, "max-message-bytes", 1<<20, "largest client message in bytes (too_large above it)")
 	fs.IntVar(&h.MaxDocLen, "max-doc-len", 4<<20, "largest document in code points")
 	fs.IntVar(&h.MaxQueueBytes, "max-queue-bytes", 32<<20, "per-connection send queue limit in bytes; a slower reader is closed with 4001")

@@ -17,10 +17,14 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/collabedit/collab/eventlog"
+	"github.com/collabedit/collab/fanout"
 	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/lease"
+	"github.com/collabedit/collab/presence"
 	"github.com/collabedit/collab/static"
 )
 
@@ -74,6 +78,12 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 		return fmt.Errorf("open event log: %w", err)
 	}
 	o.hub.Logger = log
+	closeCluster, err := connectCluster(&o, log)
+	if err != nil {
+		_ = store.Close()
+		return err
+	}
+	defer closeCluster()
 	h := hub.New(store, o.hub)
 
 	ln, err := net.Listen("tcp", o.addr)
@@ -84,7 +94,7 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 	srv := &http.Server{Handler: routes(h, store), ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info().Str("addr", ln.Addr().String()).Str("db", dbPath).Msg("listening")
+	log.Log().Str("addr", ln.Addr().String()).Str("db", dbPath).Msg("listening") // at every log level: tools wait for it
 
 	select {
 	case <-ctx.Done():
@@ -105,6 +115,30 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 	}
 	log.Info().Msg("stopped")
 	return nil
+}
+
+// connectCluster wires the hub to Redis when -redis-url is set: pub/sub
+// fan-out, owner leases and presence. Without it the hub's in-process
+// defaults serve one process.
+func connectCluster(o *options, log zerolog.Logger) (func(), error) {
+	if o.redisURL == "" {
+		return func() {}, nil
+	}
+	opts, err := fanout.ClientOptions(o.redisURL)
+	if err != nil {
+		return nil, fmt.Errorf("redis url: %w", err)
+	}
+	client := redis.NewClient(opts)
+	bus := fanout.NewRedis(client, log.With().Str("component", "fanout").Logger())
+	bus.DropRate = o.dropRate
+	o.hub.Bus = bus
+	o.hub.Leases = lease.NewRedis(client, o.leaseTTL)
+	o.hub.Presence = presence.NewRedis(client)
+	log.Info().Str("redis", opts.Addr).Msg("sharing documents through redis")
+	return func() {
+		_ = bus.Close()
+		_ = client.Close()
+	}, nil
 }
 
 func routes(h *hub.Hub, store *eventlog.Store) http.Handler {

@@ -38,9 +38,10 @@ type child struct {
 
 // startChild runs the server on a free loopback port with its data in dir
 // and waits for its "listening" log line.
-func startChild(t *testing.T, bin, dir string) *child {
+func startChild(t *testing.T, bin, dir string, extra ...string) *child {
 	t.Helper()
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-data", dir, "-log-format", "json")
+	args := append([]string{"-addr", "127.0.0.1:0", "-data", dir, "-log-format", "json"}, extra...)
+	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/collabedit/collab/client"
+	"github.com/collabedit/collab/document"
+	"github.com/collabedit/collab/eventlog"
+	"github.com/collabedit/collab/presence"
+	"github.com/collabedit/collab/redistest"
+)
+
+// cluster is several server processes sharing one event log and one Redis.
+type cluster struct {
+	bin, dir string
+	redis    *redistest.Server
+	procs    []*child
+}
+
+func startCluster(t *testing.T, n int, extra ...string) *cluster {
+	t.Helper()
+	cl := &cluster{bin: buildServer(t), dir: t.TempDir(), redis: redistest.Start(t)}
+	for i := 0; i < n; i++ {
+		args := append([]string{"-redis-url", cl.redis.URL(), "-process-id", fmt.Sprintf("p%d", i),
+			"-lease-ttl", "1s", "-log-level", "warn"}, extra...)
+		cl.procs = append(cl.procs, startChild(t, cl.bin, cl.dir, args...))
+	}
+	return cl
+}
+
+func (cl *cluster) urls() []string {
+	var out []string
+	for _, p := range cl.procs {
+		out = append(out, p.url())
+	}
+	return out
+}
+
+// acks collects every acknowledged op id, across clients.
+type acks struct {
+	mu  sync.Mutex
+	ids map[string]map[string]bool // doc → op ids
+}
+
+func (a *acks) add(doc, id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ids[doc] == nil {
+		a.ids[doc] = make(map[string]bool)
+	}
+	a.ids[doc][id] = true
+}
+
+// TestCluster runs three processes with 30 clients spread over them editing
+// three documents, under each failure in turn; afterwards every client of a
+// document, and the shared log, agree, and every acknowledged op is in the
+// log exactly once.
+func TestCluster(t *testing.T) {
+	tests := []struct {
+		name  string
+		extra []string
+		fault func(t *testing.T, cl *cluster)
+	}{
+		{"steady", nil, nil},
+		{"pubsub messages dropped", []string{"-test-drop-rate", "0.3"}, nil},
+		{"redis killed and restarted", nil, func(t *testing.T, cl *cluster) {
+			cl.redis.Kill()
+			time.Sleep(700 * time.Millisecond)
+			cl.redis.Restart()
+		}},
+		{"process killed", nil, func(t *testing.T, cl *cluster) {
+			if err := cl.procs[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cl := startCluster(t, 3, tt.extra...)
+			runClusterEdits(t, cl, tt.fault)
+		})
+	}
+}
+
+func runClusterEdits(t *testing.T, cl *cluster, fault func(*testing.T, *cluster)) {
+	const clients, docs, edits = 30, 3, 40
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	acked := &acks{ids: make(map[string]map[string]bool)}
+	urls := cl.urls()
+	ds := make([]*client.Doc, clients)
+	for i := range ds {
+		doc := fmt.Sprintf("doc%d", i%docs)
+		ds[i] = dialDoc(t, urls[i%len(urls)], others(urls, i%len(urls)), doc, acked)
+	}
+	var wg sync.WaitGroup
+	for i, d := range ds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, uint64(i)))
+			for j := 0; j < edits; j++ {
+				if err := d.Edit(func(text string) document.Op { return randomOp(rng, text) }); err != nil {
+					t.Errorf("client %d: %v", i, err)
+					return
+				}
+				time.Sleep(time.Duration(5+rng.IntN(20)) * time.Millisecond)
+			}
+		}()
+	}
+	if fault != nil {
+		time.Sleep(300 * time.Millisecond)
+		fault(t, cl)
+	}
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for i, d := range ds {
+		if err := d.WaitSynced(ctx); err != nil {
+			t.Fatalf("client %d never synced: %v", i, err)
+		}
+	}
+	store, err := eventlog.Open(filepath.Join(cl.dir, "events.db"), eventlog.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	for k := 0; k < docs; k++ {
+		doc := fmt.Sprintf("doc%d", k)
+		text, version := logText(t, store, doc)
+		deadline := time.Now().Add(30 * time.Second)
+		for i := k; i < clients; i += docs {
+			for ds[i].Version() != version || ds[i].Text() != text {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: client %d at %d %q; log at %d %q", doc, i, ds[i].Version(), ds[i].Text(), version, text)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		acked.mu.Lock()
+		n := len(acked.ids[doc])
+		acked.mu.Unlock()
+		if int64(n) != version {
+			t.Fatalf("%s: %d distinct ops acknowledged, %d in the log: an acknowledged op was lost or one was applied twice", doc, n, version)
+		}
+		t.Logf("%s: %d ops, %d characters, all clients agree", doc, version, utf8.RuneCountInString(text))
+	}
+}
+
+// logText replays doc's events from the shared log.
+func logText(t *testing.T, store *eventlog.Store, doc string) (string, int64) {
+	t.Helper()
+	evs, err := store.Events(context.Background(), doc, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := ""
+	for _, ev := range evs {
+		var op document.Op
+		if err := op.UnmarshalJSON(ev.Op); err != nil {
+			t.Fatal(err)
+		}
+		if text, err = document.Apply(text, op); err != nil {
+			t.Fatalf("%s version %d does not apply: %v", doc, ev.Version, err)
+		}
+	}
+	return text, int64(len(evs))
+}
+
+func dialDoc(t *testing.T, url string, fallbacks []string, doc string, acked *acks) *client.Doc {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := client.Dial(ctx, client.Config{
+		URL: url, Fallbacks: fallbacks, ReconnectMin: 20 * time.Millisecond, ReconnectMax: 500 * time.Millisecond,
+		OnAck: func(doc, id string, _ int64, _ time.Duration) { acked.add(doc, id) },
+		OnError: func(doc string, err error) {
+			t.Errorf("client error on %s: %v", doc, err)
+		},
+	})
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	d, err := c.Open(ctx, doc)
+	if err != nil {
+		t.Fatalf("open %s: %v", doc, err)
+	}
+	return d
+}
+
+func others(urls []string, i int) []string {
+	var out []string
+	for j := 1; j < len(urls); j++ {
+		out = append(out, urls[(i+j)%len(urls)])
+	}
+	return out
+}
+
+func randomOp(rng *rand.Rand, text string) document.Op {
+	n := utf8.RuneCountInString(text)
+	if n > 0 && rng.IntN(3) == 0 {
+		pos := rng.IntN(n)
+		return document.FromPatch(pos, 1+rng.IntN(min(4, n-pos)), "")
+	}
+	pieces := []string{"a", "b", " ", "😀", "e\u0301", "中"}
+	var sb strings.Builder
+	for k := 1 + rng.IntN(3); k > 0; k-- {
+		sb.WriteString(pieces[rng.IntN(len(pieces))])
+	}
+	return document.FromPatch(rng.IntN(n+1), 0, sb.String())
+}
+
+// TestClusterPresence: a peer on one process appears, moves and leaves on
+// another process's client.
+func TestClusterPresence(t *testing.T) {
+	cl := startCluster(t, 2)
+	acked := &acks{ids: make(map[string]map[string]bool)}
+	a := dialDoc(t, cl.procs[0].url(), nil, "pres", acked)
+	b := dialDoc(t, cl.procs[1].url(), nil, "pres", acked)
+	if err := a.Insert(0, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetPresence("Ann", "#e91e63", &presence.Selection{Anchor: 1, Head: 3}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "b to see Ann's selection", func() bool {
+		ps := b.Peers()
+		return len(ps) == 1 && ps[0].Name == "Ann" && ps[0].Selection != nil && ps[0].Selection.Head == 3
+	})
+	if err := a.SetPresence("Ann", "#e91e63", &presence.Selection{Anchor: 4, Head: 4}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "b to see Ann's caret move", func() bool {
+		ps := b.Peers()
+		return len(ps) == 1 && ps[0].Selection != nil && ps[0].Selection.Head == 4
+	})
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Ann to leave b's roster", func() bool { return len(b.Peers()) == 0 })
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,55 @@
+package hub
+
+import (
+	"context"
+	"time"
+
+	"github.com/collabedit/collab/presence"
+)
+
+// Bus carries messages between server processes: committed events of a
+// document to every process serving it, and commands forwarded to the
+// process that owns a document. Delivery is at most once and may reorder
+// across channels (Redis pub/sub), so nothing depends on it for
+// correctness: every event carries its version and a room that sees a gap,
+// or hears nothing for a while, reads the shared log.
+//
+// fanout.Memory (one process) and fanout.Redis implement it.
+type Bus interface {
+	// Publish sends msg to every current subscriber of channel.
+	Publish(ctx context.Context, channel string, msg []byte) error
+	// Subscribe calls fn with each message on channel, from one goroutine
+	// per subscription, in the order received. fn(nil) means the
+	// subscription was (re)established and earlier messages may have been
+	// lost: the subscriber should check its position against the log.
+	// fn must not block for long. Cancel stops the calls and waits for a
+	// running one to return.
+	Subscribe(channel string, fn func(msg []byte)) (cancel func(), err error)
+}
+
+// Leases decides which process sequences each document. A lease expires
+// unless renewed, so a dead owner is replaced within one TTL.
+//
+// lease.Memory (one process) and lease.Redis implement it.
+type Leases interface {
+	// Acquire takes doc's lease for owner if it is free, or extends it if
+	// owner already holds it, and returns who holds it now.
+	Acquire(ctx context.Context, doc, owner string) (holder string, err error)
+	// Release gives doc's lease up if owner holds it.
+	Release(ctx context.Context, doc, owner string) error
+	// TTL is how long a lease lasts without renewal.
+	TTL() time.Duration
+}
+
+// Presence stores who is in each document. Entries expire unless
+// refreshed, so the peers of a process that died disappear by themselves.
+//
+// presence.Memory (one process) and presence.Redis implement it.
+type Presence interface {
+	// Put creates or replaces a peer's entry, valid for ttl.
+	Put(ctx context.Context, doc string, p presence.Peer, ttl time.Duration) error
+	// Remove deletes a peer's entry.
+	Remove(ctx context.Context, doc, session string) error
+	// List returns the unexpired peers of doc.
+	List(ctx context.Context, doc string) ([]presence.Peer, error)
+}

@@ -1,0 +1,32 @@
+package hub
+
+import "github.com/collabedit/collab/protocol"
+
+// origin is where an op came from and where its answers go: a connection
+// of this process, or one of another process whose op was forwarded here
+// because this process owns the document.
+type origin struct {
+	c    *conn  // local connection; nil for a forwarded op
+	proc string // the origin's process (this one for local ops)
+	conn string // the origin's connection id
+}
+
+func (r *room) local(c *conn) origin { return origin{c: c, proc: r.h.id, conn: c.id} }
+
+// reply sends frame to the origin: directly, or through the origin
+// process's channel.
+func (r *room) reply(o origin, id string, frame []byte) {
+	if o.c != nil {
+		o.c.send(frame)
+		return
+	}
+	if o.proc == "" {
+		return
+	}
+	m := busMsg{Kind: msgReply, Doc: r.doc, ID: id, Proc: o.proc, Conn: o.conn, Frame: string(frame)}
+	r.h.pub.publish(r.doc, procChannel(o.proc), m.encode())
+}
+
+func (r *room) replyError(o origin, e *protocol.Error) {
+	r.reply(o, e.ID, protocol.AppendError(nil, e))
+}

@@ -1,0 +1,194 @@
+package hub
+
+import (
+	"context"
+	"time"
+
+	"github.com/collabedit/collab/presence"
+	"github.com/collabedit/collab/protocol"
+)
+
+// Presence timings. Entries live presenceTTL in the store and are refreshed
+// every third of it, so a crashed process's peers vanish within 15 s; the
+// roster is reconciled with the store at the same pace to notice them.
+// Updates are coalesced to one per session per 50 ms (20/s): a cursor
+// moving on every keystroke needs no more, and fan-out stays bounded.
+const (
+	presenceTTL      = 15 * time.Second
+	presenceInterval = 50 * time.Millisecond
+)
+
+// peers is a room's presence state.
+type peers struct {
+	all     map[string]presence.Peer // every known peer, by session
+	mine    map[*conn]string         // this process's connections' sessions
+	watch   map[*conn]bool           // connections that asked for presence
+	limiter presence.Limiter
+	synced  time.Time   // last refresh and reconcile with the store
+	timer   *time.Timer // fires when a coalesced update is due
+}
+
+func newPeers() peers {
+	return peers{all: make(map[string]presence.Peer), mine: make(map[*conn]string), watch: make(map[*conn]bool),
+		limiter: presence.Limiter{Interval: presenceInterval}}
+}
+
+// setPresence handles a connection's presence message.
+func (r *room) setPresence(c *conn, p presence.Peer) {
+	if _, ok := r.subs[c]; !ok {
+		c.sendError(refuse(protocol.CodeNotOpen, r.doc, "", "document is not open on this connection; send open first"))
+		return
+	}
+	if p.Session == "" {
+		p.Session = "conn-" + r.h.id + "-" + c.id
+	}
+	if !r.peers.watch[c] {
+		r.watchPresence(c)
+	}
+	if old, ok := r.peers.mine[c]; ok && old != p.Session {
+		r.peerLeft(old, true)
+	}
+	r.peers.mine[c] = p.Session
+	if r.peers.limiter.Offer(time.Now(), p.Session, p) {
+		r.peerChanged(p, true)
+		return
+	}
+	if next, ok := r.peers.limiter.Next(); ok && r.peers.timer != nil {
+		r.peers.timer.Reset(time.Until(next))
+	}
+}
+
+// flushPresence sends the coalesced updates that are due.
+func (r *room) flushPresence(now time.Time) {
+	for _, p := range r.peers.limiter.Due(now) {
+		r.peerChanged(p, true)
+	}
+	if next, ok := r.peers.limiter.Next(); ok {
+		r.peers.timer.Reset(time.Until(next))
+	}
+}
+
+// peerChanged records p and tells local subscribers; local changes are
+// also stored and published to the other processes.
+func (r *room) peerChanged(p presence.Peer, local bool) {
+	r.peers.all[p.Session] = p
+	frame := protocol.AppendPresence(nil, r.doc, p)
+	for c := range r.peers.watch {
+		if r.peers.mine[c] != p.Session {
+			c.send(frame)
+		}
+	}
+	if !local {
+		return
+	}
+	doc := r.doc
+	r.h.pub.do(doc, func(ctx context.Context) error { return r.h.cfg.Presence.Put(ctx, doc, p, presenceTTL) })
+	pc := p
+	r.h.pub.publish(doc, docChannel(doc), busMsg{Kind: msgPeer, Doc: doc, Proc: r.h.id, Owner: r.h.id, Peer: &pc}.encode())
+}
+
+// peerLeft forgets a session and tells local subscribers (and, for a local
+// one, the store and the other processes).
+func (r *room) peerLeft(session string, local bool) {
+	if _, ok := r.peers.all[session]; !ok && !local {
+		return
+	}
+	delete(r.peers.all, session)
+	r.peers.limiter.Forget(session)
+	frame := protocol.AppendLeft(nil, r.doc, session)
+	for c := range r.peers.watch {
+		c.send(frame)
+	}
+	if !local {
+		return
+	}
+	doc := r.doc
+	r.h.pub.do(doc, func(ctx context.Context) error { return r.h.cfg.Presence.Remove(ctx, doc, session) })
+	r.h.pub.publish(doc, docChannel(doc), busMsg{Kind: msgLeft, Doc: doc, ID: session, Proc: r.h.id, Owner: r.h.id}.encode())
+}
+
+// connLeft removes a departing connection's peer.
+func (r *room) connLeft(c *conn) {
+	delete(r.peers.watch, c)
+	if s, ok := r.peers.mine[c]; ok {
+		delete(r.peers.mine, c)
+		r.peerLeft(s, true)
+	}
+}
+
+// onPeerMsg applies another process's presence message.
+func (r *room) onPeerMsg(m *busMsg) {
+	if m.Proc == r.h.id {
+		return
+	}
+	switch {
+	case m.Kind == msgPeer && m.Peer != nil:
+		r.peerChanged(*m.Peer, false)
+	case m.Kind == msgLeft:
+		r.peerLeft(m.ID, false)
+	}
+}
+
+// watchPresence subscribes c to presence and sends it everyone present.
+// Only connections that ask get presence messages, so clients written
+// against v1 alone never see a message type they do not know.
+func (r *room) watchPresence(c *conn) {
+	r.peers.watch[c] = true
+	list := make([]presence.Peer, 0, len(r.peers.all))
+	for _, p := range r.peers.all {
+		list = append(list, p)
+	}
+	c.send(protocol.AppendRoster(nil, r.doc, list))
+}
+
+// presenceTick, every third of the TTL, refreshes local entries and reconciles with the store: peers of
+// a process that died expire there and are reported as left here.
+func (r *room) presenceTick(now time.Time) {
+	if now.Sub(r.peers.synced) < presenceTTL/3 {
+		return
+	}
+	r.peers.synced = now
+	for _, s := range r.peers.mine {
+		if p, ok := r.peers.all[s]; ok {
+			doc := r.doc
+			r.h.pub.do(doc, func(ctx context.Context) error { return r.h.cfg.Presence.Put(ctx, doc, p, presenceTTL) })
+		}
+	}
+	r.reconcilePeers()
+}
+
+// reconcilePeers makes the roster match the store (plus local peers).
+func (r *room) reconcilePeers() {
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	stored, err := r.h.cfg.Presence.List(ctx, r.doc)
+	if err != nil {
+		return // keep what we know until the store answers again
+	}
+	local := make(map[string]bool, len(r.peers.mine))
+	for _, s := range r.peers.mine {
+		local[s] = true
+	}
+	seen := make(map[string]bool, len(stored))
+	for _, p := range stored {
+		seen[p.Session] = true
+		if old, ok := r.peers.all[p.Session]; !local[p.Session] && (!ok || !samePeer(old, p)) {
+			r.peerChanged(p, false)
+		}
+	}
+	for s := range r.peers.all {
+		if !seen[s] && !local[s] {
+			r.peerLeft(s, false)
+		}
+	}
+}
+
+func samePeer(a, b presence.Peer) bool {
+	if a.Session != b.Session || a.Name != b.Name || a.Color != b.Color || a.Version != b.Version {
+		return false
+	}
+	if a.Selection == nil || b.Selection == nil {
+		return a.Selection == b.Selection
+	}
+	return *a.Selection == *b.Selection
+}

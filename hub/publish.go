@@ -1,0 +1,93 @@
+package hub
+
+import (
+	"context"
+	"hash/maphash"
+	"sync"
+	"time"
+)
+
+// publisher sends bus messages without blocking rooms. A Redis PUBLISH is a
+// network round trip (≈ 50-100 µs on loopback); done inline it would cap a
+// hot document at ~10-20k ops/s and stall it whenever Redis is slow.
+// Messages are sharded by document over a few goroutines so each
+// document's events stay in order (receivers treat a reordering as a gap
+// and read the log, which is correct but slower).
+type publisher struct {
+	bus    Bus
+	h      *Hub
+	seed   maphash.Seed
+	shards []chan pubItem
+	wg     sync.WaitGroup
+}
+
+type pubItem struct {
+	channel string
+	msg     []byte
+	fn      func(context.Context) error // instead of a publish: a presence store write
+}
+
+const (
+	pubShards   = 4
+	pubQueueLen = 4096
+)
+
+func newPublisher(h *Hub, bus Bus) *publisher {
+	p := &publisher{bus: bus, h: h, seed: maphash.MakeSeed()}
+	for i := 0; i < pubShards; i++ {
+		ch := make(chan pubItem, pubQueueLen)
+		p.shards = append(p.shards, ch)
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			p.run(ch)
+		}()
+	}
+	return p
+}
+
+// publish queues msg for channel; key picks the shard (the document). If
+// the shard is full the message is dropped: receivers recover from the log.
+func (p *publisher) publish(key, channel string, msg []byte) {
+	p.enqueue(key, pubItem{channel: channel, msg: msg})
+}
+
+// do runs fn on key's shard, after what was queued before it: presence
+// store writes go here so a slow Redis never blocks a room.
+func (p *publisher) do(key string, fn func(context.Context) error) {
+	p.enqueue(key, pubItem{fn: fn})
+}
+
+func (p *publisher) enqueue(key string, it pubItem) {
+	ch := p.shards[maphash.String(p.seed, key)%pubShards]
+	select {
+	case ch <- it:
+	default:
+		p.h.metrics.publishDropped.Add(1)
+	}
+}
+
+func (p *publisher) run(ch chan pubItem) {
+	for it := range ch {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		var err error
+		if it.fn != nil {
+			err = it.fn(ctx)
+		} else {
+			err = p.bus.Publish(ctx, it.channel, it.msg)
+		}
+		if err != nil {
+			p.h.metrics.publishFailed.Add(1)
+			p.h.log.Debug().Err(err).Str("channel", it.channel).Msg("publish failed")
+		}
+		cancel()
+	}
+}
+
+// close stops the publisher after sending what is queued.
+func (p *publisher) close() {
+	for _, ch := range p.shards {
+		close(ch)
+	}
+	p.wg.Wait()
+}

@@ -1,0 +1,330 @@
+package presence_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/collabedit/collab/presence"
+)
+
+// store is the hub's Presence interface, restated so the tests need not
+// import hub.
+type store interface {
+	Put(ctx context.Context, doc string, p presence.Peer, ttl time.Duration) error
+	Remove(ctx context.Context, doc, session string) error
+	List(ctx context.Context, doc string) ([]presence.Peer, error)
+}
+
+var (
+	_ store = (*presence.Memory)(nil)
+	_ store = (*presence.Redis)(nil)
+)
+
+// impls returns a constructor for each implementation. The Redis ones
+// share one server, started here so that it lives as long as t.
+func impls(t *testing.T) []struct {
+	name string
+	new  func(t *testing.T) store
+} {
+	addr := startRedis(t)
+	return []struct {
+		name string
+		new  func(t *testing.T) store
+	}{
+		{"memory", func(t *testing.T) store { return presence.NewMemory() }},
+		{"redis", func(t *testing.T) store { return presence.NewRedis(newRedisClient(t, addr)) }},
+	}
+}
+
+func sel(a, h int) *presence.Selection { return &presence.Selection{Anchor: a, Head: h} }
+
+func mustList(t *testing.T, s store, doc string) []presence.Peer {
+	t.Helper()
+	ps, err := s.List(context.Background(), doc)
+	if err != nil {
+		t.Fatalf("List(%q): %v", doc, err)
+	}
+	return ps
+}
+
+func mustPut(t *testing.T, s store, doc string, p presence.Peer, ttl time.Duration) {
+	t.Helper()
+	if err := s.Put(context.Background(), doc, p, ttl); err != nil {
+		t.Fatalf("Put(%q, %q): %v", doc, p.Session, err)
+	}
+}
+
+func sessions(ps []presence.Peer) []string {
+	out := []string{}
+	for _, p := range ps {
+		out = append(out, p.Session)
+	}
+	return out
+}
+
+func TestStore(t *testing.T) {
+	ctx := context.Background()
+	// Fresh document names per implementation keep the Redis cases apart.
+	for _, im := range impls(t) {
+		t.Run(im.name, func(t *testing.T) {
+			t.Run("put list update remove", func(t *testing.T) {
+				s := im.new(t)
+				const doc = "doc-crud"
+				b := presence.Peer{Session: "b", Name: "Bob", Color: "#00f", Version: 3}
+				a := presence.Peer{Session: "a", Name: "Ann", Color: "#e91e63", Selection: sel(1, 4), Version: 7}
+				mustPut(t, s, doc, b, time.Minute)
+				mustPut(t, s, doc, a, time.Minute)
+				mustPut(t, s, "other-doc", presence.Peer{Session: "c"}, time.Minute)
+				if got, want := mustList(t, s, doc), []presence.Peer{a, b}; !reflect.DeepEqual(got, want) {
+					t.Fatalf("List = %+v, want %+v (sorted by session)", got, want)
+				}
+
+				a2 := a
+				a2.Selection, a2.Version = sel(5, 5), 8
+				mustPut(t, s, doc, a2, time.Minute)
+				if got, want := mustList(t, s, doc), []presence.Peer{a2, b}; !reflect.DeepEqual(got, want) {
+					t.Fatalf("after update List = %+v, want %+v", got, want)
+				}
+
+				if err := s.Remove(ctx, doc, "a"); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Remove(ctx, doc, "never-there"); err != nil {
+					t.Fatalf("Remove of absent session: %v", err)
+				}
+				if got, want := mustList(t, s, doc), []presence.Peer{b}; !reflect.DeepEqual(got, want) {
+					t.Fatalf("after remove List = %+v, want %+v", got, want)
+				}
+				if got := sessions(mustList(t, s, "other-doc")); !reflect.DeepEqual(got, []string{"c"}) {
+					t.Fatalf("other doc = %v, want [c]", got)
+				}
+				if err := s.Remove(ctx, doc, "b"); err != nil {
+					t.Fatal(err)
+				}
+				if got := mustList(t, s, doc); len(got) != 0 {
+					t.Fatalf("after removing all List = %+v, want empty", got)
+				}
+			})
+
+			t.Run("unknown doc is empty", func(t *testing.T) {
+				s := im.new(t)
+				got := mustList(t, s, "no-such-doc")
+				if len(got) != 0 {
+					t.Fatalf("List = %+v, want empty", got)
+				}
+			})
+
+			t.Run("nil and zero selection round trip", func(t *testing.T) {
+				s := im.new(t)
+				const doc = "doc-sel"
+				want := []presence.Peer{
+					{Session: "caret0", Selection: sel(0, 0)},
+					{Session: "nosel", Name: "N", Version: 1},
+				}
+				for _, p := range want {
+					mustPut(t, s, doc, p, time.Minute)
+				}
+				if got := mustList(t, s, doc); !reflect.DeepEqual(got, want) {
+					t.Fatalf("List = %+v, want %+v", got, want)
+				}
+			})
+
+			t.Run("stored peer is a copy", func(t *testing.T) {
+				s := im.new(t)
+				p := presence.Peer{Session: "a", Selection: sel(1, 2)}
+				mustPut(t, s, "doc-copy", p, time.Minute)
+				p.Selection.Anchor = 99
+				got := mustList(t, s, "doc-copy")
+				if len(got) != 1 || got[0].Selection.Anchor != 1 {
+					t.Fatalf("List = %+v: caller's later change leaked into the store", got)
+				}
+				got[0].Selection.Head = 77
+				if again := mustList(t, s, "doc-copy"); again[0].Selection.Head != 2 {
+					t.Fatalf("List result aliases the stored entry: %+v", again[0].Selection)
+				}
+			})
+
+			t.Run("invalid put", func(t *testing.T) {
+				s := im.new(t)
+				if err := s.Put(ctx, "d", presence.Peer{}, time.Minute); err == nil {
+					t.Error("Put with empty session: no error")
+				}
+				if err := s.Put(ctx, "d", presence.Peer{Session: "a"}, 0); err == nil {
+					t.Error("Put with zero ttl: no error")
+				}
+			})
+
+			t.Run("expiry", func(t *testing.T) {
+				t.Parallel()
+				s := im.new(t)
+				const ttl = 200 * time.Millisecond
+				mustPut(t, s, "doc-exp", presence.Peer{Session: "gone"}, ttl)
+				mustPut(t, s, "doc-exp", presence.Peer{Session: "kept"}, ttl)
+				if got := sessions(mustList(t, s, "doc-exp")); !reflect.DeepEqual(got, []string{"gone", "kept"}) {
+					t.Fatalf("before expiry: %v", got)
+				}
+				// Refresh "kept" every ttl/3 as the hub does; let "gone" lapse.
+				for i := 0; i < 5; i++ {
+					time.Sleep(ttl / 3)
+					mustPut(t, s, "doc-exp", presence.Peer{Session: "kept", Version: int64(i)}, ttl)
+				}
+				// 5*ttl/3 > ttl since "gone" was put.
+				if got := sessions(mustList(t, s, "doc-exp")); !reflect.DeepEqual(got, []string{"kept"}) {
+					t.Fatalf("after %v with refreshes: %v, want [kept]", 5*ttl/3, got)
+				}
+				time.Sleep(ttl + 50*time.Millisecond)
+				if got := mustList(t, s, "doc-exp"); len(got) != 0 {
+					t.Fatalf("after ttl without refresh: %+v, want empty", got)
+				}
+			})
+
+			t.Run("short ttl does not cut a long one", func(t *testing.T) {
+				t.Parallel()
+				s := im.new(t)
+				mustPut(t, s, "doc-mixed", presence.Peer{Session: "long"}, time.Minute)
+				mustPut(t, s, "doc-mixed", presence.Peer{Session: "short"}, 100*time.Millisecond)
+				time.Sleep(250 * time.Millisecond)
+				if got := sessions(mustList(t, s, "doc-mixed")); !reflect.DeepEqual(got, []string{"long"}) {
+					t.Fatalf("List = %v, want [long]", got)
+				}
+			})
+
+			t.Run("concurrent use", func(t *testing.T) {
+				s := im.new(t)
+				var wg sync.WaitGroup
+				for g := 0; g < 8; g++ {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for i := 0; i < 20; i++ {
+							sess := fmt.Sprintf("s%d-%d", g, i%3)
+							if err := s.Put(ctx, "doc-conc", presence.Peer{Session: sess, Selection: sel(i, i)}, time.Minute); err != nil {
+								t.Error(err)
+								return
+							}
+							if _, err := s.List(ctx, "doc-conc"); err != nil {
+								t.Error(err)
+								return
+							}
+							if i%3 == 2 {
+								if err := s.Remove(ctx, "doc-conc", sess); err != nil {
+									t.Error(err)
+									return
+								}
+							}
+						}
+					}()
+				}
+				wg.Wait()
+				// Each goroutine ends with s?-0 and s?-1 present, s?-2 removed.
+				if got := len(mustList(t, s, "doc-conc")); got != 16 {
+					t.Fatalf("List has %d peers, want 16", got)
+				}
+			})
+		})
+	}
+}
+
+func TestRedisTwoProcesses(t *testing.T) {
+	ctx := context.Background()
+	addr := startRedis(t)
+	p1 := presence.NewRedis(newRedisClient(t, addr))
+	p2 := presence.NewRedis(newRedisClient(t, addr))
+
+	a := presence.Peer{Session: "a", Name: "on process 1", Selection: sel(2, 3), Version: 4}
+	b := presence.Peer{Session: "b", Name: "on process 2"}
+	mustPut(t, p1, "shared", a, time.Minute)
+	mustPut(t, p2, "shared", b, time.Minute)
+	for i, s := range []store{p1, p2} {
+		if got, want := mustList(t, s, "shared"), []presence.Peer{a, b}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("process %d List = %+v, want %+v", i+1, got, want)
+		}
+	}
+	if err := p2.Remove(ctx, "shared", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if got := sessions(mustList(t, p1, "shared")); !reflect.DeepEqual(got, []string{"b"}) {
+		t.Fatalf("process 1 after process 2 removed a: %v", got)
+	}
+}
+
+func TestRedisKeysVanish(t *testing.T) {
+	ctx := context.Background()
+	addr := startRedis(t)
+	c := newRedisClient(t, addr)
+	s := presence.NewRedis(c)
+	mustPut(t, s, "abandoned", presence.Peer{Session: "a"}, 150*time.Millisecond)
+	mustPut(t, s, "abandoned", presence.Peer{Session: "b"}, 100*time.Millisecond)
+	keys, err := c.Keys(ctx, "collab:presence*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 {
+		t.Fatalf("keys = %v, want the hash and the sorted set", keys)
+	}
+	for _, k := range keys {
+		if ttl := c.PTTL(ctx, k).Val(); ttl <= 100*time.Millisecond || ttl > 150*time.Millisecond {
+			t.Errorf("PTTL(%s) = %v, want the latest peer's expiry (~150ms)", k, ttl)
+		}
+	}
+	// Nobody lists the document again: Redis itself must drop the keys.
+	time.Sleep(300 * time.Millisecond)
+	if n := c.Exists(ctx, keys...).Val(); n != 0 {
+		t.Fatalf("%d presence keys still exist after every peer expired", n)
+	}
+}
+
+func TestRedisError(t *testing.T) {
+	addr := startRedis(t)
+	c := newRedisClient(t, addr)
+	s := presence.NewRedis(c)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.List(ctx, "d"); err == nil {
+		t.Error("List with cancelled context: no error")
+	}
+	c.Close()
+	if err := s.Put(context.Background(), "d", presence.Peer{Session: "a"}, time.Second); err == nil {
+		t.Error("Put on closed client: no error")
+	}
+}
+
+func TestPeerJSON(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		peer presence.Peer
+		json string
+	}{
+		{"with selection",
+			presence.Peer{Session: "s1", Name: "Ann", Color: "#e91e63", Selection: sel(3, 7), Version: 12},
+			`{"session":"s1","name":"Ann","color":"#e91e63","selection":{"anchor":3,"head":7},"version":12}`},
+		{"caret at 0",
+			presence.Peer{Session: "s2", Selection: sel(0, 0)},
+			`{"session":"s2","selection":{"anchor":0,"head":0},"version":0}`},
+		{"without selection",
+			presence.Peer{Session: "s3", Name: "Bob", Version: 1},
+			`{"session":"s3","name":"Bob","version":1}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data, err := json.Marshal(tc.peer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(data) != tc.json {
+				t.Errorf("Marshal = %s, want %s", data, tc.json)
+			}
+			var back presence.Peer
+			if err := json.Unmarshal(data, &back); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(back, tc.peer) {
+				t.Errorf("round trip = %+v, want %+v", back, tc.peer)
+			}
+		})
+	}
+}

@@ -1,0 +1,212 @@
+package redistest
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const (
+	// startAttempts bounds the retries when another process grabs the
+	// port between our probe listener closing and redis-server binding it.
+	startAttempts = 5
+	// readyTimeout is how long a fresh redis-server gets to answer PING;
+	// an empty server is ready in ~10 ms, so 10 s only guards against a
+	// heavily loaded CI machine.
+	readyTimeout = 10 * time.Second
+	// pingTimeout bounds one readiness probe, so a probe against a port
+	// that accepts but never answers cannot eat the whole readyTimeout.
+	pingTimeout = 500 * time.Millisecond
+)
+
+// Server is a redis-server child process listening on a loopback port,
+// with its own temporary directory and no persistence (--save "",
+// --appendonly no). Start creates it; the test's Cleanup stops it.
+type Server struct {
+	tb   testing.TB
+	bin  string
+	dir  string
+	port int
+
+	mu   sync.Mutex
+	proc *process // nil while killed
+}
+
+// process is one run of redis-server.
+type process struct {
+	cmd    *exec.Cmd
+	exited chan struct{} // closed by the goroutine waiting for cmd
+	err    error         // cmd.Wait's result; read after exited is closed
+}
+
+// Start launches redis-server on a free port of 127.0.0.1 and waits until
+// it answers PING. It stops the server in tb.Cleanup. It fails the test,
+// never skips it, when redis-server is not on PATH.
+func Start(tb testing.TB) *Server {
+	tb.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		tb.Fatalf("redistest: redis-server is not on PATH (%v); run ./scripts/test.sh, which installs it (Debian package redis-server)", err)
+	}
+	s := &Server{tb: tb, bin: bin, dir: tb.TempDir()}
+	// Registered after TempDir's own cleanup, so it runs before it: the
+	// server stops before its directory is removed.
+	tb.Cleanup(s.Kill)
+
+	var lastErr error
+	for attempt := 0; attempt < startAttempts; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		s.port = port
+		if lastErr = s.start(); lastErr == nil {
+			return s
+		}
+	}
+	tb.Fatalf("redistest: start redis-server after %d attempts: %v", startAttempts, lastErr)
+	return nil
+}
+
+// URL returns the server's address as redis://127.0.0.1:port, the form
+// redis.ParseURL accepts.
+func (s *Server) URL() string { return "redis://" + s.Addr() }
+
+// Addr returns the server's host:port.
+func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+
+// Kill stops the server with SIGKILL, as a crash or an outage would, and
+// waits for the process to exit. Clients see their connections reset and
+// new ones refused until Restart. Killing a killed server does nothing.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	p := s.proc
+	s.proc = nil
+	s.mu.Unlock()
+	if p == nil {
+		return
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+}
+
+// Restart starts the server again on the same port, killing it first if
+// it is running, and waits until it answers PING. The data is gone, as
+// after a crash without persistence.
+func (s *Server) Restart() {
+	s.tb.Helper()
+	s.Kill()
+	// The port is normally free at once (redis sets SO_REUSEADDR), but
+	// retry for ~2 s in case the kernel is slow to release it.
+	var err error
+	for attempt := 0; attempt < 10; attempt++ {
+		if err = s.start(); err == nil {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	s.tb.Fatalf("redistest: restart redis-server on port %d: %v", s.port, err)
+}
+
+// start runs redis-server on s.port and waits for PING to succeed.
+func (s *Server) start() error {
+	logPath := filepath.Join(s.dir, "redis.log")
+	cmd := exec.Command(s.bin,
+		"--port", strconv.Itoa(s.port),
+		"--bind", "127.0.0.1",
+		"--dir", s.dir,
+		"--save", "",
+		"--appendonly", "no",
+		"--daemonize", "no",
+		"--logfile", logPath,
+		"--loglevel", "warning",
+	)
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("exec %s: %w", s.bin, err)
+	}
+	p := &process{cmd: cmd, exited: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.exited)
+	}()
+
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		if err := ping(s.Addr()); err == nil {
+			break
+		}
+		select {
+		case <-p.exited:
+			// Usually "Address already in use": the caller retries.
+			return fmt.Errorf("redis-server on port %d exited (%v): %s", s.port, p.err, tail(logPath))
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			<-p.exited
+			return fmt.Errorf("redis-server on port %d did not answer PING within %v: %s", s.port, readyTimeout, tail(logPath))
+		}
+	}
+	s.mu.Lock()
+	s.proc = p
+	s.mu.Unlock()
+	return nil
+}
+
+// freePort asks the kernel for a free port by listening on port 0. The
+// port is released before redis-server binds it, hence Start's retries.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// ping sends one PING over a fresh connection and expects +PONG, speaking
+// RESP directly so this package needs no Redis client.
+func ping(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, pingTimeout)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(pingTimeout))
+	if _, err := c.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(line) != "+PONG" {
+		// -LOADING and similar: not ready yet.
+		return errors.New("unexpected reply " + strconv.Quote(line))
+	}
+	return nil
+}
+
+// tail returns the end of redis-server's log, for error messages.
+func tail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	const max = 2000 // enough for the few lines a failed start writes
+	if len(b) > max {
+		b = b[len(b)-max:]
+	}
+	return strings.TrimSpace(string(b))
+}
