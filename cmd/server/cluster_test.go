@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net/http"
+	"strconv"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -11,6 +14,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/collabedit/collab/client"
 	"github.com/collabedit/collab/document"
@@ -69,17 +74,31 @@ func TestCluster(t *testing.T) {
 		name  string
 		extra []string
 		fault func(t *testing.T, cl *cluster)
+		check func(t *testing.T, cl *cluster, m map[string]float64)
 	}{
-		{"steady", nil, nil},
-		{"pubsub messages dropped", []string{"-test-drop-rate", "0.3"}, nil},
+		{"steady", nil, nil, nil},
+		{"pubsub messages dropped", []string{"-test-drop-rate", "0.3"}, nil, func(t *testing.T, cl *cluster, m map[string]float64) {
+			if m["collab_gaps_filled_total"] == 0 {
+				t.Fatal("messages were dropped but no process filled a gap from the log")
+			}
+		}},
 		{"redis killed and restarted", nil, func(t *testing.T, cl *cluster) {
 			cl.redis.Kill()
 			time.Sleep(700 * time.Millisecond)
 			cl.redis.Restart()
-		}},
+		}, nil},
 		{"process killed", nil, func(t *testing.T, cl *cluster) {
+			if h := cl.leaseHolder(t, "doc0"); h != "p0" {
+				t.Fatalf("doc0's lease is held by %q before the kill, want p0 (its first opener)", h)
+			}
 			if err := cl.procs[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatal(err)
+			}
+			<-cl.procs[0].done
+			cl.procs = cl.procs[1:]
+		}, func(t *testing.T, cl *cluster, _ map[string]float64) {
+			if h := cl.leaseHolder(t, "doc0"); h == "p0" || h == "" {
+				t.Fatalf("doc0's lease is held by %q after p0 died, want a live process", h)
 			}
 		}},
 	}
@@ -87,8 +106,53 @@ func TestCluster(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cl := startCluster(t, 3, tt.extra...)
 			runClusterEdits(t, cl, tt.fault)
+			m := cl.metrics(t)
+			if m["collab_ops_forwarded_total"] == 0 {
+				t.Fatal("no op was forwarded to an owning process: the cluster path was not exercised")
+			}
+			if tt.check != nil {
+				tt.check(t, cl, m)
+			}
+			t.Logf("metrics summed over live processes: forwarded %v, gaps filled %v, publish failures %v",
+				m["collab_ops_forwarded_total"], m["collab_gaps_filled_total"], m["collab_publish_failed_total"])
 		})
 	}
+}
+
+// metrics sums every live process's collab_* metrics.
+func (cl *cluster) metrics(t *testing.T) map[string]float64 {
+	t.Helper()
+	sum := make(map[string]float64)
+	for _, p := range cl.procs {
+		resp, err := http.Get("http://" + p.addr + "/metrics")
+		if err != nil {
+			t.Fatalf("scrape %s: %v", p.addr, err)
+		}
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			name, value, ok := strings.Cut(sc.Text(), " ")
+			if !ok || !strings.HasPrefix(name, "collab_") {
+				continue
+			}
+			v, err := strconv.ParseFloat(value, 64)
+			if err == nil {
+				sum[name] += v
+			}
+		}
+		resp.Body.Close()
+	}
+	return sum
+}
+
+func (cl *cluster) leaseHolder(t *testing.T, doc string) string {
+	t.Helper()
+	rc := redis.NewClient(&redis.Options{Addr: cl.redis.Addr()})
+	defer rc.Close()
+	h, err := rc.Get(context.Background(), "collab:lease:"+doc).Result()
+	if err != nil && err != redis.Nil {
+		t.Fatalf("read lease: %v", err)
+	}
+	return h
 }
 
 func runClusterEdits(t *testing.T, cl *cluster, fault func(*testing.T, *cluster)) {
@@ -98,8 +162,10 @@ func runClusterEdits(t *testing.T, cl *cluster, fault func(*testing.T, *cluster)
 	acked := &acks{ids: make(map[string]map[string]bool)}
 	urls := cl.urls()
 	ds := make([]*client.Doc, clients)
+	// Client i is on process i%3 and edits document (i/3)%docs, so every
+	// document has clients on every process.
 	for i := range ds {
-		doc := fmt.Sprintf("doc%d", i%docs)
+		doc := fmt.Sprintf("doc%d", (i/len(urls))%docs)
 		ds[i] = dialDoc(t, urls[i%len(urls)], others(urls, i%len(urls)), doc, acked)
 	}
 	var wg sync.WaitGroup
@@ -138,7 +204,10 @@ func runClusterEdits(t *testing.T, cl *cluster, fault func(*testing.T, *cluster)
 		doc := fmt.Sprintf("doc%d", k)
 		text, version := logText(t, store, doc)
 		deadline := time.Now().Add(30 * time.Second)
-		for i := k; i < clients; i += docs {
+		for i := 0; i < clients; i++ {
+			if (i/len(urls))%docs != k {
+				continue
+			}
 			for ds[i].Version() != version || ds[i].Text() != text {
 				if time.Now().After(deadline) {
 					t.Fatalf("%s: client %d at %d %q; log at %d %q", doc, i, ds[i].Version(), ds[i].Text(), version, text)

@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
@@ -24,6 +27,7 @@ import (
 	"github.com/collabedit/collab/fanout"
 	"github.com/collabedit/collab/hub"
 	"github.com/collabedit/collab/lease"
+	"github.com/collabedit/collab/metrics"
 	"github.com/collabedit/collab/presence"
 	"github.com/collabedit/collab/static"
 )
@@ -148,6 +152,10 @@ func routes(h *hub.Hub, store *eventlog.Store) http.Handler {
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintln(w, "ok")
 	})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		metrics.NewCollector(h, store))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("GET /", http.FileServerFS(static.FS))
 	return mux
 }
