@@ -132,6 +132,7 @@ func connectCluster(o *options, log zerolog.Logger) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("redis url: %w", err)
 	}
+	redis.SetLogger(redisLogger{log.With().Str("component", "redis").Logger()})
 	client := redis.NewClient(opts)
 	bus := fanout.NewRedis(client, log.With().Str("component", "fanout").Logger())
 	bus.DropRate = o.dropRate
@@ -158,4 +159,12 @@ func routes(h *hub.Hub, store *eventlog.Store) http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("GET /", http.FileServerFS(static.FS))
 	return mux
+}
+
+// redisLogger sends go-redis's own messages (reconnect attempts during an
+// outage) through our logger instead of the standard library's.
+type redisLogger struct{ log zerolog.Logger }
+
+func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
+	l.log.Warn().Msgf(format, v...)
 }

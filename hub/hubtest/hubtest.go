@@ -28,7 +28,14 @@ type Server struct {
 // then HTTP server, then store) with tb.Cleanup.
 func Start(tb testing.TB, cfg hub.Config) *Server {
 	tb.Helper()
-	store, err := eventlog.Open(filepath.Join(tb.TempDir(), "events.db"), eventlog.Config{})
+	return StartAt(tb, filepath.Join(tb.TempDir(), "events.db"), cfg)
+}
+
+// StartAt is Start with the event log at path, so that several hubs can
+// share one log file as several server processes do.
+func StartAt(tb testing.TB, path string, cfg hub.Config) *Server {
+	tb.Helper()
+	store, err := eventlog.Open(path, eventlog.Config{})
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}

@@ -1,0 +1,108 @@
+package hub_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/collabedit/collab/fanout"
+	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/hub/hubtest"
+	"github.com/collabedit/collab/lease"
+	"github.com/collabedit/collab/presence"
+)
+
+// startPair runs two hubs as two processes would: each with its own handle
+// on one log file, sharing a bus, leases and presence.
+func startPair(t *testing.T) (a, b *testServer) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "events.db")
+	bus, leases, pres := fanout.NewMemory(), lease.NewMemory(500*time.Millisecond), presence.NewMemory()
+	t.Cleanup(func() { _ = bus.Close() })
+	cfg := func(id string) hub.Config {
+		return hub.Config{Bus: bus, Leases: leases, Presence: pres, ProcessID: id,
+			ClusterTick: 20 * time.Millisecond, PositionCheck: 100 * time.Millisecond, ForwardRetry: 200 * time.Millisecond}
+	}
+	return hubtest.StartAt(t, path, cfg("a")), hubtest.StartAt(t, path, cfg("b"))
+}
+
+// TestTwoProcessesConverge: editors on two hubs edit one document; one hub
+// owns it and the other forwards; all end equal to the shared log.
+func TestTwoProcessesConverge(t *testing.T) {
+	seed := testSeed(t)
+	a, b := startPair(t)
+	var eds []*editor
+	for i := 0; i < 6; i++ {
+		url := a.URL
+		if i%2 == 1 {
+			url = b.URL
+		}
+		eds = append(eds, newEditor(t, url, "shared"))
+	}
+	var wg sync.WaitGroup
+	for i, e := range eds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, uint64(i)))
+			for j := 0; j < 60; j++ {
+				if err := randomEdit(rng, e.d); err != nil {
+					t.Errorf("editor %d: %v", i, err)
+					return
+				}
+				time.Sleep(time.Duration(rng.IntN(2000)) * time.Microsecond)
+			}
+		}()
+	}
+	wg.Wait()
+	text, version := waitConverged(t, eds)
+	var sent int64
+	for _, e := range eds {
+		sent += e.acks.Load()
+	}
+	if version != sent {
+		t.Fatalf("document at version %d but %d ops were acknowledged", version, sent)
+	}
+	checkServerAgrees(t, a, "shared", text, version)
+	checkServerAgrees(t, b, "shared", text, version)
+	if a.Hub.Stats().Forwarded+b.Hub.Stats().Forwarded == 0 {
+		t.Fatal("no op was forwarded: both hubs sequenced the document")
+	}
+}
+
+// TestOwnerTakeover: when the owner hub goes away, the other takes the
+// document over once the lease expires, and editing goes on.
+func TestOwnerTakeover(t *testing.T) {
+	a, b := startPair(t)
+	ea := newEditor(t, a.URL, "d") // a loads first: a owns d
+	eb := newEditor(t, b.URL, "d")
+	if err := eb.d.Insert(0, "one "); err != nil {
+		t.Fatal(err)
+	}
+	waitConverged(t, []*editor{ea, eb})
+	if b.Hub.Stats().Forwarded == 0 {
+		t.Fatal("b's op was not forwarded to the owner a")
+	}
+	_ = ea.c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// a shuts down (releasing its leases); b must take d over.
+	if err := a.Hub.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := eb.d.Insert(4, "two"); err != nil {
+		t.Fatal(err)
+	}
+	if err := eb.d.WaitSynced(ctx); err != nil {
+		t.Fatalf("edit after the owner left never acknowledged: %v", err)
+	}
+	if got := eb.d.Text(); got != "one two" {
+		t.Fatalf("text %q", got)
+	}
+	if h := b.Head(t, "d"); h != 2 {
+		t.Fatalf("log at version %d, want 2", h)
+	}
+}
