@@ -38,6 +38,10 @@ type Hub struct {
 	cfg      Config
 	store    Store
 	id       string // this process, on the bus and in leases
+	// solo: no Bus was configured, so no other process can exist and
+	// nothing is published: a one-process server pays nothing per op for
+	// scale-out.
+	solo bool
 	bus      Bus
 	leases   Leases
 	pub      *publisher
@@ -61,12 +65,14 @@ type Hub struct {
 
 // New returns a Hub on store with cfg's zero fields set to their defaults.
 func New(store Store, cfg Config) *Hub {
+	solo := cfg.Bus == nil
 	cfg.setDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &Hub{
 		cfg:       cfg,
 		store:     store,
 		id:        cfg.ProcessID,
+		solo:      solo,
 		bus:       cfg.Bus,
 		leases:    cfg.Leases,
 		log:       cfg.Logger.With().Str("component", "hub").Logger(),

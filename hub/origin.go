@@ -24,7 +24,7 @@ func (r *room) reply(o origin, id string, frame []byte) {
 		return
 	}
 	m := busMsg{Kind: msgReply, Doc: r.doc, ID: id, Proc: o.proc, Conn: o.conn, Frame: string(frame)}
-	r.h.pub.publish(r.doc, procChannel(o.proc), m.encode())
+	r.h.pub.send(r.doc, procChannel(o.proc), m)
 }
 
 func (r *room) replyError(o origin, e *protocol.Error) {

@@ -84,7 +84,7 @@ func (r *room) peerChanged(p presence.Peer, local bool) {
 	doc := r.doc
 	r.h.pub.do(doc, func(ctx context.Context) error { return r.h.cfg.Presence.Put(ctx, doc, p, presenceTTL) })
 	pc := p
-	r.h.pub.publish(doc, docChannel(doc), busMsg{Kind: msgPeer, Doc: doc, Proc: r.h.id, Owner: r.h.id, Peer: &pc}.encode())
+	r.h.pub.send(doc, docChannel(doc), busMsg{Kind: msgPeer, Doc: doc, Proc: r.h.id, Owner: r.h.id, Peer: &pc})
 }
 
 // peerLeft forgets a session and tells local subscribers (and, for a local
@@ -104,7 +104,7 @@ func (r *room) peerLeft(session string, local bool) {
 	}
 	doc := r.doc
 	r.h.pub.do(doc, func(ctx context.Context) error { return r.h.cfg.Presence.Remove(ctx, doc, session) })
-	r.h.pub.publish(doc, docChannel(doc), busMsg{Kind: msgLeft, Doc: doc, ID: session, Proc: r.h.id, Owner: r.h.id}.encode())
+	r.h.pub.send(doc, docChannel(doc), busMsg{Kind: msgLeft, Doc: doc, ID: session, Proc: r.h.id, Owner: r.h.id})
 }
 
 // connLeft removes a departing connection's peer.

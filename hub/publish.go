@@ -52,6 +52,15 @@ func (p *publisher) publish(key, channel string, msg []byte) {
 	p.enqueue(key, pubItem{channel: channel, msg: msg})
 }
 
+// send encodes m and publishes it, unless this process is alone (then
+// nobody could receive it and even the encoding is skipped).
+func (p *publisher) send(key, channel string, m busMsg) {
+	if p.h.solo {
+		return
+	}
+	p.publish(key, channel, m.encode())
+}
+
 // do runs fn on key's shard, after what was queued before it: presence
 // store writes go here so a slow Redis never blocks a room.
 func (p *publisher) do(key string, fn func(context.Context) error) {

@@ -136,10 +136,12 @@ func (r *room) run() {
 	defer r.idle.Stop()
 	// Subscribe, then load: an event committed in between is either in
 	// what we load or arrives after it, never lost.
-	if cancel, err := r.h.bus.Subscribe(docChannel(r.doc), func(msg []byte) { r.busIn(parseBus(r, msg)) }); err != nil {
-		r.log.Warn().Err(err).Msg("subscribe to document channel; following the log only")
-	} else {
-		defer cancel()
+	if !r.h.solo {
+		if cancel, err := r.h.bus.Subscribe(docChannel(r.doc), func(msg []byte) { r.busIn(parseBus(r, msg)) }); err != nil {
+			r.log.Warn().Err(err).Msg("subscribe to document channel; following the log only")
+		} else {
+			defer cancel()
+		}
 	}
 	if err := r.load(); err != nil {
 		r.log.Error().Err(err).Msg("load document")

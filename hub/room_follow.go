@@ -162,7 +162,7 @@ func (r *room) sendForward(c *conn, req protocol.Request) {
 	r.h.metrics.forwarded.Add(1)
 	m := busMsg{Kind: msgForward, Doc: r.doc, Version: req.Version, ID: req.ID,
 		Op: req.Op.AppendJSON(nil), Proc: r.h.id, Conn: c.id}
-	r.h.pub.publish(r.doc, procChannel(r.holder), m.encode())
+	r.h.pub.send(r.doc, procChannel(r.holder), m)
 	r.log.Debug().Str("op", req.ID).Str("conn", c.id).Str("owner", r.holder).Msg("op forwarded")
 }
 

@@ -204,8 +204,8 @@ func (r *room) finish(res commitResult) {
 	}
 	// Other processes deliver it to their clients, and ack it to its
 	// origin if it was forwarded from one of them.
-	r.h.pub.publish(r.doc, docChannel(r.doc), busMsg{Kind: msgEvent, Doc: r.doc, Version: res.version, ID: e.id,
-		Author: e.author, Op: e.payload, Proc: e.from.proc, Conn: e.from.conn, Owner: r.h.id}.encode())
+	r.h.pub.send(r.doc, docChannel(r.doc), busMsg{Kind: msgEvent, Doc: r.doc, Version: res.version, ID: e.id,
+		Author: e.author, Op: e.payload, Proc: e.from.proc, Conn: e.from.conn, Owner: r.h.id})
 	ack := protocol.AppendAck(nil, r.doc, e.id, res.version)
 	if e.from.c != nil {
 		e.from.c.send(ack)
