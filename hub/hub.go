@@ -35,13 +35,13 @@ var ErrClosed = errors.New("hub closed")
 // one conn per socket. Create it with New, serve it as an http.Handler, and
 // stop it with Close.
 type Hub struct {
-	cfg      Config
-	store    Store
-	id       string // this process, on the bus and in leases
+	cfg   Config
+	store Store
+	id    string // this process, on the bus and in leases
 	// solo: no Bus was configured, so no other process can exist and
 	// nothing is published: a one-process server pays nothing per op for
 	// scale-out.
-	solo bool
+	solo     bool
 	bus      Bus
 	leases   Leases
 	pub      *publisher
