@@ -85,6 +85,10 @@ type Config struct {
 	// before it compares its version with the log, which is how a lost
 	// last event is found. Default 1s.
 	PositionCheck time.Duration
+	// PresenceTTL is how long a peer's entry lives in the presence store
+	// without a refresh; it is refreshed every third of it, so the peers of
+	// a process that died vanish within about this long. Default 15s.
+	PresenceTTL time.Duration
 	// ForwardRetry is how long a follower waits for a forwarded op to come
 	// back committed before sending it again (same id, so safe). Default 1s.
 	ForwardRetry time.Duration
@@ -122,6 +126,7 @@ func (c *Config) setDefaults() {
 		{&c.ClusterTick, 250 * time.Millisecond},
 		{&c.PositionCheck, time.Second},
 		{&c.ForwardRetry, time.Second},
+		{&c.PresenceTTL, 15 * time.Second},
 	}
 	if c.Bus == nil {
 		c.Bus = fanout.NewMemory()

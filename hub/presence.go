@@ -8,15 +8,12 @@ import (
 	"github.com/collabedit/collab/protocol"
 )
 
-// Presence timings. Entries live presenceTTL in the store and are refreshed
-// every third of it, so a crashed process's peers vanish within 15 s; the
-// roster is reconciled with the store at the same pace to notice them.
 // Updates are coalesced to one per session per 50 ms (20/s): a cursor
 // moving on every keystroke needs no more, and fan-out stays bounded.
-const (
-	presenceTTL      = 15 * time.Second
-	presenceInterval = 50 * time.Millisecond
-)
+// Entries live Config.PresenceTTL in the store and are refreshed every
+// third of it; the roster is reconciled with the store at the same pace, so
+// a crashed process's peers are reported as left within about the TTL.
+const presenceInterval = 50 * time.Millisecond
 
 // peers is a room's presence state.
 type peers struct {
@@ -82,7 +79,7 @@ func (r *room) peerChanged(p presence.Peer, local bool) {
 		return
 	}
 	doc := r.doc
-	r.h.pub.do(doc, func(ctx context.Context) error { return r.h.cfg.Presence.Put(ctx, doc, p, presenceTTL) })
+	r.h.pub.do(doc, func(ctx context.Context) error { return r.h.cfg.Presence.Put(ctx, doc, p, r.h.cfg.PresenceTTL) })
 	pc := p
 	r.h.pub.send(doc, docChannel(doc), busMsg{Kind: msgPeer, Doc: doc, Proc: r.h.id, Owner: r.h.id, Peer: &pc})
 }
@@ -144,14 +141,14 @@ func (r *room) watchPresence(c *conn) {
 // presenceTick, every third of the TTL, refreshes local entries and reconciles with the store: peers of
 // a process that died expire there and are reported as left here.
 func (r *room) presenceTick(now time.Time) {
-	if now.Sub(r.peers.synced) < presenceTTL/3 {
+	if now.Sub(r.peers.synced) < r.h.cfg.PresenceTTL/3 {
 		return
 	}
 	r.peers.synced = now
 	for _, s := range r.peers.mine {
 		if p, ok := r.peers.all[s]; ok {
 			doc := r.doc
-			r.h.pub.do(doc, func(ctx context.Context) error { return r.h.cfg.Presence.Put(ctx, doc, p, presenceTTL) })
+			r.h.pub.do(doc, func(ctx context.Context) error { return r.h.cfg.Presence.Put(ctx, doc, p, r.h.cfg.PresenceTTL) })
 		}
 	}
 	r.reconcilePeers()

@@ -292,7 +292,7 @@ func randomOp(rng *rand.Rand, text string) document.Op {
 // TestClusterPresence: a peer on one process appears, moves and leaves on
 // another process's client.
 func TestClusterPresence(t *testing.T) {
-	cl := startCluster(t, 2)
+	cl := startCluster(t, 3, "-presence-ttl", "1500ms")
 	acked := &acks{ids: make(map[string]map[string]bool)}
 	a := dialDoc(t, cl.procs[0].url(), nil, "pres", acked)
 	b := dialDoc(t, cl.procs[1].url(), nil, "pres", acked)
@@ -317,6 +317,17 @@ func TestClusterPresence(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "Ann to leave b's roster", func() bool { return len(b.Peers()) == 0 })
+
+	// A peer whose process dies expires and is reported as left.
+	c := dialDoc(t, cl.procs[2].url(), nil, "pres", acked)
+	if err := c.SetPresence("Cy", "#3f51b5", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "b to see Cy", func() bool { ps := b.Peers(); return len(ps) == 1 && ps[0].Name == "Cy" })
+	if err := cl.procs[2].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Cy to expire from b's roster after its process died", func() bool { return len(b.Peers()) == 0 })
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

@@ -51,6 +51,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&h.IdleTimeout, "idle-timeout", 30*time.Second, "unload a document this long after its last subscriber left")
 	fs.DurationVar(&h.WriteTimeout, "write-timeout", 10*time.Second, "deadline for writing to a socket")
 	fs.DurationVar(&h.PingInterval, "ping-interval", 25*time.Second, "how often the server pings each socket")
+	fs.DurationVar(&h.PresenceTTL, "presence-ttl", 15*time.Second, "how long a peer's presence lasts unrefreshed (a crashed process's peers vanish within it)")
 	fs.DurationVar(&h.PongWait, "pong-wait", 60*time.Second, "close a socket silent for this long")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: server [flags]\n\nRuns the collaborative editing server. Every flag can also be set with\nthe environment variable COLLAB_<FLAG> (upper case, '-' as '_'),\nfor example COLLAB_ADDR=:8080. A flag given on the command line wins.\n\n")
