@@ -56,6 +56,10 @@ func (r *room) tick(now time.Time) {
 		return
 	}
 	r.presenceTick(now)
+	if r.broken {
+		r.maybeReload() // retried each tick until the store answers
+		return
+	}
 	if r.owner {
 		if now.Sub(r.renewed) >= r.h.leases.TTL()/3 {
 			r.renewed = now
