@@ -81,6 +81,8 @@ type Store struct {
 
 	wdb  *sql.DB   // one connection, owned by the writer goroutine
 	conn *sql.Conn // the write connection itself
+	// wlock queues write transactions across processes (see writelock.go).
+	wlock *writeLock
 	rdb  *sql.DB   // read pool; never queues behind the writer (WAL)
 
 	ins, findOp *sql.Stmt // prepared on conn
@@ -143,6 +145,12 @@ func Open(path string, cfg Config) (*Store, error) {
 		s.closeDBs()
 		return nil, fmt.Errorf("open event log %q: %w", path, err)
 	}
+	wl, err := openWriteLock(path)
+	if err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("open event log %q: %w", path, err)
+	}
+	s.wlock = wl
 	go s.run()
 	return s, nil
 }
@@ -272,6 +280,9 @@ func (s *Store) closeDBs() error {
 		if err != nil && first == nil {
 			first = fmt.Errorf("close event log: %w", err)
 		}
+	}
+	if s.wlock != nil {
+		keep(s.wlock.close())
 	}
 	for _, st := range []*sql.Stmt{s.ins, s.findOp, s.putSnap, s.qEvents, s.qHead, s.qFindOp, s.qSince, s.qDocs, s.qSnap} {
 		if st != nil {

@@ -88,6 +88,10 @@ func (s *Store) commit(batch []request, results []appendResult) []appendResult {
 		return results
 	}
 	ctx := context.Background() // nil Done(): go-sqlite3 skips its per-call watcher goroutine
+	if err := s.wlock.lock(); err != nil {
+		return s.failBatch(batch, results, "writer lock", err)
+	}
+	defer s.wlock.unlock()
 	if _, err := s.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return s.failBatch(batch, results, "begin", err)
 	}

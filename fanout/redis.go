@@ -101,6 +101,27 @@ func (r *Redis) Publish(ctx context.Context, channel string, msg []byte) error {
 	return nil
 }
 
+// PublishBatch sends msgs[i] to channels[i], in order, in one pipelined
+// round trip. A publisher with many messages queued (a hot document) pays
+// one network round trip per batch instead of one per message: at ~100 µs
+// a round trip, unbatched publishing caps one ordered stream near 10k/s.
+func (r *Redis) PublishBatch(ctx context.Context, channels []string, msgs [][]byte) error {
+	r.mu.Lock()
+	closed := r.closed
+	r.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	pipe := r.client.Pipeline()
+	for i, ch := range channels {
+		pipe.Publish(ctx, ch, msgs[i])
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("fanout: publish batch of %d: %w", len(msgs), err)
+	}
+	return nil
+}
+
 // Subscribe calls fn with each message received on channel, from one
 // goroutine, in the order received. fn(nil) comes first once Redis has
 // confirmed the subscription, again after every reconnection, and after

@@ -107,8 +107,12 @@ func (r *room) peerLeft(session string, local bool) {
 // connLeft removes a departing connection's peer.
 func (r *room) connLeft(c *conn) {
 	delete(r.peers.watch, c)
-	if s, ok := r.peers.mine[c]; ok {
-		delete(r.peers.mine, c)
+	s, ok := r.peers.mine[c]
+	if !ok {
+		return
+	}
+	delete(r.peers.mine, c)
+	if r.localSession(s) == nil {
 		r.peerLeft(s, true)
 	}
 }
@@ -122,8 +126,26 @@ func (r *room) onPeerMsg(m *busMsg) {
 	case m.Kind == msgPeer && m.Peer != nil:
 		r.peerChanged(*m.Peer, false)
 	case m.Kind == msgLeft:
+		if r.localSession(m.ID) != nil {
+			// The session reconnected here while its old connection was
+			// being cleaned up elsewhere: it is still present, say so.
+			if p, ok := r.peers.all[m.ID]; ok {
+				r.peerChanged(p, true)
+			}
+			return
+		}
 		r.peerLeft(m.ID, false)
 	}
+}
+
+// localSession returns a local connection holding session, if any.
+func (r *room) localSession(session string) *conn {
+	for c, s := range r.peers.mine {
+		if s == session {
+			return c
+		}
+	}
+	return nil
 }
 
 // watchPresence subscribes c to presence and sends it everyone present.
