@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: vet, every package's tests with the race
 # detector, and a short run of each fuzz target. Installs what the tests
-# need when it is missing, so it works on a fresh Debian machine.
+# need when it is missing, so it works on a fresh Debian machine. Ends with
+# the node tests of the browser OT type (static/ot.js).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,8 @@ need_apt=()
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 # Tests that need Redis start their own redis-server (see redistest).
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+# The browser OT type (static/ot.js) is tested with node --test.
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing ${need_apt[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
@@ -37,4 +40,9 @@ if [ "$fuzztime" != "0" ]; then
     done
   done
 fi
+# static/ot.js must reproduce the Go OT type on every case of
+# document/testdata/crosslang.json (checked against Go by the Go tests above).
+echo "== node --test static/test/"
+node --test static/test/
+
 echo "== all tests passed"

@@ -6,5 +6,5 @@ import "embed"
 
 // FS is the browser client's files, served at /.
 //
-//go:embed *.html
+//go:embed *.html *.js
 var FS embed.FS

@@ -1,16 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"os/exec"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -45,59 +38,6 @@ type benchCluster struct {
 	runs  int
 }
 
-// buildServerTB is buildServer for any testing.TB.
-func buildServerTB(tb testing.TB) string {
-	tb.Helper()
-	bin := filepath.Join(tb.TempDir(), "server")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("build server: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// startChildTB is startChild for any testing.TB.
-func startChildTB(tb testing.TB, bin, dir string, extra ...string) *child {
-	tb.Helper()
-	args := append([]string{"-addr", "127.0.0.1:0", "-data", dir, "-log-format", "json"}, extra...)
-	cmd := exec.Command(bin, args...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start server: %v", err)
-	}
-	c := &child{cmd: cmd, done: make(chan error, 1), logs: &strings.Builder{}}
-	addr := make(chan string, 1)
-	var logMu sync.Mutex
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			logMu.Lock()
-			c.logs.WriteString(line + "\n")
-			logMu.Unlock()
-			var rec struct{ Message, Addr string }
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Message == "listening" {
-				addr <- rec.Addr
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-		c.done <- cmd.Wait()
-	}()
-	tb.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-c.done
-	})
-	select {
-	case c.addr = <-addr:
-	case <-time.After(30 * time.Second):
-		tb.Fatal("server did not start listening")
-	}
-	return c
-}
-
 // startBenchCluster starts p processes; cleanup goes to tb, which should
 // outlive every run of the sub-benchmark using the cluster.
 func startBenchCluster(tb testing.TB, bin string, p int, withRedis bool) *benchCluster {
@@ -112,7 +52,7 @@ func startBenchCluster(tb testing.TB, bin string, p int, withRedis bool) *benchC
 		if withRedis {
 			args = append(args, "-redis-url", cl.redis.URL())
 		}
-		cl.procs = append(cl.procs, startChildTB(tb, bin, cl.dir, args...))
+		cl.procs = append(cl.procs, startChild(tb, bin, cl.dir, args...))
 	}
 	return cl
 }
@@ -135,25 +75,7 @@ func lazyCluster(parent testing.TB, bin string, p int, withRedis bool) func() *b
 // metrics sums every process's collab_* metrics.
 func (cl *benchCluster) metrics(tb testing.TB) map[string]float64 {
 	tb.Helper()
-	sum := make(map[string]float64)
-	for _, p := range cl.procs {
-		resp, err := http.Get("http://" + p.addr + "/metrics")
-		if err != nil {
-			tb.Fatalf("scrape %s: %v", p.addr, err)
-		}
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			name, value, ok := strings.Cut(sc.Text(), " ")
-			if !ok || !strings.HasPrefix(name, "collab_") {
-				continue
-			}
-			if v, err := strconv.ParseFloat(value, 64); err == nil {
-				sum[name] += v
-			}
-		}
-		resp.Body.Close()
-	}
-	return sum
+	return scrapeMetrics(tb, cl.procs)
 }
 
 // reportCluster checks that exactly ops events were committed between the
@@ -342,7 +264,7 @@ var clusterCases = []clusterCase{
 // thirds of the ops are forwarded to the owner over Redis and every event
 // is delivered to the two followers over pub/sub.
 func BenchmarkClusterHotDoc(b *testing.B) {
-	bin := buildServerTB(b)
+	bin := buildServer(b)
 	for _, cc := range clusterCases {
 		start := lazyCluster(b, bin, cc.procs, cc.withRedis)
 		b.Run(cc.name, func(b *testing.B) {
@@ -355,7 +277,7 @@ func BenchmarkClusterHotDoc(b *testing.B) {
 // BenchmarkClusterManyDocs: 30 documents, 3 editors each (one on each
 // process when there are 3) and 2 readers each, also spread.
 func BenchmarkClusterManyDocs(b *testing.B) {
-	bin := buildServerTB(b)
+	bin := buildServer(b)
 	for _, cc := range clusterCases {
 		start := lazyCluster(b, bin, cc.procs, cc.withRedis)
 		b.Run(cc.name, func(b *testing.B) {
@@ -431,7 +353,7 @@ func runEditors(b *testing.B, cl *benchCluster, docs, perDoc, readers int) {
 //	writer on follower, reader on follower:  forward → owner → commit → Redis → follower
 //	writer on follower, reader on owner
 func BenchmarkClusterDelivery(b *testing.B) {
-	bin := buildServerTB(b)
+	bin := buildServer(b)
 	start := lazyCluster(b, bin, 2, true)
 	for _, bc := range []struct {
 		name           string

@@ -122,11 +122,17 @@ func TestCluster(t *testing.T) {
 // metrics sums every live process's collab_* metrics.
 func (cl *cluster) metrics(t *testing.T) map[string]float64 {
 	t.Helper()
+	return scrapeMetrics(t, cl.procs)
+}
+
+// scrapeMetrics sums the collab_* metrics of procs' /metrics endpoints.
+func scrapeMetrics(tb testing.TB, procs []*child) map[string]float64 {
+	tb.Helper()
 	sum := make(map[string]float64)
-	for _, p := range cl.procs {
+	for _, p := range procs {
 		resp, err := http.Get("http://" + p.addr + "/metrics")
 		if err != nil {
-			t.Fatalf("scrape %s: %v", p.addr, err)
+			tb.Fatalf("scrape %s: %v", p.addr, err)
 		}
 		sc := bufio.NewScanner(resp.Body)
 		for sc.Scan() {
@@ -134,8 +140,7 @@ func (cl *cluster) metrics(t *testing.T) map[string]float64 {
 			if !ok || !strings.HasPrefix(name, "collab_") {
 				continue
 			}
-			v, err := strconv.ParseFloat(value, 64)
-			if err == nil {
+			if v, err := strconv.ParseFloat(value, 64); err == nil {
 				sum[name] += v
 			}
 		}

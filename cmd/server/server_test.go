@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,57 +19,65 @@ import (
 	"github.com/collabedit/collab/protocol"
 )
 
-// buildServer compiles this command once per test binary run.
-func buildServer(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "server")
+type child struct {
+	cmd  *exec.Cmd
+	addr string
+	done chan struct{} // closed when the process has exited
+	err  error         // its exit status, set before done closes
+	logs *strings.Builder
+}
+
+// buildServer compiles this command into a temporary directory.
+func buildServer(tb testing.TB) string {
+	tb.Helper()
+	bin := filepath.Join(tb.TempDir(), "server")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build server: %v\n%s", err, out)
+		tb.Fatalf("build server: %v\n%s", err, out)
 	}
 	return bin
 }
 
-type child struct {
-	cmd  *exec.Cmd
-	addr string
-	done chan error
-	logs *strings.Builder
-}
-
 // startChild runs the server on a free loopback port with its data in dir
-// and waits for its "listening" log line.
-func startChild(t *testing.T, bin, dir string, extra ...string) *child {
-	t.Helper()
+// and waits for its "listening" log line; it is killed when tb ends.
+func startChild(tb testing.TB, bin, dir string, extra ...string) *child {
+	tb.Helper()
 	args := append([]string{"-addr", "127.0.0.1:0", "-data", dir, "-log-format", "json"}, extra...)
 	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start server: %v", err)
+		tb.Fatalf("start server: %v", err)
 	}
-	c := &child{cmd: cmd, done: make(chan error, 1), logs: &strings.Builder{}}
+	c := &child{cmd: cmd, done: make(chan struct{}), logs: &strings.Builder{}}
 	addr := make(chan string, 1)
+	var logMu sync.Mutex
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
+			logMu.Lock()
 			c.logs.WriteString(line + "\n")
+			logMu.Unlock()
 			var rec struct{ Message, Addr string }
 			if json.Unmarshal([]byte(line), &rec) == nil && rec.Message == "listening" {
 				addr <- rec.Addr
 			}
 		}
 		_, _ = io.Copy(io.Discard, stderr)
-		c.done <- cmd.Wait()
+		c.err = cmd.Wait()
+		close(c.done)
 	}()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-c.done
+	})
 	select {
 	case c.addr = <-addr:
 	case <-time.After(30 * time.Second):
-		t.Fatal("server did not start listening")
+		tb.Fatal("server did not start listening")
 	}
 	return c
 }
@@ -101,7 +110,8 @@ func readMsg(t *testing.T, ws *websocket.Conn) (protocol.Message, error) {
 func TestCrashLosesNoAcknowledgedOp(t *testing.T) {
 	bin := buildServer(t)
 	dir := t.TempDir()
-	srv := startChild(t, bin, dir)
+	// The writer pipelines 3,000 ops at full speed: over the default rate.
+	srv := startChild(t, bin, dir, "-rate", "1e9")
 	ws := dialWS(t, srv.url())
 	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"open","doc":"crash"}`))
 	if m, err := readMsg(t, ws); err != nil || m.Type != "snapshot" {
@@ -146,7 +156,7 @@ func TestCrashLosesNoAcknowledgedOp(t *testing.T) {
 	}
 	<-srv.done
 
-	srv = startChild(t, bin, dir)
+	srv = startChild(t, bin, dir, "-rate", "1e9")
 	ws2 := dialWS(t, srv.url())
 	ws2.WriteMessage(websocket.TextMessage, []byte(`{"type":"open","doc":"crash"}`))
 	snap, err := readMsg(t, ws2)
@@ -187,9 +197,9 @@ func TestSIGTERMShutsDownGracefully(t *testing.T) {
 		t.Fatalf("socket ended with %v, want close %d", err, protocol.CloseGoingAway)
 	}
 	select {
-	case err := <-srv.done:
-		if err != nil {
-			t.Fatalf("server exited with %v\n%s", err, srv.logs)
+	case <-srv.done:
+		if srv.err != nil {
+			t.Fatalf("server exited with %v\n%s", srv.err, srv.logs)
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("server did not exit after SIGTERM")
