@@ -83,7 +83,7 @@ type Store struct {
 	conn *sql.Conn // the write connection itself
 	// wlock queues write transactions across processes (see writelock.go).
 	wlock *writeLock
-	rdb  *sql.DB   // read pool; never queues behind the writer (WAL)
+	rdb   *sql.DB // read pool; never queues behind the writer (WAL)
 
 	ins, findOp *sql.Stmt // prepared on conn
 	putSnap     *sql.Stmt // prepared on conn
