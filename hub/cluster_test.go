@@ -4,7 +4,6 @@ import (
 	"context"
 	"math/rand/v2"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,30 +33,9 @@ func startPair(t *testing.T) (a, b *testServer) {
 func TestTwoProcessesConverge(t *testing.T) {
 	seed := testSeed(t)
 	a, b := startPair(t)
-	var eds []*editor
-	for i := 0; i < 6; i++ {
-		url := a.URL
-		if i%2 == 1 {
-			url = b.URL
-		}
-		eds = append(eds, newEditor(t, url, "shared"))
-	}
-	var wg sync.WaitGroup
-	for i, e := range eds {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(seed, uint64(i)))
-			for j := 0; j < 60; j++ {
-				if err := randomEdit(rng, e.d); err != nil {
-					t.Errorf("editor %d: %v", i, err)
-					return
-				}
-				time.Sleep(time.Duration(rng.IntN(2000)) * time.Microsecond)
-			}
-		}()
-	}
-	wg.Wait()
+	eds := runEditors(t, []string{a.URL, b.URL}, "shared", 6, 60, seed, func(rng *rand.Rand, _, _ int, e *editor) error {
+		return randomEdit(rng, e.d)
+	})
 	text, version := waitConverged(t, eds)
 	var sent int64
 	for _, e := range eds {

@@ -92,7 +92,7 @@ func TestConcurrentEditorsConverge(t *testing.T) {
 	seed := testSeed(t)
 	s := startServer(t, hub.Config{SnapshotEvery: 50})
 	const editors, edits = 6, 150
-	eds := runEditors(t, s.URL, "shared", editors, edits, seed, func(rng *rand.Rand, i, j int, e *editor) error {
+	eds := runEditors(t, []string{s.URL}, "shared", editors, edits, seed, func(rng *rand.Rand, i, j int, e *editor) error {
 		return randomEdit(rng, e.d)
 	})
 	text, version := waitConverged(t, eds)
@@ -107,14 +107,14 @@ func TestConcurrentEditorsConverge(t *testing.T) {
 	t.Logf("%d editors, %d edits each: %d ops, %d characters", editors, edits, sent, len([]rune(text)))
 }
 
-// runEditors connects n editors to doc and has each make steps edits
+// runEditors connects n editors to doc, spread over urls, and has each make steps edits
 // concurrently with edit, pausing up to 2 ms between edits so that ops
 // interleave; each editor's random source derives from seed.
-func runEditors(t *testing.T, url, doc string, n, steps int, seed uint64, edit func(rng *rand.Rand, i, j int, e *editor) error) []*editor {
+func runEditors(t *testing.T, urls []string, doc string, n, steps int, seed uint64, edit func(rng *rand.Rand, i, j int, e *editor) error) []*editor {
 	t.Helper()
 	eds := make([]*editor, n)
 	for i := range eds {
-		eds[i] = newEditor(t, url, doc)
+		eds[i] = newEditor(t, urls[i%len(urls)], doc)
 	}
 	var wg sync.WaitGroup
 	for i, e := range eds {
@@ -193,7 +193,7 @@ func TestReconnectMidEditLosesNothing(t *testing.T) {
 	seed := testSeed(t)
 	s := startServer(t, hub.Config{})
 	const editors, tokens = 4, 60
-	eds := runEditors(t, s.URL, "cut", editors, tokens, seed, func(rng *rand.Rand, i, j int, e *editor) error {
+	eds := runEditors(t, []string{s.URL}, "cut", editors, tokens, seed, func(rng *rand.Rand, i, j int, e *editor) error {
 		if i == 0 && j%10 == 5 {
 			e.c.Drop() // cut the socket with edits in flight
 		}
