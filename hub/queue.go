@@ -90,11 +90,6 @@ func (q *sendQueue) closeReason() (int, string) {
 	return q.code, q.reason
 }
 
-func (q *sendQueue) queuedBytes() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.bytes
-}
 
 func (q *sendQueue) isClosed() bool {
 	q.mu.Lock()
