@@ -90,7 +90,6 @@ func (q *sendQueue) closeReason() (int, string) {
 	return q.code, q.reason
 }
 
-
 func (q *sendQueue) isClosed() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
