@@ -1,0 +1,776 @@
+// DocClient: the browser-side state machine for one document of the
+// collaborative editing protocol (docs/protocol.md, §7 and §13). It is
+// transport-agnostic: it calls `send(msgObject)` for every message it wants
+// to send and is fed parsed server messages through `receive(msg)` and
+// transport events through `connected()` / `disconnected()`. It is the
+// JavaScript counterpart of the Go client's state machine
+// (client/state.go, client/resync.go).
+//
+// States (see client/state.go for the full description):
+//   detached  — no transport; everything is kept for the reconnect.
+//   opening   — sent open (with our version once we have one); catch-up ops
+//               are applied; our own id in the catch-up is the ack;
+//               "opened" → ready, resending the in-flight op (same id,
+//               transformed to the current version).
+//   ready     — normal flow: one op in flight, later edits in a buffer.
+//   resyncing — sent open without version; ops are ignored until the
+//               snapshot, which contains them.
+//   probing   — a snapshot arrived while an op of unknown fate was in
+//               flight (§7.4): the op is resent with its original base and
+//               id; the answer decides how the pending edits are rebased.
+//
+// All positions and counts are Unicode code points, as on the wire.
+
+import { apply, compose, transform, transformIndex, isNoop, fromPatch, normalize } from './ot.js';
+
+/**
+ * Exponential backoff with jitter, for retries and reconnects
+ * (for example 0.5 s doubling to 30 s, §7.3).
+ */
+export class Backoff {
+  /**
+   * @param {object} [opts]
+   * @param {number} [opts.min=500] first delay in ms
+   * @param {number} [opts.max=30000] largest delay in ms
+   * @param {number} [opts.factor=2] growth per attempt
+   * @param {number} [opts.jitter=0.2] fraction of the delay that is random (0..1)
+   * @param {() => number} [opts.random=Math.random] source of randomness in [0, 1)
+   */
+  constructor({ min = 500, max = 30000, factor = 2, jitter = 0.2, random = Math.random } = {}) {
+    this.min = min;
+    this.max = max;
+    this.factor = factor;
+    this.jitter = jitter;
+    this.random = random;
+    /** Number of delays handed out since the last reset. */
+    this.attempt = 0;
+  }
+
+  /**
+   * Returns the next delay in ms and advances the attempt counter.
+   * @returns {number}
+   */
+  next() {
+    const base = Math.min(this.max, this.min * Math.pow(this.factor, this.attempt));
+    this.attempt++;
+    return Math.round(base * (1 - this.jitter + this.jitter * this.random()));
+  }
+
+  /** Starts again from the first delay (after a success). */
+  reset() {
+    this.attempt = 0;
+  }
+}
+
+/**
+ * Returns an op turning text a into text b: their common prefix and suffix
+ * (in code points) are kept and the middle is replaced, like client/diff.go.
+ * @param {string} a
+ * @param {string} b
+ * @returns {Array<number|string>}
+ */
+export function diff(a, b) {
+  const ra = Array.from(a);
+  const rb = Array.from(b);
+  let p = 0;
+  while (p < ra.length && p < rb.length && ra[p] === rb[p]) p++;
+  let s = 0;
+  while (s < ra.length - p && s < rb.length - p && ra[ra.length - 1 - s] === rb[rb.length - 1 - s]) s++;
+  return fromPatch(p, ra.length - p - s, rb.slice(p, rb.length - s).join(''));
+}
+
+/**
+ * Returns the op that undoes op on apply(text, op). op must fit text.
+ * @param {string} text
+ * @param {Array<number|string>} op
+ * @returns {Array<number|string>}
+ */
+export function invert(text, op) {
+  const cps = Array.from(text);
+  const inv = [];
+  let pos = 0;
+  for (const c of op) {
+    if (typeof c === 'string') inv.push(-Array.from(c).length);
+    else if (c > 0) {
+      inv.push(c);
+      pos += c;
+    } else if (c < 0) {
+      inv.push(cps.slice(pos, pos - c).join(''));
+      pos -= c;
+    }
+  }
+  return normalize(inv);
+}
+
+/**
+ * Moves a selection {anchor, head} (code points) through op, like the
+ * server's TransformIndex with ownInsertsFirst = false: text typed exactly
+ * at a caret pushes the caret after it. Use it to move the local caret
+ * through the op of an onChange({remote: true}) event.
+ * @param {{anchor: number, head: number}} sel
+ * @param {Array<number|string>} op
+ * @returns {{anchor: number, head: number}}
+ */
+export function transformSelection(sel, op) {
+  return { anchor: transformIndex(sel.anchor, op), head: transformIndex(sel.head, op) };
+}
+
+const RETRY_CODES = new Set(['unavailable', 'rate_limited']);
+
+/**
+ * The state machine of one document. Create one per open document.
+ *
+ * Callbacks:
+ *  - onChange({op, remote, text, version, id, author}): the text changed
+ *    for a reason other than a local edit (a remote op, a snapshot rebase,
+ *    or the undo of a refused op). `op` (code points) turns the previous
+ *    text into `text`; move the caret with transformSelection.
+ *  - onStatus(status): status changed ('connecting' | 'saving' | 'saved' |
+ *    'offline').
+ *  - onPresence(peers): the peers Map (session → peer) changed.
+ *  - onError(err): a refusal the client could not repair by itself (the
+ *    error has `code`, and `id` for an op).
+ */
+export class DocClient {
+  /**
+   * @param {object} opts
+   * @param {string} opts.doc document id
+   * @param {string} opts.clientId random per editing session, kept across reconnects
+   * @param {(msg: object) => void} opts.send sends one message object
+   * @param {(ev: object) => void} [opts.onChange]
+   * @param {(status: string) => void} [opts.onStatus]
+   * @param {(peers: Map<string, object>) => void} [opts.onPresence]
+   * @param {(err: Error) => void} [opts.onError]
+   * @param {(fn: () => void, ms: number) => any} [opts.setTimeout] timer (injectable for tests)
+   * @param {Backoff} [opts.backoff] backoff for retries
+   * @param {boolean} [opts.connected=true] whether the transport is up now
+   */
+  constructor({
+    doc, clientId, send, onChange, onStatus, onPresence, onError,
+    setTimeout: setTimer, backoff, connected = true,
+  }) {
+    if (typeof doc !== 'string' || typeof clientId !== 'string' || typeof send !== 'function') {
+      throw new TypeError('DocClient needs doc, clientId and send');
+    }
+    this.doc = doc;
+    this.clientId = clientId;
+    this._sendFn = send;
+    this._onChange = onChange;
+    this._onStatus = onStatus;
+    this._onPresence = onPresence;
+    this._onError = onError;
+    this._setTimeout = setTimer || ((fn, ms) => globalThis.setTimeout(fn, ms));
+    this._bo = backoff || new Backoff();
+    this._online = connected;
+    this._wanted = false; // open() was called (and not close())
+    this._state = 'detached';
+    this._have = false; // got a first snapshot
+    this._server = ''; // text at _version, as the server sequenced it
+    this._local = ''; // _server + inflight + buffer
+    this._version = 0;
+    /** @type {null|{id: string, op: Array, origBase: number, origOp: Array, applied: boolean}} */
+    this._inflight = null;
+    this._buffer = null;
+    this._seq = 0;
+    this._probe = null; // {text, version, ops}
+    this._retryTok = 0;
+    this._me = null; // our presence: {name, color, selection}
+    /** Peers present in the document, session → {session, name, color, selection, version}. */
+    this.peers = new Map();
+    this._hooks = [];
+    this._depth = 0;
+    this._lastStatus = this.status;
+    /** Counters, for tests and diagnostics. */
+    this.stats = { resyncs: 0, probes: 0, retries: 0 };
+  }
+
+  /** The local text (server text plus pending edits). @returns {string} */
+  get text() { return this._local; }
+
+  /** The last server version applied. @returns {number} */
+  get version() { return this._version; }
+
+  /** Whether there are edits not yet acknowledged. @returns {boolean} */
+  get pending() { return this._inflight !== null || this._buffer !== null; }
+
+  /** The text at `version` without pending edits. @returns {string} */
+  get confirmed() { return this._server; }
+
+  /** The internal state name (detached, opening, ready, resyncing, probing). */
+  get state() { return this._state; }
+
+  /**
+   * 'offline' (no transport), 'connecting' (waiting for the document),
+   * 'saving' (edits not acknowledged or a resync running) or 'saved'.
+   * @returns {string}
+   */
+  get status() {
+    if (!this._online) return 'offline';
+    if (!this._have || this._state === 'opening' || this._state === 'detached') return 'connecting';
+    if (this.pending || this._state !== 'ready') return 'saving';
+    return 'saved';
+  }
+
+  // ---- public entry points -------------------------------------------------
+
+  /** Opens the document: sends open (with the known version when resuming). */
+  open() {
+    this._run(() => {
+      this._wanted = true;
+      if (!this._online) return;
+      this._state = 'opening';
+      this._retryTok++;
+      this._sendOpen();
+    });
+  }
+
+  /** Closes the document (sends close); pending edits are kept. */
+  close() {
+    this._run(() => {
+      this._wanted = false;
+      if (this._online && this._state !== 'detached') this._send({ type: 'close', doc: this.doc });
+      this._state = 'detached';
+      this._probe = null;
+      this._retryTok++;
+    });
+  }
+
+  /** The transport is up (again): re-open with the known version. */
+  connected() {
+    this._run(() => {
+      if (this._online && this._state !== 'detached') return;
+      this._online = true;
+      if (!this._wanted) return;
+      this._state = 'opening';
+      this._retryTok++;
+      this._sendOpen();
+    });
+  }
+
+  /** The transport went down: keep everything and wait for connected(). */
+  disconnected() {
+    this._run(() => {
+      this._online = false;
+      this._state = 'detached';
+      this._probe = null; // nothing of a held probe was applied by us
+      this._retryTok++;
+    });
+  }
+
+  /**
+   * Applies a local edit (code points, relative to `text`) optimistically
+   * and sends it, or composes it into the buffer if an op is in flight.
+   * Throws (ot.js OpError) if op does not fit the text; nothing changes then.
+   * @param {Array<number|string>} op
+   */
+  edit(op) {
+    if (!this._have) throw new Error(`document ${this.doc} is not loaded yet`);
+    const text = apply(this._local, op);
+    if (isNoop(op)) return;
+    this._run(() => {
+      this._local = text;
+      this._buffer = this._buffer ? compose(this._buffer, op) : op.slice();
+      if (this._me && this._me.selection) this._me.selection = transformSelection(this._me.selection, op);
+      this._flush();
+    });
+  }
+
+  /**
+   * Sets our presence (§13): name, colour and selection in code points on
+   * the local text. It is sent with the current server version, and again
+   * after every reconnect.
+   * @param {{name?: string, color?: string, selection?: {anchor: number, head: number}|null}} p
+   */
+  setPresence({ name, color, selection } = {}) {
+    this._run(() => {
+      this._me = { name, color, selection: selection ? { anchor: selection.anchor, head: selection.head } : null };
+      if (this._online && this._state !== 'detached') this._sendPresence();
+    });
+  }
+
+  /**
+   * Moves a selection through op (see the exported transformSelection).
+   * @param {{anchor: number, head: number}} sel
+   * @param {Array<number|string>} op
+   * @returns {{anchor: number, head: number}}
+   */
+  transformSelection(sel, op) {
+    return transformSelection(sel, op);
+  }
+
+  /**
+   * Returns a peer's selection moved onto the local text (through the
+   * in-flight op and the buffer), or null if the peer has no selection or
+   * its version is not ours (the ops will reach us, or it is stale).
+   * @param {string} session
+   * @returns {{anchor: number, head: number}|null}
+   */
+  peerSelection(session) {
+    const p = this.peers.get(session);
+    if (!p || !p.selection || p.version !== this._version) return null;
+    let sel = p.selection;
+    if (this._inflight) sel = transformSelection(sel, this._inflight.op);
+    if (this._buffer) sel = transformSelection(sel, this._buffer);
+    return sel;
+  }
+
+  /**
+   * Feeds one parsed server message. Messages for other documents are
+   * ignored (except errors without doc, such as rate_limited).
+   * @param {object} msg
+   */
+  receive(msg) {
+    if (!msg || typeof msg !== 'object') return;
+    if (msg.doc !== undefined && msg.doc !== this.doc) return;
+    if (msg.doc === undefined && msg.type !== 'error') return;
+    this._run(() => {
+      if (!this._online || this._state === 'detached') return;
+      switch (msg.type) {
+        case 'snapshot': this._onSnapshot(String(msg.text ?? ''), msg.version); break;
+        case 'opened': this._onOpened(msg.version); break;
+        case 'op': this._onOp({ version: msg.version, id: msg.id, op: msg.op, author: msg.author }); break;
+        case 'ack': this._onAck(msg.id, msg.version); break;
+        case 'error': this._onErrorMsg(msg); break;
+        case 'roster': case 'presence': case 'left': this._onPresenceMsg(msg); break;
+        default: break; // unknown types are ignored (§12)
+      }
+    });
+  }
+
+  // ---- plumbing ----------------------------------------------------------------
+
+  _run(fn) {
+    this._depth++;
+    try {
+      fn();
+    } finally {
+      this._depth--;
+    }
+    if (this._depth > 0) return;
+    while (this._hooks.length) {
+      const h = this._hooks.shift();
+      h();
+    }
+    const st = this.status;
+    if (st !== this._lastStatus) {
+      this._lastStatus = st;
+      if (this._onStatus) this._onStatus(st);
+    }
+  }
+
+  _hook(fn) {
+    if (fn) this._hooks.push(fn);
+  }
+
+  _send(msg) {
+    if (this._online) this._sendFn(msg);
+  }
+
+  _change(ev) {
+    const cb = this._onChange;
+    if (!cb) return;
+    const full = { ...ev, text: this._local, version: this._version };
+    this._hook(() => cb(full));
+  }
+
+  _report(err) {
+    const cb = this._onError;
+    if (cb) this._hook(() => cb(err));
+  }
+
+  _sendOpen() {
+    const resume = this._have && this._state === 'opening';
+    const m = { type: 'open', doc: this.doc, presence: true };
+    if (resume) m.version = this._version;
+    this._send(m);
+    if (this._me) this._sendPresence(); // the server forgot us with the old connection
+  }
+
+  _sendPresence() {
+    const me = this._me;
+    const m = { type: 'presence', doc: this.doc, session: this.clientId, version: this._version };
+    if (me.name) m.name = me.name;
+    if (me.color) m.color = me.color;
+    if (me.selection) m.selection = { anchor: me.selection.anchor, head: me.selection.head };
+    this._send(m);
+  }
+
+  _nextId() {
+    return `${this.clientId}:${++this._seq}`;
+  }
+
+  // ---- server messages ---------------------------------------------------------
+
+  _onSnapshot(text, v) {
+    this._bo.reset();
+    if (!this._have) {
+      const before = this._local;
+      this._have = true;
+      this._server = text;
+      this._local = text;
+      this._version = v;
+      this._state = 'ready';
+      if (before !== text) this._change({ op: diff(before, text), remote: true, snapshot: true });
+      this._flush();
+      return;
+    }
+    const f = this._inflight;
+    if (f && !f.applied) {
+      if (this._state === 'probing') {
+        this._probe = { text, version: v, ops: [] }; // the probe is already out
+        return;
+      }
+      this._state = 'probing';
+      this._probe = { text, version: v, ops: [] };
+      this._sendProbe();
+      return;
+    }
+    this._rebaseOnto(text, v);
+    this._state = 'ready';
+    this._flush();
+  }
+
+  _onOpened(v) {
+    if (this._state !== 'opening') return;
+    if (v !== this._version) {
+      this._resync();
+      return;
+    }
+    this._state = 'ready';
+    this._bo.reset();
+    const f = this._inflight;
+    if (!f) this._flush();
+    else if (f.applied) this._resync();
+    else this._sendInflight();
+  }
+
+  _onOp(m) {
+    if (!this._have) return;
+    switch (this._state) {
+      case 'resyncing':
+        return;
+      case 'probing':
+        if (this._inflight && m.id === this._inflight.id) this._probeApplied(m.version);
+        else this._probe.ops.push(m);
+        return;
+      default:
+    }
+    if (m.version < this._version) return; // already have it
+    if (m.version > this._version || !Array.isArray(m.op)) {
+      this._resync(); // a gap: our state is wrong
+      return;
+    }
+    if (this._inflight && m.id === this._inflight.id) {
+      this._acked(m.version);
+      return;
+    }
+    this._applyRemote(m);
+  }
+
+  _applyRemote(m) {
+    let server;
+    try {
+      server = apply(this._server, m.op);
+    } catch {
+      this._resync();
+      return;
+    }
+    let s = m.op;
+    const f = this._inflight;
+    if (f) [f.op, s] = transform(f.op, s);
+    if (this._buffer) {
+      [this._buffer, s] = transform(this._buffer, s);
+      if (isNoop(this._buffer)) this._buffer = null;
+    }
+    let local;
+    try {
+      local = apply(this._local, s);
+    } catch {
+      this._resync();
+      return;
+    }
+    this._server = server;
+    this._local = local;
+    this._movePeers(m.version, m.op);
+    this._version = m.version + 1;
+    if (this._me && this._me.selection) this._me.selection = transformSelection(this._me.selection, s);
+    this._change({ op: s, remote: true, id: m.id, author: m.author });
+  }
+
+  _onAck(id, v) {
+    const f = this._inflight;
+    if (!f || id !== f.id) return; // a late duplicate ack
+    switch (this._state) {
+      case 'probing':
+        this._probeApplied(v);
+        break;
+      case 'resyncing':
+        f.applied = true; // the awaited snapshot contains it
+        break;
+      case 'opening':
+      case 'ready':
+        if (v === this._version) {
+          this._acked(v);
+          return;
+        }
+        f.applied = true;
+        this._resync();
+        break;
+      default:
+    }
+  }
+
+  _acked(v) {
+    const f = this._inflight;
+    let server;
+    try {
+      server = apply(this._server, f.op);
+    } catch {
+      f.applied = true;
+      this._resync();
+      return;
+    }
+    this._server = server;
+    this._inflight = null;
+    this._movePeers(v, f.op);
+    this._version = v + 1;
+    this._bo.reset();
+    this._flush();
+    if (this._me && !this.pending && this._state === 'ready') this._sendPresence();
+  }
+
+  _flush() {
+    if (this._state !== 'ready' || !this._online || this._inflight || !this._buffer) return;
+    const op = this._buffer;
+    this._inflight = { id: this._nextId(), op, origBase: this._version, origOp: op, applied: false };
+    this._buffer = null;
+    this._sendInflight();
+  }
+
+  _sendInflight() {
+    const f = this._inflight;
+    this._send({ type: 'op', doc: this.doc, version: this._version, id: f.id, op: f.op });
+  }
+
+  _sendProbe() {
+    const f = this._inflight;
+    this.stats.probes++;
+    this._send({ type: 'op', doc: this.doc, version: f.origBase, id: f.id, op: f.origOp });
+  }
+
+  _resync() {
+    if (!this._online) return; // the next connected() reopens anyway
+    this._state = 'resyncing';
+    this._probe = null;
+    this.stats.resyncs++;
+    this._retryTok++;
+    this._sendOpen();
+  }
+
+  // Replaces the server text with a snapshot and rebases the pending edits:
+  // the pending op is the buffer, on top of the server text plus the
+  // in-flight op if that is known applied; a not-applied in-flight op must
+  // have been folded into the buffer (or dropped) by the caller.
+  _rebaseOnto(text, v) {
+    let base = this._server;
+    const f = this._inflight;
+    if (f) {
+      try {
+        base = apply(base, f.op);
+      } catch { /* keep base */ }
+      this._inflight = null;
+    }
+    const d = diff(base, text);
+    let rebased = null;
+    let toLocal = d;
+    if (this._buffer) {
+      [rebased, toLocal] = transform(this._buffer, d);
+      if (isNoop(rebased)) rebased = null;
+    }
+    try {
+      this._local = apply(this._local, toLocal);
+    } catch {
+      // local had drifted from base+buffer (a bug): the snapshot plus the
+      // rebased edits is the truth either way.
+      this._local = rebased ? apply(text, rebased) : text;
+    }
+    this._server = text;
+    this._version = v;
+    this._buffer = rebased;
+    this._restartPeers();
+    if (this._me && this._me.selection) this._me.selection = transformSelection(this._me.selection, toLocal);
+    if (!isNoop(toLocal)) this._change({ op: toLocal, remote: true, snapshot: true });
+  }
+
+  _probeApplied(v) {
+    this._inflight.applied = true;
+    const p = this._probe;
+    this._probe = null;
+    if (v >= p.version) {
+      this._resync(); // applied after the snapshot: fetch one that has it
+      return;
+    }
+    this._finishProbe(p);
+  }
+
+  _probeNotApplied() {
+    const p = this._probe;
+    this._probe = null;
+    const f = this._inflight;
+    if (f) {
+      this._buffer = this._buffer ? compose(f.op, this._buffer) : f.op;
+      this._inflight = null;
+    }
+    this._finishProbe(p);
+  }
+
+  _finishProbe(p) {
+    this._rebaseOnto(p.text, p.version);
+    this._state = 'ready';
+    for (const m of p.ops) {
+      if (this._state !== 'ready') return; // a gap or a failure started a resync
+      this._onOp(m);
+    }
+    this._flush();
+  }
+
+  _onErrorMsg(msg) {
+    const code = String(msg.code || 'internal');
+    const err = Object.assign(new Error(`${code}: ${msg.message || ''}`), { code, id: msg.id, doc: msg.doc });
+    if (!msg.id) {
+      this._openError(err);
+      return;
+    }
+    const f = this._inflight;
+    if (!f || msg.id !== f.id) return; // an error for an op no longer in flight
+    const retry = RETRY_CODES.has(code);
+    switch (this._state) {
+      case 'resyncing':
+        return; // the snapshot on its way settles the op's fate
+      case 'probing':
+        if (retry) this._retryLater();
+        else if (code === 'bad_version') this._probeNotApplied();
+        else {
+          this._dropInflight(err);
+          this._probeNotApplied();
+        }
+        return;
+      case 'opening':
+        if (retry || code === 'bad_version') return; // "opened" resends
+        if (code === 'not_open') return;
+        this._dropInflight(err);
+        this._resync();
+        return;
+      case 'ready':
+        if (retry) this._retryLater();
+        else if (code === 'bad_version' || code === 'not_open') {
+          this._state = 'opening';
+          this._retryTok++;
+          this._sendOpen();
+        } else {
+          this._dropInflight(err);
+          this._resync();
+        }
+        return;
+      default:
+    }
+  }
+
+  // An error about the document itself, or one without id (rate_limited).
+  _openError(err) {
+    if (RETRY_CODES.has(err.code)) {
+      // Resend whatever is still unanswered (open, probe or op): idempotent.
+      this._retryLater();
+      return;
+    }
+    this._report(err);
+  }
+
+  // Drops an op the server refused for good: it is undone from the local
+  // text, the buffer is rebased onto the server text, and the error is
+  // reported.
+  _dropInflight(err) {
+    const f = this._inflight;
+    this._inflight = null;
+    let undo = invert(this._server, f.op);
+    if (this._buffer) {
+      [this._buffer, undo] = transform(this._buffer, undo);
+      if (isNoop(this._buffer)) this._buffer = null;
+    }
+    try {
+      this._local = apply(this._local, undo);
+    } catch {
+      this._local = this._buffer ? apply(this._server, this._buffer) : this._server;
+    }
+    this._report(err);
+    if (!isNoop(undo)) this._change({ op: undo, remote: true, undo: true });
+  }
+
+  // Repeats what the state waits on (open, probe or in-flight op) after a
+  // backoff, unless something else happened first.
+  _retryLater() {
+    const tok = ++this._retryTok;
+    const st = this._state;
+    const f = this._inflight;
+    this.stats.retries++;
+    this._setTimeout(() => this._run(() => {
+      if (!this._online || this._retryTok !== tok || this._state !== st || this._inflight !== f) return;
+      if (st === 'opening' || st === 'resyncing') this._sendOpen();
+      else if (st === 'probing' && f) this._sendProbe();
+      else if (st === 'ready' && f) this._sendInflight();
+    }), this._bo.next());
+  }
+
+  // ---- presence ------------------------------------------------------------------
+
+  _onPresenceMsg(msg) {
+    const me = this.clientId;
+    if (msg.type === 'roster') {
+      this.peers = new Map();
+      for (const p of Array.isArray(msg.peers) ? msg.peers : []) {
+        if (p && p.session !== me) this.peers.set(p.session, { ...p });
+      }
+    } else if (msg.type === 'presence') {
+      const p = msg.peer;
+      if (!p || p.session === me) return;
+      this.peers.set(p.session, { ...p });
+    } else if (msg.type === 'left') {
+      if (msg.session === me) {
+        if (this._me) this._sendPresence(); // an old connection of ours was cleaned up
+        return;
+      }
+      if (!this.peers.delete(msg.session)) return;
+    }
+    this._presenceChanged();
+  }
+
+  _presenceChanged() {
+    const cb = this._onPresence;
+    if (cb) this._hook(() => cb(this.peers));
+  }
+
+  // Moves the selections of peers at version v through the op sequenced at v.
+  _movePeers(v, op) {
+    let changed = false;
+    for (const p of this.peers.values()) {
+      if (p.version !== v) continue;
+      if (p.selection) p.selection = transformSelection(p.selection, op);
+      p.version = v + 1;
+      changed = true;
+    }
+    if (changed) this._presenceChanged();
+  }
+
+  // After a snapshot the ops between a peer's version and ours are unknown:
+  // hide those cursors until the peers' next updates.
+  _restartPeers() {
+    let changed = false;
+    for (const p of this.peers.values()) {
+      if (p.version !== this._version && p.selection) {
+        p.selection = null;
+        changed = true;
+      }
+    }
+    if (changed) this._presenceChanged();
+  }
+}
