@@ -200,6 +200,11 @@ func (d *Doc) applyRemote(m remoteOp) {
 		return
 	}
 	d.version++
+	if d.me != nil && d.me.Selection != nil {
+		// Our caret moves with the text under it, as an editor's would.
+		sel := d.me.Selection.Transform(s)
+		d.me.Selection = &sel
+	}
 	if h := d.c.cfg.OnRemote; h != nil {
 		d.hooks = append(d.hooks, func() { h(d.id, m.version, m.id, s) })
 	}
@@ -239,6 +244,12 @@ func (d *Doc) acked(v int64) {
 	d.version = v + 1
 	d.bo.reset()
 	d.flush()
+	if d.inflight == nil && d.me != nil {
+		// Nothing pending: the local text is the server's text at version,
+		// so our selection can now be stated exactly against it.
+		d.me.Version = d.version
+		d.send(presenceFrame(d.id, d.version, *d.me))
+	}
 }
 
 // markApplied records that the in-flight op was applied at v and reports

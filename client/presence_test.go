@@ -1,0 +1,46 @@
+package client
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/presence"
+)
+
+// TestPresenceFollowsTheText: a's caret moves with b's insert before it,
+// and after a's next ack its presence is stated again at the new version.
+func TestPresenceFollowsTheText(t *testing.T) {
+	ts := startServer(t, hub.Config{})
+	a, b := dial(t, ts, nil), dial(t, ts, nil)
+	da, db := open(t, a, "p"), open(t, b, "p")
+	must(t, da.Insert(0, "hello"))
+	converge(t, da, db)
+	must(t, da.SetPresence("Ann", "#e91e63", &presence.Selection{Anchor: 5, Head: 5}))
+	waitPeer(t, db, func(p presence.Peer) bool { return p.Selection != nil && p.Selection.Head == 5 })
+
+	must(t, db.Insert(0, "XX"))
+	converge(t, da, db)
+	must(t, da.Insert(7, "!"))
+	converge(t, da, db)
+	waitPeer(t, db, func(p presence.Peer) bool {
+		return p.Selection != nil && p.Selection.Head == 7 && p.Version == da.Version()
+	})
+}
+
+func waitPeer(t *testing.T, d *Doc, ok func(presence.Peer) bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		if ps := d.Peers(); len(ps) == 1 && ok(ps[0]) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("peer never matched: %+v", d.Peers())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
