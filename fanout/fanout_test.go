@@ -534,3 +534,24 @@ func TestSubQueueMarkers(t *testing.T) {
 		t.Fatalf("got %v, want %s", got, want)
 	}
 }
+
+// TestPublishBatchInOrder: a pipelined batch reaches each channel's
+// subscribers in the order given.
+func TestPublishBatchInOrder(t *testing.T) {
+	b := newRedisBus(t, newClient(t, redistest.Start(t)))
+	x, y := newRecorder(), newRecorder()
+	subscribe(t, b, "x", x.fn)
+	subscribe(t, b, "y", y.fn)
+	x.expectNil(t)
+	y.expectNil(t)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	err := b.PublishBatch(ctx, []string{"x", "y", "x", "x"}, [][]byte{[]byte("1"), []byte("a"), []byte("2"), []byte("3")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"1", "2", "3"} {
+		x.expectMsg(t, want)
+	}
+	y.expectMsg(t, "a")
+}

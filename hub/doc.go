@@ -26,9 +26,26 @@
 // not durable is ever shown. Several ops of one document can be in flight
 // at once, which is what lets a hot document exceed one op per fsync.
 //
+// # Several processes
+//
+// With a Bus other than the default, several processes serve the same
+// documents. In each, a room is either the owner (it holds the document's
+// lease, sequences and commits, then publishes each event) or a follower
+// (it applies published events for its own clients, forwards their ops to
+// the owner and resends them with the same id until they come back
+// committed). Every event carries its version: a follower that sees a gap,
+// a resubscribe signal, or nothing for Config.PositionCheck reads the
+// shared log. The log's guards, not the lease, are what make a deposed
+// owner harmless. Room.tick (every Config.ClusterTick) renews leases,
+// checks positions, resends forwards and refreshes presence. Publishing
+// runs on a few goroutines owned by the hub (publish.go), so a slow Redis
+// never blocks a room; without a Bus nothing is published at all.
+//
 // # Goroutines
 //
 // Hub.Close owns every goroutine: it cancels the rooms (each exits once its
-// pending commits are answered), then each connection flushes its queue,
-// sends close 1001 and stops its writer. Close returns when all are gone.
+// pending commits are answered, releasing its lease), stops the publisher
+// goroutines after they send what is queued, then each connection flushes
+// its queue, sends close 1001 and stops its writer. Close returns when all
+// are gone.
 package hub

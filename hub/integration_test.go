@@ -95,6 +95,16 @@ func TestConcurrentEditorsConverge(t *testing.T) {
 	eds := runEditors(t, []string{s.URL}, "shared", editors, edits, seed, func(rng *rand.Rand, i, j int, e *editor) error {
 		return randomEdit(rng, e.d)
 	})
+	text, version := waitConvergedOnSentOps(t, eds)
+	checkServerAgrees(t, s, "shared", text, version)
+	t.Logf("%d editors, %d edits each: %d ops, %d characters", editors, edits, version, len([]rune(text)))
+}
+
+// waitConvergedOnSentOps is waitConverged that also checks the document's
+// version equals the number of ops the editors had acknowledged: none
+// lost, none applied twice.
+func waitConvergedOnSentOps(t *testing.T, eds []*editor) (string, int64) {
+	t.Helper()
 	text, version := waitConverged(t, eds)
 	var sent int64
 	for _, e := range eds {
@@ -103,8 +113,7 @@ func TestConcurrentEditorsConverge(t *testing.T) {
 	if version != sent {
 		t.Fatalf("document at version %d but the clients sent %d ops", version, sent)
 	}
-	checkServerAgrees(t, s, "shared", text, version)
-	t.Logf("%d editors, %d edits each: %d ops, %d characters", editors, edits, sent, len([]rune(text)))
+	return text, version
 }
 
 // runEditors connects n editors to doc, spread over urls, and has each make steps edits

@@ -1,0 +1,45 @@
+package eventlog
+
+import (
+	"context"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestWriterQueuesOnLockFile: while another process holds the writer lock,
+// an append waits; it commits as soon as the lock is released.
+func TestWriterQueuesOnLockFile(t *testing.T) {
+	path := tempDB(t)
+	s := openTest(t, path, Config{})
+	f, err := os.OpenFile(path+"-writer.lock", os.O_RDWR, 0)
+	if err != nil {
+		t.Fatalf("the store did not create its lock file: %v", err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Append(context.Background(), Event{Doc: "l", OpID: "x:1", Op: []byte(`["a"]`)})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("append committed while another writer held the lock (err %v)", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_UN); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("append still waiting after the lock was released")
+	}
+}
