@@ -21,12 +21,17 @@ var ErrClosed = errors.New("client closed")
 // documents are open. Create it with Dial; it is safe for concurrent use.
 type Client struct {
 	attempts atomic.Uint64 // connection attempts, to rotate through Fallbacks
+	moves    atomic.Int32  // consecutive "moved" answers (route.go)
 	cfg      Config
 	log      zerolog.Logger
 	ctx      context.Context // cancelled by Close
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup // supervisor and retry timers
 	seq      atomic.Uint64  // op sequence numbers
+
+	routeMu   sync.Mutex
+	preferred string // endpoint a "moved" named; "" none
+	moving    bool   // the current session is ending because of a move
 
 	mu      sync.Mutex
 	closing bool

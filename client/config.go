@@ -20,6 +20,12 @@ type Config struct {
 	// server processes). Each reconnect tries the next endpoint in turn,
 	// as a load balancer would move a client off a dead process.
 	Fallbacks []string
+	// FollowOwner lets the server send the client to the process that
+	// owns its document (protocol §15), so its ops skip the forwarding hop
+	// between processes. It applies while the client has exactly one
+	// document open, since one connection carries all of them; with more,
+	// each is served where the client is connected.
+	FollowOwner bool
 	// ClientID names this editing session; op ids are "<ClientID>:<seq>".
 	// It is kept across reconnects. Default: 8 random base36 characters.
 	ClientID string

@@ -12,9 +12,12 @@ import (
 // only the server → client encoders).
 
 // openFrame encodes {"type":"open","doc":…,"presence":true} plus "version"
-// when resume.
-func openFrame(doc string, version int64, resume bool) []byte {
+// when resume and "route":true when route.
+func openFrame(doc string, version int64, resume, route bool) []byte {
 	b := []byte(`{"type":"open","presence":true,"doc":`)
+	if route {
+		b = []byte(`{"type":"open","presence":true,"route":true,"doc":`)
+	}
 	b = protocol.AppendString(b, doc)
 	if resume {
 		b = append(b, `,"version":`...)

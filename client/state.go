@@ -93,7 +93,7 @@ func (d *Doc) detach(s *session) {
 // sendOpen sends the open the current state calls for.
 func (d *Doc) sendOpen() {
 	resume := d.have && d.state == stOpening
-	d.send(openFrame(d.id, d.version, resume))
+	d.send(openFrame(d.id, d.version, resume, d.c.routeOpen()))
 	if d.me != nil {
 		// The server forgot us with the old connection.
 		d.send(presenceFrame(d.id, d.version, *d.me))
@@ -115,9 +115,15 @@ func (d *Doc) handle(s *session, msg protocol.Message) {
 	}
 	switch msg.Type {
 	case protocol.TypeSnapshot:
+		d.c.served()
 		d.onSnapshot(msg.Text, msg.Version)
 	case protocol.TypeOpened:
+		d.c.served()
 		d.onOpened(msg.Version)
+	case protocol.TypeMoved:
+		if d.state == stOpening && msg.URL != "" {
+			d.c.moveTo(s, msg.URL)
+		}
 	case protocol.TypeOp:
 		d.onOp(remoteOp{version: msg.Version, id: msg.ID, op: msg.Op})
 	case protocol.TypeAck:

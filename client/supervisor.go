@@ -14,19 +14,13 @@ import (
 
 // connect dials one socket and starts its session (not yet attached).
 func (c *Client) connect(ctx context.Context) (*session, error) {
-	url := c.cfg.URL
-	if n := len(c.cfg.Fallbacks); n > 0 {
-		// Attempt 0 is URL; later attempts rotate through every endpoint.
-		i := int(c.attempts.Add(1)-1) % (n + 1)
-		if i > 0 {
-			url = c.cfg.Fallbacks[i-1]
-		}
-	}
+	url := c.endpoint()
 	ws, resp, err := c.cfg.Dialer.DialContext(ctx, url, c.cfg.Header)
 	if resp != nil && resp.Body != nil {
 		_ = resp.Body.Close()
 	}
 	if err != nil {
+		c.unreachable(url)
 		return nil, fmt.Errorf("dial %s: %w", url, err)
 	}
 	s := newSession(c.ctx, ws, c.log)
@@ -52,12 +46,15 @@ func (c *Client) supervise(s *session) {
 		if c.ctx.Err() != nil {
 			return
 		}
-		c.logDrop(s.err)
+		moved := c.takeMove()
+		if !moved {
+			c.logDrop(s.err)
+		}
 		if time.Since(started) > c.cfg.ReconnectMax {
 			bo.reset() // it was a working connection, not a flapping one
 		}
-		for s = nil; s == nil; {
-			if !sleepCtx(c.ctx, bo.next()) {
+		for s = nil; s == nil; moved = false {
+			if !moved && !sleepCtx(c.ctx, bo.next()) {
 				return
 			}
 			var err error

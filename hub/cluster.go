@@ -53,3 +53,15 @@ type Presence interface {
 	// List returns the unexpired peers of doc.
 	List(ctx context.Context, doc string) ([]presence.Peer, error)
 }
+
+// Directory maps process ids to the URLs their clients connect to, so a
+// process can send a client to a document's owner. Entries expire unless
+// re-advertised, so a dead process is not advertised for long.
+//
+// lease.Memory (one process) and lease.Redis implement it.
+type Directory interface {
+	// Advertise records that process serves clients at url, for ttl.
+	Advertise(ctx context.Context, process, url string, ttl time.Duration) error
+	// Locate returns the url process advertised, or "" if none is current.
+	Locate(ctx context.Context, process string) (string, error)
+}

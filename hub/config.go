@@ -92,6 +92,20 @@ type Config struct {
 	// ForwardRetry is how long a follower waits for a forwarded op to come
 	// back committed before sending it again (same id, so safe). Default 1s.
 	ForwardRetry time.Duration
+
+	// AdvertiseURL is the WebSocket URL clients can reach this process at
+	// (ws://10.0.0.7:8080/ws). With a Directory, it is published there so
+	// that other processes can route clients here: an open that asks for
+	// routing (protocol §15) on a process that does not own the document
+	// is answered with "moved" and the owner's URL, so the owner's own
+	// clients skip two bus hops per op. Empty: this process never receives
+	// routed clients, and still routes its own to owners that advertise.
+	AdvertiseURL string
+	// Directory records the processes' AdvertiseURLs. nil: no routing at
+	// all; every open is served where it arrives, and ops from clients of
+	// a non-owner are forwarded over the bus. lease.Memory and lease.Redis
+	// implement it.
+	Directory Directory
 }
 
 func (c *Config) setDefaults() {

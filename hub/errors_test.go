@@ -131,7 +131,9 @@ func TestSlowConsumerIsDroppedWithoutSlowingOthers(t *testing.T) {
 }
 
 func TestIdleDocumentUnloads(t *testing.T) {
-	s := startServer(t, hub.Config{IdleTimeout: 20 * time.Millisecond})
+	// IdleTimeout longer than ClusterTick: the room's periodic tick must
+	// not keep postponing the unload.
+	s := startServer(t, hub.Config{IdleTimeout: 200 * time.Millisecond, ClusterTick: 20 * time.Millisecond})
 	c := dial(t, s.URL)
 	c.open("d")
 	c.send(`{"type":"op","doc":"d","version":0,"id":"c:1","op":["x"]}`)

@@ -44,6 +44,7 @@ type Hub struct {
 	solo     bool
 	bus      Bus
 	leases   Leases
+	dir      Directory // nil: no routing
 	pub      *publisher
 	unsub    func() // this process's channel
 	log      zerolog.Logger
@@ -58,6 +59,7 @@ type Hub struct {
 	conns map[*conn]struct{}
 
 	closing   atomic.Bool
+	bgWG      sync.WaitGroup // the advertiser
 	roomWG    sync.WaitGroup // one per room goroutine
 	connWG    sync.WaitGroup // one per connection being served
 	roomsDone chan struct{}  // closed once every room has exited after Close
@@ -75,6 +77,7 @@ func New(store Store, cfg Config) *Hub {
 		solo:      solo,
 		bus:       cfg.Bus,
 		leases:    cfg.Leases,
+		dir:       cfg.Directory,
 		log:       cfg.Logger.With().Str("component", "hub").Logger(),
 		ctx:       ctx,
 		cancel:    cancel,
@@ -99,6 +102,13 @@ func New(store Store, cfg Config) *Hub {
 		unsub = func() {}
 	}
 	h.unsub = unsub
+	if h.dir != nil && cfg.AdvertiseURL != "" {
+		h.bgWG.Add(1)
+		go func() {
+			defer h.bgWG.Done()
+			h.advertise()
+		}()
+	}
 	return h
 }
 
@@ -179,6 +189,9 @@ func (h *Hub) checkOrigin(r *http.Request) bool {
 // deliverOpen hands an open to the document's room, starting the room if
 // needed, and returns the room (nil when the hub is closing).
 func (h *Hub) deliverOpen(c *conn, req protocol.Request) *room {
+	if h.routeUnloaded(c, req) {
+		return nil
+	}
 	for {
 		r := h.acquire(req.Doc)
 		if r == nil {
@@ -245,6 +258,7 @@ func (h *Hub) Close(ctx context.Context) error {
 	h.mu.Unlock()
 	go func() {
 		h.roomWG.Wait()
+		h.bgWG.Wait()
 		h.unsub()
 		h.pub.close()
 		close(h.roomsDone)

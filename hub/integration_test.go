@@ -44,16 +44,20 @@ type editor struct {
 
 func newEditor(t *testing.T, url, doc string) *editor {
 	t.Helper()
+	return newEditorCfg(t, client.Config{URL: url}, doc)
+}
+
+// newEditorCfg is newEditor with client settings; its hooks are set here.
+func newEditorCfg(t *testing.T, cfg client.Config, doc string) *editor {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	e := &editor{}
-	c, err := client.Dial(ctx, client.Config{
-		URL:   url,
-		OnAck: func(string, string, int64, time.Duration) { e.acks.Add(1) },
-		OnError: func(doc string, err error) {
-			t.Errorf("client error on %s: %v", doc, err)
-		},
-	})
+	cfg.OnAck = func(string, string, int64, time.Duration) { e.acks.Add(1) }
+	cfg.OnError = func(doc string, err error) {
+		t.Errorf("client error on %s: %v", doc, err)
+	}
+	c, err := client.Dial(ctx, cfg)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}

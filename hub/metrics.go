@@ -17,6 +17,7 @@ type metrics struct {
 	publishFailed  atomic.Uint64
 	gapsFilled     atomic.Uint64
 	forwarded      atomic.Uint64
+	redirects      atomic.Uint64
 }
 
 // Stats is a point-in-time copy of the hub's counters.
@@ -31,6 +32,7 @@ type Stats struct {
 	GapsFilled    uint64 // times a room read missed events from the log
 	Forwarded     uint64 // ops forwarded to another process's owner
 	PublishFailed uint64 // bus publishes that failed or were dropped
+	Redirects     uint64 // routed opens answered with "moved"
 }
 
 // Stats returns the current counters.
@@ -47,5 +49,6 @@ func (h *Hub) Stats() Stats {
 		GapsFilled:    m.gapsFilled.Load(),
 		Forwarded:     m.forwarded.Load(),
 		PublishFailed: m.publishFailed.Load() + m.publishDropped.Load(),
+		Redirects:     m.redirects.Load(),
 	}
 }

@@ -75,11 +75,19 @@ type room struct {
 	// Across processes: the owner holds the lease and sequences; the
 	// others follow the published events and forward their clients' ops.
 	owner   bool
-	holder  string // lease holder as last seen; "" unknown
+	holder  string    // lease holder as last seen; "" unknown
+	claimed time.Time // when holder was last asked for
 	renewed time.Time
 	heard   time.Time // last event from the bus, for the position check
 	fwd     map[string]*forward
 	peers   peers
+
+	// Routing (route.go): the holder's advertised URL, looked up once per
+	// holder; served is set once a client opened here rather than being
+	// routed away.
+	urlOf     string
+	holderURL string
+	served    bool
 }
 
 func newRoom(h *Hub, doc string) *room {
@@ -158,6 +166,7 @@ func (r *room) run() {
 	defer ticker.Stop()
 	stopping := r.h.ctx.Done()
 	var results []commitResult
+	empty := true // the timer above is armed
 	for {
 		select {
 		case cmd := <-r.inbox:
@@ -173,8 +182,11 @@ func (r *room) run() {
 			}
 			r.maybeReload()
 		case <-r.idle.C:
-			if len(r.subs) == 0 && r.pending() == 0 && r.h.release(r) {
-				return
+			if len(r.subs) == 0 && r.pending() == 0 {
+				if r.h.release(r) {
+					return
+				}
+				empty = false // a sender is on its way in: re-arm below
 			}
 		case <-stopping:
 			stopping = nil // drain: keep going until nothing is pending
@@ -182,8 +194,14 @@ func (r *room) run() {
 		if stopping == nil && r.pending() == 0 {
 			return
 		}
-		if len(r.subs) == 0 && r.pending() == 0 {
-			r.idle.Reset(r.h.cfg.IdleTimeout)
+		// Arm the idle timer when the room becomes empty, not on every
+		// pass: bus events and the 250ms tick would otherwise postpone the
+		// unload forever.
+		if now := len(r.subs) == 0 && r.pending() == 0; now != empty {
+			empty = now
+			if empty {
+				r.idle.Reset(r.idleAfter())
+			}
 		}
 	}
 }

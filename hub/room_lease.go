@@ -13,6 +13,7 @@ func (r *room) claim() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	holder, err := r.h.leases.Acquire(ctx, r.doc, r.h.id)
+	r.claimed = time.Now()
 	if err != nil {
 		r.log.Debug().Err(err).Msg("lease unavailable")
 		if !r.owner {

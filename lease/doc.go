@@ -9,6 +9,11 @@
 // process that dies, or loses Redis, stops renewing and is replaced within
 // one TTL.
 //
+// Both types also implement hub.Directory: each process advertises the
+// URL its clients can reach it at, under "collab:addr:" + process id with
+// a TTL, so a process that is not a document's owner can send a client to
+// the one that is.
+//
 // # Concurrency
 //
 // Both types are safe for concurrent use and start no goroutines. Memory

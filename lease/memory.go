@@ -15,6 +15,7 @@ type Memory struct {
 
 	mu     sync.Mutex
 	leases map[string]memLease
+	addrs  map[string]memLease // process → advertised url (in owner)
 }
 
 type memLease struct {

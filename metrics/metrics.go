@@ -35,6 +35,7 @@ var table = []metric{
 	{"collab_frames_sent_total", "WebSocket messages written.", prometheus.CounterValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.FramesSent) }},
 	{"collab_slow_consumers_total", "Connections closed with 4001 for falling behind.", prometheus.CounterValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.SlowConsumers) }},
 	{"collab_rate_limited_total", "Messages refused with rate_limited.", prometheus.CounterValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.RateLimited) }},
+	{"collab_opens_routed_total", "Routed opens answered with moved: the client was sent to the owning process.", prometheus.CounterValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.Redirects) }},
 	{"collab_ops_forwarded_total", "Ops forwarded to the owning process (resends included).", prometheus.CounterValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.Forwarded) }},
 	{"collab_gaps_filled_total", "Times a follower read missed events from the log.", prometheus.CounterValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.GapsFilled) }},
 	{"collab_publish_failed_total", "Bus publishes that failed or were dropped.", prometheus.CounterValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.PublishFailed) }},

@@ -126,3 +126,17 @@ func appendPeer(dst []byte, p presence.Peer) []byte {
 
 // AppendString appends s as a JSON string (see document.AppendJSONString).
 func AppendString(dst []byte, s string) []byte { return document.AppendJSONString(dst, s) }
+
+// TypeMoved (extension, §15) answers an open that asked to be routed: the
+// document's owner serves clients at URL, and this connection did not open
+// it.
+const TypeMoved = "moved"
+
+// AppendMoved appends {"type":"moved","doc":…,"url":…}.
+func AppendMoved(dst []byte, doc, url string) []byte {
+	dst = append(dst, `{"type":"moved","doc":`...)
+	dst = AppendString(dst, doc)
+	dst = append(dst, `,"url":`...)
+	dst = AppendString(dst, url)
+	return append(dst, '}')
+}

@@ -25,6 +25,8 @@ type Message struct {
 	Peer    *presence.Peer  `json:"peer,omitempty"`
 	Peers   []presence.Peer `json:"peers,omitempty"`
 	Session string          `json:"session,omitempty"`
+	// routing extension (moved)
+	URL string `json:"url,omitempty"`
 }
 
 // DecodeMessage parses one server frame.

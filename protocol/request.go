@@ -44,6 +44,9 @@ type Request struct {
 	// Presence: an open asks for the roster and presence changes (an
 	// extension; v1 clients that do not ask never see those messages).
 	Presence bool
+	// Route: an open accepts a "moved" answer naming the process that owns
+	// the document (extension, §15); without it the open is always served.
+	Route bool
 }
 
 // wireRequest mirrors the JSON object. Pointers and raw messages let the
@@ -60,6 +63,7 @@ type wireRequest struct {
 	Color     *string             `json:"color"`
 	Selection *presence.Selection `json:"selection"`
 	Presence  *bool               `json:"presence"`
+	Route     *bool               `json:"route"`
 }
 
 // DecodeRequest parses one client frame. Every failure is an *Error with
@@ -95,6 +99,9 @@ func DecodeRequest(data []byte) (Request, error) {
 	}
 	if w.Presence != nil {
 		r.Presence = *w.Presence
+	}
+	if w.Route != nil {
+		r.Route = *w.Route
 	}
 	switch r.Type {
 	case TypeOp:

@@ -18,6 +18,8 @@ func TestDecodeRequest(t *testing.T) {
 	}{
 		{"open", `{"type":"open","doc":"notes"}`, Request{Type: "open", Doc: "notes"}, ""},
 		{"open with version", `{"type":"open","doc":"a.b_c-1","version":7}`, Request{Type: "open", Doc: "a.b_c-1", Version: 7, HasVersion: true}, ""},
+		{"open routed", `{"type":"open","doc":"d","route":true,"presence":true}`, Request{Type: "open", Doc: "d", Route: true, Presence: true}, ""},
+		{"route mistyped", `{"type":"open","doc":"d","route":"yes"}`, Request{}, CodeBadRequest},
 		{"unknown fields ignored", `{"type":"close","doc":"x","extra":{"a":[1]}}`, Request{Type: "close", Doc: "x"}, ""},
 		{"op", `{"type":"op","doc":"d","version":0,"id":"k:1","op":["Hi"]}`, Request{Type: "op", Doc: "d", HasVersion: true, ID: "k:1"}, ""},
 		{"empty op is a no-op", `{"type":"op","doc":"d","version":3,"id":"k:1","op":[]}`, Request{Type: "op", Doc: "d", Version: 3, HasVersion: true, ID: "k:1"}, ""},
@@ -84,12 +86,14 @@ func TestEncodersProduceDecodableMessages(t *testing.T) {
 		AppendOpened(nil, "d", 4),
 		AppendAck(nil, "d", "k:1", 5),
 		AppendError(nil, &Error{Code: CodeInvalidOp, Message: "bad", Doc: "d", ID: "k:2"}),
+		AppendMoved(nil, "d", "ws://10.0.0.2:8080/ws?x=\"1\""),
 	}
 	want := []Message{
 		{Type: "snapshot", Doc: "d", Version: 3, Text: "a\"b😀"},
 		{Type: "opened", Doc: "d", Version: 4},
 		{Type: "ack", Doc: "d", Version: 5, ID: "k:1"},
 		{Type: "error", Doc: "d", ID: "k:2", Code: CodeInvalidOp, Message: "bad"},
+		{Type: "moved", Doc: "d", URL: "ws://10.0.0.2:8080/ws?x=\"1\""},
 	}
 	for i, f := range frames {
 		m, err := DecodeMessage(f)
@@ -97,7 +101,7 @@ func TestEncodersProduceDecodableMessages(t *testing.T) {
 			t.Fatalf("%s: %v", f, err)
 		}
 		if m.Type != want[i].Type || m.Doc != want[i].Doc || m.Version != want[i].Version || m.ID != want[i].ID ||
-			m.Text != want[i].Text || m.Code != want[i].Code || m.Message != want[i].Message {
+			m.Text != want[i].Text || m.Code != want[i].Code || m.Message != want[i].Message || m.URL != want[i].URL {
 			t.Fatalf("%s decoded to %+v, want %+v", f, m, want[i])
 		}
 	}

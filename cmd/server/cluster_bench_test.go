@@ -32,25 +32,26 @@ import (
 // testing package's probe run (b.N = 1) and the real run; each run uses
 // fresh document names.
 type benchCluster struct {
-	dir   string
-	redis *redistest.Server
-	procs []*child
-	runs  int
+	dir    string
+	redis  *redistest.Server
+	procs  []*child
+	runs   int
+	routed bool // clients ask to be routed to the owner (protocol §15)
 }
 
 // startBenchCluster starts p processes; cleanup goes to tb, which should
 // outlive every run of the sub-benchmark using the cluster.
-func startBenchCluster(tb testing.TB, bin string, p int, withRedis bool) *benchCluster {
+func startBenchCluster(tb testing.TB, bin string, cc clusterCase) *benchCluster {
 	tb.Helper()
-	cl := &benchCluster{dir: tb.TempDir()}
-	if withRedis {
+	cl := &benchCluster{dir: tb.TempDir(), routed: cc.routed}
+	if cc.withRedis {
 		cl.redis = redistest.Start(tb)
 	}
-	for i := 0; i < p; i++ {
+	for i := 0; i < cc.procs; i++ {
 		args := []string{"-process-id", fmt.Sprintf("p%d", i), "-log-level", "warn",
 			"-rate", "1e9", "-rate-burst", "1000000000"}
-		if withRedis {
-			args = append(args, "-redis-url", cl.redis.URL())
+		if cc.withRedis {
+			args = append(args, "-redis-url", cl.redis.URL(), "-advertise-url", "auto")
 		}
 		cl.procs = append(cl.procs, startChild(tb, bin, cl.dir, args...))
 	}
@@ -61,11 +62,11 @@ func (cl *benchCluster) url(i int) string { return cl.procs[i%len(cl.procs)].url
 
 // lazyCluster returns a function that starts the cluster on first use and
 // reuses it afterwards; its processes are cleaned up with parent.
-func lazyCluster(parent testing.TB, bin string, p int, withRedis bool) func() *benchCluster {
+func lazyCluster(parent testing.TB, bin string, cc clusterCase) func() *benchCluster {
 	var cl *benchCluster
 	return func() *benchCluster {
 		if cl == nil {
-			cl = startBenchCluster(parent, bin, p, withRedis)
+			cl = startBenchCluster(parent, bin, cc)
 		}
 		cl.runs++
 		return cl
@@ -101,7 +102,9 @@ type wsClient struct {
 	version int64
 }
 
-func dialEditor(tb testing.TB, url, doc, id string) *wsClient {
+// dialEditor opens doc on url; with route it asks to be routed to the
+// document's owner and follows a "moved" answer there.
+func dialEditor(tb testing.TB, url, doc, id string, route bool) *wsClient {
 	tb.Helper()
 	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
@@ -109,7 +112,11 @@ func dialEditor(tb testing.TB, url, doc, id string) *wsClient {
 	}
 	tb.Cleanup(func() { ws.Close() })
 	c := &wsClient{ws: ws, doc: doc, id: id}
-	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"open","doc":"`+doc+`"}`)); err != nil {
+	open := `{"type":"open","doc":"` + doc + `"}`
+	if route {
+		open = `{"type":"open","route":true,"doc":"` + doc + `"}`
+	}
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(open)); err != nil {
 		tb.Fatal(err)
 	}
 	for {
@@ -126,6 +133,10 @@ func dialEditor(tb testing.TB, url, doc, id string) *wsClient {
 			c.version = m.Version
 			_ = ws.SetReadDeadline(time.Time{})
 			return c
+		}
+		if m.Type == "moved" {
+			ws.Close()
+			return dialEditor(tb, m.URL, doc, id, false)
 		}
 		if m.Type == "error" {
 			tb.Fatalf("open %s: %s %s", doc, m.Code, m.Message)
@@ -232,8 +243,8 @@ func (c *wsClient) run(ops int, h *hdrhistogram.Histogram) error {
 
 // reader is a client that only watches a document: it reads and discards
 // every frame until its socket is closed.
-func dialReader(tb testing.TB, url, doc string) {
-	c := dialEditor(tb, url, doc, "")
+func dialReader(tb testing.TB, url, doc string, route bool) {
+	c := dialEditor(tb, url, doc, "", route)
 	go func() {
 		for {
 			if _, _, err := c.ws.ReadMessage(); err != nil {
@@ -251,12 +262,14 @@ type clusterCase struct {
 	name      string
 	procs     int
 	withRedis bool
+	routed    bool
 }
 
 var clusterCases = []clusterCase{
-	{"procs=1/no-redis", 1, false},
-	{"procs=1/redis", 1, true},
-	{"procs=3/redis", 3, true},
+	{"procs=1/no-redis", 1, false, false},
+	{"procs=1/redis", 1, true, false},
+	{"procs=3/redis", 3, true, false},
+	{"procs=3/redis/routed", 3, true, true},
 }
 
 // BenchmarkClusterHotDoc: one document, 30 editors spread round-robin over
@@ -266,7 +279,7 @@ var clusterCases = []clusterCase{
 func BenchmarkClusterHotDoc(b *testing.B) {
 	bin := buildServer(b)
 	for _, cc := range clusterCases {
-		start := lazyCluster(b, bin, cc.procs, cc.withRedis)
+		start := lazyCluster(b, bin, cc)
 		b.Run(cc.name, func(b *testing.B) {
 			cl := start()
 			runEditors(b, cl, 1, 30, 0)
@@ -279,7 +292,7 @@ func BenchmarkClusterHotDoc(b *testing.B) {
 func BenchmarkClusterManyDocs(b *testing.B) {
 	bin := buildServer(b)
 	for _, cc := range clusterCases {
-		start := lazyCluster(b, bin, cc.procs, cc.withRedis)
+		start := lazyCluster(b, bin, cc)
 		b.Run(cc.name, func(b *testing.B) {
 			cl := start()
 			runEditors(b, cl, 30, 3, 2)
@@ -298,12 +311,12 @@ func runEditors(b *testing.B, cl *benchCluster, docs, perDoc, readers int) {
 	for k := 0; k < perDoc; k++ {
 		for d := 0; d < docs; d++ {
 			doc := prefix + strconv.Itoa(d)
-			editors = append(editors, dialEditor(b, cl.url(d+k), doc, fmt.Sprintf("c%d-%d", d, k)))
+			editors = append(editors, dialEditor(b, cl.url(d+k), doc, fmt.Sprintf("c%d-%d", d, k), cl.routed))
 		}
 	}
 	for k := 0; k < readers; k++ {
 		for d := 0; d < docs; d++ {
-			dialReader(b, cl.url(d+perDoc+k), prefix+strconv.Itoa(d))
+			dialReader(b, cl.url(d+perDoc+k), prefix+strconv.Itoa(d), cl.routed)
 		}
 	}
 	n := len(editors)
@@ -354,7 +367,7 @@ func runEditors(b *testing.B, cl *benchCluster, docs, perDoc, readers int) {
 //	writer on follower, reader on owner
 func BenchmarkClusterDelivery(b *testing.B) {
 	bin := buildServer(b)
-	start := lazyCluster(b, bin, 2, true)
+	start := lazyCluster(b, bin, clusterCase{procs: 2, withRedis: true})
 	for _, bc := range []struct {
 		name           string
 		writer, reader int // process index; p0 owns the document
@@ -374,9 +387,9 @@ func BenchmarkClusterDelivery(b *testing.B) {
 func runDelivery(b *testing.B, cl *benchCluster, rate float64, writerProc, readerProc int) {
 	doc := fmt.Sprintf("deliv%d", cl.runs)
 	// The first opener takes the lease: make p0 the owner.
-	dialReader(b, cl.url(0), doc)
-	w := dialEditor(b, cl.url(writerProc), doc, "w")
-	r := dialEditor(b, cl.url(readerProc), doc, "r")
+	dialReader(b, cl.url(0), doc, false)
+	w := dialEditor(b, cl.url(writerProc), doc, "w", false)
+	r := dialEditor(b, cl.url(readerProc), doc, "r", false)
 	sent := make([]atomic.Int64, b.N) // UnixNano of each op's send
 	hist := newHist()
 	var maxLat time.Duration

@@ -36,7 +36,7 @@ func startCluster(t *testing.T, n int, extra ...string) *cluster {
 	cl := &cluster{bin: buildServer(t), dir: t.TempDir(), redis: redistest.Start(t)}
 	for i := 0; i < n; i++ {
 		args := append([]string{"-redis-url", cl.redis.URL(), "-process-id", fmt.Sprintf("p%d", i),
-			"-lease-ttl", "1s", "-log-level", "warn"}, extra...)
+			"-lease-ttl", "1s", "-log-level", "warn", "-advertise-url", "auto"}, extra...)
 		cl.procs = append(cl.procs, startChild(t, cl.bin, cl.dir, args...))
 	}
 	return cl
@@ -110,6 +110,9 @@ func TestCluster(t *testing.T) {
 			if m["collab_ops_forwarded_total"] == 0 {
 				t.Fatal("no op was forwarded to an owning process: the cluster path was not exercised")
 			}
+			if m["collab_opens_routed_total"] == 0 {
+				t.Fatal("no open was routed to an owning process: the routing path was not exercised")
+			}
 			if tt.check != nil {
 				tt.check(t, cl, m)
 			}
@@ -167,11 +170,12 @@ func runClusterEdits(t *testing.T, cl *cluster, fault func(*testing.T, *cluster)
 	acked := &acks{ids: make(map[string]map[string]bool)}
 	urls := cl.urls()
 	ds := make([]*client.Doc, clients)
-	// Client i is on process i%3 and edits document (i/3)%docs, so every
-	// document has clients on every process.
+	// Client i dials process i%3 and edits document (i/3)%docs, so every
+	// document has clients on every process. Odd clients follow the owner
+	// (protocol §15), even ones stay where they dialled and are forwarded.
 	for i := range ds {
 		doc := fmt.Sprintf("doc%d", (i/len(urls))%docs)
-		ds[i] = dialDoc(t, urls[i%len(urls)], others(urls, i%len(urls)), doc, acked)
+		ds[i] = dialDoc(t, urls[i%len(urls)], others(urls, i%len(urls)), doc, i%2 == 1, acked)
 	}
 	var wg sync.WaitGroup
 	for i, d := range ds {
@@ -250,12 +254,13 @@ func logText(t *testing.T, store *eventlog.Store, doc string) (string, int64) {
 	return text, int64(len(evs))
 }
 
-func dialDoc(t *testing.T, url string, fallbacks []string, doc string, acked *acks) *client.Doc {
+func dialDoc(t *testing.T, url string, fallbacks []string, doc string, follow bool, acked *acks) *client.Doc {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := client.Dial(ctx, client.Config{
-		URL: url, Fallbacks: fallbacks, ReconnectMin: 20 * time.Millisecond, ReconnectMax: 500 * time.Millisecond,
+		URL: url, Fallbacks: fallbacks, FollowOwner: follow,
+		ReconnectMin: 20 * time.Millisecond, ReconnectMax: 500 * time.Millisecond,
 		OnAck: func(doc, id string, _ int64, _ time.Duration) { acked.add(doc, id) },
 		OnError: func(doc string, err error) {
 			t.Errorf("client error on %s: %v", doc, err)
@@ -299,8 +304,8 @@ func randomOp(rng *rand.Rand, text string) document.Op {
 func TestClusterPresence(t *testing.T) {
 	cl := startCluster(t, 3, "-presence-ttl", "1500ms")
 	acked := &acks{ids: make(map[string]map[string]bool)}
-	a := dialDoc(t, cl.procs[0].url(), nil, "pres", acked)
-	b := dialDoc(t, cl.procs[1].url(), nil, "pres", acked)
+	a := dialDoc(t, cl.procs[0].url(), nil, "pres", false, acked)
+	b := dialDoc(t, cl.procs[1].url(), nil, "pres", false, acked)
 	if err := a.Insert(0, "hello"); err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +329,7 @@ func TestClusterPresence(t *testing.T) {
 	waitFor(t, "Ann to leave b's roster", func() bool { return len(b.Peers()) == 0 })
 
 	// A peer whose process dies expires and is reported as left.
-	c := dialDoc(t, cl.procs[2].url(), nil, "pres", acked)
+	c := dialDoc(t, cl.procs[2].url(), nil, "pres", false, acked)
 	if err := c.SetPresence("Cy", "#3f51b5", nil); err != nil {
 		t.Fatal(err)
 	}

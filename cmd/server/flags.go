@@ -21,6 +21,7 @@ type options struct {
 	shutdownTimeout time.Duration
 	redisURL        string
 	leaseTTL        time.Duration
+	advertise       string
 	dropRate        float64
 	hub             hub.Config
 }
@@ -36,6 +37,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a graceful shutdown may take")
 	fs.StringVar(&o.redisURL, "redis-url", "", "Redis URL (redis://host:port/db) to share documents with other server processes on the same data; empty: one process, no Redis")
 	fs.DurationVar(&o.leaseTTL, "lease-ttl", 5*time.Second, "with -redis-url: how long a document's owner lease lasts unrenewed (a dead owner is replaced within it)")
+	fs.StringVar(&o.advertise, "advertise-url", "", "with -redis-url: the WebSocket URL clients can reach this process at (ws://10.0.0.7:8080/ws), so other processes can send clients of documents it owns here (protocol §15); \"auto\": ws://<listen address>/ws; empty: not advertised")
 	fs.Float64Var(&o.dropRate, "test-drop-rate", 0, "FOR TESTS ONLY: drop this fraction of received pub/sub messages, to exercise gap recovery")
 	h := &o.hub
 	fs.StringVar(&h.ProcessID, "process-id", "", "this process's id among processes sharing Redis; default random")

@@ -82,19 +82,19 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 		return fmt.Errorf("open event log: %w", err)
 	}
 	o.hub.Logger = log
-	closeCluster, err := connectCluster(&o, log)
-	if err != nil {
-		_ = store.Close()
-		return err
-	}
-	defer closeCluster()
-	h := hub.New(store, o.hub)
-
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		_ = store.Close()
 		return fmt.Errorf("listen: %w", err)
 	}
+	closeCluster, err := connectCluster(&o, ln.Addr(), log)
+	if err != nil {
+		_ = ln.Close()
+		_ = store.Close()
+		return err
+	}
+	defer closeCluster()
+	h := hub.New(store, o.hub)
 	srv := &http.Server{Handler: routes(h, store), ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -124,7 +124,7 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 // connectCluster wires the hub to Redis when -redis-url is set: pub/sub
 // fan-out, owner leases and presence. Without it the hub's in-process
 // defaults serve one process.
-func connectCluster(o *options, log zerolog.Logger) (func(), error) {
+func connectCluster(o *options, addr net.Addr, log zerolog.Logger) (func(), error) {
 	if o.redisURL == "" {
 		return func() {}, nil
 	}
@@ -132,18 +132,36 @@ func connectCluster(o *options, log zerolog.Logger) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("redis url: %w", err)
 	}
+	if o.hub.AdvertiseURL, err = advertiseURL(o.advertise, addr); err != nil {
+		return nil, err
+	}
 	redis.SetLogger(redisLogger{log.With().Str("component", "redis").Logger()})
 	client := redis.NewClient(opts)
 	bus := fanout.NewRedis(client, log.With().Str("component", "fanout").Logger())
 	bus.DropRate = o.dropRate
 	o.hub.Bus = bus
-	o.hub.Leases = lease.NewRedis(client, o.leaseTTL)
+	leases := lease.NewRedis(client, o.leaseTTL)
+	o.hub.Leases, o.hub.Directory = leases, leases
 	o.hub.Presence = presence.NewRedis(client)
-	log.Info().Str("redis", opts.Addr).Msg("sharing documents through redis")
+	log.Info().Str("redis", opts.Addr).Str("advertise", o.hub.AdvertiseURL).Msg("sharing documents through redis")
 	return func() {
 		_ = bus.Close()
 		_ = client.Close()
 	}, nil
+}
+
+// advertiseURL resolves -advertise-url: "auto" is the listener's own
+// address, which only works when it names one interface (a wildcard
+// address is not somewhere a client can connect to).
+func advertiseURL(flag string, addr net.Addr) (string, error) {
+	if flag != "auto" {
+		return flag, nil
+	}
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		return "", fmt.Errorf("-advertise-url auto: listening on %s, which is not one address; give the URL", addr)
+	}
+	return "ws://" + tcp.String() + "/ws", nil
 }
 
 func routes(h *hub.Hub, store *eventlog.Store) http.Handler {

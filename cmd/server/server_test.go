@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -222,5 +224,28 @@ func TestFlagsFromEnvironment(t *testing.T) {
 	t.Setenv("COLLAB_RATE", "fast")
 	if _, err := parseFlags(nil); err == nil {
 		t.Fatal("a bad environment value was accepted")
+	}
+}
+
+func TestAdvertiseURL(t *testing.T) {
+	tcp := func(s string) net.Addr { return net.TCPAddrFromAddrPort(netip.MustParseAddrPort(s)) }
+	tests := []struct {
+		flag string
+		addr net.Addr
+		want string // "" with wantErr
+		err  bool
+	}{
+		{"", tcp("127.0.0.1:8080"), "", false},
+		{"wss://edit.example.com/ws", tcp("0.0.0.0:8080"), "wss://edit.example.com/ws", false},
+		{"auto", tcp("127.0.0.1:8080"), "ws://127.0.0.1:8080/ws", false},
+		{"auto", tcp("[::1]:9000"), "ws://[::1]:9000/ws", false},
+		{"auto", tcp("0.0.0.0:8080"), "", true},
+		{"auto", tcp("[::]:8080"), "", true},
+	}
+	for _, tt := range tests {
+		got, err := advertiseURL(tt.flag, tt.addr)
+		if (err != nil) != tt.err || got != tt.want {
+			t.Errorf("advertiseURL(%q, %v) = %q, %v; want %q, error %v", tt.flag, tt.addr, got, err, tt.want, tt.err)
+		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -32,15 +31,24 @@ func Start(tb testing.TB, cfg hub.Config) *Server {
 }
 
 // StartAt is Start with the event log at path, so that several hubs can
-// share one log file as several server processes do.
+// share one log file as several server processes do. With cfg.Directory
+// set and cfg.AdvertiseURL empty, the hub advertises its own URL.
 func StartAt(tb testing.TB, path string, cfg hub.Config) *Server {
 	tb.Helper()
 	store, err := eventlog.Open(path, eventlog.Config{})
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
+	// Routing needs the URL in the config: listen first, then build the
+	// hub, then serve.
+	srv := httptest.NewUnstartedServer(nil)
+	url := "ws://" + srv.Listener.Addr().String()
+	if cfg.Directory != nil && cfg.AdvertiseURL == "" {
+		cfg.AdvertiseURL = url
+	}
 	h := hub.New(store, cfg)
-	srv := httptest.NewServer(h)
+	srv.Config.Handler = h
+	srv.Start()
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -52,7 +60,7 @@ func StartAt(tb testing.TB, path string, cfg hub.Config) *Server {
 			tb.Errorf("close store: %v", err)
 		}
 	})
-	return &Server{URL: "ws" + strings.TrimPrefix(srv.URL, "http"), Hub: h, Store: store}
+	return &Server{URL: url, Hub: h, Store: store}
 }
 
 // Head returns the version the event log holds for doc.
