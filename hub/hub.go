@@ -41,15 +41,17 @@ type Hub struct {
 	// solo: no Bus was configured, so no other process can exist and
 	// nothing is published: a one-process server pays nothing per op for
 	// scale-out.
-	solo     bool
-	bus      Bus
-	leases   Leases
-	dir      Directory // nil: no routing
-	pub      *publisher
-	unsub    func() // this process's channel
-	log      zerolog.Logger
-	upgrader websocket.Upgrader
-	metrics  metrics
+	solo   bool
+	bus    Bus
+	leases Leases
+	dir    Directory // nil: no routing
+	// ownEvents prefixes every event this process publishes (wire.go).
+	ownEvents []byte
+	pub       *publisher
+	unsub     func() // this process's channel
+	log       zerolog.Logger
+	upgrader  websocket.Upgrader
+	metrics   metrics
 
 	ctx    context.Context // cancelled by Close: rooms drain and exit
 	cancel context.CancelFunc
@@ -94,6 +96,7 @@ func New(store Store, cfg Config) *Hub {
 		CheckOrigin:     h.checkOrigin,
 	}
 	h.log = h.log.With().Str("proc", h.id).Logger()
+	h.ownEvents = ownEvents(h.id)
 	h.pub = newPublisher(h, h.bus)
 	unsub, err := h.bus.Subscribe(procChannel(h.id), h.onProcMsg)
 	if err != nil {

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -145,7 +146,12 @@ func (r *room) run() {
 	// Subscribe, then load: an event committed in between is either in
 	// what we load or arrives after it, never lost.
 	if !r.h.solo {
-		if cancel, err := r.h.bus.Subscribe(docChannel(r.doc), func(msg []byte) { r.busIn(parseBus(r, msg)) }); err != nil {
+		if cancel, err := r.h.bus.Subscribe(docChannel(r.doc), func(msg []byte) {
+			if msg != nil && bytes.HasPrefix(msg, r.h.ownEvents) {
+				return // our own publication
+			}
+			r.busIn(parseBus(r, msg))
+		}); err != nil {
 			r.log.Warn().Err(err).Msg("subscribe to document channel; following the log only")
 		} else {
 			defer cancel()

@@ -3,8 +3,10 @@ package hub
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/collabedit/collab/presence"
+	"github.com/collabedit/collab/protocol"
 )
 
 // Kinds of message between processes.
@@ -47,7 +49,51 @@ func decodeBusMsg(data []byte) (busMsg, error) {
 	return m, nil
 }
 
+// encode writes m as JSON by hand: it runs on the room goroutine once per
+// event, where encoding/json's reflection cost 1.1 µs and 3 allocations.
+// Kind and Owner come first, so that a process can recognise its own
+// events by their prefix (ownEvents) without decoding them.
 func (m busMsg) encode() []byte {
-	b, _ := json.Marshal(m) // only strings, ints and valid raw JSON
-	return b
+	b := make([]byte, 0, 96+len(m.Doc)+len(m.ID)+len(m.Op)+len(m.Frame))
+	b = append(b, `{"k":`...)
+	b = protocol.AppendString(b, m.Kind)
+	b = appendField(b, "o", m.Owner)
+	b = append(b, `,"d":`...)
+	b = protocol.AppendString(b, m.Doc)
+	b = append(b, `,"v":`...)
+	b = strconv.AppendInt(b, m.Version, 10)
+	b = appendField(b, "id", m.ID)
+	b = appendField(b, "a", m.Author)
+	if len(m.Op) > 0 {
+		b = append(append(b, `,"op":`...), m.Op...)
+	}
+	b = append(b, `,"p":`...)
+	b = protocol.AppendString(b, m.Proc)
+	b = appendField(b, "c", m.Conn)
+	b = appendField(b, "f", m.Frame)
+	if m.Peer != nil {
+		pe, _ := json.Marshal(m.Peer) // strings and ints only: cannot fail
+		b = append(append(b, `,"pe":`...), pe...)
+	}
+	return append(b, '}')
+}
+
+// appendField appends ,"key":"value" unless value is empty (omitempty).
+func appendField(b []byte, key, value string) []byte {
+	if value == "" {
+		return b
+	}
+	b = append(b, `,"`...)
+	b = append(b, key...)
+	b = append(b, `":`...)
+	return protocol.AppendString(b, value)
+}
+
+// ownEvents returns the prefix of every event this process publishes.
+// The owner is subscribed to its documents' channels too (to notice
+// another owner), so Redis hands it back each of its own events: checking
+// this prefix drops them before any decoding.
+func ownEvents(proc string) []byte {
+	b := append([]byte(`{"k":"ev","o":`), protocol.AppendString(nil, proc)...)
+	return append(b, ',')
 }
