@@ -29,8 +29,19 @@ type Message struct {
 	URL string `json:"url,omitempty"`
 }
 
-// DecodeMessage parses one server frame.
+// DecodeMessage parses one server frame. Frames as this server writes them
+// take a hand-written fast path (scan.go); anything else — escapes, unknown
+// fields, odd spacing or numbers — is decoded by encoding/json, with the
+// same result.
 func DecodeMessage(data []byte) (Message, error) {
+	if m, ok := scanMessage(data); ok {
+		return m, nil
+	}
+	return decodeMessageJSON(data)
+}
+
+// decodeMessageJSON is the reference decoder the fast path must agree with.
+func decodeMessageJSON(data []byte) (Message, error) {
 	var m Message
 	if err := json.Unmarshal(data, &m); err != nil {
 		return m, fmt.Errorf("decode server message: %w", err)
