@@ -16,13 +16,18 @@
 //	       time,                              -- unix nanoseconds
 //	       schema,                            -- payload format, SchemaVersion = 1
 //	       payload BLOB,                      -- op JSON, verbatim
+//	       size,                              -- code points after the event; NULL = unknown
 //	       UNIQUE(doc, version),              -- optimistic concurrency
 //	       UNIQUE(doc, op_id))                -- idempotent retries
 //	trigger events_no_gap: BEFORE INSERT, RAISE(ABORT) unless version = 0
 //	       or (doc, version-1) exists        -- no holes, even from a stale process
-//	docs(doc PRIMARY KEY, version, seq, updated) -- kept by an AFTER INSERT trigger
+//	docs(doc PRIMARY KEY, version, seq, updated, size) -- kept by an AFTER INSERT trigger
 //	snapshots(doc, version, text, time, PRIMARY KEY(doc, version))
-//	PRAGMA user_version = 1                  -- storage layout, for migrations
+//	PRAGMA user_version = 2                  -- storage layout, for migrations
+//
+// Open migrates older files in place, one step per version inside one
+// BEGIN IMMEDIATE transaction: version 1 → 2 adds the size columns and
+// recreates the docs trigger; sizes of events written before stay NULL.
 //
 // All correctness rules live in SQLite constraints, not in Go memory, so
 // they hold across processes: of two appends of the same (doc, version)

@@ -12,12 +12,12 @@ import (
 // last committed state and never waits for the writer's transaction, so a
 // slow fsync does not stall catch-up or projections.
 const (
-	sqlEvents = `SELECT seq, doc, version, op_id, author, time, payload, prev FROM events
+	sqlEvents = `SELECT seq, doc, version, op_id, author, time, payload, prev, size FROM events
 		WHERE doc = ? AND version >= ? ORDER BY version LIMIT ?`
 	sqlHead  = `SELECT version FROM events WHERE doc = ? ORDER BY version DESC LIMIT 1`
-	sqlSince = `SELECT seq, doc, version, op_id, author, time, payload, prev FROM events
+	sqlSince = `SELECT seq, doc, version, op_id, author, time, payload, prev, size FROM events
 		WHERE seq > ? ORDER BY seq LIMIT ?`
-	sqlDocs           = `SELECT doc, version, updated FROM docs ORDER BY seq DESC LIMIT ?`
+	sqlDocs           = `SELECT doc, version, updated, size FROM docs ORDER BY seq DESC LIMIT ?`
 	sqlLatestSnapshot = `SELECT version, text, time FROM snapshots WHERE doc = ? ORDER BY version DESC LIMIT 1`
 )
 
@@ -28,6 +28,14 @@ func sqlLimit(limit int) int {
 		return -1
 	}
 	return limit
+}
+
+// sizeOrUnknown maps a NULL size (not recorded) to -1.
+func sizeOrUnknown(n sql.NullInt64) int64 {
+	if !n.Valid {
+		return -1
+	}
+	return n.Int64
 }
 
 func (s *Store) checkOpen(op string) error {
@@ -75,10 +83,12 @@ func (s *Store) scanEvents(ctx context.Context, op string, capHint int, st *sql.
 	for rows.Next() {
 		var e Event
 		var ns int64
-		if err := rows.Scan(&e.Seq, &e.Doc, &e.Version, &e.OpID, &e.Author, &ns, &e.Op, &e.Prev); err != nil {
+		var size sql.NullInt64
+		if err := rows.Scan(&e.Seq, &e.Doc, &e.Version, &e.OpID, &e.Author, &ns, &e.Op, &e.Prev, &size); err != nil {
 			return nil, s.readErr(op, err)
 		}
 		e.Time = time.Unix(0, ns)
+		e.Size = sizeOrUnknown(size)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -135,10 +145,12 @@ func (s *Store) Docs(ctx context.Context, limit int) ([]DocInfo, error) {
 	for rows.Next() {
 		var d DocInfo
 		var ns int64
-		if err := rows.Scan(&d.Doc, &d.Version, &ns); err != nil {
+		var size sql.NullInt64
+		if err := rows.Scan(&d.Doc, &d.Version, &ns, &size); err != nil {
 			return nil, s.readErr(op, err)
 		}
 		d.Updated = time.Unix(0, ns)
+		d.Size = sizeOrUnknown(size)
 		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {

@@ -12,9 +12,14 @@ import (
 const SchemaVersion = 1
 
 // storageVersion is the layout of the SQLite file itself, kept in
-// PRAGMA user_version. Open migrates 0 → storageVersion and refuses files
-// written by a newer build (a higher user_version) rather than guess.
-const storageVersion = 1
+// PRAGMA user_version. Open migrates any older file step by step up to
+// storageVersion (see migrations) and refuses files written by a newer
+// build (a higher user_version) rather than guess.
+const storageVersion = 2
+
+// migrations[i] brings a file from storage version i to i+1. A fresh file
+// runs them all, in one transaction.
+var migrations = [][]string{schemaV1, schemaV2}
 
 // schemaV1 creates the tables. Every statement is idempotent so that two
 // processes opening a fresh file at once cannot fail each other; they are
@@ -80,6 +85,27 @@ var schemaV1 = []string{
 	) WITHOUT ROWID`,
 }
 
+// schemaV2 records each document's length (code points) after every event
+// and projects it into the docs read model, so the document list shows
+// sizes with one index scan. Rows written before version 2 keep NULL
+// (unknown) until their document's next event. ALTER TABLE ... ADD COLUMN
+// is not idempotent, but migrate re-reads user_version under BEGIN
+// IMMEDIATE, so a second process opening the file at the same time sees 2
+// and skips this step.
+var schemaV2 = []string{
+	`ALTER TABLE events ADD COLUMN size INTEGER CHECK (size >= 0)`,
+	`ALTER TABLE docs ADD COLUMN size INTEGER`,
+	`DROP TRIGGER IF EXISTS events_docs`,
+	`CREATE TRIGGER events_docs AFTER INSERT ON events
+	BEGIN
+		INSERT INTO docs (doc, version, seq, updated, size)
+		VALUES (NEW.doc, NEW.version + 1, NEW.seq, NEW.time, NEW.size)
+		ON CONFLICT (doc) DO UPDATE SET
+			version = excluded.version, seq = excluded.seq,
+			updated = excluded.updated, size = excluded.size;
+	END`,
+}
+
 // migrate brings the file to storageVersion on the write connection.
 func migrate(ctx context.Context, conn *sql.Conn) (err error) {
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
@@ -98,9 +124,11 @@ func migrate(ctx context.Context, conn *sql.Conn) (err error) {
 	case v > storageVersion:
 		return fmt.Errorf("migrate: file has storage version %d, this build knows %d", v, storageVersion)
 	case v < storageVersion:
-		for _, q := range schemaV1 {
-			if _, err := conn.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("migrate: create schema: %w", err)
+		for step := v; step < storageVersion; step++ {
+			for _, q := range migrations[step] {
+				if _, err := conn.ExecContext(ctx, q); err != nil {
+					return fmt.Errorf("migrate: storage version %d to %d: %w", step, step+1, err)
+				}
 			}
 		}
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", storageVersion)); err != nil {

@@ -29,6 +29,12 @@ type Event struct {
 	// transformed on top of. When set, the append is refused (conflict)
 	// unless the log's Version-1 is exactly that op; empty skips the check.
 	Prev string
+	// Size is the length of Doc in code points after this event, kept so
+	// that the document list can show sizes without replaying anything.
+	// Negative means unknown and is stored as NULL (events written before
+	// storage version 2, or by an appender that does not track the text);
+	// the zero value claims an empty document.
+	Size int64
 }
 
 // Snapshot is the text of Doc after Version ops (i.e. at head Version).
@@ -44,6 +50,9 @@ type DocInfo struct {
 	Doc     string
 	Version int64     // current head: number of ops applied
 	Updated time.Time // time of the latest event
+	// Size is the length in code points after the latest event, or -1 if
+	// that event did not record it (see Event.Size).
+	Size int64
 }
 
 // Config tunes a Store. The zero value is usable.

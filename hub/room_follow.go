@@ -234,7 +234,7 @@ func (r *room) takeOver() {
 
 // storeEvent is the event appended for entry at version v.
 func (r *room) storeEvent(v int64, e *entry, payload []byte) eventlog.Event {
-	ev := eventlog.Event{Doc: r.doc, Version: v, OpID: e.id, Author: e.author, Time: time.Now(), Op: payload}
+	ev := eventlog.Event{Doc: r.doc, Version: v, OpID: e.id, Author: e.author, Time: time.Now(), Op: payload, Size: int64(e.lenBefore + e.op.Delta())}
 	if v > r.hist.base {
 		ev.Prev = r.hist.at(v - 1).id
 	}

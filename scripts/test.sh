@@ -2,7 +2,7 @@
 # Runs the whole test suite: vet, every package's tests with the race
 # detector, and a short run of each fuzz target. Installs what the tests
 # need when it is missing, so it works on a fresh Debian machine. Ends with
-# the node tests of the browser OT type (static/ot.js).
+# the node tests of the browser client's JavaScript (static/test/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +16,9 @@ command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 # The browser OT type (static/ot.js) is tested with node --test.
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+# The browser tests (e2e/) drive Debian's Chromium through chromedp; under
+# CI they fail rather than skip when it is missing.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing ${need_apt[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
@@ -41,7 +44,9 @@ if [ "$fuzztime" != "0" ]; then
   done
 fi
 # static/ot.js must reproduce the Go OT type on every case of
-# document/testdata/crosslang.json (checked against Go by the Go tests above).
+# document/testdata/crosslang.json (checked against Go by the Go tests above);
+# the rest are unit tests of the browser client's state machine, textarea
+# binding, undo, socket and page helpers.
 echo "== node --test static/test/"
 node --test static/test/
 

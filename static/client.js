@@ -21,7 +21,7 @@
 //
 // All positions and counts are Unicode code points, as on the wire.
 
-import { apply, compose, transform, transformIndex, isNoop, fromPatch, normalize } from './ot.js';
+import { apply, compose, transform, transformIndex, isNoop, fromPatch, normalize, codePointLength } from './ot.js';
 
 /**
  * Exponential backoff with jitter, for retries and reconnects
@@ -86,17 +86,26 @@ export function diff(a, b) {
  * @returns {Array<number|string>}
  */
 export function invert(text, op) {
-  const cps = Array.from(text);
+  // Walks text in UTF-16 units instead of splitting it into code points:
+  // an undo step on a 1 MB document then costs a scan of the text before
+  // the change, not an array of a million strings.
   const inv = [];
-  let pos = 0;
+  let i = 0; // UTF-16 index of the cursor in text
+  const skip = (n) => {
+    for (; n > 0; n--) {
+      const c = text.charCodeAt(i);
+      i += c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+    }
+  };
   for (const c of op) {
-    if (typeof c === 'string') inv.push(-Array.from(c).length);
+    if (typeof c === 'string') inv.push(-codePointLength(c));
     else if (c > 0) {
       inv.push(c);
-      pos += c;
+      skip(c);
     } else if (c < 0) {
-      inv.push(cps.slice(pos, pos - c).join(''));
-      pos -= c;
+      const from = i;
+      skip(-c);
+      inv.push(text.slice(from, i));
     }
   }
   return normalize(inv);
@@ -115,6 +124,41 @@ export function transformSelection(sel, op) {
   return { anchor: transformIndex(sel.anchor, op), head: transformIndex(sel.head, op) };
 }
 
+/**
+ * Maps a position in the text after op back to the text op applied to:
+ * the inverse of transformIndex for positions op did not create. A
+ * position inside (or at either end of) text op inserted maps to the
+ * insertion point. Used to report our caret to peers in the coordinates
+ * of the server version while our own edits are not acknowledged (§13).
+ * @param {number} pos code-point position in apply(text, op)
+ * @param {Array<number|string>} op
+ * @returns {number} code-point position in text
+ */
+export function baseIndex(pos, op) {
+  let src = 0; // position in the text op applies to
+  let dst = 0; // position in the result
+  for (const c of op) {
+    if (typeof c === 'string') {
+      const n = codePointLength(c);
+      if (pos < dst + n) return src;
+      dst += n;
+    } else if (c > 0) {
+      if (pos < dst + c) return src + (pos - dst);
+      src += c;
+      dst += c;
+    } else {
+      src -= c;
+    }
+  }
+  return src + Math.max(0, pos - dst);
+}
+
+// RECENT_OPS is how many applied ops are kept to bring a peer's selection
+// that refers to an older version up to ours: a peer typing at 20 ops/s
+// whose presence lags ours by a round trip (~100 ms) is 2 behind, so 256
+// covers many seconds of a busy document for a few KB.
+const RECENT_OPS = 256;
+
 const RETRY_CODES = new Set(['unavailable', 'rate_limited']);
 
 /**
@@ -128,6 +172,8 @@ const RETRY_CODES = new Set(['unavailable', 'rate_limited']);
  *  - onStatus(status): status changed ('connecting' | 'saving' | 'saved' |
  *    'offline').
  *  - onPresence(peers): the peers Map (session → peer) changed.
+ *  - onVersion(version): the server version applied changed (an ack, a
+ *    remote op or a snapshot).
  *  - onError(err): a refusal the client could not repair by itself (the
  *    error has `code`, and `id` for an op).
  */
@@ -140,13 +186,14 @@ export class DocClient {
    * @param {(ev: object) => void} [opts.onChange]
    * @param {(status: string) => void} [opts.onStatus]
    * @param {(peers: Map<string, object>) => void} [opts.onPresence]
+   * @param {(version: number) => void} [opts.onVersion]
    * @param {(err: Error) => void} [opts.onError]
    * @param {(fn: () => void, ms: number) => any} [opts.setTimeout] timer (injectable for tests)
    * @param {Backoff} [opts.backoff] backoff for retries
    * @param {boolean} [opts.connected=true] whether the transport is up now
    */
   constructor({
-    doc, clientId, send, onChange, onStatus, onPresence, onError,
+    doc, clientId, send, onChange, onStatus, onPresence, onError, onVersion,
     setTimeout: setTimer, backoff, connected = true,
   }) {
     if (typeof doc !== 'string' || typeof clientId !== 'string' || typeof send !== 'function') {
@@ -158,6 +205,7 @@ export class DocClient {
     this._onChange = onChange;
     this._onStatus = onStatus;
     this._onPresence = onPresence;
+    this._onVersion = onVersion;
     this._onError = onError;
     this._setTimeout = setTimer || ((fn, ms) => globalThis.setTimeout(fn, ms));
     this._bo = backoff || new Backoff();
@@ -180,8 +228,17 @@ export class DocClient {
     this._hooks = [];
     this._depth = 0;
     this._lastStatus = this.status;
-    /** Counters, for tests and diagnostics. */
-    this.stats = { resyncs: 0, probes: 0, retries: 0 };
+    this._lastVersion = 0;
+    // The last ops applied, _recent[i] at version _recentBase + i.
+    this._recent = [];
+    this._recentBase = 0;
+    /**
+     * Counters, for tests and diagnostics: resyncs (re-opens without a
+     * version), probes (§7.4), retries (after unavailable/rate_limited),
+     * resends (the in-flight op sent again after a reconnect, same id) and
+     * ownOps (our in-flight op came back as an op: its ack was lost).
+     */
+    this.stats = { resyncs: 0, probes: 0, retries: 0, resends: 0, ownOps: 0 };
   }
 
   /** The local text (server text plus pending edits). @returns {string} */
@@ -189,6 +246,9 @@ export class DocClient {
 
   /** The last server version applied. @returns {number} */
   get version() { return this._version; }
+
+  /** Whether the first snapshot has arrived (edit() is allowed). @returns {boolean} */
+  get loaded() { return this._have; }
 
   /** Whether there are edits not yet acknowledged. @returns {boolean} */
   get pending() { return this._inflight !== null || this._buffer !== null; }
@@ -356,6 +416,10 @@ export class DocClient {
       this._lastStatus = st;
       if (this._onStatus) this._onStatus(st);
     }
+    if (this._version !== this._lastVersion) {
+      this._lastVersion = this._version;
+      if (this._onVersion) this._onVersion(this._version);
+    }
   }
 
   _hook(fn) {
@@ -391,8 +455,40 @@ export class DocClient {
     const m = { type: 'presence', doc: this.doc, session: this.clientId, version: this._version };
     if (me.name) m.name = me.name;
     if (me.color) m.color = me.color;
-    if (me.selection) m.selection = { anchor: me.selection.anchor, head: me.selection.head };
+    if (me.selection) m.selection = this._toServer(me.selection);
     this._send(m);
+  }
+
+  // Maps a selection on the local text to the text at _version (§13: peers
+  // do not have our unacknowledged edits), through the buffer, then the
+  // in-flight op, backwards.
+  _toServer(sel) {
+    let { anchor, head } = sel;
+    for (const op of [this._buffer, this._inflight && this._inflight.op]) {
+      if (!op) continue;
+      anchor = baseIndex(anchor, op);
+      head = baseIndex(head, op);
+    }
+    return { anchor, head };
+  }
+
+  // Remembers the op applied at version v (v must be the current version).
+  _remember(v, op) {
+    if (v !== this._recentBase + this._recent.length) {
+      this._recent = [];
+      this._recentBase = v;
+    }
+    this._recent.push(op);
+    if (this._recent.length > RECENT_OPS) {
+      this._recent.shift();
+      this._recentBase++;
+    }
+  }
+
+  // Forgets the applied ops (after a snapshot the ops in between are unknown).
+  _forgetRecent() {
+    this._recent = [];
+    this._recentBase = this._version;
   }
 
   _nextId() {
@@ -409,6 +505,7 @@ export class DocClient {
       this._server = text;
       this._local = text;
       this._version = v;
+      this._forgetRecent();
       this._state = 'ready';
       if (before !== text) this._change({ op: diff(before, text), remote: true, snapshot: true });
       this._flush();
@@ -441,7 +538,10 @@ export class DocClient {
     const f = this._inflight;
     if (!f) this._flush();
     else if (f.applied) this._resync();
-    else this._sendInflight();
+    else {
+      this.stats.resends++;
+      this._sendInflight();
+    }
   }
 
   _onOp(m) {
@@ -461,6 +561,7 @@ export class DocClient {
       return;
     }
     if (this._inflight && m.id === this._inflight.id) {
+      this.stats.ownOps++;
       this._acked(m.version);
       return;
     }
@@ -491,6 +592,7 @@ export class DocClient {
     }
     this._server = server;
     this._local = local;
+    this._remember(m.version, m.op);
     this._movePeers(m.version, m.op);
     this._version = m.version + 1;
     if (this._me && this._me.selection) this._me.selection = transformSelection(this._me.selection, s);
@@ -532,6 +634,7 @@ export class DocClient {
     }
     this._server = server;
     this._inflight = null;
+    this._remember(v, f.op);
     this._movePeers(v, f.op);
     this._version = v + 1;
     this._bo.reset();
@@ -596,6 +699,7 @@ export class DocClient {
     }
     this._server = text;
     this._version = v;
+    this._forgetRecent();
     this._buffer = rebased;
     this._restartPeers();
     if (this._me && this._me.selection) this._me.selection = transformSelection(this._me.selection, toLocal);
@@ -728,12 +832,12 @@ export class DocClient {
     if (msg.type === 'roster') {
       this.peers = new Map();
       for (const p of Array.isArray(msg.peers) ? msg.peers : []) {
-        if (p && p.session !== me) this.peers.set(p.session, { ...p });
+        if (p && p.session !== me) this.peers.set(p.session, this._catchUp({ ...p }));
       }
     } else if (msg.type === 'presence') {
       const p = msg.peer;
       if (!p || p.session === me) return;
-      this.peers.set(p.session, { ...p });
+      this.peers.set(p.session, this._catchUp({ ...p }));
     } else if (msg.type === 'left') {
       if (msg.session === me) {
         if (this._me) this._sendPresence(); // an old connection of ours was cleaned up
@@ -747,6 +851,20 @@ export class DocClient {
   _presenceChanged() {
     const cb = this._onPresence;
     if (cb) this._hook(() => cb(this.peers));
+  }
+
+  // Brings a peer whose selection refers to an older version up to ours
+  // through the remembered ops, so that its cursor shows at once instead
+  // of waiting for its next update. A version older than what we remember
+  // stays as it is (peerSelection hides it).
+  _catchUp(p) {
+    const from = p.version;
+    if (!p.selection || !Number.isInteger(from) || from >= this._version || from < this._recentBase) return p;
+    let sel = p.selection;
+    for (let v = from; v < this._version; v++) sel = transformSelection(sel, this._recent[v - this._recentBase]);
+    p.selection = sel;
+    p.version = this._version;
+    return p;
   }
 
   // Moves the selections of peers at version v through the op sequenced at v.

@@ -1,10 +1,8 @@
-// Package static holds the browser client, embedded into the server binary
-// so that one file deploys everything.
 package static
 
 import "embed"
 
-// FS is the browser client's files, served at /.
+// FS is the browser client's files, served by Handler.
 //
-//go:embed *.html *.js
+//go:embed *.html *.js *.css
 var FS embed.FS

@@ -23,6 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/collabedit/collab/catalog"
 	"github.com/collabedit/collab/eventlog"
 	"github.com/collabedit/collab/fanout"
 	"github.com/collabedit/collab/hub"
@@ -95,7 +96,14 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 	}
 	defer closeCluster()
 	h := hub.New(store, o.hub)
-	srv := &http.Server{Handler: routes(h, store), ReadHeaderTimeout: 10 * time.Second}
+	handler, err := routes(h, store)
+	if err != nil {
+		_ = h.Close(ctx)
+		_ = ln.Close()
+		_ = store.Close()
+		return err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Log().Str("addr", ln.Addr().String()).Str("db", dbPath).Msg("listening") // at every log level: tools wait for it
@@ -164,7 +172,13 @@ func advertiseURL(flag string, addr net.Addr) (string, error) {
 	return "ws://" + tcp.String() + "/ws", nil
 }
 
-func routes(h *hub.Hub, store *eventlog.Store) http.Handler {
+// routes is the server's HTTP surface: the WebSocket endpoint, health and
+// metrics, the document list API and the browser client.
+func routes(h *hub.Hub, store *eventlog.Store) (http.Handler, error) {
+	web, err := static.NewHandler()
+	if err != nil {
+		return nil, fmt.Errorf("browser client: %w", err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws", h)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -175,8 +189,9 @@ func routes(h *hub.Hub, store *eventlog.Store) http.Handler {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		metrics.NewCollector(h, store))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("GET /", http.FileServerFS(static.FS))
-	return mux
+	mux.Handle("GET /api/docs", catalog.New(store))
+	mux.Handle("GET /", web)
+	return mux, nil
 }
 
 // redisLogger sends go-redis's own messages (reconnect attempts during an

@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { apply, transform } from '../ot.js';
-import { DocClient, Backoff, diff, invert, transformSelection } from '../client.js';
+import { apply, transform, transformIndex } from '../ot.js';
+import { DocClient, Backoff, diff, invert, transformSelection, baseIndex } from '../client.js';
 
 // fakeTimers returns a setTimeout replacement whose callbacks run on fire().
 function fakeTimers() {
@@ -126,6 +126,7 @@ test('reconnect: reopen with version, own op in catch-up is the ack', () => {
   assert.equal(c.text, '>Oh, Hello! ok 😀');
   assert.equal(c.confirmed, c.text);
   assert.ok(statuses.includes('offline') && statuses.at(-1) === 'saved');
+  assert.deepEqual([c.stats.ownOps, c.stats.resends], [1, 0]);
 });
 
 test('reconnect: in-flight op resent after opened, transformed, same id', () => {
@@ -137,6 +138,7 @@ test('reconnect: in-flight op resent after opened, transformed, same id', () => 
   c.receive({ type: 'op', doc: 'd', version: 1, id: 'o:1', op: ['123'] });
   c.receive({ type: 'opened', doc: 'd', version: 2 });
   assert.deepEqual(sent, [{ type: 'op', doc: 'd', version: 2, id: 'me:1', op: [6, 'X'] }]);
+  assert.deepEqual([c.stats.ownOps, c.stats.resends], [0, 1]);
 });
 
 test('own op id seen in the live stream counts as ack', () => {
@@ -287,8 +289,10 @@ test('presence: roster, updates, moving selections, resend after reconnect', () 
   c.connected();
   assert.equal(sent[0].type, 'open');
   assert.equal(sent[1].type, 'presence');
-  // Our caret was moved through the remote op and our own edit.
-  assert.deepEqual(sent[1].selection, { anchor: 7, head: 7 });
+  // Our caret was moved through the remote op (5 → 6) and our own edit
+  // (→ 7 on the local text), but it is reported in the coordinates of
+  // version 2, which does not have our unacknowledged '>' yet (§13): 6.
+  assert.deepEqual(sent[1].selection, { anchor: 6, head: 6 });
 });
 
 test('helpers: diff, invert, Backoff', () => {
@@ -536,4 +540,95 @@ test('simulation: two clients converge with the server (fixed seeds)', () => {
 
 test('simulation: longer run', () => {
   for (let seed = 100; seed < 130; seed++) runSim(seed, 600);
+});
+
+test('baseIndex maps positions back through an op', () => {
+  // op turns "abcdef" into "aXYbef": retain 1, insert "XY", retain 1, delete 2.
+  const op = [1, 'XY', 1, -2];
+  assert.equal(apply('abcdef', op), 'aXYbef');
+  const cases = [
+    [0, 0], // before everything
+    [1, 1], // at the insertion point
+    [2, 1], // inside the inserted text: the insertion point
+    [3, 1], // right after the inserted text: still the insertion point
+    [4, 4], // between "b" and "e": after the deleted "cd"
+    [5, 5], // after "e"
+    [6, 6], // the end
+    [9, 6], // past the end is clamped by the caller's text, not here: stays past
+  ];
+  for (const [pos, want] of cases.slice(0, -1)) assert.equal(baseIndex(pos, op), want, `pos ${pos}`);
+  // Astral characters count once, as on the wire.
+  assert.equal(baseIndex(2, ['😀🎉']), 0);
+  assert.equal(baseIndex(3, ['😀🎉']), 1);
+  assert.equal(baseIndex(3, [1, '😀🎉']), 1);
+  assert.equal(baseIndex(4, [1, '😀🎉']), 2);
+  // Round trip: every position of the result maps to a base position that
+  // op carries back to it (a position next to a delete has two such base
+  // positions, either will do).
+  for (const [text, o] of [['héllo wörld', [2, '😀', 3, -1]], ['abc', ['x', 3, 'y']], ['🇫🇷ab', [2, 'z', -1]]]) {
+    const n = [...text].length;
+    for (let p = 0; p <= n; p++) {
+      const q = transformIndex(p, o, true);
+      assert.equal(transformIndex(baseIndex(q, o), o, true), q, `${text} ${p}`);
+    }
+  }
+});
+
+test('presence: our selection is reported on the server version while edits are pending', () => {
+  const { c, sent } = mk('Hello world', 4);
+  c.edit([5, ' big']); // in flight: "Hello big world"
+  c.edit([15, '!']); // buffered: "Hello big world!"
+  c.setPresence({ name: 'Me', selection: { anchor: 10, head: 16 } }); // "world!" on screen
+  const m = sent.at(-1);
+  assert.equal(m.type, 'presence');
+  assert.equal(m.version, 4);
+  assert.deepEqual(m.selection, { anchor: 6, head: 11 }); // "world" at version 4
+  c.receive({ type: 'ack', doc: 'd', id: 'me:1', version: 4 });
+  c.setPresence({ name: 'Me', selection: { anchor: 10, head: 16 } });
+  assert.deepEqual(sent.at(-1).selection, { anchor: 10, head: 15 });
+  assert.equal(sent.at(-1).version, 5);
+});
+
+test('presence: a peer update behind our version is brought forward through recent ops', () => {
+  const { c } = mk('abc', 1);
+  c.receive({ type: 'op', doc: 'd', version: 1, id: 'x:1', op: ['>>'] });
+  c.edit([5, '!']);
+  c.receive({ type: 'ack', doc: 'd', id: 'me:1', version: 2 });
+  assert.equal(c.version, 3);
+  // Sent at version 1, before the peer saw ">>" and our "!".
+  c.receive({ type: 'presence', doc: 'd', peer: { session: 'p', selection: { anchor: 1, head: 3 }, version: 1 } });
+  // "bc" moved through ">>" and through our "!" typed exactly at its end
+  // (text typed at a position pushes it, as TransformIndex does).
+  assert.deepEqual(c.peerSelection('p'), { anchor: 3, head: 6 });
+  assert.equal(c.peers.get('p').version, 3);
+  // Older than anything remembered (before the first snapshot): hidden
+  // until the peer's next update.
+  c.receive({ type: 'presence', doc: 'd', peer: { session: 'q', selection: { anchor: 0, head: 0 }, version: 0 } });
+  assert.equal(c.peerSelection('q'), null);
+  // Ahead of us: shown once we have the ops.
+  c.receive({ type: 'presence', doc: 'd', peer: { session: 'r', selection: { anchor: 1, head: 1 }, version: 4 } });
+  assert.equal(c.peerSelection('r'), null);
+  c.receive({ type: 'op', doc: 'd', version: 3, id: 'x:2', op: ['_'] });
+  assert.deepEqual(c.peerSelection('r'), { anchor: 1, head: 1 });
+  assert.deepEqual(c.peerSelection('p'), { anchor: 4, head: 7 });
+  // A snapshot forgets the ops: a stale update can no longer be placed.
+  c.receive({ type: 'op', doc: 'd', version: 9, id: 'x:9', op: ['gap'] }); // a gap: resync
+  c.receive({ type: 'snapshot', doc: 'd', version: 12, text: 'fresh' });
+  c.receive({ type: 'presence', doc: 'd', peer: { session: 'p', selection: { anchor: 1, head: 1 }, version: 11 } });
+  assert.equal(c.peerSelection('p'), null);
+});
+
+test('loaded and onVersion', () => {
+  const versions = [];
+  const sent = [];
+  const c = new DocClient({ doc: 'd', clientId: 'me', send: (m) => sent.push(m), onVersion: (v) => versions.push(v) });
+  assert.equal(c.loaded, false);
+  assert.throws(() => c.edit(['x']));
+  c.open();
+  c.receive({ type: 'snapshot', doc: 'd', version: 7, text: 'abc' });
+  assert.equal(c.loaded, true);
+  c.edit(['x']);
+  c.receive({ type: 'ack', doc: 'd', id: 'me:1', version: 7 });
+  c.receive({ type: 'op', doc: 'd', version: 8, id: 'z:1', op: ['y'] });
+  assert.deepEqual(versions, [7, 8, 9]);
 });

@@ -1,0 +1,18 @@
+// Package e2e holds the end-to-end tests of the browser client: real
+// headless Chromium pages, driven from Go with chromedp over the DevTools
+// protocol, editing documents on a real server (hub, SQLite event log,
+// catalog and the embedded client) started in process on loopback.
+//
+// Each page reaches the server through its own TCP proxy, which a test can
+// take offline: open connections are cut and new ones refused, as when a
+// laptop loses its network. Pages on different proxies are different
+// origins, so each has its own localStorage (name and colour).
+//
+// The tests need a Chromium binary (Debian's chromium; scripts/test.sh
+// installs it). Without one they skip, unless the environment variable CI
+// is set, where a missing browser fails the run. One browser serves every
+// test of the package; each test opens its own pages and server.
+//
+// Artifacts (screenshots) go to $ARTIFACT_DIR, or to artifacts/e2e at the
+// repository root when it is unset.
+package e2e

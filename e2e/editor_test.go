@@ -1,0 +1,282 @@
+package e2e
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+)
+
+// editors opens doc on the server in two pages, each through its own
+// proxy, with the display names given, and waits until both are saved.
+func editors(t *testing.T, srv *server, doc string, names ...string) ([]*page, []*proxy) {
+	t.Helper()
+	var pages []*page
+	var proxies []*proxy
+	for _, name := range names {
+		px := startProxy(t, srv.addr)
+		p := openPage(t, name, px.url("/d/"+doc))
+		p.waitSaved()
+		p.setName(name)
+		pages = append(pages, p)
+		proxies = append(proxies, px)
+	}
+	return pages, proxies
+}
+
+// setName types name into the page's "Your name" field.
+func (p *page) setName(name string) {
+	p.t.Helper()
+	eval[chromedp.Void](p, `(() => { const n = document.getElementById('name'); n.focus(); n.select(); })()`)
+	p.keys(name)
+}
+
+// converge waits until every page shows the same text as the server, with
+// nothing unsaved, and returns that text.
+func converge(t *testing.T, srv *server, doc string, pages ...*page) string {
+	t.Helper()
+	for _, p := range pages {
+		p.waitSaved()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		want, _ := srv.text(t, doc)
+		same := true
+		for _, p := range pages {
+			p.waitSaved()
+			if p.value() != want {
+				same = false
+			}
+		}
+		if same {
+			return want
+		}
+		if time.Now().After(deadline) {
+			for _, p := range pages {
+				t.Logf("%s: %q", p.name, p.value())
+			}
+			t.Fatalf("pages did not converge on the server's text %q", want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestConcurrentTypingConverges: two people type at once in one document,
+// one at the start and one at the end, with emoji (astral, and a skin
+// tone modifier) and a multi-line paste. Both pages and the server end
+// with exactly both texts, each where it was typed: the carets were moved
+// correctly through each other's edits (in code points, not UTF-16).
+func TestConcurrentTypingConverges(t *testing.T) {
+	srv := startServer(t)
+	srv.seed(t, "shared", "middle\n")
+	pages, proxies := editors(t, srv, "shared", "Ann", "Bob")
+	ann, bob := pages[0], pages[1]
+	bob.allowClipboard(proxies[1].url(""))
+	ann.caret(0)
+	bob.caret(-1)
+
+	together(t, map[*page]chromedp.Action[chromedp.Void]{
+		ann: typing(step{keys: "Hello from Ann "}, step{insert: "😀"}, step{keys: " and more "}),
+		bob: typing(step{keys: "Bob was here "}, step{insert: "🎉👍🏽"}, step{paste: "\npasted 📋 line one\nline two"}, step{keys: " end"}),
+	})
+	got := converge(t, srv, "shared", ann, bob)
+	want := "Hello from Ann 😀 and more middle\nBob was here 🎉👍🏽\npasted 📋 line one\nline two end"
+	if got != want {
+		t.Fatalf("converged on\n%q\nwant\n%q", got, want)
+	}
+	// The carets are where their owners left them.
+	if c := eval[int](ann, `document.getElementById('text').selectionStart`); c != utf16Len("Hello from Ann 😀 and more ") {
+		t.Errorf("Ann's caret at %d, want right after her text (%d)", c, utf16Len("Hello from Ann 😀 and more "))
+	}
+	if c := eval[int](bob, `document.getElementById('text').selectionStart`); c != utf16Len(want) {
+		t.Errorf("Bob's caret at %d, want the end (%d)", c, utf16Len(want))
+	}
+}
+
+// utf16Len is the length of s in UTF-16 code units, the unit of a
+// textarea's selection.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r > 0xffff {
+			n++
+		}
+	}
+	return n
+}
+
+// TestOfflineEditsConverge: one page loses its network, keeps taking
+// edits (shown at once, status Offline, a warning on leaving), while the
+// other keeps editing; when the network is back it reopens from its
+// version, resends, and both converge with nothing lost or doubled. Then
+// the connection is cut again in the middle of fast typing, so ops are in
+// flight when it drops.
+func TestOfflineEditsConverge(t *testing.T) {
+	srv := startServer(t)
+	srv.seed(t, "trip", "base text")
+	pages, proxies := editors(t, srv, "trip", "Ann", "Bob")
+	ann, bob := pages[0], pages[1]
+	bobNet := proxies[1]
+
+	bobNet.setOffline(true)
+	bob.waitFor(`document.getElementById('status').dataset.state === 'offline'`, stateJS, 5*time.Second)
+	bob.caret(0)
+	bob.do(typing(step{keys: "offline "}, step{insert: "🙂"}, step{keys: "\nline "}))
+	ann.caret(-1)
+	ann.do(typing(step{keys: " online"}, step{insert: "🌍"}))
+	if v := bob.value(); v != "offline 🙂\nline base text" {
+		t.Fatalf("offline page shows %q; local edits must show at once", v)
+	}
+	status := eval[string](bob, `document.getElementById('status').textContent`)
+	if !strings.Contains(status, "Offline") || !strings.Contains(status, "kept") {
+		t.Errorf("offline status %q should say the edits are kept", status)
+	}
+	if !eval[bool](bob, `(() => { const e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e); return e.defaultPrevented; })()`) {
+		t.Error("leaving the page with unsaved edits does not warn")
+	}
+	if server, _ := srv.text(t, "trip"); strings.Contains(server, "offline") {
+		t.Fatalf("server has offline edits before the network is back: %q", server)
+	}
+
+	bobNet.setOffline(false)
+	got := converge(t, srv, "trip", ann, bob)
+	if want := "offline 🙂\nline base text online🌍"; got != want {
+		t.Fatalf("after reconnecting: %q, want %q", got, want)
+	}
+	if eval[bool](bob, `(() => { const e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e); return e.defaultPrevented; })()`) {
+		t.Error("leaving warns although everything is saved")
+	}
+
+	// A stalled network, then a cut. First the acks are lost: the server
+	// applied Bob's op, he never heard; after the reconnect the op comes
+	// back in the catch-up and counts as the ack. Then the ops are lost on
+	// the way: after the reconnect the in-flight op is resent with its id.
+	// Either way each letter lands exactly once.
+	bob.caret(-1)
+	want := got
+	for _, tc := range []struct {
+		hold  direction
+		words string
+		stat  string
+	}{
+		{holdDown, " acks-lost", "ownOps"},
+		{holdUp, " ops-lost", "resends"},
+	} {
+		_, before := srv.text(t, "trip")
+		bobNet.setHold(tc.hold)
+		bob.do(typing(step{keys: tc.words}))
+		want += tc.words
+		if tc.hold == holdDown {
+			waitVersion(t, srv, "trip", before+1) // the first op arrived; its ack is held
+		} else {
+			time.Sleep(200 * time.Millisecond)
+			if _, v := srv.text(t, "trip"); v != before {
+				t.Fatalf("held ops reached the server: version %d → %d", before, v)
+			}
+		}
+		if st := eval[string](bob, `document.getElementById('status').dataset.state`); st != "saving" {
+			t.Fatalf("status %q while ops are unacknowledged, want saving", st)
+		}
+		bobNet.setOffline(true)
+		bobNet.setOffline(false)
+		eval[chromedp.Void](bob, `collab.conn.retryNow()`) // skip the backoff wait
+		got = converge(t, srv, "trip", ann, bob)
+		if got != want {
+			t.Fatalf("after %s: %q, want %q", tc.stat, got, want)
+		}
+		if n := eval[int](bob, `collab.client.stats.`+tc.stat); n < 1 {
+			t.Errorf("stats.%s = %d: the path under test was not taken", tc.stat, n)
+		}
+	}
+}
+
+// waitVersion waits until the server has doc at version v or later.
+func waitVersion(t *testing.T, srv *server, doc string, v int64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, got := srv.text(t, doc); got >= v {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not reach version %d", doc, v)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// compose sets the page's IME composition text, as typing "nihon" with a
+// Japanese input method shows に, にほ, にほん before anything is chosen.
+func (p *page) compose(texts ...string) {
+	p.t.Helper()
+	p.call(func(ctx context.Context, t *chromedp.Target) error {
+		for _, s := range texts {
+			n := int64(utf16Len(s))
+			if _, err := cdp.Call(ctx, t, input.ImeSetComposition, input.ImeSetCompositionParams{Text: s, SelectionStart: n, SelectionEnd: n}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// TestUndoCutAndIME: Ctrl+Z and Ctrl+Shift+Z undo and redo your own
+// typing (never the other person's) and reach the server like any edit;
+// cut removes text everywhere; text being composed with an IME is not sent
+// until it is committed, while the other person's edits keep arriving.
+func TestUndoCutAndIME(t *testing.T) {
+	srv := startServer(t)
+	srv.seed(t, "words", "start")
+	pages, _ := editors(t, srv, "words", "Ann", "Bob")
+	ann, bob := pages[0], pages[1]
+
+	ann.caret(-1)
+	ann.do(typing(step{keys: " one two"}))
+	converge(t, srv, "words", ann, bob)
+	bob.caret(0)
+	bob.do(typing(step{keys: "B:"}))
+	converge(t, srv, "words", ann, bob)
+
+	ann.shortcut("z", modCtrl)
+	if got := converge(t, srv, "words", ann, bob); got != "B:start" {
+		t.Fatalf("after Ann's undo: %q, want Bob's edit kept and Ann's gone", got)
+	}
+	ann.shortcut("z", modCtrl|modShift)
+	if got := converge(t, srv, "words", ann, bob); got != "B:start one two" {
+		t.Fatalf("after redo: %q", got)
+	}
+
+	// Cut " one".
+	from := utf16Len("B:start")
+	eval[chromedp.Void](ann, `document.getElementById('text').setSelectionRange(`+strconv.Itoa(from)+`, `+strconv.Itoa(from+4)+`)`)
+	ann.call(func(ctx context.Context, t *chromedp.Target) error { return pressKey(ctx, t, "x", modCtrl, "cut") })
+	if got := converge(t, srv, "words", ann, bob); got != "B:start two" {
+		t.Fatalf("after cut: %q", got)
+	}
+
+	// Ann composes at the end while Bob types at the start.
+	ann.caret(-1)
+	ann.compose(" に", " にほ", " にほん")
+	bob.caret(0)
+	bob.do(typing(step{keys: "X"}))
+	bob.waitSaved()
+	if v := ann.value(); v != "B:start two にほん" {
+		t.Fatalf("Ann's textarea during composition: %q (Bob's edit must wait, the composition must stay)", v)
+	}
+	if text, _ := srv.text(t, "words"); text != "XB:start two" {
+		t.Fatalf("server during Ann's composition: %q; nothing of it may be sent", text)
+	}
+	ann.insert(" 日本") // commit
+	if got := converge(t, srv, "words", ann, bob); got != "XB:start two 日本" {
+		t.Fatalf("after the commit: %q", got)
+	}
+	if c := eval[int](ann, `document.getElementById('text').selectionStart`); c != utf16Len("XB:start two 日本") {
+		t.Errorf("Ann's caret at %d after the commit, want the end", c)
+	}
+}

@@ -1,0 +1,130 @@
+package e2e
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// rowsJS reads the document list's rows as {cells} arrays of text and
+// the name link's href.
+const rowsJS = `[...document.querySelectorAll('#docs tbody tr')].map((tr) =>
+	[...tr.cells].slice(0, 4).map((td) => td.textContent).concat(tr.querySelector('a').getAttribute('href')))`
+
+// TestDocumentList: the start page lists documents with their size in
+// characters (code points: an emoji is one), last change and version,
+// filters them, and opens or creates a document by name.
+func TestDocumentList(t *testing.T) {
+	srv := startServer(t)
+	srv.seed(t, "plan.v2", "héllo 😀")
+	srv.seed(t, "notes", strings.Repeat("x", 1234))
+	px := startProxy(t, srv.addr)
+	p := openPage(t, "list", px.url("/"))
+	p.waitFor(`document.querySelectorAll('#docs tbody tr').length === 2`, `document.body.innerText`, 5*time.Second)
+
+	rows := eval[[][]string](p, rowsJS)
+	want := [][]string{
+		{"notes", "just now", "1,234 characters", "1", "/d/notes"},
+		{"plan.v2", "just now", "7 characters", "1", "/d/plan.v2"},
+	}
+	if strings.Join(flat(rows), "|") != strings.Join(flat(want), "|") {
+		t.Fatalf("rows %q, want %q", rows, want)
+	}
+	if s := eval[string](p, `document.getElementById('list-status').textContent`); !strings.Contains(s, "2 documents") {
+		t.Errorf("list status %q", s)
+	}
+
+	// Filtering by name.
+	eval[chromedp.Void](p, `document.getElementById('filter').focus()`)
+	p.keys("plan")
+	p.waitFor(`document.querySelectorAll('#docs tbody tr').length === 1`, rowsJS+`.join(';')`, 5*time.Second)
+
+	// A name the server would refuse is refused here, with the reason.
+	eval[chromedp.Void](p, `document.getElementById('doc-id').focus()`)
+	p.keys("bad name\n")
+	p.waitFor(`document.getElementById('doc-id-error').textContent.includes('only use')`, `document.getElementById('doc-id-error').textContent`, 5*time.Second)
+	if inv := eval[string](p, `document.getElementById('doc-id').getAttribute('aria-invalid')`); inv != "true" {
+		t.Errorf("aria-invalid = %q on a refused name", inv)
+	}
+
+	// A new name opens an empty document at its shareable link.
+	eval[chromedp.Void](p, `(() => { const i = document.getElementById('doc-id'); i.value = ''; i.focus(); })()`)
+	p.keys("fresh-doc\n")
+	p.waitFor(`location.pathname === '/d/fresh-doc'`, `location.href`, 5*time.Second)
+	p.waitSaved()
+	if v := p.value(); v != "" {
+		t.Fatalf("a new document shows %q", v)
+	}
+	p.keys("first words")
+	p.waitSaved()
+	if text, _ := srv.text(t, "fresh-doc"); text != "first words" {
+		t.Fatalf("server has %q", text)
+	}
+	// Back on the list, it is first, with its size.
+	p.do(chromedp.Navigate(px.url("/")))
+	p.waitFor(`document.querySelectorAll('#docs tbody tr').length === 3`, `document.body.innerText`, 5*time.Second)
+	if first := eval[[][]string](p, rowsJS)[0]; first[0] != "fresh-doc" || first[2] != "11 characters" {
+		t.Errorf("first row %q, want fresh-doc with 11 characters", first)
+	}
+}
+
+func flat(rows [][]string) []string {
+	var out []string
+	for _, r := range rows {
+		out = append(out, r...)
+	}
+	return out
+}
+
+// labelledJS lists the form controls of the page that have no accessible
+// name (label, aria-label, aria-labelledby or text).
+const labelledJS = `[...document.querySelectorAll('input, textarea, button, select')].filter((el) =>
+	!(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby') &&
+	!el.textContent.trim()).map((el) => el.id || el.outerHTML)`
+
+// TestPhoneAndAccessibility: on a 375 px phone both pages fit the width
+// (no sideways scrolling), the text is at least 16 px (no zoom on focus)
+// and the editor keeps a usable height; every control has an accessible
+// name; keyboard focus is visible; the status is a live region.
+func TestPhoneAndAccessibility(t *testing.T) {
+	srv := startServer(t)
+	srv.seed(t, "phone", "A line long enough to wrap on a narrow phone screen, with an emoji 📱 in it.\n")
+	px := startProxy(t, srv.addr)
+	for _, path := range []string{"/", "/d/phone"} {
+		p := openPage(t, "phone "+path, px.url(path))
+		p.viewport(375, 667, true)
+		if path == "/" {
+			p.waitFor(`document.querySelectorAll('#docs tbody tr').length === 1`, `document.body.innerText`, 5*time.Second)
+		} else {
+			p.waitSaved()
+			if h := eval[float64](p, `document.getElementById('text').getBoundingClientRect().height`); h < 200 {
+				t.Errorf("%s: editor is %.0f px high on a phone", path, h)
+			}
+			if fs := eval[string](p, `getComputedStyle(document.getElementById('text')).fontSize`); fs != "16px" {
+				t.Errorf("%s: editor font %s, want 16px", path, fs)
+			}
+			if role := eval[string](p, `document.getElementById('status').getAttribute('aria-live')`); role != "polite" {
+				t.Errorf("status aria-live = %q", role)
+			}
+		}
+		if over := eval[bool](p, `document.documentElement.scrollWidth > window.innerWidth`); over {
+			t.Errorf("%s: page is wider than the phone (%d > %d)", path,
+				eval[int](p, `document.documentElement.scrollWidth`), eval[int](p, `window.innerWidth`))
+		}
+		if missing := eval[[]string](p, labelledJS); len(missing) > 0 {
+			t.Errorf("%s: controls without an accessible name: %q", path, missing)
+		}
+		// Tab moves the focus to a control, and the focus is drawn.
+		p.keys("\t")
+		if outline := eval[string](p, `getComputedStyle(document.activeElement).outlineStyle`); outline == "none" {
+			t.Errorf("%s: focused %s shows no outline", path, eval[string](p, `document.activeElement.outerHTML.slice(0, 80)`))
+		}
+		if os.Getenv("ARTIFACT_DIR") != "" || testing.Verbose() {
+			shot := sideBySide(t, screenshot(t, p))
+			_ = os.WriteFile(artifactPath(t, "phone"+strings.ReplaceAll(path, "/", "-")+".png"), shot, 0o644)
+		}
+	}
+}

@@ -1,0 +1,142 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+const notes = "Meeting notes, 12 March\n\nAgenda\n- Launch date for the editor 🚀\n- Who owns the docs\n\nDecisions\n- Ship the browser client on Friday\n"
+
+// markJS returns the text of the page's document before the caret of the
+// peer named name, as drawn in the mirror over the textarea, or null if
+// that caret is not drawn.
+func markJS(name string) string {
+	return `(() => {
+		const m = document.getElementById('mirror');
+		const c = [...m.querySelectorAll('.peer-caret')].find((e) => e.textContent === ` + jsString(name) + `);
+		if (!c) return null;
+		const r = document.createRange();
+		r.setStart(m, 0);
+		r.setEndBefore(c);
+		return r.toString();
+	})()`
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// TestPresenceCursors: each page lists the other person with their name
+// and draws their caret and selection on the right characters, moving as
+// they type; a screenshot of both pages is saved as an artifact.
+func TestPresenceCursors(t *testing.T) {
+	srv := startServer(t)
+	srv.seed(t, "notes", notes)
+	pages, _ := editors(t, srv, "notes", "Ann", "Bob")
+	ann, bob := pages[0], pages[1]
+	for _, p := range pages {
+		p.viewport(820, 400, false) // wide enough for the people panel
+	}
+
+	// Ann selects "Launch date"; Bob types a new decision at the end.
+	start := utf16Len(notes[:strings.Index(notes, "Launch")])
+	eval[chromedp.Void](ann, `(() => { const t = document.getElementById('text'); t.focus();
+		t.setSelectionRange(`+strconv.Itoa(start)+`, `+strconv.Itoa(start+len("Launch date"))+`); })()`)
+	bob.caret(-1)
+	bob.do(typing(step{keys: "- Ann writes the README "}, step{insert: "✍️"}))
+	want := notes + "- Ann writes the README ✍️"
+	converge(t, srv, "notes", ann, bob)
+
+	// Ann sees Bob's caret right after what he typed.
+	ann.waitFor(markJS("Bob")+` === `+jsString(want), `JSON.stringify(`+markJS("Bob")+`)`, 5*time.Second)
+	// Bob sees Ann's selection, tinted, and her caret at its end.
+	bob.waitFor(`[...document.querySelectorAll('#mirror .peer-sel')].map((e) => e.textContent).join('') === 'Launch date'`,
+		`document.getElementById('mirror').innerHTML`, 5*time.Second)
+	bob.waitFor(markJS("Ann")+` === `+jsString(notes[:strings.Index(notes, " for the editor")]),
+		`JSON.stringify(`+markJS("Ann")+`)`, 5*time.Second)
+	// Both list the other person with a colour, and themselves.
+	for _, tc := range []struct {
+		p    *page
+		want []string
+	}{{ann, []string{"Ann (you)", "Bob"}}, {bob, []string{"Bob (you)", "Ann"}}} {
+		got := eval[[]string](tc.p, `[...document.querySelectorAll('#people li')].map((li) => li.textContent)`)
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("%s lists %q, want %q", tc.p.name, got, tc.want)
+		}
+	}
+
+	// Ann's caret moves as Bob types before it.
+	bob.caret(0)
+	bob.do(typing(step{keys: "# "}))
+	bob.waitFor(markJS("Ann")+` === `+jsString("# "+notes[:strings.Index(notes, " for the editor")]),
+		`JSON.stringify(`+markJS("Ann")+`)`, 5*time.Second)
+	eval[chromedp.Void](bob, `document.getElementById('text').setSelectionRange(document.getElementById('text').value.length, document.getElementById('text').value.length)`)
+	ann.waitFor(markJS("Bob")+` === `+jsString("# "+want), `JSON.stringify(`+markJS("Bob")+`)`, 5*time.Second)
+
+	shot := sideBySide(t, screenshot(t, ann), screenshot(t, bob))
+	path := artifactPath(t, "two-editors.png")
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+	if os.Getenv("UPDATE_SCREENSHOT") != "" { // refresh the copy README shows
+		_, file, _, _ := goruntime.Caller(0)
+		if err := os.WriteFile(filepath.Join(filepath.Dir(file), "..", "docs", "screenshot.png"), shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// screenshot captures the page's viewport as a PNG image.
+func screenshot(t *testing.T, p *page) image.Image {
+	t.Helper()
+	buf, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("%s: screenshot: %v", p.name, err)
+	}
+	img, err := png.Decode(bytes.NewReader(buf))
+	if err != nil {
+		t.Fatalf("%s: decode screenshot: %v", p.name, err)
+	}
+	return img
+}
+
+// sideBySide puts images next to each other with a 16 px gutter and
+// returns the PNG.
+func sideBySide(t *testing.T, imgs ...image.Image) []byte {
+	t.Helper()
+	const gap = 16
+	w, h := -gap, 0
+	for _, im := range imgs {
+		w += im.Bounds().Dx() + gap
+		h = max(h, im.Bounds().Dy())
+	}
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.Draw(out, out.Bounds(), &image.Uniform{color.RGBA{0x8a, 0x90, 0x99, 0xff}}, image.Point{}, draw.Src)
+	x := 0
+	for _, im := range imgs {
+		r := im.Bounds()
+		draw.Draw(out, image.Rect(x, 0, x+r.Dx(), r.Dy()), im, r.Min, draw.Src)
+		x += r.Dx() + gap
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, out); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}

@@ -1,0 +1,336 @@
+// TextareaBinding: keeps a <textarea> and a DocClient showing one text.
+//
+// Local side: after every change the user makes (typing, paste, cut, drag
+// and drop, spelling fixes, IME), the textarea's value is compared with
+// what it showed before; the difference becomes one op, sent through the
+// DocClient at once (optimistically). During an IME composition nothing
+// is sent, since the composing text is provisional: the composition's
+// result goes out as one edit when it ends.
+//
+// Remote side: an op from someone else is written into the textarea as
+// the smallest replacement (setRangeText), and the selection is moved
+// through the op in code points, so the caret stays on the same
+// character. While a composition is running, remote ops are held (the IME
+// would break if its text moved under it) and written when it ends; the
+// user's composed text is transformed past them.
+//
+// Undo and redo (Ctrl/Cmd+Z, Ctrl+Y, Ctrl/Cmd+Shift+Z and the browser's
+// Undo/Redo commands) go through an UndoManager that undoes only your own
+// edits (see undo.js).
+
+import { apply, compose, transform, transformIndex, isNoop, codePointLength } from './ot.js';
+import { invert, transformSelection } from './client.js';
+import { TextView, localEdit, caretAfter } from './textview.js';
+import { UndoManager } from './undo.js';
+
+// Keys that move the caret: an edit after them starts a new undo step.
+const NAV_KEYS = new Set(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Home', 'End', 'PageUp', 'PageDown']);
+
+/**
+ * Returns 'insert' or 'delete' for an op that only inserts or only
+ * deletes, 'other' otherwise: the undo grouping kind.
+ * @param {Array<number|string>} op
+ * @returns {string}
+ */
+export function editKind(op) {
+  let ins = false;
+  let del = false;
+  for (const c of op) {
+    if (typeof c === 'string') ins = true;
+    else if (c < 0) del = true;
+  }
+  if (ins && !del) return 'insert';
+  if (del && !ins) return 'delete';
+  return 'other';
+}
+
+// Input types that are one undo step each, never merged with typing.
+const OWN_STEP = new Set(['insertFromPaste', 'insertFromDrop', 'deleteByCut', 'deleteByDrag', 'insertReplacementText', 'insertFromYank']);
+
+/**
+ * Returns {pos, del, ins} (code points) for an op that changes one place
+ * (retain pos, insert ins, delete del), or null for an op that changes
+ * several places.
+ * @param {Array<number|string>} op
+ * @returns {{pos: number, del: number, ins: number}|null}
+ */
+export function editSpan(op) {
+  let pos = 0;
+  let del = 0;
+  let ins = 0;
+  let seen = false;
+  for (const c of op) {
+    if (typeof c === 'number' && c > 0) {
+      if (seen) return null; // a retain between two changes (a trailing one is not written)
+      pos += c;
+    } else {
+      seen = true;
+      if (typeof c === 'string') ins += codePointLength(c);
+      else del -= c;
+    }
+  }
+  return seen ? { pos, del, ins } : null;
+}
+
+// shortcut names the undo/redo command of a keydown, or ''. Letters come
+// from e.key on Latin layouts (so AZERTY's Z is Z) and from the physical
+// key otherwise (a Cyrillic layout still undoes with the Z key).
+function shortcut(e) {
+  if (!(e.ctrlKey || e.metaKey) || e.altKey) return '';
+  const key = /^[a-z]$/i.test(e.key) ? e.key.toLowerCase() : (e.code || '').replace(/^Key/, '').toLowerCase();
+  if (key === 'z') return e.shiftKey ? 'redo' : 'undo';
+  if (key === 'y' && e.ctrlKey && !e.shiftKey) return 'redo';
+  return '';
+}
+
+/**
+ * Binds a textarea to a DocClient. Feed it every onChange event of the
+ * client (binding.remote(ev.op)).
+ */
+export class TextareaBinding {
+  /**
+   * @param {object} opts
+   * @param {HTMLTextAreaElement} opts.textarea
+   * @param {import('./client.js').DocClient} opts.client
+   * @param {UndoManager} [opts.undo]
+   * @param {() => void} [opts.onRender] the textarea's text or the
+   *   coordinates of its text changed (redraw cursors)
+   * @param {() => void} [opts.onSelection] the local selection may have
+   *   changed (send presence)
+   * @param {(err: Error) => void} [opts.onError] a local edit could not be applied
+   */
+  constructor({ textarea, client, undo = new UndoManager(), onRender, onSelection, onError }) {
+    this.ta = textarea;
+    this.client = client;
+    this.undo = undo;
+    this._onRender = onRender || (() => {});
+    this._onSelection = onSelection || (() => {});
+    this._onError = onError || (() => {});
+    this._tv = new TextView(textarea.value); // what the textarea shows
+    this._lag = null; // op from this._tv.text to client.text not written yet
+    this._composing = false;
+    // Where the caret was after our last edit (code points on the
+    // client's text): an edit that starts elsewhere is a new undo step.
+    this._lastCaret = null;
+    this._listen();
+    this._render();
+  }
+
+  /** Whether an IME composition is running. @returns {boolean} */
+  get composing() { return this._composing; }
+
+  /**
+   * Takes an op the client applied for a reason other than a local edit
+   * (someone else's op, a snapshot rebase, a refused op undone).
+   * @param {Array<number|string>} op
+   */
+  remote(op) {
+    this.undo.transform(op);
+    if (this._lastCaret !== null) this._lastCaret = transformIndex(this._lastCaret, op);
+    this._lag = this._lag ? compose(this._lag, op) : op;
+    if (this._composing) return;
+    // A change the textarea has not reported yet goes out first, so that
+    // writing the remote op cannot overwrite it.
+    if (this.ta.value !== this._tv.view) this._syncLocal();
+    if (this._lag) this._render();
+  }
+
+  /**
+   * The local selection in code points on the client's text.
+   * @returns {{anchor: number, head: number}}
+   */
+  selection() {
+    const sel = this._readSelection();
+    return this._lag ? transformSelection(sel, this._lag) : sel;
+  }
+
+  /**
+   * Converts a selection in code points on the client's text to textarea
+   * (view) indices, or returns null while the textarea lags behind the
+   * client (during a composition).
+   * @param {{anchor: number, head: number}} sel
+   * @returns {{from: number, to: number, head: number}|null}
+   */
+  toView(sel) {
+    if (this._lag) return null;
+    const a = this._tv.cpToView(sel.anchor);
+    const h = this._tv.cpToView(sel.head);
+    return { from: Math.min(a, h), to: Math.max(a, h), head: h };
+  }
+
+  /** The text the textarea shows, in its own form (view). @returns {string} */
+  get view() { return this._tv.view; }
+
+  /** Undoes the last local edit. */
+  undoEdit() { this._history(false); }
+
+  /** Redoes the last undone edit. */
+  redoEdit() { this._history(true); }
+
+  // ---- events ------------------------------------------------------------
+
+  _listen() {
+    const ta = this.ta;
+    ta.addEventListener('input', (e) => {
+      if (e.isComposing || this._composing) return;
+      this._syncLocal(e.inputType);
+    });
+    ta.addEventListener('compositionstart', () => {
+      this._syncLocal(); // anything typed before the composition goes first
+      this._composing = true;
+    });
+    ta.addEventListener('compositionend', () => {
+      // Chrome fires the last input before compositionend, Firefox after:
+      // diff here, and the later input finds nothing new.
+      this._composing = false;
+      this._syncLocal();
+      if (this._lag) this._render();
+    });
+    ta.addEventListener('keydown', (e) => {
+      if (e.isComposing) return;
+      const cmd = shortcut(e);
+      if (cmd) {
+        e.preventDefault();
+        this._history(cmd === 'redo');
+      } else if (NAV_KEYS.has(e.key)) {
+        this.undo.breakGroup();
+      }
+    });
+    ta.addEventListener('beforeinput', (e) => {
+      // The browser's own Undo/Redo (menu, context menu) would replay its
+      // stale history: use ours.
+      if (e.inputType === 'historyUndo' || e.inputType === 'historyRedo') {
+        e.preventDefault();
+        this._history(e.inputType === 'historyRedo');
+      }
+    });
+    ta.addEventListener('mousedown', () => this.undo.breakGroup());
+    for (const t of ['select', 'keyup', 'mouseup', 'focus', 'selectionchange']) {
+      ta.addEventListener(t, () => this._onSelection());
+    }
+  }
+
+  // ---- local edits ---------------------------------------------------------
+
+  // Turns whatever the textarea shows beyond this._tv into a local edit.
+  // inputType (of the input event, if any) decides how it is undone.
+  _syncLocal(inputType = '') {
+    if (this._composing || !this.client.loaded) return;
+    const value = this.ta.value;
+    const old = this._tv;
+    if (value === old.view) return;
+    const op = localEdit(old, value, this.ta.selectionEnd);
+    const shown = apply(old.text, op);
+    let mine = op;
+    let lag = this._lag;
+    if (lag) [mine, lag] = transform(op, lag); // held remote ops come first
+    const before = this.client.text;
+    try {
+      this.client.edit(mine);
+    } catch (err) {
+      // Cannot happen while this._tv and the client agree; if it does,
+      // the client's text wins and the textarea is rewritten from it.
+      this._onError(err);
+      this._tv = old;
+      this._render();
+      return;
+    }
+    this._recordUndo(before, mine, inputType);
+    this._tv = new TextView(shown);
+    this._lag = lag && !isNoop(lag) ? lag : null;
+    // Rewrite if held ops are due, or if the text differs from what the
+    // user typed (a lone surrogate made well-formed).
+    if (this._lag || this._tv.view !== value) this._render();
+    else this._onRender(); // peers' cursors moved with our edit
+    this._onSelection();
+  }
+
+  // Puts a local edit on the undo stack: typing in one place, without a
+  // pause, undoes as one step; a paste, a cut or a drop is a step of its own.
+  _recordUndo(before, op, inputType) {
+    const span = editSpan(op);
+    const last = this._lastCaret;
+    const kind = OWN_STEP.has(inputType) ? 'other' : editKind(op);
+    if (!span || (span.pos !== last && span.pos + span.del !== last)) this.undo.breakGroup();
+    this.undo.record(invert(before, op), kind);
+    this._lastCaret = span && kind !== 'other' ? span.pos + span.ins : null;
+  }
+
+  _history(redo) {
+    if (this._composing || !this.client.loaded) return;
+    this._syncLocal();
+    let caret = null;
+    const step = (op) => {
+      const before = this.client.text;
+      this.client.edit(op);
+      caret = caretAfter(op);
+      return invert(before, op);
+    };
+    let done;
+    try {
+      done = redo ? this.undo.redo(step) : this.undo.undo(step);
+    } catch (err) {
+      this.undo.clear();
+      this._onError(err);
+      return;
+    }
+    if (!done) return;
+    this._lastCaret = null;
+    this._render(caret);
+    this._onSelection();
+  }
+
+  // ---- writing into the textarea ---------------------------------------------
+
+  // Writes the client's text into the textarea and puts the selection
+  // where it belongs: moved through the held ops, or at caretCp.
+  _render(caretCp = null) {
+    const old = this._tv;
+    const next = new TextView(this.client.text);
+    let sel;
+    if (caretCp !== null) sel = { anchor: caretCp, head: caretCp };
+    else {
+      sel = this._readSelection();
+      if (this._lag) sel = transformSelection(sel, this._lag);
+    }
+    this._lag = null;
+    this._tv = next;
+    this.ta.readOnly = !this.client.loaded;
+    if (this.ta.value !== next.view) this._write(next.view);
+    const a = next.cpToView(sel.anchor);
+    const h = next.cpToView(sel.head);
+    const dir = h < a ? 'backward' : 'forward';
+    const ta = this.ta;
+    if (ta.selectionStart !== Math.min(a, h) || ta.selectionEnd !== Math.max(a, h)) {
+      ta.setSelectionRange(Math.min(a, h), Math.max(a, h), dir);
+    }
+    if (old.text !== next.text) this._onRender();
+  }
+
+  // Replaces the part of the textarea's value that differs from value,
+  // keeping the scroll position (setting .value would reset it and
+  // re-layout the whole text).
+  _write(value) {
+    const ta = this.ta;
+    const cur = ta.value;
+    let p = 0;
+    const min = Math.min(cur.length, value.length);
+    while (p < min && cur.charCodeAt(p) === value.charCodeAt(p)) p++;
+    let s = 0;
+    while (s < min - p && cur.charCodeAt(cur.length - 1 - s) === value.charCodeAt(value.length - 1 - s)) s++;
+    const top = ta.scrollTop;
+    const left = ta.scrollLeft;
+    ta.setRangeText(value.slice(p, value.length - s), p, cur.length - s, 'preserve');
+    ta.scrollTop = top;
+    ta.scrollLeft = left;
+  }
+
+  // The textarea's selection in code points on this._tv.text.
+  _readSelection() {
+    const { selectionStart: s, selectionEnd: e, selectionDirection: d } = this.ta;
+    const tv = this._tv;
+    const start = tv.viewToCp(s);
+    const end = e === s ? start : tv.viewToCp(e);
+    return d === 'backward' ? { anchor: end, head: start } : { anchor: start, head: end };
+  }
+}

@@ -1,0 +1,21 @@
+// Package static is the browser client, embedded into the server binary so
+// that one file deploys everything, and the HTTP handler that serves it:
+//
+//	/            the document list (index.html, list.js; data from GET /api/docs)
+//	/d/{id}      the editor of one document (editor.html, editor.js)
+//	/d/?id={id}  the same for the ids "." and "..", which URL paths cannot carry
+//	/{file}      the ES modules and the stylesheet
+//
+// Anything else, including /d/ with an id the protocol does not allow, gets
+// 404.html with status 404.
+//
+// The JavaScript is plain ES modules with no build step: ot.js (the OT type,
+// checked against the Go implementation), client.js (the per-document state
+// machine), socket.js (the self-reconnecting WebSocket), binding.js,
+// textview.js and undo.js (the textarea and its undo history), overlay.js
+// (other people's cursors), identity.js and format.js (names, colours,
+// links, formatting). Node tests of all pure logic live in static/test.
+//
+// Files are read once from the embedded FS when the handler is made; the
+// handler then only reads immutable maps and is safe for concurrent use.
+package static

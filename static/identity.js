@@ -1,0 +1,142 @@
+// Who you are in a document (display name and colour, kept in
+// localStorage), ids for editing sessions and documents, and document
+// links. Pure functions over an injected storage: tested under node.
+
+/** Colours handed out to people: distinct and readable as text backgrounds and 2 px carets. */
+export const PALETTE = ['#d81b60', '#1e88e5', '#2e7d32', '#ef6c00', '#8e24aa', '#00838f', '#6d4c41', '#3949ab'];
+
+/** Longest display name the server accepts, in code points (§13). */
+export const MAX_NAME = 64;
+
+const NAME_KEY = 'collab.name';
+const COLOR_KEY = 'collab.color';
+const DOC_ID = /^[A-Za-z0-9._-]{1,128}$/;
+const HEX = /^#(?:[0-9a-f]{3}|[0-9a-f]{4}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
+
+/**
+ * Whether id is a valid document id (the server's rule: 1 to 128 of
+ * A-Z a-z 0-9 . _ -).
+ * @param {string} id
+ * @returns {boolean}
+ */
+export function validDocId(id) {
+  return typeof id === 'string' && DOC_ID.test(id);
+}
+
+/**
+ * The path of a document's editor page. "." and ".." would be eaten as dot
+ * segments by URL parsing, so they go in the query.
+ * @param {string} id
+ * @returns {string}
+ */
+export function docLink(id) {
+  return id === '.' || id === '..' ? `/d/?id=${id}` : `/d/${id}`;
+}
+
+/**
+ * The document id of an editor page URL (/d/<id> or /d/?id=<id>), or null.
+ * @param {{pathname: string, search: string}} loc
+ * @returns {string|null}
+ */
+export function docIdFromLocation(loc) {
+  let id = null;
+  if (loc.pathname === '/d/' || loc.pathname === '/d') id = new URLSearchParams(loc.search).get('id');
+  else if (loc.pathname.startsWith('/d/')) {
+    try {
+      id = decodeURIComponent(loc.pathname.slice(3));
+    } catch {
+      return null;
+    }
+  }
+  return validDocId(id) ? id : null;
+}
+
+/**
+ * A random id of n base-36 characters (client ids, new document names).
+ * @param {number} [n=10]
+ * @param {() => number} [random]
+ * @returns {string}
+ */
+export function randomId(n = 10, random = cryptoRandom) {
+  let s = '';
+  for (let i = 0; i < n; i++) s += Math.floor(random() * 36).toString(36);
+  return s;
+}
+
+function cryptoRandom() {
+  const c = globalThis.crypto;
+  if (c && c.getRandomValues) return c.getRandomValues(new Uint32Array(1))[0] / 2 ** 32;
+  return Math.random();
+}
+
+/**
+ * A stable palette colour for key (a peer's session without a colour).
+ * @param {string} key
+ * @returns {string}
+ */
+export function colorFor(key) {
+  let h = 0;
+  for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) >>> 0;
+  return PALETTE[h % PALETTE.length];
+}
+
+/**
+ * A peer's colour if it is a hex colour, otherwise a stable palette
+ * colour. Colours come from other clients: only hex is put into styles.
+ * @param {unknown} color
+ * @param {string} key the peer's session
+ * @returns {string}
+ */
+export function safeColor(color, key) {
+  return typeof color === 'string' && HEX.test(color) ? color : colorFor(key);
+}
+
+/**
+ * Trims a display name and cuts it to MAX_NAME code points.
+ * @param {string} name
+ * @returns {string}
+ */
+export function cleanName(name) {
+  return Array.from(String(name).replace(/\s+/g, ' ').trim()).slice(0, MAX_NAME).join('');
+}
+
+/**
+ * Your name and colour from storage, picking (and saving) a colour the
+ * first time. Storage that throws (private browsing) gives a fresh
+ * identity each time.
+ * @param {Storage} storage
+ * @param {() => number} [random]
+ * @returns {{name: string, color: string}}
+ */
+export function loadIdentity(storage, random = cryptoRandom) {
+  const get = (k) => {
+    try {
+      return storage.getItem(k);
+    } catch {
+      return null;
+    }
+  };
+  const name = cleanName(get(NAME_KEY) || '');
+  let color = get(COLOR_KEY);
+  if (!color || !HEX.test(color)) {
+    color = PALETTE[Math.floor(random() * PALETTE.length)];
+    try {
+      storage.setItem(COLOR_KEY, color);
+    } catch { /* not kept */ }
+  }
+  return { name, color };
+}
+
+/**
+ * Saves your display name and returns it cleaned.
+ * @param {Storage} storage
+ * @param {string} name
+ * @returns {string}
+ */
+export function saveName(storage, name) {
+  const n = cleanName(name);
+  try {
+    storage.setItem(NAME_KEY, n);
+  } catch { /* not kept */ }
+  return n;
+}

@@ -1,0 +1,184 @@
+// Connection: the page's WebSocket to the server, kept up for as long as
+// the page wants it. It connects, parses each text frame as one JSON
+// message (docs/protocol.md §1), and after any close (server restart,
+// network loss, a slow-reader close 4001, a failed attempt) waits a
+// backoff delay and connects again. It knows nothing of documents: the
+// page feeds its events to a DocClient (client.js), which re-opens from
+// its version and resends what was in flight.
+
+import { Backoff } from './client.js';
+
+/**
+ * A self-reconnecting WebSocket carrying JSON messages.
+ *
+ * state: 'idle' (not started), 'connecting', 'open', 'waiting' (for the
+ * next attempt, at retryAt) or 'stopped'.
+ */
+export class Connection {
+  /**
+   * @param {object} opts
+   * @param {string} opts.url ws:// or wss:// URL of the endpoint
+   * @param {() => void} [opts.onOpen] the socket is open
+   * @param {(msg: object) => void} [opts.onMessage] one parsed message
+   * @param {(info: {code: number, reason: string}) => void} [opts.onClose] the socket is gone
+   * @param {(state: string) => void} [opts.onState] state changed
+   * @param {Backoff} [opts.backoff] delays between attempts (0.5 s doubling to 30 s)
+   * @param {number} [opts.openTimeout=10000] ms an attempt may take to open
+   * @param {Function} [opts.WebSocket] constructor (injectable for tests)
+   * @param {Function} [opts.setTimeout] timer (injectable for tests)
+   * @param {Function} [opts.clearTimeout]
+   * @param {() => number} [opts.now]
+   */
+  constructor({
+    url, onOpen, onMessage, onClose, onState, backoff, openTimeout = 10000,
+    WebSocket: WS = globalThis.WebSocket,
+    setTimeout: setT = (fn, ms) => globalThis.setTimeout(fn, ms),
+    clearTimeout: clearT = (t) => globalThis.clearTimeout(t),
+    now = () => Date.now(),
+  }) {
+    this.url = url;
+    this._onOpen = onOpen || (() => {});
+    this._onMessage = onMessage || (() => {});
+    this._onClose = onClose || (() => {});
+    this._onState = onState || (() => {});
+    this._bo = backoff || new Backoff();
+    this._openTimeout = openTimeout;
+    this._WS = WS;
+    this._setT = setT;
+    this._clearT = clearT;
+    this._now = now;
+    this._ws = null;
+    this._timer = null;
+    this._state = 'idle';
+    /** When the next attempt starts (ms since the epoch), in state 'waiting'. */
+    this.retryAt = 0;
+    /** When the last message arrived (ms since the epoch), 0 if none yet. */
+    this.lastMessageAt = 0;
+    /** Attempts made, for diagnostics. */
+    this.attempts = 0;
+  }
+
+  /** The connection state. @returns {string} */
+  get state() { return this._state; }
+
+  /** Starts connecting (once). */
+  start() {
+    if (this._state === 'idle') this._connect();
+  }
+
+  /** Closes the socket for good. */
+  stop() {
+    this._clearTimer();
+    this._setState('stopped');
+    const ws = this._ws;
+    this._ws = null;
+    if (ws) {
+      detach(ws);
+      ws.close(1000, 'page closed');
+    }
+  }
+
+  /**
+   * Sends one message; returns false (and sends nothing) unless open.
+   * @param {object} msg
+   * @returns {boolean}
+   */
+  send(msg) {
+    if (this._state !== 'open') return false;
+    this._ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  /** Skips the wait before the next attempt (the network is back). */
+  retryNow() {
+    if (this._state !== 'waiting') return;
+    this._clearTimer();
+    this._connect();
+  }
+
+  /**
+   * Drops the current socket at once and reconnects after the backoff:
+   * for a connection known to be dead (the browser went offline) that
+   * the socket itself would take minutes to notice.
+   */
+  drop() {
+    const ws = this._ws;
+    if (!ws) return;
+    detach(ws);
+    ws.close(4000, 'dropped by the client');
+    this._closed(ws, { code: 1006, reason: 'dropped' });
+  }
+
+  _connect() {
+    this._setState('connecting');
+    this.attempts++;
+    let ws;
+    try {
+      ws = new this._WS(this.url);
+    } catch {
+      this._retry(); // a malformed URL: keep trying, the page shows offline
+      return;
+    }
+    this._ws = ws;
+    this._timer = this._setT(() => {
+      this._timer = null;
+      if (this._ws === ws && this._state === 'connecting') this.drop();
+    }, this._openTimeout);
+    ws.onopen = () => {
+      if (this._ws !== ws) return;
+      this._clearTimer();
+      this._setState('open');
+      this._onOpen();
+    };
+    ws.onmessage = (ev) => {
+      if (this._ws !== ws) return;
+      let msg;
+      try {
+        msg = JSON.parse(ev.data);
+      } catch {
+        return; // not JSON: not for us (§12: ignore what you do not know)
+      }
+      // A server that answers is a server that works: start the next
+      // outage from the shortest delay again.
+      this._bo.reset();
+      this.lastMessageAt = this._now();
+      this._onMessage(msg);
+    };
+    ws.onclose = (ev) => this._closed(ws, { code: ev.code, reason: ev.reason });
+    ws.onerror = () => {}; // a close event always follows
+  }
+
+  _closed(ws, info) {
+    if (this._ws !== ws) return;
+    this._ws = null;
+    this._clearTimer();
+    const wasOpen = this._state === 'open';
+    if (this._state !== 'stopped') this._retry();
+    if (wasOpen) this._onClose(info);
+  }
+
+  _retry() {
+    const delay = this._bo.next();
+    this.retryAt = this._now() + delay;
+    this._setState('waiting');
+    this._timer = this._setT(() => {
+      this._timer = null;
+      if (this._state === 'waiting') this._connect();
+    }, delay);
+  }
+
+  _clearTimer() {
+    if (this._timer !== null) this._clearT(this._timer);
+    this._timer = null;
+  }
+
+  _setState(s) {
+    if (s === this._state) return;
+    this._state = s;
+    this._onState(s);
+  }
+}
+
+function detach(ws) {
+  ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+}

@@ -1,0 +1,203 @@
+// Tests of static/binding.js: a textarea (fake, with the browser's
+// selection and line-break rules) bound to a DocClient, driven like a
+// user, with server messages written by hand.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { DocClient, Backoff } from '../client.js';
+import { TextareaBinding, editKind, editSpan } from '../binding.js';
+import { FakeTextarea } from './fake_textarea.mjs';
+
+// setup returns a textarea bound to a client holding text at version.
+function setup(text = '', version = 0) {
+  const sent = [];
+  const ta = new FakeTextarea();
+  let binding = null;
+  const client = new DocClient({
+    doc: 'd', clientId: 'me', send: (m) => sent.push(m),
+    onChange: (ev) => binding.remote(ev.op), backoff: new Backoff({ jitter: 0 }),
+    setTimeout: () => 0,
+  });
+  let renders = 0;
+  binding = new TextareaBinding({ textarea: ta, client, onRender: () => renders++ });
+  client.open();
+  client.receive({ type: 'snapshot', doc: 'd', version, text });
+  const ops = () => sent.filter((m) => m.type === 'op');
+  let v = version;
+  let seq = 0;
+  // remote applies an op from someone else at the client's version.
+  const remote = (op) => {
+    v = client.version;
+    client.receive({ type: 'op', doc: 'd', version: v, id: `peer:${++seq}`, op });
+  };
+  const ackAll = () => {
+    for (let i = 0; i < 10 && client.pending; i++) {
+      const last = ops().at(-1);
+      client.receive({ type: 'ack', doc: 'd', id: last.id, version: client.version });
+    }
+  };
+  return { ta, client, binding, sent, ops, remote, ackAll, renders: () => renders };
+}
+
+test('typing, emoji, paste and cut become ops in code points', () => {
+  const { ta, client, ops, ackAll } = setup('Hello', 1);
+  assert.equal(ta.value, 'Hello');
+  ta.select(5);
+  ta.type(' 😀');
+  assert.deepEqual(ops()[0].op, [5, ' 😀']);
+  ta.type('!'); // buffered while the first is in flight
+  ackAll();
+  assert.deepEqual(ops()[1].op, [7, '!']);
+  ta.select(0, 5);
+  ta.type('Two\nlines', 'insertFromPaste');
+  ta.select(3, 4);
+  ta.type('', 'deleteByCut');
+  assert.equal(ta.value, 'Twolines 😀!');
+  assert.equal(client.text, 'Twolines 😀!');
+  ackAll();
+  assert.equal(client.confirmed, 'Twolines 😀!');
+  assert.equal(editKind([2, 'x']), 'insert');
+  assert.equal(editKind([2, -1]), 'delete');
+  assert.equal(editKind([2, 'x', -1]), 'other');
+});
+
+test('remote ops keep the local caret and selection on the same characters', () => {
+  const { ta, remote } = setup('one two three', 1);
+  ta.select(4, 7, 'backward'); // "two", head at 4
+  remote(['😀 ']); // before: shifts right by 3 units (emoji is 2 + space)
+  assert.equal(ta.value, '😀 one two three');
+  assert.deepEqual([ta.selectionStart, ta.selectionEnd, ta.selectionDirection], [7, 10, 'backward']);
+  remote([6, -4]); // deletes "two " (code points 6..10)
+  assert.equal(ta.value, '😀 one three');
+  assert.equal(ta.selectionStart, ta.selectionEnd); // collapsed where "two" was
+  assert.equal(ta.selectionStart, 7);
+  ta.select(ta.value.length);
+  remote([11, '!']); // typed exactly at our caret: the caret follows it
+  assert.equal(ta.value, '😀 one three!');
+  assert.equal(ta.selectionStart, ta.value.length);
+});
+
+test('CRLF documents: edits around "\\r\\n" map to the right code points', () => {
+  const { ta, client, ops, remote } = setup('a\r\nb', 1);
+  assert.equal(ta.value, 'a\nb');
+  ta.select(2);
+  ta.type('X');
+  assert.deepEqual(ops()[0].op, [3, 'X']);
+  assert.equal(client.text, 'a\r\nXb');
+  remote(['>\r\n']);
+  assert.equal(ta.value, '>\na\nXb');
+  assert.equal(ta.selectionStart, 5); // still after X
+});
+
+test('IME composition: nothing is sent until it ends; remote ops wait', () => {
+  const { ta, client, ops, remote, ackAll } = setup('日', 1);
+  ta.select(1);
+  let remoteDone = false;
+  ta.compose(['ほ', 'ほん', '本'], () => {
+    if (!remoteDone) {
+      remoteDone = true;
+      remote(['«']); // arrives mid-composition
+      assert.equal(ta.value, '日ほ'); // not written while composing
+    }
+  });
+  assert.equal(ops().length, 1);
+  assert.deepEqual(ops()[0].op, [2, '本']); // transformed past «
+  assert.equal(client.text, '«日本');
+  assert.equal(ta.value, '«日本');
+  assert.equal(ta.selectionStart, 3);
+  ackAll();
+  assert.equal(client.confirmed, '«日本');
+});
+
+test('undo and redo: shortcuts undo only our edits and move the caret', () => {
+  const { ta, client, remote } = setup('abc', 1);
+  ta.select(3);
+  ta.type('X');
+  remote(['>']);
+  assert.equal(client.text, '>abcX');
+  const ev = ta.key('z', { ctrlKey: true });
+  assert.ok(ev.defaultPrevented);
+  assert.equal(client.text, '>abc');
+  assert.equal(ta.value, '>abc');
+  assert.equal(ta.selectionStart, 4);
+  ta.key('Z', { ctrlKey: true, shiftKey: true });
+  assert.equal(client.text, '>abcX');
+  ta.key('z', { metaKey: true });
+  ta.key('y', { ctrlKey: true });
+  assert.equal(ta.value, '>abcX');
+  // The browser's own Undo command (menu) is routed to ours.
+  const bi = ta.dispatch('beforeinput', { inputType: 'historyUndo' });
+  assert.ok(bi.defaultPrevented);
+  assert.equal(ta.value, '>abc');
+  // A Cyrillic layout: e.key is "я" but the physical key is Z.
+  ta.dispatch('keydown', { key: 'я', code: 'KeyZ', ctrlKey: true, metaKey: false, shiftKey: true, altKey: false });
+  assert.equal(ta.value, '>abcX');
+});
+
+test('an unreported textarea change is sent before a remote op is written', () => {
+  const { ta, client, remote } = setup('abc', 1);
+  // e.g. a spelling fix whose input event has not reached us yet
+  ta._value = 'abcd';
+  ta.selectionStart = ta.selectionEnd = 4;
+  remote(['>']);
+  assert.equal(client.text, '>abcd');
+  assert.equal(ta.value, '>abcd');
+});
+
+test('read-only until the document is loaded', () => {
+  const ta = new FakeTextarea();
+  let b;
+  const client = new DocClient({ doc: 'd', clientId: 'me', send: () => {}, onChange: (e) => b.remote(e.op) });
+  b = new TextareaBinding({ textarea: ta, client });
+  assert.equal(ta.readOnly, true);
+  client.open();
+  client.receive({ type: 'snapshot', doc: 'd', version: 3, text: 'hi' });
+  assert.equal(ta.readOnly, false);
+  assert.equal(ta.value, 'hi');
+});
+
+test('undo steps: a word typed in one place is one step; a caret jump or a paste starts another', () => {
+  const { ta, client } = setup('', 1);
+  ta.type('a');
+  ta.type('b');
+  ta.type('c');
+  ta.select(0);
+  ta.type('X'); // same second, another place
+  ta.select(4);
+  ta.type('pasted', 'insertFromPaste');
+  ta.type('!');
+  assert.equal(client.text, 'Xabcpasted!');
+  const undo = () => ta.key('z', { ctrlKey: true });
+  undo();
+  assert.equal(client.text, 'Xabcpasted');
+  undo();
+  assert.equal(client.text, 'Xabc');
+  undo();
+  assert.equal(client.text, 'abc');
+  undo();
+  assert.equal(client.text, '');
+  // Backspacing through a word is one step too.
+  ta.type('hello');
+  ta.select(5);
+  ta.backspace();
+  ta.backspace();
+  assert.equal(client.text, 'hel');
+  undo();
+  assert.equal(client.text, 'hello');
+  assert.deepEqual(editSpan([3, 'ab', -2]), { pos: 3, del: 2, ins: 2 });
+  assert.equal(editSpan([1, 'a', 2, 'b']), null);
+  assert.equal(editSpan([5]), null);
+});
+
+test('onRender fires for local and remote changes (peers\' cursors move with both)', () => {
+  const { ta, remote, renders } = setup('abc', 1);
+  const r0 = renders();
+  ta.select(0);
+  ta.type('x');
+  assert.equal(renders(), r0 + 1);
+  remote(['y']);
+  assert.equal(renders(), r0 + 2);
+  ta.select(1, 2);
+  ta.dispatch('select', {});
+  assert.equal(renders(), r0 + 2); // a selection change alone redraws nothing
+});

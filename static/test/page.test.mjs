@@ -1,0 +1,96 @@
+// Tests of the pure helpers behind the pages: identity.js (names, colours,
+// ids, links), format.js (sizes, times) and overlay.js's layoutMarks.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import {
+  validDocId, docLink, docIdFromLocation, randomId, colorFor, safeColor, cleanName,
+  loadIdentity, saveName, PALETTE, MAX_NAME,
+} from '../identity.js';
+import { formatSize, formatAgo, formatVersion } from '../format.js';
+import { layoutMarks } from '../overlay.js';
+
+test('document ids and links', () => {
+  for (const [id, ok] of [['notes', true], ['team.plan-2025_v2', true], ['a'.repeat(128), true],
+    ['a'.repeat(129), false], ['', false], ['no/pe', false], ['sp ace', false], ['é', false], ['..', true]]) {
+    assert.equal(validDocId(id), ok, id);
+  }
+  assert.equal(docLink('notes'), '/d/notes');
+  assert.equal(docLink('..'), '/d/?id=..');
+  const loc = (pathname, search = '') => ({ pathname, search });
+  assert.equal(docIdFromLocation(loc('/d/notes')), 'notes');
+  assert.equal(docIdFromLocation(loc('/d/', '?id=..')), '..');
+  assert.equal(docIdFromLocation(loc('/d/bad%20id')), null);
+  assert.equal(docIdFromLocation(loc('/d/%E0%A4%A')), null); // malformed escape
+  assert.equal(docIdFromLocation(loc('/')), null);
+  const seq = [0, 0.5, 0.999];
+  let i = 0;
+  assert.equal(randomId(3, () => seq[i++]), '0iz');
+  assert.match(randomId(), /^[0-9a-z]{10}$/);
+});
+
+test('colours: only hex colours from peers reach the page', () => {
+  assert.equal(safeColor('#e91e63', 's'), '#e91e63');
+  assert.equal(safeColor('#ABC', 's'), '#ABC');
+  for (const bad of ['red; background: url(x)', 'url(http://x)', '', null, 42, '#12345']) {
+    assert.equal(safeColor(bad, 'peer-1'), colorFor('peer-1'));
+  }
+  assert.ok(PALETTE.includes(colorFor('anything')));
+  assert.equal(colorFor('same'), colorFor('same'));
+});
+
+test('identity: names are cleaned and kept; a colour is picked once', () => {
+  const store = new Map();
+  const storage = { getItem: (k) => (store.has(k) ? store.get(k) : null), setItem: (k, v) => store.set(k, v) };
+  const first = loadIdentity(storage, () => 0.3);
+  assert.equal(first.name, '');
+  assert.equal(first.color, PALETTE[2]);
+  assert.equal(loadIdentity(storage, () => 0.9).color, PALETTE[2]); // kept
+  assert.equal(saveName(storage, '  Ann\n  Lee '), 'Ann Lee');
+  assert.equal(loadIdentity(storage).name, 'Ann Lee');
+  assert.equal([...cleanName('😀'.repeat(100))].length, MAX_NAME);
+  // Storage that throws (private browsing) still gives an identity.
+  const broken = { getItem() { throw new Error('denied'); }, setItem() { throw new Error('denied'); } };
+  assert.ok(PALETTE.includes(loadIdentity(broken).color));
+  assert.equal(saveName(broken, 'Bob'), 'Bob');
+});
+
+test('formatting sizes, times and versions', () => {
+  assert.equal(formatSize(null), '—');
+  assert.equal(formatSize(undefined), '—');
+  assert.equal(formatSize(0), '0 characters');
+  assert.equal(formatSize(1), '1 character');
+  assert.equal(formatSize(12345), '12,345 characters');
+  const now = new Date('2025-03-01T12:00:00Z');
+  const ago = (s) => formatAgo(new Date(now.getTime() - s * 1000), now);
+  assert.equal(ago(3), 'just now');
+  assert.equal(ago(50), '1 minute ago');
+  assert.equal(ago(5 * 60), '5 minutes ago');
+  assert.equal(ago(3 * 3600), '3 hours ago');
+  assert.equal(ago(26 * 3600), 'yesterday');
+  assert.equal(ago(40 * 24 * 3600), 'last month');
+  assert.equal(formatVersion(1234), 'Version 1,234');
+});
+
+test('layoutMarks: pieces and carets in text order', () => {
+  const m = (from, to, head) => ({ from, to, head, name: 'x', color: '#000' });
+  assert.deepEqual(layoutMarks(5, []), [{ kind: 'text', from: 0, to: 5, marks: [] }]);
+  // A caret at 2 and a selection 1..4 (head at 1, backwards).
+  assert.deepEqual(layoutMarks(6, [m(2, 2, 2), m(4, 1, 1)]), [
+    { kind: 'text', from: 0, to: 1, marks: [] },
+    { kind: 'caret', at: 1, mark: 1 },
+    { kind: 'text', from: 1, to: 2, marks: [1] },
+    { kind: 'caret', at: 2, mark: 0 },
+    { kind: 'text', from: 2, to: 4, marks: [1] },
+    { kind: 'text', from: 4, to: 6, marks: [] },
+  ]);
+  // Carets at the very end, positions past the end clamped.
+  assert.deepEqual(layoutMarks(2, [m(9, 9, 9)]), [
+    { kind: 'text', from: 0, to: 2, marks: [] },
+    { kind: 'caret', at: 2, mark: 0 },
+  ]);
+  assert.deepEqual(layoutMarks(0, [m(0, 0, 0)]), [{ kind: 'caret', at: 0, mark: 0 }]);
+  // Overlapping selections.
+  assert.deepEqual(layoutMarks(4, [m(0, 3, 3), m(1, 4, 4)]).filter((p) => p.kind === 'text').map((p) => p.marks),
+    [[0], [0, 1], [1]]);
+});

@@ -1,0 +1,129 @@
+// Tests of static/socket.js: the self-reconnecting WebSocket, with a fake
+// WebSocket class and fake timers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { Backoff } from '../client.js';
+import { Connection } from '../socket.js';
+
+// env returns a Connection wired to fake sockets and timers.
+function env(opts = {}) {
+  const sockets = [];
+  class FakeWS {
+    constructor(url) {
+      this.url = url;
+      this.sent = [];
+      this.closed = null;
+      sockets.push(this);
+    }
+    send(s) { this.sent.push(JSON.parse(s)); }
+    close(code, reason) { this.closed = { code, reason }; }
+    // server side
+    open() { this.onopen && this.onopen(); }
+    msg(obj) { this.onmessage && this.onmessage({ data: typeof obj === 'string' ? obj : JSON.stringify(obj) }); }
+    drop(code = 1006) { this.onclose && this.onclose({ code, reason: '' }); }
+  }
+  let now = 0;
+  const timers = [];
+  const log = [];
+  const conn = new Connection({
+    url: 'ws://h/ws', WebSocket: FakeWS,
+    backoff: new Backoff({ min: 500, max: 4000, jitter: 0 }),
+    setTimeout: (fn, ms) => { const t = { fn, at: now + ms, live: true }; timers.push(t); return t; },
+    clearTimeout: (t) => { t.live = false; },
+    now: () => now,
+    onOpen: () => log.push('open'),
+    onMessage: (m) => log.push(m),
+    onClose: (i) => log.push(`close ${i.code}`),
+    ...opts,
+  });
+  // advance runs the timers due within ms.
+  const advance = (ms) => {
+    now += ms;
+    for (const t of timers.slice()) {
+      if (t.live && t.at <= now) {
+        t.live = false;
+        t.fn();
+      }
+    }
+  };
+  return { conn, sockets, log, advance, last: () => sockets[sockets.length - 1] };
+}
+
+test('connects, parses messages, sends only while open', () => {
+  const { conn, log, last } = env();
+  assert.equal(conn.send({ type: 'x' }), false);
+  conn.start();
+  assert.equal(conn.state, 'connecting');
+  assert.equal(conn.send({ type: 'x' }), false);
+  last().open();
+  assert.equal(conn.state, 'open');
+  assert.equal(conn.send({ type: 'open', doc: 'd' }), true);
+  assert.deepEqual(last().sent, [{ type: 'open', doc: 'd' }]);
+  last().msg({ type: 'snapshot', doc: 'd', version: 0, text: '' });
+  last().msg('not json'); // ignored
+  assert.deepEqual(log, ['open', { type: 'snapshot', doc: 'd', version: 0, text: '' }]);
+});
+
+test('reconnects with growing delays, reset by a message', () => {
+  const { conn, sockets, log, advance, last } = env();
+  conn.start();
+  last().open();
+  last().drop(4001);
+  assert.deepEqual(log, ['open', 'close 4001']);
+  assert.equal(conn.state, 'waiting');
+  assert.equal(conn.retryAt, 500);
+  advance(499);
+  assert.equal(sockets.length, 1);
+  advance(1);
+  assert.equal(sockets.length, 2);
+  last().drop(); // failed attempt: no close event to the page (it was never open)
+  assert.deepEqual(log, ['open', 'close 4001']);
+  advance(999);
+  assert.equal(sockets.length, 2);
+  advance(1); // 1000 ms: doubled
+  assert.equal(sockets.length, 3);
+  last().open();
+  last().msg({ type: 'opened', doc: 'd', version: 1 });
+  last().drop();
+  advance(500); // back to the first delay
+  assert.equal(sockets.length, 4);
+});
+
+test('retryNow skips the wait; drop closes a dead socket at once', () => {
+  const { conn, sockets, log, last } = env();
+  conn.start();
+  last().open();
+  conn.drop();
+  assert.equal(last().closed.code, 4000);
+  assert.deepEqual(log, ['open', 'close 1006']);
+  assert.equal(conn.state, 'waiting');
+  last().drop(); // the late close event of the dropped socket is ignored
+  assert.deepEqual(log, ['open', 'close 1006']);
+  conn.retryNow();
+  assert.equal(sockets.length, 2);
+  assert.equal(conn.state, 'connecting');
+  conn.retryNow(); // not waiting: nothing
+  assert.equal(sockets.length, 2);
+});
+
+test('an attempt that does not open in time is abandoned and retried', () => {
+  const { conn, sockets, advance } = env({ openTimeout: 3000 });
+  conn.start();
+  advance(3000);
+  assert.equal(sockets[0].closed.code, 4000);
+  assert.equal(conn.state, 'waiting');
+  advance(500);
+  assert.equal(sockets.length, 2);
+});
+
+test('stop closes and never reconnects', () => {
+  const { conn, sockets, advance, last } = env();
+  conn.start();
+  last().open();
+  conn.stop();
+  assert.equal(last().closed.code, 1000);
+  assert.equal(conn.state, 'stopped');
+  advance(60000);
+  assert.equal(sockets.length, 1);
+});
