@@ -130,8 +130,37 @@ func openPage(t *testing.T, name, url string) *page {
 		t.Fatalf("%s: open a tab: %v", name, err)
 	}
 	p := &page{t: t, name: name, ctx: ctx}
+	p.watchExceptions()
 	p.do(chromedp.EmulateViewport(640, 420), chromedp.Navigate(url))
 	return p
+}
+
+// watchExceptions fails the test, when it ends, if the page threw an
+// uncaught exception or left a promise rejection unhandled: a page can
+// look right and still be broken.
+func (p *page) watchExceptions() {
+	var mu sync.Mutex
+	var seen []string
+	msgs := chromedp.Console(p.ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return // the tab is gone
+			}
+			if m.IsException() {
+				mu.Lock()
+				seen = append(seen, fmt.Sprintf("%s:%d %s", m.URL, m.Line+1, m))
+				mu.Unlock()
+			}
+		}
+	}()
+	p.t.Cleanup(func() { // runs before the tab is closed (cleanups run last first)
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range seen {
+			p.t.Errorf("%s: uncaught exception: %s", p.name, e)
+		}
+	})
 }
 
 // viewport resizes the page's viewport (CSS pixels); mobile also

@@ -9,9 +9,15 @@
 // origins, so each has its own localStorage (name and colour).
 //
 // The tests need a Chromium binary (Debian's chromium; scripts/test.sh
-// installs it). Without one they skip, unless the environment variable CI
-// is set, where a missing browser fails the run. One browser serves every
-// test of the package; each test opens its own pages and server.
+// installs it, $CHROMIUM overrides the path). Without one they skip,
+// unless the environment variable CI is set, where a missing browser
+// fails the run. Every page must also end without an uncaught exception.
+//
+// One browser serves every test of the package, started by the first and
+// stopped by TestMain; each test opens its own server, proxies and pages
+// (one window each, so none is a throttled background tab). The tests run
+// one after another; within a test, two pages may be driven at once from
+// separate goroutines, each on its own chromedp context.
 //
 // Artifacts (screenshots) go to $ARTIFACT_DIR, or to artifacts/e2e at the
 // repository root when it is unset.

@@ -10,6 +10,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+
+	"github.com/collabedit/collab/hub"
 )
 
 // editors opens doc on the server in two pages, each through its own
@@ -278,5 +280,42 @@ func TestUndoCutAndIME(t *testing.T) {
 	}
 	if c := eval[int](ann, `document.getElementById('text').selectionStart`); c != utf16Len("XB:start two 日本") {
 		t.Errorf("Ann's caret at %d after the commit, want the end", c)
+	}
+}
+
+// TestSnapshotRebase: a page that was away longer than the server replays
+// (MaxCatchUp, 5 ops here) gets a snapshot instead of the missing ops. Its
+// op that was in flight when it dropped (never delivered) and its offline
+// edits are rebased onto the snapshot, not dropped (protocol §7.4).
+func TestSnapshotRebase(t *testing.T) {
+	srv := startServerWith(t, hub.Config{MaxCatchUp: 5})
+	srv.seed(t, "far", "0123456789")
+	pages, proxies := editors(t, srv, "far", "Ann", "Bob")
+	ann, bob := pages[0], pages[1]
+	bobNet := proxies[1]
+
+	bob.caret(-1)
+	bobNet.setHold(holdUp) // the first op leaves, and never arrives
+	bob.do(typing(step{keys: " bob"}))
+	bobNet.setOffline(true)
+	bob.caret(0)
+	bob.do(typing(step{keys: "B>"}))
+
+	_, from := srv.text(t, "far")
+	ann.caret(5)
+	ann.do(typing(step{keys: "ann-typed-while-bob-was-away"}))
+	ann.waitSaved()
+	if _, to := srv.text(t, "far"); to-from <= 5 {
+		t.Fatalf("Ann made only %d ops; the test needs more than MaxCatchUp", to-from)
+	}
+
+	bobNet.setOffline(false)
+	eval[chromedp.Void](bob, `collab.conn.retryNow()`)
+	got := converge(t, srv, "far", ann, bob)
+	if want := "B>01234ann-typed-while-bob-was-away56789 bob"; got != want {
+		t.Fatalf("after the snapshot: %q, want %q", got, want)
+	}
+	if n := eval[int](bob, `collab.client.stats.probes`); n < 1 {
+		t.Errorf("stats.probes = %d: the in-flight op was not probed", n)
 	}
 }

@@ -31,11 +31,17 @@ type server struct {
 
 func startServer(t *testing.T) *server {
 	t.Helper()
+	return startServerWith(t, hub.Config{})
+}
+
+// startServerWith is startServer with the hub configured by cfg.
+func startServerWith(t *testing.T, cfg hub.Config) *server {
+	t.Helper()
 	store, err := eventlog.Open(filepath.Join(t.TempDir(), "events.db"), eventlog.Config{})
 	if err != nil {
 		t.Fatalf("open event log: %v", err)
 	}
-	h := hub.New(store, hub.Config{})
+	h := hub.New(store, cfg)
 	web, err := static.NewHandler()
 	if err != nil {
 		t.Fatal(err)

@@ -28,6 +28,8 @@
 // Open migrates older files in place, one step per version inside one
 // BEGIN IMMEDIATE transaction: version 1 → 2 adds the size columns and
 // recreates the docs trigger; sizes of events written before stay NULL.
+// A build that knows only version 1 refuses a migrated file, so every
+// process sharing a file is upgraded together.
 //
 // All correctness rules live in SQLite constraints, not in Go memory, so
 // they hold across processes: of two appends of the same (doc, version)

@@ -22,140 +22,164 @@ const PRESENCE_MS = 50;
 // for this long, the connection is presumed dead (a sleeping laptop, a
 // changed network) and replaced. The server pings every 25 s, but pings
 // are invisible to JavaScript, so only real messages count; resending
-// after a reconnect is always safe (same op id).
+// after a reconnect is always safe (same op id). Checked every 5 s.
 const STALL_MS = 30000;
+const STALL_CHECK_MS = 5000;
+// How long an error message stays up, and "Link copied".
 const ALERT_MS = 8000;
+const COPIED_MS = 2000;
 
 const $ = (id) => document.getElementById(id);
 
-function main() {
-  const id = docIdFromLocation(location);
-  if (!id) {
-    $('status').textContent = 'This link does not name a document.';
-    return;
+/** The editor page of one document. */
+class EditorPage {
+  /** @param {string} id the document */
+  constructor(id) {
+    this.id = id;
+    this.ta = $('text');
+    this.storage = pageStorage();
+    this.me = loadIdentity(this.storage);
+    this.placed = false; // the caret was put somewhere (the textarea got focus)
+    this.loadedOnce = false;
+    this.lastState = '';
+    this.openedAt = Date.now();
+    this.client = new DocClient({
+      doc: id,
+      clientId: randomId(12), // per page load: two tabs are two sessions
+      send: (m) => this.conn.send(m),
+      connected: false,
+      onChange: (ev) => this.binding.remote(ev.op),
+      onStatus: () => this.showStatus(),
+      onVersion: () => this.showStatus(),
+      onPresence: () => this.scheduleDraw(),
+      onError: (err) => this.showAlert(describeError(err)),
+    });
+    this.binding = new TextareaBinding({
+      textarea: this.ta,
+      client: this.client,
+      onRender: () => this.scheduleDraw(),
+      onSelection: () => this.schedulePresence(),
+      onError: (err) => this.showAlert(`This edit could not be applied: ${err.message}`),
+    });
+    this.overlay = new Overlay(this.ta, $('mirror'));
+    this.conn = new Connection({
+      url: `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`,
+      onOpen: () => {
+        this.openedAt = Date.now();
+        this.client.connected();
+      },
+      onMessage: (m) => this.client.receive(m),
+      onClose: () => this.client.disconnected(),
+      onState: () => this.showStatus(),
+    });
+    this.presenceTimer = null;
+    this.drawPending = false;
+    this.countdown = null;
+    this.alertTimer = null;
   }
-  document.title = `${id} · collab`;
-  $('doc-name').textContent = id;
-  $('text-label').textContent = `Text of ${id}`;
 
-  const storage = pageStorage();
-  const me = loadIdentity(storage);
-  const nameInput = $('name');
-  nameInput.value = me.name;
-  $('my-swatch').style.setProperty('--peer', me.color);
-
-  const ta = $('text');
-  const page = { conn: null, binding: null, overlay: null };
-  const client = new DocClient({
-    doc: id,
-    clientId: randomId(12), // per page load: two tabs are two sessions
-    send: (m) => page.conn.send(m),
-    connected: false,
-    onChange: (ev) => page.binding.remote(ev.op),
-    onStatus: () => showStatus(),
-    onVersion: (v) => { $('version').textContent = formatVersion(v); },
-    onPresence: () => scheduleDraw(),
-    onError: (err) => showAlert(describeError(err)),
-  });
-
-  const binding = new TextareaBinding({
-    textarea: ta,
-    client,
-    onRender: () => scheduleDraw(),
-    onSelection: () => schedulePresence(),
-    onError: (err) => showAlert(`This edit could not be applied: ${err.message}`),
-  });
-  page.binding = binding;
-  page.overlay = new Overlay(ta, $('mirror'));
-
-  const conn = new Connection({
-    url: `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`,
-    onOpen: () => {
-      page.openedAt = Date.now();
-      client.connected();
-    },
-    onMessage: (m) => client.receive(m),
-    onClose: () => client.disconnected(),
-    onState: () => showStatus(),
-  });
-  page.conn = conn;
+  /** Fills in the page, listens, connects. */
+  start() {
+    document.title = `${this.id} · collab`;
+    $('doc-name').textContent = this.id;
+    $('text-label').textContent = `Text of ${this.id}`;
+    $('name').value = this.me.name;
+    $('my-swatch').style.setProperty('--peer', this.me.color);
+    this.listen();
+    this.client.open();
+    this.conn.start();
+    this.showStatus();
+    this.drawPeople([]);
+    // For tests and debugging from the console: the live objects.
+    window.collab = { client: this.client, conn: this.conn, binding: this.binding };
+  }
 
   // ---- status ----
 
-  let countdown = null;
-  function showStatus() {
+  /** Shows the connection and save state, the version and the retry countdown. */
+  showStatus() {
+    const { client, conn } = this;
     const st = client.status;
     const el = $('status');
-    const waiting = conn.state === 'waiting';
-    let text;
-    switch (st) {
-      case 'saved': text = 'Saved'; break;
-      case 'saving': text = 'Saving…'; break;
-      case 'offline':
-        text = client.pending ? 'Offline: your edits are kept and will be sent when the connection is back' : 'Offline';
-        break;
-      default: text = client.loaded ? 'Reconnecting…' : 'Connecting…';
-    }
+    const text = statusText(st, client);
     if (el.textContent !== text) el.textContent = text;
     el.dataset.state = st;
-    el.dataset.pending = String(client.pending);
-    ta.readOnly = !client.loaded;
+    el.title = st === 'offline' && client.pending
+      ? 'Your edits are kept in this page and sent when the connection is back. Keep the page open.'
+      : '';
+    this.ta.readOnly = !client.loaded;
     $('version').textContent = client.loaded ? formatVersion(client.version) : 'Version —';
-    if (client.loaded && !page.focused) {
-      page.focused = true;
-      if (document.activeElement === document.body) ta.focus();
+    $('retry').hidden = conn.state !== 'waiting';
+    document.title = `${client.pending ? '• ' : ''}${this.id} · collab`;
+    if (st !== this.lastState) {
+      this.lastState = st;
+      this.scheduleDraw(); // others are shown only while connected
     }
-    $('retry').hidden = !waiting;
-    document.title = `${client.pending ? '• ' : ''}${id} · collab`;
-    clearInterval(countdown);
-    countdown = null;
-    if (waiting) {
-      // The countdown lives outside the live region: announcing every
-      // second would drown a screen reader.
-      const tick = () => {
-        const s = Math.max(0, Math.ceil((conn.retryAt - Date.now()) / 1000));
-        $('retry-info').textContent = `retrying in ${s} s`;
-      };
-      tick();
-      countdown = setInterval(tick, 1000);
-    } else {
-      $('retry-info').textContent = '';
-    }
+    if (client.loaded && !this.loadedOnce) this.firstLoad();
+    this.showCountdown(conn.state === 'waiting');
   }
 
-  let alertTimer = null;
-  function showAlert(text) {
+  firstLoad() {
+    this.loadedOnce = true;
+    if (document.activeElement === document.body) this.ta.focus();
+    this.schedulePresence(); // tell the others who joined
+  }
+
+  // The seconds until the next attempt live outside the live region:
+  // announcing every second would drown a screen reader.
+  showCountdown(on) {
+    clearInterval(this.countdown);
+    this.countdown = null;
+    const info = $('retry-info');
+    if (!on) {
+      info.textContent = '';
+      return;
+    }
+    const tick = () => {
+      const s = Math.max(0, Math.ceil((this.conn.retryAt - Date.now()) / 1000));
+      info.textContent = `retrying in ${s} s`;
+    };
+    tick();
+    this.countdown = setInterval(tick, 1000);
+  }
+
+  showAlert(text) {
     $('alert').textContent = text;
-    clearTimeout(alertTimer);
-    alertTimer = setTimeout(() => { $('alert').textContent = ''; }, ALERT_MS);
+    clearTimeout(this.alertTimer);
+    this.alertTimer = setTimeout(() => { $('alert').textContent = ''; }, ALERT_MS);
   }
 
   // ---- presence ----
 
-  let presenceTimer = null;
-  function schedulePresence() {
-    if (presenceTimer !== null) return;
-    presenceTimer = setTimeout(() => {
-      presenceTimer = null;
-      if (!client.loaded) return;
-      client.setPresence({ name: me.name, color: me.color, selection: binding.selection() });
+  schedulePresence() {
+    if (this.presenceTimer !== null) return;
+    this.presenceTimer = setTimeout(() => {
+      this.presenceTimer = null;
+      if (!this.client.loaded) return;
+      // Until you first put the caret somewhere, you have none to show:
+      // an untouched textarea's selection (0) would be a lie.
+      const selection = this.placed ? this.binding.selection() : null;
+      this.client.setPresence({ name: this.me.name, color: this.me.color, selection });
     }, PRESENCE_MS);
   }
 
-  let drawPending = false;
-  function scheduleDraw() {
-    if (drawPending) return;
-    drawPending = true;
+  scheduleDraw() {
+    if (this.drawPending) return;
+    this.drawPending = true;
     requestAnimationFrame(() => {
-      drawPending = false;
-      draw();
+      this.drawPending = false;
+      this.draw();
     });
   }
 
-  function draw() {
+  /** Draws the others: their cursors over the text, and the list. */
+  draw() {
+    const { client, binding } = this;
     const marks = [];
     const people = [];
-    for (const p of client.peers.values()) {
+    // Offline, we do not know who is still here or where: show nobody.
+    const peers = client.status === 'offline' ? [] : client.peers.values();
+    for (const p of peers) {
       const color = safeColor(p.color, p.session);
       const name = p.name || 'Anonymous';
       people.push({ name, color });
@@ -165,81 +189,96 @@ function main() {
     }
     // With nobody's cursor to show, the mirror stays empty: no copy of a
     // long document to lay out on every keystroke.
-    if (!binding.composing) page.overlay.render(marks.length ? binding.view : '', marks);
-    drawPeople(people);
+    if (!binding.composing) this.overlay.render(marks.length ? binding.view : '', marks);
+    this.drawPeople(people);
   }
 
-  function drawPeople(people) {
+  drawPeople(people) {
     people.sort((a, b) => a.name.localeCompare(b.name));
-    const items = [{ name: `${me.name || 'Anonymous'} (you)`, color: me.color }, ...people].map((p) => {
-      const li = document.createElement('li');
-      const sw = document.createElement('span');
-      sw.className = 'swatch';
-      sw.setAttribute('aria-hidden', 'true');
-      sw.style.setProperty('--peer', p.color);
-      li.append(sw, document.createTextNode(p.name));
-      return li;
-    });
-    $('people').replaceChildren(...items);
-    $('people-heading').textContent = `People here (${items.length})`;
+    const all = [{ name: `${this.me.name || 'Anonymous'} (you)`, color: this.me.color }, ...people];
+    $('people').replaceChildren(...all.map(personItem));
+    $('people-heading').textContent = `People here (${all.length})`;
   }
 
-  // ---- controls ----
+  // ---- controls and the page's life ----
 
-  nameInput.addEventListener('input', () => {
-    me.name = saveName(storage, nameInput.value);
-    schedulePresence();
-    scheduleDraw();
-  });
-  $('name-form').addEventListener('submit', (e) => {
-    e.preventDefault();
-    ta.focus();
-  });
-  $('retry').addEventListener('click', () => conn.retryNow());
-  $('copy-link').addEventListener('click', async () => {
+  listen() {
+    const { ta, conn, client, binding } = this;
+    ta.addEventListener('focus', () => {
+      this.placed = true;
+      this.schedulePresence();
+    });
+    $('name').addEventListener('input', () => {
+      this.me.name = saveName(this.storage, $('name').value);
+      this.schedulePresence();
+      this.scheduleDraw();
+    });
+    $('name-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      ta.focus();
+    });
+    $('retry').addEventListener('click', () => conn.retryNow());
+    $('copy-link').addEventListener('click', () => this.copyLink());
+    window.addEventListener('beforeunload', (e) => {
+      if (client.pending || binding.composing) {
+        e.preventDefault();
+        e.returnValue = ''; // older browsers need it set to show the prompt
+      }
+    });
+    // The browser knows about network loss long before a socket does.
+    window.addEventListener('offline', () => conn.drop());
+    window.addEventListener('online', () => conn.retryNow());
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') conn.retryNow();
+    });
+    document.addEventListener('selectionchange', () => {
+      if (document.activeElement === ta) this.schedulePresence();
+    });
+    setInterval(() => this.checkStall(), STALL_CHECK_MS);
+  }
+
+  checkStall() {
+    const { conn, client } = this;
+    if (conn.state === 'open' && client.pending && Date.now() - Math.max(conn.lastMessageAt, this.openedAt) > STALL_MS) {
+      conn.drop();
+    }
+  }
+
+  async copyLink() {
+    const b = $('copy-link');
     try {
       await navigator.clipboard.writeText(location.href);
-      showAlertInfo('Link copied');
+      b.textContent = 'Link copied';
+      setTimeout(() => { b.textContent = 'Copy link'; }, COPIED_MS);
     } catch {
       window.prompt('Copy this link to share the document:', location.href);
     }
-  });
-  function showAlertInfo(text) {
-    const b = $('copy-link');
-    b.textContent = text;
-    setTimeout(() => { b.textContent = 'Copy link'; }, 2000);
   }
+}
 
-  // ---- the page's life ----
+/**
+ * The words of the status for a DocClient status.
+ * @param {string} st
+ * @param {DocClient} client
+ * @returns {string}
+ */
+function statusText(st, client) {
+  switch (st) {
+    case 'saved': return 'Saved';
+    case 'saving': return 'Saving…';
+    case 'offline': return client.pending ? 'Offline: your edits are kept' : 'Offline';
+    default: return client.loaded ? 'Reconnecting…' : 'Connecting…';
+  }
+}
 
-  window.addEventListener('beforeunload', (e) => {
-    if (client.pending || binding.composing) {
-      e.preventDefault();
-      e.returnValue = ''; // older browsers need it set to show the prompt
-    }
-  });
-  // The browser knows about network loss long before a socket does.
-  window.addEventListener('offline', () => conn.drop());
-  window.addEventListener('online', () => conn.retryNow());
-  document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible') conn.retryNow();
-  });
-  document.addEventListener('selectionchange', () => {
-    if (document.activeElement === ta) schedulePresence();
-  });
-  setInterval(() => {
-    if (conn.state === 'open' && client.pending && Date.now() - Math.max(conn.lastMessageAt, page.openedAt) > STALL_MS) {
-      conn.drop();
-    }
-  }, 5000);
-
-  page.openedAt = Date.now();
-  client.open();
-  conn.start();
-  showStatus();
-  drawPeople([]);
-  // For tests and debugging from the console: the live objects.
-  window.collab = { client, conn, binding };
+function personItem(p) {
+  const li = document.createElement('li');
+  const sw = document.createElement('span');
+  sw.className = 'swatch';
+  sw.setAttribute('aria-hidden', 'true');
+  sw.style.setProperty('--peer', p.color);
+  li.append(sw, document.createTextNode(p.name));
+  return li;
 }
 
 // pageStorage is localStorage, or a memory stand-in where the browser
@@ -266,4 +305,6 @@ function describeError(err) {
   }
 }
 
-main();
+const docId = docIdFromLocation(location);
+if (docId) new EditorPage(docId).start();
+else $('status').textContent = 'This link does not name a document.';
