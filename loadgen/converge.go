@@ -15,6 +15,7 @@ const maxFailures = 20
 type docGroup struct {
 	goDocs []*goDoc
 	raws   []*rawReader
+	rawEds []*rawEditor
 }
 
 // truth is what a fresh client reads from the server.
@@ -42,7 +43,7 @@ func (r *run) convergence(ctx context.Context, groups map[string]*docGroup) *Con
 	var all []*goDoc
 	for _, g := range groups {
 		all = append(all, g.goDocs...)
-		res.Clients += len(g.goDocs) + len(g.raws)
+		res.Clients += len(g.goDocs) + len(g.raws) + len(g.rawEds)
 	}
 	parallel(len(all), 64, func(i int) {
 		if err := all[i].d.WaitSynced(ctx); err != nil {
@@ -52,6 +53,7 @@ func (r *run) convergence(ctx context.Context, groups map[string]*docGroup) *Con
 			fail("%s: %v", all[i].name, err)
 		}
 	})
+	r.drainRawEditors(ctx, groups, fail)
 	names := make([]string, 0, len(groups))
 	for n := range groups {
 		names = append(names, n)
@@ -62,6 +64,20 @@ func (r *run) convergence(ctx context.Context, groups map[string]*docGroup) *Con
 	})
 	res.OK = len(res.Failures) == 0
 	return res
+}
+
+// drainRawEditors waits until no raw editor has edits unacknowledged.
+func (r *run) drainRawEditors(ctx context.Context, groups map[string]*docGroup, fail func(string, ...any)) {
+	for _, g := range groups {
+		for _, e := range g.rawEds {
+			for e.pending() && sleepCtx(ctx, 10*time.Millisecond) {
+			}
+			if e.pending() {
+				r.rec.unacked.Add(1)
+				fail("raw editor %d on %s: edits still unacknowledged", e.idx, e.doc)
+			}
+		}
+	}
 }
 
 // checkDoc compares one document's clients with a fresh read.
@@ -84,6 +100,11 @@ func (r *run) checkDoc(ctx context.Context, i int, doc string, g *docGroup, fail
 	for _, rr := range g.raws {
 		if !waitVersion(ctx, t.version, rr.next.Load) {
 			fail("reader %d on %s: saw up to version %d, server at %d", rr.idx, doc, rr.next.Load(), t.version)
+		}
+	}
+	for _, e := range g.rawEds {
+		if !waitVersion(ctx, t.version, e.next.Load) {
+			fail("raw editor %d on %s: saw up to version %d, server at %d", e.idx, doc, e.next.Load(), t.version)
 		}
 	}
 }

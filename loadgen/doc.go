@@ -12,13 +12,15 @@
 // compare it with what every client holds. Thresholds.Check turns a
 // report into pass or fail.
 //
-// Editors use the project's Go client (package client), so a load test
-// exercises the same code real Go clients run. Where that client would
-// make the load generator, which shares the machine with the server,
-// heavier than the server itself, a raw socket is used instead: readers
-// that only watch (decoding a frame's version and id, not its op),
-// pipelined trace replay (many ops in flight on one connection, which the
-// Go client by design never does) and idle connections.
+// Editors use the project's Go client (package client) by default, so a
+// load test exercises the same code real Go clients run. Where that
+// client would make the load generator, which shares the machine with the
+// server, heavier than the server itself, a raw socket is used instead:
+// readers that only watch (reading a frame's type and version, not its
+// op), raw editors on request (the client's algorithm run on lengths
+// instead of texts: the same ops reach the server), pipelined trace
+// replay (many ops in flight on one connection, which the Go client by
+// design never does) and idle connections.
 //
 // Remote-delivery latency is measured in process: an editor's OnAck gives
 // the op's send time (now minus the reported latency), which is stored by
@@ -27,9 +29,10 @@
 // that arrives before the author's ack is parked and resolved later.
 //
 // Concurrency. A scenario owns every goroutine it starts: one per client
-// (connect, then type or read), one progress ticker, and the clients' own;
-// all stop when the scenario's context is cancelled or its duration ends,
-// and Run* returns only after they have exited. The Recorder is safe for
+// (connect, then type or read; a raw editor also has a reader), one
+// progress ticker, and the Go clients' own. All stop when the scenario's
+// context is cancelled or its duration ends, and Run* returns only after
+// they have exited. The recorder is safe for
 // concurrent use: counters are atomics, histograms are sharded by client
 // behind small mutexes and merged once per second by the ticker.
 package loadgen

@@ -40,7 +40,7 @@ type hooks struct {
 func (r *run) openGoDoc(ctx context.Context, i int, role, doc string, dl *dialers, h hooks) (gd *goDoc, lat time.Duration, err error) {
 	url, fallbacks := r.urls.forClient(i)
 	cfg := client.Config{
-		URL: url, Fallbacks: fallbacks, Dialer: dl.pick(), Logger: r.opts.Logger,
+		URL: url, Fallbacks: fallbacks, Dialer: dl.pick(), Logger: r.opts.Logger, FollowOwner: r.opts.FollowOwner,
 		ClientID: fmt.Sprintf("%s%s%d", r.tag, role, i),
 		OnAck: func(_, _ string, version int64, latency time.Duration) {
 			if h.snd != nil {
@@ -78,10 +78,15 @@ type editor struct {
 	t *typist
 }
 
-// typeUntil makes keystrokes at rate per second, each interval drawn
+// typeUntil makes keystrokes at rate per second until ctx ends.
+func (e *editor) typeUntil(ctx context.Context, rec *recorder, rate float64, seed uint64) {
+	runSchedule(ctx, rec, rate, seed, func() { e.keystroke(rec) })
+}
+
+// runSchedule calls key rate times per second, each interval drawn
 // uniformly from 0.5 to 1.5 times the mean, on an open-loop schedule: a
 // slow ack never delays the next keystroke, as with a person typing.
-func (e *editor) typeUntil(ctx context.Context, rec *Recorder, rate float64, seed uint64) {
+func runSchedule(ctx context.Context, rec *recorder, rate float64, seed uint64, key func()) {
 	rnd := rand.New(rand.NewPCG(seed, 1))
 	mean := time.Duration(float64(time.Second) / rate)
 	next := time.Now().Add(time.Duration(rnd.Int64N(int64(mean) + 1)))
@@ -100,12 +105,12 @@ func (e *editor) typeUntil(ctx context.Context, rec *Recorder, rate float64, see
 				next = time.Now()
 			}
 		}
-		e.keystroke(rec)
+		key()
 		next = next.Add(time.Duration(float64(mean) * (0.5 + rnd.Float64())))
 	}
 }
 
-func (e *editor) keystroke(rec *Recorder) {
+func (e *editor) keystroke(rec *recorder) {
 	op, commit := e.t.keystroke()
 	if err := e.d.Submit(op); err != nil {
 		// A remote delete reached the text before its hook told the

@@ -91,3 +91,18 @@ func appendOpFrame(b []byte, doc string, version int64, id string, op document.O
 	b = op.AppendJSON(b)
 	return append(b, '}')
 }
+
+// snapshot is a decoded snapshot frame.
+type snapshot struct {
+	text    string
+	version int64
+}
+
+// decodeSnapshot decodes a snapshot frame in full (once per connection).
+func decodeSnapshot(b []byte) (snapshot, error) {
+	m, err := protocol.DecodeMessage(b)
+	if err != nil {
+		return snapshot{}, err
+	}
+	return snapshot{text: m.Text, version: m.Version}, nil
+}

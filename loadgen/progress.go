@@ -11,7 +11,7 @@ import (
 // startTicker runs the once-a-second sampler on a goroutine owned by wg:
 // it closes the latency intervals, appends a point to the series and, if
 // w is not nil, prints a progress line to it. It stops with ctx.
-func (r *Recorder) startTicker(ctx context.Context, wg *sync.WaitGroup, w io.Writer) {
+func (r *recorder) startTicker(ctx context.Context, wg *sync.WaitGroup, w io.Writer) {
 	wg.Go(func() {
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
@@ -31,7 +31,7 @@ func (r *Recorder) startTicker(ctx context.Context, wg *sync.WaitGroup, w io.Wri
 
 // finalSample closes the last, partial second if it is 100 ms or more
 // (or if there is no point at all: a run shorter than a second).
-func (r *Recorder) finalSample() {
+func (r *recorder) finalSample() {
 	r.mu.Lock()
 	last := r.prev.at
 	n := len(r.series)
@@ -43,7 +43,7 @@ func (r *Recorder) finalSample() {
 
 // sample closes one interval: folds the histograms and appends its point.
 // Only the ticker (or, after it stopped, finalSample) calls it.
-func (r *Recorder) sample() Second {
+func (r *recorder) sample() Second {
 	r.ack.fold()
 	r.remote.fold()
 	r.connect.fold()
@@ -70,7 +70,7 @@ func (r *Recorder) sample() Second {
 
 // progressLine is one line of live progress: totals, this second's rates,
 // and p99 over the steady window so far.
-func (r *Recorder) progressLine(s Second) string {
+func (r *recorder) progressLine(s Second) string {
 	sentLabel, sent := "edits", r.edits.Load()
 	if n := r.sent.Load(); n > 0 {
 		sentLabel, sent = "sent", n

@@ -60,7 +60,7 @@ func (rr *rawReader) connect(ctx context.Context, resume bool) error {
 		return errors.New("reader closed")
 	}
 	rr.conn = c
-	rr.r.rec.Connected(rr.idx, time.Since(start))
+	rr.r.rec.connected(rr.idx, time.Since(start))
 	return nil
 }
 
@@ -71,7 +71,7 @@ func (rr *rawReader) onOp(v int64) {
 	case v < next:
 		return // catch-up overlapping what we had
 	case v > next:
-		rr.r.rec.Error(fmt.Errorf("reader %d on %s: gap: got version %d, expected %d", rr.idx, rr.doc, v, next))
+		rr.r.rec.addError(fmt.Errorf("reader %d on %s: gap: got version %d, expected %d", rr.idx, rr.doc, v, next))
 	}
 	rr.next.Store(v + 1)
 	rr.rcv.received(v)
@@ -82,11 +82,11 @@ func (rr *rawReader) onOp(v int64) {
 func (rr *rawReader) run(ctx context.Context) {
 	for {
 		err := rr.readLoop()
-		rr.r.rec.Disconnected()
+		rr.r.rec.disconnected()
 		if ctx.Err() != nil {
 			return
 		}
-		rr.r.rec.Error(fmt.Errorf("reader %d on %s: %w; reconnecting", rr.idx, rr.doc, err))
+		rr.r.rec.addError(fmt.Errorf("reader %d on %s: %w; reconnecting", rr.idx, rr.doc, err))
 		for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 2*time.Second) {
 			if !sleepCtx(ctx, backoff) {
 				return
@@ -114,7 +114,7 @@ func (rr *rawReader) readLoop() error {
 		case ok && kind == kindSnapshot:
 			rr.next.Store(v) // the server resynced us
 		case kind == kindError:
-			rr.r.rec.Error(fmt.Errorf("reader %d on %s: %w", rr.idx, rr.doc, decodeError(b)))
+			rr.r.rec.addError(fmt.Errorf("reader %d on %s: %w", rr.idx, rr.doc, decodeError(b)))
 		}
 	}
 }

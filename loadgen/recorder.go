@@ -15,11 +15,11 @@ import (
 // only counted, so a run where every op fails does not grow without end.
 const maxErrorSamples = 20
 
-// Recorder collects everything a scenario measures. Every method is safe
+// recorder collects everything a scenario measures. Every method is safe
 // for concurrent use. Latencies are recorded only inside the steady window
 // (between beginSteady and endSteady), so connecting during ramp-up and
 // draining at the end do not dilute them; counters count everything.
-type Recorder struct {
+type recorder struct {
 	start  time.Time
 	steady atomic.Bool
 
@@ -54,9 +54,9 @@ type mark struct {
 	edits, sent, acked, delivered, rf uint64
 }
 
-func newRecorder() *Recorder {
+func newRecorder() *recorder {
 	now := time.Now()
-	return &Recorder{
+	return &recorder{
 		start:    now,
 		prev:     mark{at: now},
 		ack:      newShardedHist(),
@@ -69,15 +69,15 @@ func newRecorder() *Recorder {
 }
 
 // now is the time since the recorder started, on the monotonic clock.
-func (r *Recorder) now() time.Duration { return time.Since(r.start) }
+func (r *recorder) now() time.Duration { return time.Since(r.start) }
 
-func (r *Recorder) markNow() mark {
+func (r *recorder) markNow() mark {
 	return mark{at: time.Now(), edits: r.edits.Load(), sent: r.sent.Load(), acked: r.acked.Load(),
 		delivered: r.delivered.Load(), rf: r.refused.Load()}
 }
 
 // beginSteady opens the measurement window.
-func (r *Recorder) beginSteady() {
+func (r *recorder) beginSteady() {
 	r.mu.Lock()
 	r.window[0] = r.markNow()
 	r.mu.Unlock()
@@ -85,15 +85,25 @@ func (r *Recorder) beginSteady() {
 }
 
 // endSteady closes the measurement window.
-func (r *Recorder) endSteady() {
+func (r *recorder) endSteady() {
 	r.steady.Store(false)
 	r.mu.Lock()
 	r.window[1] = r.markNow()
 	r.mu.Unlock()
 }
 
-// Ack records an acknowledged op and its latency (send → ack).
-func (r *Recorder) Ack(shard int, lat time.Duration) {
+// windowSeconds is the length of the closed steady window.
+func (r *recorder) windowSeconds() float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.window[0].at.IsZero() || r.window[1].at.IsZero() {
+		return 0
+	}
+	return r.window[1].at.Sub(r.window[0].at).Seconds()
+}
+
+// opAcked records an acknowledged op and its latency (send → ack).
+func (r *recorder) opAcked(shard int, lat time.Duration) {
 	r.acked.Add(1)
 	if r.steady.Load() {
 		r.ack.add(shard, lat)
@@ -102,7 +112,7 @@ func (r *Recorder) Ack(shard int, lat time.Duration) {
 
 // remoteLatency records one delivery's latency; steady tells whether the
 // delivery happened inside the measurement window.
-func (r *Recorder) remoteLatency(shard int, lat time.Duration, steady bool) {
+func (r *recorder) remoteLatency(shard int, lat time.Duration, steady bool) {
 	if steady {
 		r.remote.add(shard, lat)
 	}
@@ -110,24 +120,24 @@ func (r *Recorder) remoteLatency(shard int, lat time.Duration, steady bool) {
 
 // clientError is the Go client's OnError: an error wrapping a
 // *protocol.Error with an op id is a refused op, counted by code too.
-func (r *Recorder) clientError(err error) {
+func (r *recorder) clientError(err error) {
 	var pe *protocol.Error
 	if errors.As(err, &pe) && pe.ID != "" {
-		r.Refused(string(pe.Code))
+		r.opRefused(string(pe.Code))
 	}
-	r.Error(err)
+	r.addError(err)
 }
 
-// Refused records an op the server refused with code.
-func (r *Recorder) Refused(code string) {
+// opRefused records an op the server refused with code.
+func (r *recorder) opRefused(code string) {
 	r.refused.Add(1)
 	r.mu.Lock()
 	r.codes[code]++
 	r.mu.Unlock()
 }
 
-// Error records an error; the first few are kept verbatim.
-func (r *Recorder) Error(err error) {
+// addError records an error; the first few are kept verbatim.
+func (r *recorder) addError(err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.errCount++
@@ -136,24 +146,24 @@ func (r *Recorder) Error(err error) {
 	}
 }
 
-// Connected records a successful connect and its latency.
-func (r *Recorder) Connected(shard int, lat time.Duration) {
+// connected records a successful connect and its latency.
+func (r *recorder) connected(shard int, lat time.Duration) {
 	r.conns.Add(1)
 	r.connect.add(shard, lat)
 }
 
-// ConnectFailed records a failed connect under a short reason.
-func (r *Recorder) ConnectFailed(reason string) {
+// connectFailed records a failed connect under a short reason.
+func (r *recorder) connectFailed(reason string) {
 	r.connFails.Add(1)
 	r.mu.Lock()
 	r.failures[reason]++
 	r.mu.Unlock()
 }
 
-// Disconnected records a socket closing.
-func (r *Recorder) Disconnected() { r.conns.Add(-1) }
+// disconnected records a socket closing.
+func (r *recorder) disconnected() { r.conns.Add(-1) }
 
-func (r *Recorder) errorSummary() (uint64, []string) {
+func (r *recorder) errorSummary() (uint64, []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.errCount, append([]string(nil), r.errSamples...)
@@ -171,7 +181,7 @@ func copyMap(mu *sync.Mutex, m map[string]uint64) map[string]uint64 {
 
 // steadyRates returns the counters' rates per second over the steady
 // window (or, if it was never opened, since the start).
-func (r *Recorder) steadyRates() (secs float64, rates Rates) {
+func (r *recorder) steadyRates() (secs float64, rates Rates) {
 	r.mu.Lock()
 	w := r.window
 	r.mu.Unlock()

@@ -21,13 +21,13 @@ func (r *run) replayClient(ctx context.Context, i int, lt *loadedTrace, doc stri
 	snd.count = &acked
 	gd, lat, err := r.openGoDoc(ctx, i, "p", doc, dl, hooks{snd: snd})
 	if err != nil {
-		r.rec.ConnectFailed(describeFailure(err))
+		r.rec.connectFailed(describeFailure(err))
 		return copyResult{problem: fmt.Sprintf("connect: %v", err)}
 	}
-	r.rec.Connected(i, lat)
+	r.rec.connected(i, lat)
 	defer func() {
 		_ = gd.c.Close()
-		r.rec.Disconnected()
+		r.rec.disconnected()
 	}()
 	ops := lt.allOps()
 	lead := len(ops) - len(lt.ops) // the start-content op is not paced

@@ -43,7 +43,7 @@ func (r *run) replayPipelined(ctx context.Context, i int, lt *loadedTrace, doc s
 	}
 	p, err := r.openPipe(ctx, i, doc, dl, lt.allOps(), window)
 	if err != nil {
-		r.rec.ConnectFailed(describeFailure(err))
+		r.rec.connectFailed(describeFailure(err))
 		return copyResult{problem: fmt.Sprintf("connect: %v", err)}
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -59,7 +59,7 @@ func (r *run) replayPipelined(ctx context.Context, i int, lt *loadedTrace, doc s
 	start := time.Now()
 	p.write(ctx, lt, start)
 	wg.Wait()
-	r.rec.Disconnected()
+	r.rec.disconnected()
 	res := copyResult{elapsed: time.Since(start), acked: p.acked.Load()}
 	if f := p.fail.Load(); f != nil {
 		res.problem = *f
@@ -88,7 +88,7 @@ func (r *run) openPipe(ctx context.Context, i int, doc string, dl *dialers, ops 
 		c.close()
 		return nil, err
 	}
-	r.rec.Connected(i, time.Since(start))
+	r.rec.connected(i, time.Since(start))
 	return &pipe{r: r, i: i, doc: doc, c: c, base: base, ops: ops,
 		sentAt: make([]atomic.Int64, len(ops)), slots: make(chan struct{}, window)}, nil
 }
@@ -144,7 +144,7 @@ func (p *pipe) readAcks() {
 				p.failWith("ack for version %d, outside this copy's %d..%d", v, p.base, p.base+int64(len(p.ops)))
 				return
 			}
-			p.r.rec.Ack(p.i, p.r.rec.now()-time.Duration(p.sentAt[k].Load()))
+			p.r.rec.opAcked(p.i, p.r.rec.now()-time.Duration(p.sentAt[k].Load()))
 			p.acked.Add(1)
 			<-p.slots
 		case kind == kindError:
@@ -157,8 +157,8 @@ func (p *pipe) readAcks() {
 				code = string(pe.Code)
 			}
 			p.refused.Add(1)
-			p.r.rec.Refused(code)
-			p.r.rec.Error(fmt.Errorf("replay %s: %w", p.doc, err))
+			p.r.rec.opRefused(code)
+			p.r.rec.addError(fmt.Errorf("replay %s: %w", p.doc, err))
 			p.failWith("refused after %d acks: %v%s", p.acked.Load(), err, rateHint(err))
 			return
 		}

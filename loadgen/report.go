@@ -110,6 +110,12 @@ type Generator struct {
 	CPUSec     float64 `json:"cpu_s"`
 	GOMAXPROCS int     `json:"gomaxprocs"`
 	PeakConns  int64   `json:"peak_conns"`
+	// Over the steady window, in cores: the load generator, and the
+	// whole machine (Linux), which includes the server and anything else
+	// running.
+	SteadyCores  float64 `json:"steady_cores"`
+	MachineCores float64 `json:"machine_busy_cores"`
+	NumCPU       int     `json:"num_cpu"`
 }
 
 // WriteJSON writes the report to path, indented.
@@ -134,7 +140,7 @@ func cpuTime() time.Duration {
 }
 
 // fill copies the recorder's totals into the report.
-func (r *Recorder) fill(rp *Report) {
+func (r *recorder) fill(rp *Report) {
 	rp.ElapsedSec = time.Since(r.start).Seconds()
 	rp.SteadySec, rp.Rates = r.steadyRates()
 	// Go clients do not expose sends: what was acked or refused was sent.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"time"
 
@@ -38,6 +39,10 @@ type Options struct {
 	// SyncTimeout bounds the drain (every op acknowledged) and the
 	// convergence check after the steady window. Default 60 s.
 	SyncTimeout time.Duration
+	// FollowOwner makes Go clients ask to be sent to the process that owns
+	// their document (client.Config.FollowOwner, protocol §15), so with
+	// several server URLs their ops are not forwarded between processes.
+	FollowOwner bool
 	// Logger receives the Go clients' logs; the zero value is silent.
 	Logger zerolog.Logger
 }
@@ -57,10 +62,15 @@ type run struct {
 	opts   Options
 	urls   endpoints
 	tag    string // unique per run: prefixes client ids and document names
-	rec    *Recorder
+	rec    *recorder
 	scr    *scraper // nil without metrics
 	rp     *Report
 	cpu0   time.Duration
+	steady struct {
+		cpu     time.Duration // the generator's CPU time when the window opened
+		machine cpuStat
+		ok      bool // machine is valid
+	}
 	stop   context.CancelFunc // stops the ticker
 	ticker sync.WaitGroup
 }
@@ -81,6 +91,7 @@ func newRun(ctx context.Context, scenario string, o Options, params map[string]a
 	}
 	params["urls"], params["source_addrs"], params["seed"] = []string(urls), o.SourceAddrs, o.Seed
 	params["duration_s"], params["ramp_up_s"] = o.Duration.Seconds(), o.RampUp.Seconds()
+	params["follow_owner"] = o.FollowOwner
 	r.rp = &Report{Scenario: scenario, Params: params, Started: time.Now()}
 	tctx, stop := context.WithCancel(ctx)
 	r.stop = stop
@@ -122,12 +133,15 @@ func (r *run) beginSteady(ctx context.Context) {
 	if s, ok := r.sample(ctx); ok {
 		r.rp.Server = &ServerSide{URLs: r.scr.urls, Before: s}
 	}
+	r.steady.cpu = cpuTime()
+	r.steady.machine, r.steady.ok = readCPUStat()
 	r.rec.beginSteady()
 }
 
 // endSteady closes the measurement window and scrapes the servers again.
 func (r *run) endSteady(ctx context.Context) {
 	r.rec.endSteady()
+	r.measureCPU()
 	if r.rp.Server == nil {
 		return
 	}
@@ -136,6 +150,21 @@ func (r *run) endSteady(ctx context.Context) {
 		r.rp.Server.derive()
 	} else {
 		r.rp.Server = nil
+	}
+}
+
+// measureCPU records the generator's and the machine's CPU use over the
+// steady window.
+func (r *run) measureCPU() {
+	g := &r.rp.Generator
+	g.NumCPU = runtime.NumCPU()
+	secs := r.rec.windowSeconds()
+	if secs <= 0 {
+		return
+	}
+	g.SteadyCores = (cpuTime() - r.steady.cpu).Seconds() / secs
+	if now, ok := readCPUStat(); ok && r.steady.ok {
+		g.MachineCores = busyCores(r.steady.machine, now, g.NumCPU)
 	}
 }
 

@@ -70,6 +70,24 @@ func TestTypistsClientReaders(t *testing.T) {
 	}
 }
 
+func TestTypistsRawEditors(t *testing.T) {
+	s := startServer(t)
+	o := s.options()
+	o.Duration, o.NoMetrics = time.Second, true
+	rp, err := RunTypists(context.Background(), o, Typists{Docs: 2, Editors: 3, Readers: 1, Rate: 40, EditorMode: EditorsRaw, MaxLen: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !DefaultThresholds().Check(rp) || rp.ErrorCount != 0 {
+		t.Fatalf("run failed: %v %v", rp.Violations, rp.Errors)
+	}
+	checkSane(t, rp)
+	c := rp.Counts
+	if c.Sent == 0 || c.Sent != c.Acked || rp.Convergence.Clients != 8 || c.Delivered < 3*c.Acked/2 {
+		t.Fatalf("counts %+v, convergence %+v", c, rp.Convergence)
+	}
+}
+
 func TestReplayRealTracePrefix(t *testing.T) {
 	if trace.Dir() == "" {
 		t.Skip("traces directory not found (set " + trace.EnvDir + ")")

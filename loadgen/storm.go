@@ -150,10 +150,10 @@ func (r *run) storm(ctx context.Context, s Storm, dl *dialers, h *holders) {
 			defer func() { <-sem }()
 			c, lat, err := r.openIdle(ctx, i, s, dl)
 			if err != nil {
-				r.rec.ConnectFailed(describeFailure(err))
+				r.rec.connectFailed(describeFailure(err))
 				return
 			}
-			r.rec.Connected(i, lat)
+			r.rec.connected(i, lat)
 			h.hold(c)
 		})
 	}
@@ -187,7 +187,7 @@ func (r *run) openIdle(ctx context.Context, i int, s Storm, dl *dialers) (*rawCo
 // holders keeps idle connections open: one goroutine per connection reads
 // (and so answers the server's pings) until the socket closes.
 type holders struct {
-	rec     *Recorder
+	rec     *recorder
 	mu      sync.Mutex
 	conns   []*rawConn
 	wg      sync.WaitGroup
@@ -205,7 +205,7 @@ func (h *holders) hold(c *rawConn) {
 				break
 			}
 		}
-		h.rec.Disconnected()
+		h.rec.disconnected()
 		if !h.closing.Load() {
 			h.dropped.Add(1)
 		}

@@ -111,7 +111,15 @@ func (rp *Report) printServer(w io.Writer) {
 		}
 	}
 	g := rp.Generator
-	if rp.ElapsedSec > 0 {
+	switch {
+	case g.MachineCores > 0:
+		server := 0.0
+		if rp.Server != nil {
+			server = rp.Server.CPUCores
+		}
+		fmt.Fprintf(w, "machine (steady window): %.2f of %d cores busy: server %.2f, load generator %.2f, other %.2f\n\n",
+			g.MachineCores, g.NumCPU, server, g.SteadyCores, max(g.MachineCores-server-g.SteadyCores, 0))
+	case rp.ElapsedSec > 0:
 		fmt.Fprintf(w, "load generator: CPU %.2f cores of %d (it shares the machine with the server)\n\n", g.CPUSec/rp.ElapsedSec, g.GOMAXPROCS)
 	}
 }

@@ -1,11 +1,18 @@
 package loadgen
 
 import (
+	"context"
 	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/collabedit/collab/document"
 	"github.com/collabedit/collab/protocol"
@@ -31,6 +38,18 @@ func TestScanFrameMatchesServerEncoding(t *testing.T) {
 		if kind != c.kind || v != c.version || ok != c.ok {
 			t.Errorf("scanFrame(%s) = %d, %d, %v; want %d, %d, %v", c.frame, kind, v, ok, c.kind, c.version, c.ok)
 		}
+	}
+}
+
+func TestOpSpan(t *testing.T) {
+	op := document.Op{{Retain: 3}, {Insert: `a "]" \\ é 😀`}, {Delete: 2}}
+	frame := protocol.AppendOp(nil, "d", 4, "c:1", "c", op)
+	var got document.Op
+	if err := got.UnmarshalJSON(opSpan(frame)); err != nil {
+		t.Fatalf("%s: %v", opSpan(frame), err)
+	}
+	if len(got) != 3 || got[1].Insert != op[1].Insert || got[2].Delete != 2 {
+		t.Fatalf("decoded %+v from %s", got, frame)
 	}
 }
 
@@ -123,16 +142,54 @@ func TestReceiverParksEarlyDeliveries(t *testing.T) {
 	rec.beginSteady()
 	snd := newSender(rec, "d", 0)
 	rcv := newReceiver(rec, "d", 1)
+	received := time.Now()
 	rcv.received(0) // before the author's ack: parked
 	time.Sleep(2 * time.Millisecond)
-	snd.acked(0, 5*time.Millisecond)
+	// The op was sent 3 ms before it was received.
+	snd.acked(0, time.Since(received)+3*time.Millisecond)
+	time.Sleep(resolveEvery)
 	rcv.received(1) // resolves version 0; version 1 is parked
 	rcv.flush()     // version 1 never acked: unmatched
-	if got := rec.remote.summary(); got.Count != 1 || got.P50 < 2 || got.P50 > 100 {
-		t.Errorf("remote latency %+v, want one sample of several ms", got)
+	if got := rec.remote.summary(); got.Count != 1 || got.P50 < 2.9 || got.P50 > 3.2 {
+		t.Errorf("remote latency %+v, want one sample of 3 ms", got)
 	}
 	if rec.delivered.Load() != 2 || rec.unmatched.Load() != 1 {
 		t.Errorf("delivered %d unmatched %d", rec.delivered.Load(), rec.unmatched.Load())
+	}
+}
+
+// Connections spread over source addresses 127.0.0.1…N, as the server
+// sees them.
+func TestSourceAddrs(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	up := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		mu.Lock()
+		seen[host]++
+		mu.Unlock()
+		if ws, err := up.Upgrade(w, r, nil); err == nil {
+			_ = ws.Close()
+		}
+	}))
+	defer srv.Close()
+	d, err := newDialers(3, 0, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+	for range 6 {
+		c, err := dialRaw(context.Background(), d.pick(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.close()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 3 || seen["127.0.0.1"] != 2 || seen["127.0.0.2"] != 2 || seen["127.0.0.3"] != 2 {
+		t.Fatalf("source addresses seen: %v", seen)
 	}
 }
 

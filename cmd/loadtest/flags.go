@@ -22,7 +22,9 @@ type common struct {
 	syncTimeout       time.Duration
 	seed              uint64
 	quiet, noMetrics  bool
+	followOwner       bool
 	jsonOut           string
+	cpuProfile        string
 	logLevel          string
 	th                loadgen.Thresholds
 	maxMem, maxRSS    sizeFlag
@@ -37,9 +39,11 @@ func (c *common) register(fs *flag.FlagSet, duration time.Duration) {
 	fs.DurationVar(&c.syncTimeout, "sync-timeout", 60*time.Second, "limit for draining acks and the convergence check")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the edits (client i uses seed+i)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress line on stderr")
+	fs.BoolVar(&c.followOwner, "follow-owner", false, "Go clients ask to be moved to the process owning their document (protocol §15; servers with -redis-url and -advertise-url)")
 	fs.BoolVar(&c.noMetrics, "no-metrics", false, "do not scrape the servers' /metrics")
 	fs.Var(&c.metricsURLs, "metrics-url", "server metrics URL (repeatable); default http://<url host>/metrics for each -url")
 	fs.StringVar(&c.jsonOut, "json", "", "write the report as JSON to this file")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write the load generator's own CPU profile to this file (it shares the machine with the server)")
 	fs.StringVar(&c.logLevel, "log-level", "disabled", "Go clients' log level (debug, info, warn, error, disabled), on stderr")
 	c.th = loadgen.DefaultThresholds()
 	t := &c.th
@@ -68,7 +72,7 @@ func (c *common) options(stderr io.Writer) (loadgen.Options, error) {
 	}
 	o := loadgen.Options{
 		URLs: c.urls, SourceAddrs: c.sourceAddrs, Duration: c.duration, RampUp: c.rampUp, Seed: c.seed,
-		NoMetrics: c.noMetrics, ConnectTimeout: c.connectTimeout, SyncTimeout: c.syncTimeout,
+		NoMetrics: c.noMetrics, ConnectTimeout: c.connectTimeout, SyncTimeout: c.syncTimeout, FollowOwner: c.followOwner,
 		Logger: zerolog.New(zerolog.ConsoleWriter{Out: stderr}).Level(lvl).With().Timestamp().Logger(),
 	}
 	if len(c.metricsURLs) > 0 {

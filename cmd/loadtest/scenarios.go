@@ -28,6 +28,7 @@ func runTypists(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.IntVar(&t.Editors, "editors", 10, "editors typing in each document (Go clients)")
 	fs.IntVar(&t.Readers, "readers", 0, "readers watching each document")
 	fs.Float64Var(&t.Rate, "rate", 5, "keystrokes per second per editor")
+	fs.StringVar(&t.EditorMode, "editor-mode", loadgen.EditorsClient, "editors: client (Go client) or raw (bare socket running the client's algorithm on lengths: same ops, far less generator CPU)")
 	fs.StringVar(&t.ReaderMode, "reader-mode", loadgen.ReadersRaw, "readers: raw (bare socket, parse version only: light on the shared machine) or client (Go client, decode and apply)")
 	fs.IntVar(&t.MaxLen, "max-len", 20000, "soft cap on a document's length in code points (above it, editors delete more)")
 	fs.StringVar(&t.DocPrefix, "doc-prefix", "", "document names <prefix><n>; default new names on every run")
@@ -38,7 +39,12 @@ func runTypists(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return c.finish(nil, err, stdout, stderr)
 	}
+	stop, err := startProfile(c.cpuProfile)
+	if err != nil {
+		return c.finish(nil, err, stdout, stderr)
+	}
 	rp, err := loadgen.RunTypists(ctx, o, t)
+	stop()
 	return c.finish(rp, err, stdout, stderr)
 }
 
@@ -67,7 +73,12 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		return c.finish(nil, err, stdout, stderr)
 	}
+	stop, err := startProfile(c.cpuProfile)
+	if err != nil {
+		return c.finish(nil, err, stdout, stderr)
+	}
 	report, err := loadgen.RunReplay(ctx, o, rp)
+	stop()
 	return c.finish(report, err, stdout, stderr)
 }
 
@@ -89,6 +100,11 @@ func runStorm(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return c.finish(nil, err, stdout, stderr)
 	}
+	stop, err := startProfile(c.cpuProfile)
+	if err != nil {
+		return c.finish(nil, err, stdout, stderr)
+	}
 	rp, err := loadgen.RunStorm(ctx, o, s)
+	stop()
 	return c.finish(rp, err, stdout, stderr)
 }
