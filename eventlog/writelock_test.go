@@ -43,3 +43,39 @@ func TestWriterQueuesOnLockFile(t *testing.T) {
 		t.Fatal("append still waiting after the lock was released")
 	}
 }
+
+// TestWaitingWriterCommitsWhatQueuedMeanwhile: appends queued while the
+// writer waited for another process's lock go into the same transaction,
+// so processes taking turns still batch (cross-process group commit).
+func TestWaitingWriterCommitsWhatQueuedMeanwhile(t *testing.T) {
+	path := tempDB(t)
+	s := openTest(t, path, Config{})
+	f, err := os.OpenFile(path+"-writer.lock", os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	done := make(chan error, n)
+	s.AppendAsync(Event{Doc: "g", Version: 0, OpID: "x:0", Op: []byte(`["a"]`)}, func(_ Event, err error) { done <- err })
+	time.Sleep(100 * time.Millisecond) // the writer has taken x:0 and waits for the lock
+	for v := 1; v < n; v++ {
+		s.AppendAsync(Event{Doc: "g", Version: int64(v), OpID: "x:" + string(rune('a'+v)), Op: []byte(`["a"]`)},
+			func(_ Event, err error) { done <- err })
+	}
+	time.Sleep(100 * time.Millisecond)
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_UN); err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := s.Stats(); st.Commits != 1 || st.Events != n {
+		t.Fatalf("%d events in %d commits, want %d in 1", st.Events, st.Commits, n)
+	}
+}
