@@ -126,13 +126,27 @@ func TestOfflineEditsConverge(t *testing.T) {
 	ann, bob := pages[0], pages[1]
 	bobNet := proxies[1]
 
+	// Typing while connected announces nothing (the live region would
+	// otherwise say "Saving… Saved" on every key).
+	bob.caret(-1)
+	bob.do(typing(step{keys: "."}))
+	converge(t, srv, "trip", ann, bob)
+	if said := eval[string](bob, announceJS); said != "" {
+		t.Errorf("typing announced %q", said)
+	}
+
 	bobNet.setOffline(true)
 	bob.waitFor(`document.getElementById('status').dataset.state === 'offline'`, stateJS, 5*time.Second)
+	bob.waitFor(announceJS+`.startsWith('Offline')`, announceJS, 5*time.Second)
+	// A long wait before the next attempt: nothing but the edits below
+	// may update the status.
+	eval[chromedp.Void](bob, `(() => { collab.conn._bo.attempt = 20; collab.conn.retryNow(); })()`)
+	bob.waitFor(`collab.conn.state === 'waiting' && collab.conn.retryAt - Date.now() > 10000`, stateJS, 5*time.Second)
 	bob.caret(0)
 	bob.do(typing(step{keys: "offline "}, step{insert: "🙂"}, step{keys: "\nline "}))
 	ann.caret(-1)
 	ann.do(typing(step{keys: " online"}, step{insert: "🌍"}))
-	if v := bob.value(); v != "offline 🙂\nline base text" {
+	if v := bob.value(); v != "offline 🙂\nline base text." {
 		t.Fatalf("offline page shows %q; local edits must show at once", v)
 	}
 	status := eval[string](bob, `document.getElementById('status').textContent`)
@@ -147,10 +161,13 @@ func TestOfflineEditsConverge(t *testing.T) {
 	}
 
 	bobNet.setOffline(false)
+	eval[chromedp.Void](bob, `collab.conn.retryNow()`) // skip the long wait set above
 	got := converge(t, srv, "trip", ann, bob)
-	if want := "offline 🙂\nline base text online🌍"; got != want {
+	if want := "offline 🙂\nline base text. online🌍"; got != want {
 		t.Fatalf("after reconnecting: %q, want %q", got, want)
 	}
+	bob.waitFor(announceJS+` === 'All edits saved.' || `+announceJS+` === 'Back online. All edits saved.'`, announceJS, 5*time.Second)
+	eval[chromedp.Void](bob, `collab.conn._bo.reset()`) // undo the long wait set above
 	if eval[bool](bob, `(() => { const e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e); return e.defaultPrevented; })()`) {
 		t.Error("leaving warns although everything is saved")
 	}
@@ -197,6 +214,9 @@ func TestOfflineEditsConverge(t *testing.T) {
 		}
 	}
 }
+
+// announceJS is what the editor last said in its live region.
+const announceJS = `document.getElementById('announce').textContent`
 
 // waitVersion waits until the server has doc at version v or later.
 func waitVersion(t *testing.T, srv *server, doc string, v int64) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 const notes = "Meeting notes, 12 March\n\nAgenda\n- Launch date for the editor 🚀\n- Who owns the docs\n\nDecisions\n- Ship the browser client on Friday\n"
@@ -42,21 +43,22 @@ func jsString(s string) string {
 }
 
 // TestPresenceCursors: each page lists the other person with their name
-// and draws their caret and selection on the right characters, moving as
-// they type; a screenshot of both pages is saved as an artifact.
+// and a colour of their own (even when both chose the same one), and
+// draws their caret and selection on the right characters, moving as
+// they type; a selection does not take in text the other types at its
+// edge; a screenshot of both pages is saved as an artifact.
 func TestPresenceCursors(t *testing.T) {
 	srv := startServer(t)
 	srv.seed(t, "notes", notes)
 	pages, _ := editors(t, srv, "notes", "Ann", "Bob")
 	ann, bob := pages[0], pages[1]
+	sameColour(t, ann, bob)
 	for _, p := range pages {
 		p.viewport(820, 400, false) // wide enough for the people panel
 	}
 
 	// Ann selects "Launch date"; Bob types a new decision at the end.
-	start := utf16Len(notes[:strings.Index(notes, "Launch")])
-	eval[chromedp.Void](ann, `(() => { const t = document.getElementById('text'); t.focus();
-		t.setSelectionRange(`+strconv.Itoa(start)+`, `+strconv.Itoa(start+len("Launch date"))+`); })()`)
+	selectLaunch(ann, "")
 	bob.caret(-1)
 	bob.do(typing(step{keys: "- Ann writes the README "}, step{insert: "✍️"}))
 	want := notes + "- Ann writes the README ✍️"
@@ -80,13 +82,22 @@ func TestPresenceCursors(t *testing.T) {
 		}
 	}
 
-	// Ann's caret moves as Bob types before it.
+	// Ann's caret moves as Bob types before it, and his caret is drawn
+	// where he types, not where his old one was moved to.
 	bob.caret(0)
 	bob.do(typing(step{keys: "# "}))
 	bob.waitFor(markJS("Ann")+` === `+jsString("# "+notes[:strings.Index(notes, " for the editor")]),
 		`JSON.stringify(`+markJS("Ann")+`)`, 5*time.Second)
-	eval[chromedp.Void](bob, `document.getElementById('text').setSelectionRange(document.getElementById('text').value.length, document.getElementById('text').value.length)`)
+	ann.waitFor(markJS("Bob")+` === "# "`, `JSON.stringify(`+markJS("Bob")+`)`, 5*time.Second)
+	// Bob jumps to the end with the keyboard: his caret follows on Ann's page.
+	bob.do(chromedp.KeyEvent(kb.End, chromedp.KeyModifiers(chromedp.ModifierCtrl)))
 	ann.waitFor(markJS("Bob")+` === `+jsString("# "+want), `JSON.stringify(`+markJS("Bob")+`)`, 5*time.Second)
+
+	// Ann moves (selects her words again): her name shows on Bob's page,
+	// as it does for anyone who just moved or typed.
+	selectLaunch(ann, "# ")
+	bob.waitFor(`[...document.querySelectorAll('#mirror .peer-caret:not(.quiet)')].some((e) => e.textContent === 'Ann')`,
+		`document.getElementById('mirror').innerHTML`, 5*time.Second)
 
 	shot := sideBySide(t, screenshot(t, ann), screenshot(t, bob))
 	path := artifactPath(t, "two-editors.png")
@@ -99,6 +110,60 @@ func TestPresenceCursors(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(filepath.Dir(file), "..", "docs", "screenshot.png"), shot, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+
+	// Bob types right after the words Ann has selected, then right before
+	// them: her selection stays exactly "Launch date" on both pages, so
+	// typing over it would not delete his text.
+	at := eval[int](bob, `document.getElementById('text').value.indexOf('Launch date')`)
+	bob.caret(at + len("Launch date"))
+	bob.do(typing(step{keys: "!"}))
+	bob.caret(at)
+	bob.do(typing(step{keys: "~"}))
+	converge(t, srv, "notes", ann, bob)
+	if sel := eval[string](ann, selectedJS); sel != "Launch date" {
+		t.Errorf("Ann's selection is %q after Bob typed at its edges, want %q", sel, "Launch date")
+	}
+	bob.waitFor(`[...document.querySelectorAll('#mirror .peer-sel')].map((e) => e.textContent).join('') === 'Launch date'`,
+		`document.getElementById('mirror').innerHTML`, 5*time.Second)
+}
+
+// selectedJS is the text selected in the page's textarea.
+const selectedJS = `(() => { const t = document.getElementById('text'); return t.value.slice(t.selectionStart, t.selectionEnd); })()`
+
+// selectLaunch selects "Launch date" in the page's textarea, which shows
+// notes with prefix before it.
+func selectLaunch(p *page, prefix string) {
+	p.t.Helper()
+	start := utf16Len(prefix + notes[:strings.Index(notes, "Launch")])
+	eval[chromedp.Void](p, `(() => { const t = document.getElementById('text'); t.focus();
+		t.setSelectionRange(`+strconv.Itoa(start)+`, `+strconv.Itoa(start+len("Launch date"))+`); })()`)
+}
+
+// sameColour makes both pages choose the same colour and reloads them:
+// one of the two must then show itself in another colour, and each page
+// must show the other person in the colour that person shows for
+// themselves.
+func sameColour(t *testing.T, a, b *page) {
+	t.Helper()
+	for _, p := range []*page{a, b} {
+		eval[chromedp.Void](p, `localStorage.setItem('collab.color', '#d81b60')`)
+		p.do(chromedp.Reload())
+		p.waitSaved()
+	}
+	// [own colour, the other person's colour] as the page shows them.
+	const coloursJS = `(() => { const s = [...document.querySelectorAll('#people .swatch')];
+		return s.length === 2 ? s.map((e) => getComputedStyle(e).getPropertyValue('--peer').trim()) : []; })()`
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ca, cb := eval[[]string](a, coloursJS), eval[[]string](b, coloursJS)
+		if len(ca) == 2 && len(cb) == 2 && ca[0] != cb[0] && ca[1] == cb[0] && cb[1] == ca[0] {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s shows [self, other] in %q, %s in %q: want two colours, the same on both pages", a.name, ca, b.name, cb)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -112,16 +112,27 @@ export function invert(text, op) {
 }
 
 /**
- * Moves a selection {anchor, head} (code points) through op, like the
- * server's TransformIndex with ownInsertsFirst = false: text typed exactly
- * at a caret pushes the caret after it. Use it to move the local caret
- * through the op of an onChange({remote: true}) event.
+ * Moves a selection {anchor, head} (code points) through op, an edit made
+ * by someone else. A caret (anchor = head) moves like the server's
+ * TransformIndex with ownInsertsFirst = false: text typed exactly at it
+ * pushes it after that text. A range never takes in text inserted at its
+ * edges: its start is pushed past an insert there, its end stays before
+ * one. Otherwise selecting a word while someone types right after it
+ * would select their text too, and typing over the selection would
+ * delete it. Use it to move the local caret through the op of an
+ * onChange({remote: true}) event.
  * @param {{anchor: number, head: number}} sel
  * @param {Array<number|string>} op
  * @returns {{anchor: number, head: number}}
  */
 export function transformSelection(sel, op) {
-  return { anchor: transformIndex(sel.anchor, op), head: transformIndex(sel.head, op) };
+  if (sel.anchor === sel.head) {
+    const p = transformIndex(sel.anchor, op);
+    return { anchor: p, head: p };
+  }
+  const start = transformIndex(Math.min(sel.anchor, sel.head), op);
+  const end = Math.max(start, transformIndex(Math.max(sel.anchor, sel.head), op, true));
+  return sel.anchor < sel.head ? { anchor: start, head: end } : { anchor: end, head: start };
 }
 
 /**
@@ -191,10 +202,11 @@ export class DocClient {
    * @param {(fn: () => void, ms: number) => any} [opts.setTimeout] timer (injectable for tests)
    * @param {Backoff} [opts.backoff] backoff for retries
    * @param {boolean} [opts.connected=true] whether the transport is up now
+   * @param {() => number} [opts.now] clock (ms), for peers' seenAt
    */
   constructor({
     doc, clientId, send, onChange, onStatus, onPresence, onError, onVersion,
-    setTimeout: setTimer, backoff, connected = true,
+    setTimeout: setTimer, backoff, connected = true, now = () => Date.now(),
   }) {
     if (typeof doc !== 'string' || typeof clientId !== 'string' || typeof send !== 'function') {
       throw new TypeError('DocClient needs doc, clientId and send');
@@ -209,6 +221,7 @@ export class DocClient {
     this._onError = onError;
     this._setTimeout = setTimer || ((fn, ms) => globalThis.setTimeout(fn, ms));
     this._bo = backoff || new Backoff();
+    this._now = now;
     this._online = connected;
     this._wanted = false; // open() was called (and not close())
     this._state = 'detached';
@@ -223,7 +236,12 @@ export class DocClient {
     this._probe = null; // {text, version, ops}
     this._retryTok = 0;
     this._me = null; // our presence: {name, color, selection}
-    /** Peers present in the document, session → {session, name, color, selection, version}. */
+    /**
+     * Peers present in the document, session → {session, name, color,
+     * selection, version, seenAt}; seenAt is when their last presence
+     * update arrived (they moved, typed or renamed themselves), not
+     * changed when their selection only moves through others' edits.
+     */
     this.peers = new Map();
     this._hooks = [];
     this._depth = 0;
@@ -832,12 +850,12 @@ export class DocClient {
     if (msg.type === 'roster') {
       this.peers = new Map();
       for (const p of Array.isArray(msg.peers) ? msg.peers : []) {
-        if (p && p.session !== me) this.peers.set(p.session, this._catchUp({ ...p }));
+        if (p && p.session !== me) this.peers.set(p.session, this._catchUp({ ...p, seenAt: this._now() }));
       }
     } else if (msg.type === 'presence') {
       const p = msg.peer;
       if (!p || p.session === me) return;
-      this.peers.set(p.session, this._catchUp({ ...p }));
+      this.peers.set(p.session, this._catchUp({ ...p, seenAt: this._now() }));
     } else if (msg.type === 'left') {
       if (msg.session === me) {
         if (this._me) this._sendPresence(); // an old connection of ours was cleaned up

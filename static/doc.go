@@ -14,7 +14,9 @@
 // machine), socket.js (the self-reconnecting WebSocket), binding.js,
 // textview.js and undo.js (the textarea and its undo history), overlay.js
 // (other people's cursors), identity.js and format.js (names, colours,
-// links, formatting). Node tests of all pure logic live in static/test.
+// links, formatting), status.js (the save state in words, and what of it
+// is announced to screen readers). Node tests of all pure logic live in
+// static/test.
 //
 // Files are read once from the embedded FS when the handler is made; the
 // handler then only reads immutable maps and is safe for concurrent use.

@@ -12,8 +12,9 @@ import { DocClient } from './client.js';
 import { Connection } from './socket.js';
 import { TextareaBinding } from './binding.js';
 import { Overlay } from './overlay.js';
-import { docIdFromLocation, loadIdentity, saveName, randomId, safeColor } from './identity.js';
+import { docIdFromLocation, loadIdentity, saveName, randomId, safeColor, resolveColor } from './identity.js';
 import { formatVersion } from './format.js';
+import { statusText, pageState, StatusAnnouncer } from './status.js';
 
 // PRESENCE_MS spaces our cursor updates: the server forwards at most one
 // per 50 ms per person anyway (§13), so sending more only costs rate.
@@ -39,10 +40,13 @@ class EditorPage {
     this.ta = $('text');
     this.storage = pageStorage();
     this.me = loadIdentity(this.storage);
+    this.color = this.me.color; // shown: yours unless someone here had it first
     this.placed = false; // the caret was put somewhere (the textarea got focus)
     this.loadedOnce = false;
     this.lastState = '';
     this.openedAt = Date.now();
+    this.announcer = new StatusAnnouncer();
+    this.announceTimer = null;
     this.client = new DocClient({
       doc: id,
       clientId: randomId(12), // per page load: two tabs are two sessions
@@ -57,7 +61,10 @@ class EditorPage {
     this.binding = new TextareaBinding({
       textarea: this.ta,
       client: this.client,
-      onRender: () => this.scheduleDraw(),
+      onRender: () => {
+        this.scheduleDraw();
+        this.showStatus(); // offline edits change the words, not the state
+      },
       onSelection: () => this.schedulePresence(),
       onError: (err) => this.showAlert(`This edit could not be applied: ${err.message}`),
     });
@@ -75,6 +82,7 @@ class EditorPage {
     this.presenceTimer = null;
     this.drawPending = false;
     this.countdown = null;
+    this.countdownFor = 0; // the retryAt the countdown counts to
     this.alertTimer = null;
   }
 
@@ -84,7 +92,7 @@ class EditorPage {
     $('doc-name').textContent = this.id;
     $('text-label').textContent = `Text of ${this.id}`;
     $('name').value = this.me.name;
-    $('my-swatch').style.setProperty('--peer', this.me.color);
+    $('my-swatch').style.setProperty('--peer', this.color);
     this.listen();
     this.client.open();
     this.conn.start();
@@ -96,27 +104,42 @@ class EditorPage {
 
   // ---- status ----
 
-  /** Shows the connection and save state, the version and the retry countdown. */
+  /**
+   * Shows the connection and save state, the version and the retry
+   * countdown. Cheap when nothing changed: it runs on every keystroke.
+   */
   showStatus() {
     const { client, conn } = this;
-    const st = client.status;
+    const st = pageState(client.status, conn.state, conn.attempts);
     const el = $('status');
-    const text = statusText(st, client);
-    if (el.textContent !== text) el.textContent = text;
+    setText(el, statusText(st, client.pending, client.loaded));
     el.dataset.state = st;
     el.title = st === 'offline' && client.pending
       ? 'Your edits are kept in this page and sent when the connection is back. Keep the page open.'
       : '';
     this.ta.readOnly = !client.loaded;
-    $('version').textContent = client.loaded ? formatVersion(client.version) : 'Version —';
+    setText($('version'), client.loaded ? formatVersion(client.version) : 'Version —');
     $('retry').hidden = conn.state !== 'waiting';
-    document.title = `${client.pending ? '• ' : ''}${this.id} · collab`;
+    const title = `${client.pending ? '• ' : ''}${this.id} · collab`;
+    if (document.title !== title) document.title = title;
+    this.announce(this.announcer.update(st, client.pending));
     if (st !== this.lastState) {
       this.lastState = st;
       this.scheduleDraw(); // others are shown only while connected
     }
     if (client.loaded && !this.loadedOnce) this.firstLoad();
-    this.showCountdown(conn.state === 'waiting');
+    this.showCountdown(conn.state === 'waiting' ? conn.retryAt : 0);
+  }
+
+  // Says text in the live region (not the visible status, which changes
+  // on every keystroke). Emptied first, so that the same sentence twice
+  // is announced twice.
+  announce(text) {
+    if (!text) return;
+    const el = $('announce');
+    el.textContent = '';
+    clearTimeout(this.announceTimer);
+    this.announceTimer = setTimeout(() => { el.textContent = text; }, 100);
   }
 
   firstLoad() {
@@ -127,17 +150,20 @@ class EditorPage {
 
   // The seconds until the next attempt live outside the live region:
   // announcing every second would drown a screen reader.
-  showCountdown(on) {
+  // retryAt 0: no attempt is waiting.
+  showCountdown(retryAt) {
+    if (retryAt === this.countdownFor) return;
+    this.countdownFor = retryAt;
     clearInterval(this.countdown);
     this.countdown = null;
     const info = $('retry-info');
-    if (!on) {
+    if (!retryAt) {
       info.textContent = '';
       return;
     }
     const tick = () => {
-      const s = Math.max(0, Math.ceil((this.conn.retryAt - Date.now()) / 1000));
-      info.textContent = `retrying in ${s} s`;
+      const s = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
+      setText(info, `retrying in ${s} s`);
     };
     tick();
     this.countdown = setInterval(tick, 1000);
@@ -159,7 +185,7 @@ class EditorPage {
       // Until you first put the caret somewhere, you have none to show:
       // an untouched textarea's selection (0) would be a lie.
       const selection = this.placed ? this.binding.selection() : null;
-      this.client.setPresence({ name: this.me.name, color: this.me.color, selection });
+      this.client.setPresence({ name: this.me.name, color: this.color, selection });
     }, PRESENCE_MS);
   }
 
@@ -178,15 +204,17 @@ class EditorPage {
     const marks = [];
     const people = [];
     // Offline, we do not know who is still here or where: show nobody.
-    const peers = client.status === 'offline' ? [] : client.peers.values();
+    const offline = client.status === 'offline';
+    const peers = offline ? [] : [...client.peers.values()];
     for (const p of peers) {
       const color = safeColor(p.color, p.session);
       const name = p.name || 'Anonymous';
-      people.push({ name, color });
+      people.push({ name, color, session: p.session });
       const sel = client.peerSelection(p.session);
       const v = sel && binding.toView(sel);
-      if (v) marks.push({ ...v, name, color });
+      if (v) marks.push({ ...v, name, color, since: p.seenAt });
     }
+    if (!offline) this.pickColor(people);
     // With nobody's cursor to show, the mirror stays empty: no copy of a
     // long document to lay out on every keystroke.
     if (!binding.composing) this.overlay.render(marks.length ? binding.view : '', marks);
@@ -195,9 +223,19 @@ class EditorPage {
 
   drawPeople(people) {
     people.sort((a, b) => a.name.localeCompare(b.name));
-    const all = [{ name: `${this.me.name || 'Anonymous'} (you)`, color: this.me.color }, ...people];
+    const all = [{ name: `${this.me.name || 'Anonymous'} (you)`, color: this.color }, ...people];
     $('people').replaceChildren(...all.map(personItem));
     $('people-heading').textContent = `People here (${all.length})`;
+  }
+
+  // Two people in one colour cannot be told apart: the later one of
+  // them (see resolveColor) shows in another colour for this visit.
+  pickColor(people) {
+    const color = resolveColor(this.me.color, this.client.clientId, people);
+    if (color === this.color) return;
+    this.color = color;
+    $('my-swatch').style.setProperty('--peer', color);
+    this.schedulePresence();
   }
 
   // ---- controls and the page's life ----
@@ -256,19 +294,10 @@ class EditorPage {
   }
 }
 
-/**
- * The words of the status for a DocClient status.
- * @param {string} st
- * @param {DocClient} client
- * @returns {string}
- */
-function statusText(st, client) {
-  switch (st) {
-    case 'saved': return 'Saved';
-    case 'saving': return 'Saving…';
-    case 'offline': return client.pending ? 'Offline: your edits are kept' : 'Offline';
-    default: return client.loaded ? 'Reconnecting…' : 'Connecting…';
-  }
+// setText changes an element's text only if it differs: no layout, and
+// no needless mutation for assistive technology to notice.
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
 }
 
 function personItem(p) {

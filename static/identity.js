@@ -140,3 +140,66 @@ export function saveName(storage, name) {
   } catch { /* not kept */ }
   return n;
 }
+
+/**
+ * The colour to show yourself in, given the people already here: your
+ * own (preferred) unless one of them has it and came first (a smaller
+ * session id); then the first palette colour nobody here uses, searched
+ * from a place that depends on your session so that two newcomers do
+ * not pick the same one. Only the later of two people changes, so both
+ * pages agree on who is which colour; with the palette used up you keep
+ * yours.
+ * @param {string} preferred your colour (hex)
+ * @param {string} session your session id
+ * @param {Array<{session: string, color: string}>} peers the others, with safe colours
+ * @returns {string}
+ */
+export function resolveColor(preferred, session, peers) {
+  const clash = peers.some((p) => p.session < session && sameColor(p.color, preferred));
+  if (!clash) return preferred;
+  const start = PALETTE.indexOf(colorFor(session));
+  for (let i = 0; i < PALETTE.length; i++) {
+    const c = PALETTE[(start + i) % PALETTE.length];
+    if (!peers.some((p) => sameColor(p.color, c))) return c;
+  }
+  return preferred;
+}
+
+function sameColor(a, b) {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/**
+ * White, or black where white would be hard to read on color (a hex
+ * colour; anything else gets white): names on carets come in other
+ * people's colours, and light ones need dark ink.
+ * @param {string} color
+ * @returns {string}
+ */
+export function inkFor(color) {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})/i.exec(color);
+  if (!m) return '#fff';
+  const lin = (h) => {
+    const v = parseInt(h, 16) / 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  };
+  const l = 0.2126 * lin(m[1]) + 0.7152 * lin(m[2]) + 0.0722 * lin(m[3]);
+  // WCAG contrast against white is 1.05 / (l + 0.05), against black
+  // (l + 0.05) / 0.05. White while it reads well enough (4.5, AA for
+  // small text: the palette's usual look), else the better of the two.
+  const white = 1.05 / (l + 0.05);
+  return white >= 4.5 || white >= (l + 0.05) / 0.05 ? '#fff' : '#000';
+}
+
+/**
+ * A valid document name close to what someone typed ("My notes!" →
+ * "My-notes"), to suggest after refusing it, or '' if nothing is left.
+ * Accents are dropped (é → e), runs of other characters become one "-".
+ * @param {string} name
+ * @returns {string}
+ */
+export function suggestDocId(name) {
+  const s = String(name).normalize('NFD').replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 128);
+  return validDocId(s) ? s : '';
+}

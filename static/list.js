@@ -3,7 +3,7 @@
 // a document by name. Refreshes while visible, so new documents and sizes
 // show up without a reload.
 
-import { validDocId, docLink, randomId } from './identity.js';
+import { validDocId, docLink, randomId, suggestDocId } from './identity.js';
 import { formatSize, formatAgo } from './format.js';
 
 // REFRESH_MS: how often a visible list is reloaded. One request is one
@@ -29,17 +29,40 @@ async function load() {
   }
 }
 
+// The rows are rebuilt on every refresh: the control that had the
+// keyboard focus (a link or a Copy button of some document) gets it back,
+// so that someone tabbing through the list is not thrown to the top.
 function render() {
   const q = $('filter').value.trim().toLowerCase();
   const shown = q ? docs.filter((d) => d.id.toLowerCase().includes(q)) : docs;
-  const rows = shown.map(row);
-  $('docs').querySelector('tbody').replaceChildren(...rows);
+  const focus = focusKey(document.activeElement);
+  const tbody = $('docs').querySelector('tbody');
+  tbody.replaceChildren(...shown.map(row));
   $('docs').hidden = shown.length === 0;
-  let status;
-  if (docs.length === 0) status = 'No documents yet. Open one by name above to start.';
-  else if (shown.length === 0) status = `No document name contains “${q}”.`;
-  else status = `${shown.length} ${shown.length === 1 ? 'document' : 'documents'}${q ? ' match' : ''}, most recently changed first.`;
-  $('list-status').textContent = status;
+  if (focus) {
+    const again = tbody.querySelector(`[data-focus="${CSS.escape(focus)}"]`);
+    if (again) again.focus();
+  }
+  // The status is a live region: written only when its words change, or
+  // a screen reader would repeat it on every refresh.
+  const status = listStatus(docs.length, shown.length, q);
+  if ($('list-status').textContent !== status) $('list-status').textContent = status;
+}
+
+function focusKey(el) {
+  return el && el.dataset ? el.dataset.focus || '' : '';
+}
+
+// The words under the list. The server sends at most LIMIT documents, the
+// most recently changed: with more, the filter cannot see the others.
+function listStatus(total, shown, q) {
+  const more = total >= LIMIT;
+  if (total === 0) return 'No documents yet. Open one by name above to start.';
+  if (shown === 0) {
+    return `No document name contains “${q}”${more ? ` among the ${LIMIT} most recently changed; open an older one by its full name above` : ''}.`;
+  }
+  const n = `${shown} ${shown === 1 ? 'document' : 'documents'}${q ? ' match' : ''}`;
+  return more ? `${n} among the ${LIMIT} most recently changed.` : `${n}, most recently changed first.`;
 }
 
 function row(d) {
@@ -48,6 +71,7 @@ function row(d) {
   const a = document.createElement('a');
   a.href = docLink(d.id);
   a.textContent = d.id;
+  a.dataset.focus = `open:${d.id}`;
   name.append(a);
 
   const when = cell('Last change');
@@ -70,6 +94,7 @@ function row(d) {
   b.type = 'button';
   b.textContent = 'Copy link';
   b.setAttribute('aria-label', `Copy link to ${d.id}`);
+  b.dataset.focus = `copy:${d.id}`;
   b.addEventListener('click', () => copyLink(b, new URL(docLink(d.id), location.href).href));
   share.append(b);
 
@@ -98,9 +123,10 @@ function open(id) {
   const err = $('doc-id-error');
   const input = $('doc-id');
   if (!validDocId(id)) {
+    const hint = suggestDocId(id);
     err.textContent = id === ''
       ? 'Type a name for the document.'
-      : 'A name may only use letters A–Z, digits and . _ - (up to 128).';
+      : `A name may only use letters A–Z, digits and . _ - (up to 128).${hint ? ` Try “${hint}”.` : ''}`;
     input.setAttribute('aria-invalid', 'true');
     input.focus();
     return;

@@ -8,11 +8,23 @@
 // mirror wraps lines exactly like the textarea, the marks land on the
 // right characters; it scrolls with the textarea and ignores the pointer.
 //
-// layoutMarks is the pure part (tested under node); Overlay does the DOM.
+// A name label covers a little of the line above the caret, so it shows
+// only while its owner is active: from each of their presence updates
+// (they moved or typed) for LABEL_MS, then it fades and the bare caret
+// stays.
+//
+// layoutMarks and quietLabels are the pure part (tested under node);
+// Overlay does the DOM.
+
+import { inkFor } from './identity.js';
+
+/** How long a name label stays after its owner's last move (ms). */
+export const LABEL_MS = 4000;
 
 /**
- * One peer's marks in textarea (view) indices.
- * @typedef {{from: number, to: number, head: number, name: string, color: string}} Mark
+ * One peer's marks in textarea (view) indices; since is when the peer
+ * last moved or typed (ms since the epoch).
+ * @typedef {{from: number, to: number, head: number, name: string, color: string, since?: number}} Mark
  */
 
 /**
@@ -55,6 +67,27 @@ export function layoutMarks(len, marks) {
 }
 
 /**
+ * Which marks' labels are quiet (their owner idle for ms or more) at now,
+ * and in how many ms the next label goes quiet (-1: none will). A mark
+ * without since is never quiet.
+ * @param {Mark[]} marks
+ * @param {number} now
+ * @param {number} [ms=LABEL_MS]
+ * @returns {{quiet: boolean[], next: number}}
+ */
+export function quietLabels(marks, now, ms = LABEL_MS) {
+  let next = -1;
+  const quiet = marks.map((m) => {
+    if (typeof m.since !== 'number') return false;
+    const left = m.since + ms - now;
+    if (left <= 0) return true;
+    if (next < 0 || left < next) next = left;
+    return false;
+  });
+  return { quiet, next };
+}
+
+/**
  * Draws marks in a mirror element over a textarea.
  */
 export class Overlay {
@@ -66,6 +99,8 @@ export class Overlay {
   constructor(textarea, mirror) {
     this.ta = textarea;
     this.mirror = mirror;
+    this._carets = []; // [{el, mark}] of the last render
+    this._quietTimer = null;
     textarea.addEventListener('scroll', () => this.syncScroll());
     if (typeof ResizeObserver !== 'undefined') new ResizeObserver(() => this.syncBox()).observe(textarea);
     this.syncBox();
@@ -84,10 +119,11 @@ export class Overlay {
         const m = marks[p.mark];
         const c = el('span', 'peer-caret', m.color);
         const label = el('span', 'peer-name', m.color);
+        label.style.setProperty('--peer-ink', inkFor(m.color));
         label.textContent = m.name;
         c.append(label);
         nodes.push(c);
-        carets.push(c);
+        carets.push({ el: c, mark: m });
         continue;
       }
       const text = view.slice(p.from, p.to);
@@ -113,7 +149,18 @@ export class Overlay {
     // Names go above the caret, except on the first line where they would
     // be cut off: there they go below.
     const first = parseFloat(getComputedStyle(this.mirror).paddingTop) + 4;
-    for (const c of carets) c.classList.toggle('below', c.offsetTop < first);
+    for (const c of carets) c.el.classList.toggle('below', c.el.offsetTop < first);
+    this._carets = carets;
+    this._quieten();
+  }
+
+  // Fades the labels of idle peers, and comes back when the next one is due.
+  _quieten() {
+    clearTimeout(this._quietTimer);
+    this._quietTimer = null;
+    const { quiet, next } = quietLabels(this._carets.map((c) => c.mark), Date.now());
+    this._carets.forEach((c, i) => c.el.classList.toggle('quiet', quiet[i]));
+    if (next >= 0) this._quietTimer = setTimeout(() => this._quieten(), next + 20);
   }
 
   /** Follows the textarea's size (its scrollbar narrows the text). */

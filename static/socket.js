@@ -8,6 +8,13 @@
 
 import { Backoff } from './client.js';
 
+// STABLE_MS: a connection that stayed open this long proves the server
+// works, and the next outage starts again from the shortest delay. A
+// server that accepts, answers and drops again at once (overloaded,
+// restarting behind a balancer) keeps the delays growing instead of being
+// hit every half second by every open page.
+const STABLE_MS = 10000;
+
 /**
  * A self-reconnecting WebSocket carrying JSON messages.
  *
@@ -22,15 +29,19 @@ export class Connection {
    * @param {(msg: object) => void} [opts.onMessage] one parsed message
    * @param {(info: {code: number, reason: string}) => void} [opts.onClose] the socket is gone
    * @param {(state: string) => void} [opts.onState] state changed
-   * @param {Backoff} [opts.backoff] delays between attempts (0.5 s doubling to 30 s)
+   * @param {Backoff} [opts.backoff] delays between attempts (0.5 s doubling
+   *   to 30 s, each cut by up to half at random so that the pages dropped
+   *   by one server restart do not all come back in the same instant)
    * @param {number} [opts.openTimeout=10000] ms an attempt may take to open
+   * @param {number} [opts.stableMs=10000] how long a connection must have
+   *   been open for the next outage to start from the shortest delay
    * @param {Function} [opts.WebSocket] constructor (injectable for tests)
    * @param {Function} [opts.setTimeout] timer (injectable for tests)
    * @param {Function} [opts.clearTimeout]
    * @param {() => number} [opts.now]
    */
   constructor({
-    url, onOpen, onMessage, onClose, onState, backoff, openTimeout = 10000,
+    url, onOpen, onMessage, onClose, onState, backoff, openTimeout = 10000, stableMs = STABLE_MS,
     WebSocket: WS = globalThis.WebSocket,
     setTimeout: setT = (fn, ms) => globalThis.setTimeout(fn, ms),
     clearTimeout: clearT = (t) => globalThis.clearTimeout(t),
@@ -41,8 +52,10 @@ export class Connection {
     this._onMessage = onMessage || (() => {});
     this._onClose = onClose || (() => {});
     this._onState = onState || (() => {});
-    this._bo = backoff || new Backoff();
+    this._bo = backoff || new Backoff({ jitter: 0.5 });
     this._openTimeout = openTimeout;
+    this._stableMs = stableMs;
+    this._openedAt = 0;
     this._WS = WS;
     this._setT = setT;
     this._clearT = clearT;
@@ -127,6 +140,7 @@ export class Connection {
     ws.onopen = () => {
       if (this._ws !== ws) return;
       this._clearTimer();
+      this._openedAt = this._now();
       this._setState('open');
       this._onOpen();
     };
@@ -138,9 +152,6 @@ export class Connection {
       } catch {
         return; // not JSON: not for us (§12: ignore what you do not know)
       }
-      // A server that answers is a server that works: start the next
-      // outage from the shortest delay again.
-      this._bo.reset();
       this.lastMessageAt = this._now();
       this._onMessage(msg);
     };
@@ -153,6 +164,7 @@ export class Connection {
     this._ws = null;
     this._clearTimer();
     const wasOpen = this._state === 'open';
+    if (wasOpen && this._now() - this._openedAt >= this._stableMs) this._bo.reset();
     if (this._state !== 'stopped') this._retry();
     if (wasOpen) this._onClose(info);
   }

@@ -99,6 +99,21 @@ test('remote op transforms the in-flight op and the buffer (emoji, ties)', () =>
   assert.equal(apply(c.confirmed, ops(sent)[1].op), c.text);
 });
 
+test('transformSelection: a range never takes in text inserted at its edges (emoji)', () => {
+  // "a😀b" with "😀b" selected forwards (anchor 1, head 3).
+  const fwd = { anchor: 1, head: 3 };
+  // Someone types "🎉" right after the selection, and "x" right before it.
+  assert.deepEqual(transformSelection(fwd, [3, '🎉']), { anchor: 1, head: 3 });
+  assert.deepEqual(transformSelection(fwd, [1, 'x']), { anchor: 2, head: 4 });
+  // Inside it, the range grows; the direction is kept.
+  assert.deepEqual(transformSelection({ anchor: 3, head: 1 }, [2, '🎉🎉']), { anchor: 5, head: 1 });
+  assert.deepEqual(transformSelection({ anchor: 3, head: 1 }, [3, 'y']), { anchor: 3, head: 1 });
+  // A caret is pushed after text typed exactly at it.
+  assert.deepEqual(transformSelection({ anchor: 3, head: 3 }, [3, 'y']), { anchor: 4, head: 4 });
+  // The selected text deleted and replaced: the range collapses, never inverts.
+  assert.deepEqual(transformSelection(fwd, [1, 'z', -2]), { anchor: 2, head: 2 });
+});
+
 test('tie rule: the §3 example', () => {
   const { c } = mk('Oh, Hello!', 3);
   c.edit([10, ' ok']);
@@ -597,9 +612,9 @@ test('presence: a peer update behind our version is brought forward through rece
   assert.equal(c.version, 3);
   // Sent at version 1, before the peer saw ">>" and our "!".
   c.receive({ type: 'presence', doc: 'd', peer: { session: 'p', selection: { anchor: 1, head: 3 }, version: 1 } });
-  // "bc" moved through ">>" and through our "!" typed exactly at its end
-  // (text typed at a position pushes it, as TransformIndex does).
-  assert.deepEqual(c.peerSelection('p'), { anchor: 3, head: 6 });
+  // "bc" moved through ">>"; our "!" typed exactly at its end stays out
+  // of it (a range does not take in text inserted at its edges).
+  assert.deepEqual(c.peerSelection('p'), { anchor: 3, head: 5 });
   assert.equal(c.peers.get('p').version, 3);
   // Older than anything remembered (before the first snapshot): hidden
   // until the peer's next update.
@@ -610,7 +625,7 @@ test('presence: a peer update behind our version is brought forward through rece
   assert.equal(c.peerSelection('r'), null);
   c.receive({ type: 'op', doc: 'd', version: 3, id: 'x:2', op: ['_'] });
   assert.deepEqual(c.peerSelection('r'), { anchor: 1, head: 1 });
-  assert.deepEqual(c.peerSelection('p'), { anchor: 4, head: 7 });
+  assert.deepEqual(c.peerSelection('p'), { anchor: 4, head: 6 });
   // A snapshot forgets the ops: a stale update can no longer be placed.
   c.receive({ type: 'op', doc: 'd', version: 9, id: 'x:9', op: ['gap'] }); // a gap: resync
   c.receive({ type: 'snapshot', doc: 'd', version: 12, text: 'fresh' });

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 
 import {
   validDocId, docLink, docIdFromLocation, randomId, colorFor, safeColor, cleanName,
-  loadIdentity, saveName, PALETTE, MAX_NAME,
+  loadIdentity, saveName, PALETTE, MAX_NAME, resolveColor, inkFor, suggestDocId,
 } from '../identity.js';
 import { formatSize, formatAgo, formatVersion } from '../format.js';
-import { layoutMarks } from '../overlay.js';
+import { layoutMarks, quietLabels, LABEL_MS } from '../overlay.js';
 
 test('document ids and links', () => {
   for (const [id, ok] of [['notes', true], ['team.plan-2025_v2', true], ['a'.repeat(128), true],
@@ -93,4 +93,38 @@ test('layoutMarks: pieces and carets in text order', () => {
   // Overlapping selections.
   assert.deepEqual(layoutMarks(4, [m(0, 3, 3), m(1, 4, 4)]).filter((p) => p.kind === 'text').map((p) => p.marks),
     [[0], [0, 1], [1]]);
+});
+
+test('resolveColor: of two people in one colour, only the later changes', () => {
+  const [red, blue, green] = PALETTE;
+  // Nobody else has it: kept.
+  assert.equal(resolveColor(red, 'm', [{ session: 'a', color: blue }]), red);
+  // Someone with a smaller session has it: another colour nobody uses.
+  const mine = resolveColor(red, 'm', [{ session: 'a', color: red.toUpperCase() }, { session: 'b', color: blue }]);
+  assert.ok(mine !== red && mine !== blue && PALETTE.includes(mine), mine);
+  // The other side of the same clash keeps its colour: both pages agree.
+  assert.equal(resolveColor(red, 'a', [{ session: 'm', color: red }]), red);
+  // Every palette colour taken: keep yours rather than guess.
+  assert.equal(resolveColor(green, 'z', PALETTE.map((c, i) => ({ session: `a${i}`, color: c }))), green);
+});
+
+test('inkFor: white on dark colours, black on light ones', () => {
+  for (const c of ['#d81b60', '#2e7d32', '#8e24aa', '#00838f', '#6d4c41', '#3949ab', '#000000']) assert.equal(inkFor(c), '#fff', c);
+  for (const c of ['#ef6c00', '#1e88e5', '#ffff00', '#ffffff']) assert.equal(inkFor(c), '#000', c);
+  assert.equal(inkFor('#abc'), '#fff'); // short forms: not worked out, white
+});
+
+test('suggestDocId: a valid name close to a refused one', () => {
+  assert.equal(suggestDocId('My notes!'), 'My-notes');
+  assert.equal(suggestDocId('  café plan / 2025 '), 'cafe-plan-2025');
+  assert.equal(suggestDocId('日本語'), '');
+  assert.equal(suggestDocId('x'.repeat(200)).length, 128);
+  assert.ok(validDocId(suggestDocId('a b c')));
+});
+
+test('quietLabels: a label goes quiet LABEL_MS after its owner last moved', () => {
+  const marks = [{ since: 1000 }, { since: 3000 }, {}];
+  assert.deepEqual(quietLabels(marks, 2000), { quiet: [false, false, false], next: LABEL_MS - 1000 });
+  assert.deepEqual(quietLabels(marks, 1000 + LABEL_MS), { quiet: [true, false, false], next: 2000 });
+  assert.deepEqual(quietLabels(marks, 3000 + LABEL_MS), { quiet: [true, true, false], next: -1 });
 });

@@ -65,7 +65,7 @@ test('connects, parses messages, sends only while open', () => {
   assert.deepEqual(log, ['open', { type: 'snapshot', doc: 'd', version: 0, text: '' }]);
 });
 
-test('reconnects with growing delays, reset by a message', () => {
+test('reconnects with growing delays, reset by a connection that lasted', () => {
   const { conn, sockets, log, advance, last } = env();
   conn.start();
   last().open();
@@ -83,11 +83,34 @@ test('reconnects with growing delays, reset by a message', () => {
   assert.equal(sockets.length, 2);
   advance(1); // 1000 ms: doubled
   assert.equal(sockets.length, 3);
+  // Open and answering, but dropped again at once: a flapping server is
+  // not retried at the shortest delay.
   last().open();
   last().msg({ type: 'opened', doc: 'd', version: 1 });
   last().drop();
-  advance(500); // back to the first delay
+  advance(1999);
+  assert.equal(sockets.length, 3);
+  advance(1); // 2000 ms
   assert.equal(sockets.length, 4);
+  // A connection that stayed up for 10 s resets the delays.
+  last().open();
+  advance(10000);
+  last().drop();
+  advance(500); // back to the first delay
+  assert.equal(sockets.length, 5);
+});
+
+test('the default delays are spread at random, none above the nominal one', () => {
+  const delays = [];
+  const { conn, last } = env({
+    backoff: undefined, // the Connection's own default
+    setTimeout: (fn, ms) => { delays.push(ms); return { fn }; },
+  });
+  conn.start();
+  last().drop(); // failed attempt: waits the first delay
+  assert.equal(delays.length, 2); // the open timeout, then the retry
+  const d = delays[1];
+  assert.ok(d >= 250 && d <= 500, `first delay ${d} ms, want 250..500`);
 });
 
 test('retryNow skips the wait; drop closes a dead socket at once', () => {
