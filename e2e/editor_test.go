@@ -251,7 +251,8 @@ func (p *page) compose(texts ...string) {
 // TestUndoCutAndIME: Ctrl+Z and Ctrl+Shift+Z undo and redo your own
 // typing (never the other person's) and reach the server like any edit;
 // cut removes text everywhere; text being composed with an IME is not sent
-// until it is committed, while the other person's edits keep arriving.
+// until it is committed, while the other person's edits keep arriving,
+// and the composer's caret is shown to others where the document has it.
 func TestUndoCutAndIME(t *testing.T) {
 	srv := startServer(t)
 	srv.seed(t, "words", "start")
@@ -301,6 +302,19 @@ func TestUndoCutAndIME(t *testing.T) {
 	if c := eval[int](ann, `document.getElementById('text').selectionStart`); c != utf16Len("XB:start two 日本") {
 		t.Errorf("Ann's caret at %d after the commit, want the end", c)
 	}
+
+	// While Ann composes in the middle, Bob sees her caret where the
+	// document has it (the composed text is not there yet), and after
+	// the commit right after what she committed.
+	ann.caret(utf16Len("XB:"))
+	bob.waitFor(markJS("Ann")+` === "XB:"`, `JSON.stringify(`+markJS("Ann")+`)`, 5*time.Second)
+	ann.compose("か", "かな")
+	time.Sleep(300 * time.Millisecond) // several presence intervals
+	if at := eval[string](bob, `JSON.stringify(`+markJS("Ann")+`)`); at != `"XB:"` {
+		t.Errorf("during Ann's composition Bob draws her caret after %s, want after %q", at, "XB:")
+	}
+	ann.insert("仮名")
+	bob.waitFor(markJS("Ann")+` === "XB:仮名"`, `JSON.stringify(`+markJS("Ann")+`)`, 5*time.Second)
 }
 
 // TestSnapshotRebase: a page that was away longer than the server replays

@@ -185,6 +185,7 @@ export class TextareaBinding {
       this._composing = false;
       this._syncLocal();
       if (this._lag) this._render();
+      this._onSelection(); // the caret can be reported again, even if nothing was committed
     });
     ta.addEventListener('keydown', (e) => {
       if (e.isComposing) return;

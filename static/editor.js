@@ -181,7 +181,10 @@ class EditorPage {
     if (this.presenceTimer !== null) return;
     this.presenceTimer = setTimeout(() => {
       this.presenceTimer = null;
-      if (!this.client.loaded) return;
+      // While an IME composes, the textarea holds text the document does
+      // not have yet: a caret read from it would be off by that text.
+      // compositionend reports the caret again (binding onSelection).
+      if (!this.client.loaded || this.binding.composing) return;
       // Until you first put the caret somewhere, you have none to show:
       // an untouched textarea's selection (0) would be a lie.
       const selection = this.placed ? this.binding.selection() : null;
