@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
@@ -204,4 +205,41 @@ func sideBySide(t *testing.T, imgs ...image.Image) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// TestCursorsInLongDocument: in a document longer than the window, the
+// other person's caret scrolls with the text. Scrolled to the bottom, a
+// caret near the top is above the visible text, not drawn over it, and a
+// caret near the bottom is drawn inside the textarea, on its line.
+func TestCursorsInLongDocument(t *testing.T) {
+	srv := startServer(t)
+	var b strings.Builder
+	for i := 1; i <= 300; i++ {
+		fmt.Fprintf(&b, "line %d\n", i)
+	}
+	srv.seed(t, "long", b.String())
+	pages, _ := editors(t, srv, "long", "Ann", "Bob")
+	ann, bob := pages[0], pages[1]
+
+	// [caret top, textarea top, textarea bottom, mirror scrollTop, textarea scrollTop]
+	const boxJS = `(() => { const t = document.getElementById('text'), m = document.getElementById('mirror');
+		const c = [...m.querySelectorAll('.peer-caret')].find((e) => e.textContent === 'Bob');
+		const r = t.getBoundingClientRect();
+		return c ? [c.getBoundingClientRect().top, r.top, r.bottom, m.scrollTop, t.scrollTop] : []; })()`
+	for _, tc := range []struct {
+		line    int
+		visible bool
+	}{{3, false}, {297, true}} {
+		bob.caret(eval[int](bob, fmt.Sprintf(`document.getElementById('text').value.indexOf('\nline %d\n') + 1`, tc.line)))
+		bob.do(typing(step{keys: "*"}))
+		converge(t, srv, "long", ann, bob)
+		eval[chromedp.Void](ann, `(() => { const t = document.getElementById('text'); t.focus(); t.setSelectionRange(t.value.length, t.value.length); t.scrollTop = t.scrollHeight; })()`)
+		ann.waitFor(markJS("Bob")+` !== null && `+markJS("Bob")+`.endsWith("line `+strconv.Itoa(tc.line-1)+`\n*")`,
+			`JSON.stringify(`+markJS("Bob")+`)`, 5*time.Second)
+		ann.waitFor(boxJS+`.length === 5 && `+boxJS+`[3] === `+boxJS+`[4] && `+boxJS+`[4] > 0`, `JSON.stringify(`+boxJS+`)`, 5*time.Second)
+		box := eval[[]float64](ann, boxJS)
+		if inside := box[0] >= box[1] && box[0] < box[2]; inside != tc.visible {
+			t.Errorf("Bob's caret on line %d: top %.0f, textarea %.0f..%.0f; visible = %v, want %v", tc.line, box[0], box[1], box[2], inside, tc.visible)
+		}
+	}
 }

@@ -99,7 +99,7 @@ class EditorPage {
     this.showStatus();
     this.drawPeople([]);
     // For tests and debugging from the console: the live objects.
-    window.collab = { client: this.client, conn: this.conn, binding: this.binding };
+    window.collab = { client: this.client, conn: this.conn, binding: this.binding, overlay: this.overlay };
   }
 
   // ---- status ----

@@ -67,6 +67,24 @@ export function layoutMarks(len, marks) {
 }
 
 /**
+ * How much of view the mirror must hold to place marks: up to the end of
+ * the line with the last mark (text after it cannot move anything before
+ * it, and a line's own wrapping needs the whole line). On a long document
+ * with the others near the top, this saves laying out the rest of the
+ * text on every keystroke.
+ * @param {string} view
+ * @param {Mark[]} marks
+ * @returns {number} a length of view
+ */
+export function mirrorLength(view, marks) {
+  let last = -1;
+  for (const m of marks) last = Math.max(last, m.from, m.to, m.head);
+  if (last < 0) return 0;
+  const nl = view.indexOf('\n', Math.min(last, view.length));
+  return nl < 0 ? view.length : nl;
+}
+
+/**
  * Which marks' labels are quiet (their owner idle for ms or more) at now,
  * and in how many ms the next label goes quiet (-1: none will). A mark
  * without since is never quiet.
@@ -100,6 +118,9 @@ export class Overlay {
     this.ta = textarea;
     this.mirror = mirror;
     this._carets = []; // [{el, mark}] of the last render
+    this._text = null; // the text and marks (JSON) of the last render
+    this._key = '';
+    this._tail = null; // the spacer after the text (see render)
     this._quietTimer = null;
     textarea.addEventListener('scroll', () => this.syncScroll());
     if (typeof ResizeObserver !== 'undefined') new ResizeObserver(() => this.syncBox()).observe(textarea);
@@ -114,7 +135,16 @@ export class Overlay {
   render(view, marks) {
     const nodes = [];
     const carets = [];
-    for (const p of layoutMarks(view.length, marks)) {
+    const text = view.slice(0, mirrorLength(view, marks));
+    // Typing below everyone else's marks changes nothing drawn here.
+    const key = JSON.stringify(marks);
+    if (text === this._text && key === this._key) {
+      this.syncBox();
+      return;
+    }
+    this._text = text;
+    this._key = key;
+    for (const p of layoutMarks(text.length, marks)) {
       if (p.kind === 'caret') {
         const m = marks[p.mark];
         const c = el('span', 'peer-caret', m.color);
@@ -126,24 +156,24 @@ export class Overlay {
         carets.push({ el: c, mark: m });
         continue;
       }
-      const text = view.slice(p.from, p.to);
+      const piece = text.slice(p.from, p.to);
       if (p.marks.length === 0) {
-        nodes.push(document.createTextNode(text));
+        nodes.push(document.createTextNode(piece));
       } else {
         // Overlapping selections show the colour of the latest peer.
         const s = el('span', 'peer-sel', marks[p.marks[p.marks.length - 1]].color);
-        s.textContent = text;
+        s.textContent = piece;
         nodes.push(s);
       }
     }
     // A final line break only makes a line in a div when something follows
     // it; U+200B is invisible and, at the very end, moves no line break.
     nodes.push(document.createTextNode('\u200b'));
-    // Room to scroll as far as the textarea, whose scroll height may round
-    // differently; it comes after all text, so it moves no character.
-    const tail = document.createElement('div');
-    tail.className = 'mirror-tail';
-    nodes.push(tail);
+    // Room to scroll as far as the textarea (whose text may go on far
+    // beyond the mirror's, and whose scroll height may round differently);
+    // it comes after all text, so it moves no character.
+    this._tail = document.createElement('div');
+    nodes.push(this._tail);
     this.mirror.replaceChildren(...nodes);
     this.syncBox();
     // Names go above the caret, except on the first line where they would
@@ -171,6 +201,7 @@ export class Overlay {
     st.left = `${ta.offsetLeft + ta.clientLeft}px`;
     st.width = `${ta.clientWidth}px`;
     st.height = `${ta.clientHeight}px`;
+    if (this._tail) this._tail.style.height = `${ta.scrollHeight}px`;
     this.syncScroll();
   }
 

@@ -8,7 +8,7 @@ import {
   loadIdentity, saveName, PALETTE, MAX_NAME, resolveColor, inkFor, suggestDocId,
 } from '../identity.js';
 import { formatSize, formatAgo, formatVersion } from '../format.js';
-import { layoutMarks, quietLabels, LABEL_MS } from '../overlay.js';
+import { layoutMarks, quietLabels, LABEL_MS, mirrorLength } from '../overlay.js';
 
 test('document ids and links', () => {
   for (const [id, ok] of [['notes', true], ['team.plan-2025_v2', true], ['a'.repeat(128), true],
@@ -127,4 +127,14 @@ test('quietLabels: a label goes quiet LABEL_MS after its owner last moved', () =
   assert.deepEqual(quietLabels(marks, 2000), { quiet: [false, false, false], next: LABEL_MS - 1000 });
   assert.deepEqual(quietLabels(marks, 1000 + LABEL_MS), { quiet: [true, false, false], next: 2000 });
   assert.deepEqual(quietLabels(marks, 3000 + LABEL_MS), { quiet: [true, true, false], next: -1 });
+});
+
+test('mirrorLength: the mirror holds text up to the end of the last marked line', () => {
+  const view = 'one\ntwo\nthree';
+  assert.equal(mirrorLength(view, []), 0);
+  assert.equal(mirrorLength(view, [{ from: 1, to: 1, head: 1 }]), 3); // "one"
+  assert.equal(mirrorLength(view, [{ from: 1, to: 5, head: 1 }, { from: 0, to: 0, head: 0 }]), 7); // "one\ntwo"
+  assert.equal(mirrorLength(view, [{ from: 3, to: 3, head: 3 }]), 3); // a caret at the end of a line
+  assert.equal(mirrorLength(view, [{ from: 9, to: 13, head: 13 }]), view.length);
+  assert.equal(mirrorLength(view, [{ from: 99, to: 99, head: 99 }]), view.length); // clamped
 });
