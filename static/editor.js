@@ -290,6 +290,7 @@ class EditorPage {
     try {
       await navigator.clipboard.writeText(location.href);
       b.textContent = 'Link copied';
+      this.announce('Link copied to the clipboard.'); // a button's new text is not read out
       setTimeout(() => { b.textContent = 'Copy link'; }, COPIED_MS);
     } catch {
       window.prompt('Copy this link to share the document:', location.href);

@@ -25,7 +25,7 @@ async function load() {
     loadedAt = new Date();
     render();
   } catch (err) {
-    $('list-status').textContent = `Could not load the documents: ${err.message}. Retrying…`;
+    setStatus(`Could not load the documents: ${err.message}. Retrying…`);
   }
 }
 
@@ -43,10 +43,14 @@ function render() {
     const again = tbody.querySelector(`[data-focus="${CSS.escape(focus)}"]`);
     if (again) again.focus();
   }
-  // The status is a live region: written only when its words change, or
-  // a screen reader would repeat it on every refresh.
-  const status = listStatus(docs.length, shown.length, q);
-  if ($('list-status').textContent !== status) $('list-status').textContent = status;
+  setStatus(listStatus(docs.length, shown.length, q));
+}
+
+// setStatus writes the live status only when its words change: a screen
+// reader would otherwise repeat it on every refresh.
+function setStatus(text) {
+  const el = $('list-status');
+  if (el.textContent !== text) el.textContent = text;
 }
 
 function focusKey(el) {
