@@ -119,6 +119,10 @@ func TestPhoneAndAccessibility(t *testing.T) {
 			p.waitFor(`document.querySelectorAll('#docs tbody tr').length === 1`, `document.body.innerText`, 5*time.Second)
 		} else {
 			p.waitSaved()
+			// Ready to type at once, at the top, where the text is shown.
+			if at := eval[string](p, `document.activeElement.id + ' ' + document.getElementById('text').selectionStart`); at != "text 0" {
+				t.Errorf("%s: after loading, focus and caret are %q, want the textarea at 0", path, at)
+			}
 			if h := eval[float64](p, `document.getElementById('text').getBoundingClientRect().height`); h < 200 {
 				t.Errorf("%s: editor is %.0f px high on a phone", path, h)
 			}

@@ -144,6 +144,11 @@ class EditorPage {
 
   firstLoad() {
     this.loadedOnce = true;
+    // The caret starts at the top, where the text is shown: the snapshot
+    // was written in front of the empty textarea's caret, which pushed it
+    // to the end, out of sight on a long document.
+    this.ta.setSelectionRange(0, 0);
+    this.ta.scrollTop = 0;
     if (document.activeElement === document.body) this.ta.focus();
     this.schedulePresence(); // tell the others who joined
   }
