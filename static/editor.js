@@ -237,9 +237,10 @@ class EditorPage {
   }
 
   // Two people in one colour cannot be told apart: the later one of
-  // them (see resolveColor) shows in another colour for this visit.
+  // them (see resolveColor) shows in another colour for the rest of this
+  // visit (not back and forth as people come and go).
   pickColor(people) {
-    const color = resolveColor(this.me.color, this.client.clientId, people);
+    const color = resolveColor(this.color, this.client.clientId, people);
     if (color === this.color) return;
     this.color = color;
     $('my-swatch').style.setProperty('--peer', color);
