@@ -60,6 +60,10 @@ type Config struct {
 	MaxBatch    int            // events per transaction; 0 means 1024
 	BusyTimeout time.Duration  // how long to wait for another process's lock; 0 means 5s
 	Logger      zerolog.Logger // zero value: disabled (zerolog.Nop())
+	// CheckpointEvery is how often a background connection checkpoints the
+	// WAL into the database (checkpoint.go); 0 means 250ms. Negative
+	// leaves it to SQLite, which checkpoints inside a commit.
+	CheckpointEvery time.Duration
 }
 
 // Stats are cumulative counters of the writer, for tests and metrics.
@@ -118,6 +122,11 @@ type Store struct {
 	closeErr   error
 
 	commits, events, conflicts, duplicates, failures, maxSeen atomic.Int64
+
+	// the checkpointer (checkpoint.go); ckdb nil when SQLite checkpoints
+	ckdb           *sql.DB
+	ckStop, ckDone chan struct{}
+	checkpoints    atomic.Int64
 }
 
 // dsn builds a file: URI. Only the characters SQLite's URI parser treats
@@ -160,6 +169,16 @@ func Open(path string, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("open event log %q: %w", path, err)
 	}
 	s.wlock = wl
+	if cfg.CheckpointEvery >= 0 {
+		every := cfg.CheckpointEvery
+		if every == 0 {
+			every = defaultCheckpointEvery
+		}
+		if err := s.startCheckpointer(path, cfg.BusyTimeout, every); err != nil {
+			s.closeDBs()
+			return nil, fmt.Errorf("open event log %q: checkpointer: %w", path, err)
+		}
+	}
 	go s.run()
 	return s, nil
 }
@@ -278,6 +297,7 @@ func (s *Store) Close() error {
 		close(s.queue)
 		s.mu.Unlock()
 		<-s.writerDone
+		s.stopCheckpointer()
 		s.closeErr = s.closeDBs()
 	})
 	return s.closeErr
@@ -306,6 +326,9 @@ func (s *Store) closeDBs() error {
 	}
 	if s.rdb != nil {
 		keep(s.rdb.Close())
+	}
+	if s.ckdb != nil {
+		keep(s.ckdb.Close())
 	}
 	return first
 }
