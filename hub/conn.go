@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,7 +27,9 @@ type conn struct {
 	queue   *sendQueue
 	limiter *rate.Limiter
 	subs    map[string]*room // reader goroutine only
-	frames  frameWriter      // writer goroutine only
+	frames  frameWriter      // the writer goroutine only
+	writers sync.WaitGroup   // the writer, while it runs
+	pinger  *time.Timer      // queues a ping every PingInterval
 	// strikes counts rate-limit refusals in a row; a client that ignores
 	// them is disconnected rather than answered forever.
 	strikes int
@@ -34,15 +37,18 @@ type conn struct {
 
 func newConn(h *Hub, ws *websocket.Conn) *conn {
 	id := strconv.FormatUint(connSeq.Add(1), 36)
-	return &conn{
+	c := &conn{
 		h:       h,
 		ws:      ws,
 		id:      id,
 		log:     h.log.With().Str("conn", id).Logger(),
-		queue:   newSendQueue(h.cfg.MaxQueueBytes),
 		limiter: rate.NewLimiter(rate.Limit(h.cfg.RatePerSecond), h.cfg.RateBurst),
 		subs:    make(map[string]*room),
 	}
+	c.queue = newSendQueue(h.cfg.MaxQueueBytes, &c.writers, func() { go c.writeLoop() })
+	// The writer re-arms it after each ping it sends.
+	c.pinger = time.AfterFunc(h.cfg.PingInterval, c.queue.ping)
+	return c
 }
 
 // send queues a frame without blocking. A client too far behind is closed
@@ -63,11 +69,7 @@ func (c *conn) sendError(e *protocol.Error) {
 // serve runs the connection until the client leaves, misbehaves, or the hub
 // shuts down, and returns only after its writer has stopped.
 func (c *conn) serve() {
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		c.writeLoop()
-	}()
+	defer c.pinger.Stop()
 	err := c.readLoop()
 	c.leaveAll()
 	switch {
@@ -80,7 +82,7 @@ func (c *conn) serve() {
 	default:
 		c.queue.close(websocket.CloseNormalClosure, "", true)
 	}
-	<-writerDone
+	c.writers.Wait() // the close above started one if none was running
 	_ = c.ws.Close()
 	code, _ := c.queue.closeReason()
 	c.log.Debug().Err(err).Int("close_code", code).Msg("connection closed")
@@ -181,25 +183,39 @@ func (c *conn) leaveAll() {
 
 // writeLoop is the socket's only writer: it sends queued frames in batches,
 // pings, and finally the close frame.
+// writerLinger is how long an idle writer waits for more before it exits.
+// An idle socket then holds no writer goroutine (about 4 KB of stack, a
+// fifth of its memory); a busy one keeps its writer, since typing sends
+// far more often than once a second.
+const writerLinger = time.Second
+
+// writeLoop is the socket's only writer. It is started by whoever queues
+// work while none runs (sendQueue), and exits after writerLinger with
+// nothing to do, or after the close frame.
 func (c *conn) writeLoop() {
-	ping := time.NewTicker(c.h.cfg.PingInterval)
-	defer ping.Stop()
+	parked := false
+	defer func() {
+		if !parked {
+			c.writers.Done()
+		}
+	}()
+	idle := time.NewTimer(writerLinger)
+	defer idle.Stop()
 	var spare [][]byte
 	for {
-		select {
-		case <-c.queue.wake:
-		case <-ping.C:
+		frames, ping, closed := c.queue.take(spare)
+		if ping {
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.h.cfg.WriteTimeout)); err != nil {
 				c.abort(err)
 				return
 			}
-			continue
+			c.pinger.Reset(c.h.cfg.PingInterval)
 		}
-		frames, closed := c.queue.take(spare)
 		if err := c.writeFrames(frames); err != nil {
 			c.abort(err)
 			return
 		}
+		n := len(frames)
 		clear(frames)
 		spare = frames
 		if closed {
@@ -207,6 +223,17 @@ func (c *conn) writeLoop() {
 			msg := websocket.FormatCloseMessage(code, reason)
 			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.h.cfg.WriteTimeout))
 			return
+		}
+		if n > 0 || ping {
+			continue // more may have been queued meanwhile
+		}
+		idle.Reset(writerLinger)
+		select {
+		case <-c.queue.wake:
+		case <-idle.C:
+			if parked = c.queue.park(); parked {
+				return
+			}
 		}
 	}
 }
