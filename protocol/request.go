@@ -70,6 +70,16 @@ type wireRequest struct {
 // the code the contract prescribes, and Doc/ID filled in where they could be
 // read, so the edge can answer without further mapping.
 func DecodeRequest(data []byte) (Request, error) {
+	if r, ok := scanRequest(data); ok {
+		return r, nil
+	}
+	return decodeRequestJSON(data)
+}
+
+// decodeRequestJSON is the reference decoder: every refusal comes from it,
+// and the fast path (scan_request.go) must agree with it on every frame
+// it accepts.
+func decodeRequestJSON(data []byte) (Request, error) {
 	var w wireRequest
 	if err := json.Unmarshal(data, &w); err != nil {
 		return Request{}, decodeError(data, err)
