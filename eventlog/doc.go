@@ -49,6 +49,12 @@
 // with 256 concurrent appenders batches average ~130 events and throughput
 // is ~40,000 events/s (see BenchmarkAppendParallel).
 //
+// Processes sharing the file take turns on a flock (writelock.go); a
+// writer that waited for it also takes what queued meanwhile, so the turns
+// batch too. WAL checkpoints run on a background connection every 250 ms
+// (checkpoint.go) rather than inside the COMMIT that crosses SQLite's
+// 1,000-page threshold.
+//
 // An event that cannot be stored fails alone: 0 rows affected means the op
 // id is already stored (*DuplicateError with the original version) or the
 // version is taken (*ConflictError); a gap-trigger abort undoes only that

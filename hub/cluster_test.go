@@ -18,12 +18,23 @@ import (
 // on one log file, sharing a bus, leases and presence.
 func startPair(t *testing.T) (a, b *testServer) {
 	t.Helper()
+	return startHubs(t, false)
+}
+
+// startHubs is startPair; with routed, each hub also advertises its URL in
+// a shared directory, so either can send a routed client to the other.
+func startHubs(t *testing.T, routed bool) (a, b *testServer) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "events.db")
 	bus, leases, pres := fanout.NewMemory(), lease.NewMemory(500*time.Millisecond), presence.NewMemory()
 	t.Cleanup(func() { _ = bus.Close() })
 	cfg := func(id string) hub.Config {
-		return hub.Config{Bus: bus, Leases: leases, Presence: pres, ProcessID: id,
+		c := hub.Config{Bus: bus, Leases: leases, Presence: pres, ProcessID: id,
 			ClusterTick: 20 * time.Millisecond, PositionCheck: 100 * time.Millisecond, ForwardRetry: 200 * time.Millisecond}
+		if routed {
+			c.Directory = leases
+		}
+		return c
 	}
 	return hubtest.StartAt(t, path, cfg("a")), hubtest.StartAt(t, path, cfg("b"))
 }

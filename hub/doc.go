@@ -11,9 +11,12 @@
 // with no subscribers unload after Config.IdleTimeout, keeping memory
 // bounded by the documents in use.
 //
-// A conn is one socket: its reader runs on the HTTP handler goroutine and
-// forwards decoded requests to rooms; its single writer goroutine drains a
-// send queue bounded in bytes. Rooms never wait on a socket: they push
+// A conn is one socket: its reader runs on a goroutine the hub starts
+// after the upgrade (ServeHTTP returns, so net/http frees what it kept for
+// the request) and forwards decoded requests to rooms; its single writer
+// goroutine drains a send queue bounded in bytes. The writer runs only
+// while there is something to send (frames, a due ping, the close frame)
+// and exits after a second idle, so an idle socket costs one goroutine. Rooms never wait on a socket: they push
 // already-encoded frames (one encoding per broadcast, shared by every
 // recipient) and a connection whose queue overflows is closed with 4001 so
 // it never slows anyone else.

@@ -84,11 +84,9 @@ type room struct {
 	peers   peers
 
 	// Routing (route.go): the holder's advertised URL, looked up once per
-	// holder; served is set once a client opened here rather than being
-	// routed away.
+	// holder.
 	urlOf     string
 	holderURL string
-	served    bool
 }
 
 func newRoom(h *Hub, doc string) *room {
@@ -206,7 +204,7 @@ func (r *room) run() {
 		if now := len(r.subs) == 0 && r.pending() == 0; now != empty {
 			empty = now
 			if empty {
-				r.idle.Reset(r.idleAfter())
+				r.idle.Reset(r.h.cfg.IdleTimeout)
 			}
 		}
 	}

@@ -16,7 +16,6 @@ func (r *room) open(c *conn, req protocol.Request) {
 	if r.route(c, req) {
 		return
 	}
-	r.served = true
 	if !r.loaded || r.broken {
 		if err := r.ensureLoaded(); err != nil {
 			c.sendError(unavailable(r.doc, "", "storage unavailable; retry opening"))

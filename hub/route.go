@@ -19,10 +19,6 @@ const (
 	// clients within 30 s, and before that its leases (5 s) have moved,
 	// so nobody is routed to it anyway.
 	advertiseTTL = 30 * time.Second
-	// routeIdle is how long a room that only answered routed opens stays
-	// loaded: it needs the lease holder, not the text, so there is no
-	// reason to keep following every event for IdleTimeout (30 s).
-	routeIdle = time.Second
 )
 
 // advertise publishes AdvertiseURL in the Directory until the hub closes.
@@ -67,12 +63,18 @@ func (h *Hub) routeUnloaded(c *conn, req protocol.Request) bool {
 		return false
 	}
 	url, err := h.dir.Locate(ctx, holder)
-	if err != nil || url == "" || url == h.cfg.AdvertiseURL {
+	return err == nil && c.moveTo(req.Doc, holder, url)
+}
+
+// moveTo sends the client to holder's url, unless that is unknown or
+// this process, and reports whether it did.
+func (c *conn) moveTo(doc, holder, url string) bool {
+	if url == "" || url == c.h.cfg.AdvertiseURL {
 		return false
 	}
-	h.metrics.redirects.Add(1)
-	c.log.Debug().Str("doc", req.Doc).Str("owner", holder).Str("url", url).Msg("open routed to the owner")
-	c.send(protocol.AppendMoved(nil, req.Doc, url))
+	c.h.metrics.redirects.Add(1)
+	c.log.Debug().Str("doc", doc).Str("owner", holder).Str("url", url).Msg("open routed to the owner")
+	c.send(protocol.AppendMoved(nil, doc, url))
 	return true
 }
 
@@ -90,17 +92,7 @@ func (r *room) route(c *conn, req protocol.Request) bool {
 			return false
 		}
 	}
-	url := r.ownerURL()
-	if url == "" || url == r.h.cfg.AdvertiseURL {
-		return false
-	}
-	r.h.metrics.redirects.Add(1)
-	c.log.Debug().Str("doc", r.doc).Str("owner", r.holder).Str("url", url).Msg("open routed to the owner")
-	c.send(protocol.AppendMoved(nil, r.doc, url))
-	if len(r.subs) == 0 && r.pending() == 0 {
-		r.idle.Reset(r.idleAfter())
-	}
-	return true
+	return c.moveTo(r.doc, r.holder, r.ownerURL())
 }
 
 // ownerURL returns the URL the current holder advertised, "" if unknown.
@@ -121,12 +113,4 @@ func (r *room) ownerURL() string {
 		r.urlOf, r.holderURL = r.holder, url
 	}
 	return r.holderURL
-}
-
-// idleAfter is how long the room stays loaded once it is empty.
-func (r *room) idleAfter() time.Duration {
-	if !r.served {
-		return min(routeIdle, r.h.cfg.IdleTimeout)
-	}
-	return r.h.cfg.IdleTimeout
 }

@@ -2,37 +2,17 @@ package hub_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/collabedit/collab/client"
-	"github.com/collabedit/collab/fanout"
-	"github.com/collabedit/collab/hub"
-	"github.com/collabedit/collab/hub/hubtest"
-	"github.com/collabedit/collab/lease"
-	"github.com/collabedit/collab/presence"
 )
-
-// startRoutedPair is startPair with a directory: each hub advertises its
-// URL, so either can send a routed client to the other.
-func startRoutedPair(t *testing.T) (a, b *testServer) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "events.db")
-	bus, leases, pres := fanout.NewMemory(), lease.NewMemory(500*time.Millisecond), presence.NewMemory()
-	t.Cleanup(func() { _ = bus.Close() })
-	cfg := func(id string) hub.Config {
-		return hub.Config{Bus: bus, Leases: leases, Presence: pres, Directory: leases, ProcessID: id,
-			ClusterTick: 20 * time.Millisecond, PositionCheck: 100 * time.Millisecond, ForwardRetry: 200 * time.Millisecond}
-	}
-	return hubtest.StartAt(t, path, cfg("a")), hubtest.StartAt(t, path, cfg("b"))
-}
 
 // TestRoutedOpen: on the process that does not own a document, an open
 // that asks for routing gets "moved" with the owner's URL and is not
 // served; one that does not ask (every v1 client) is served as before.
 func TestRoutedOpen(t *testing.T) {
-	a, b := startRoutedPair(t)
+	a, b := startHubs(t, true)
 	owner := dial(t, a.URL)
 	owner.open("d") // a loads d first, so a owns it
 	owner.send(`{"type":"op","doc":"d","version":0,"id":"o:1","op":["x"]}`)
@@ -79,7 +59,7 @@ func TestRoutedOpen(t *testing.T) {
 // the owner goes away they reconnect, the follower takes the document
 // over, and editing goes on with nothing lost.
 func TestClientFollowsOwner(t *testing.T) {
-	a, b := startRoutedPair(t)
+	a, b := startHubs(t, true)
 	first := newEditor(t, a.URL, "d") // a owns d
 	eds := []*editor{first}
 	for range 3 {

@@ -68,28 +68,14 @@ func scanFrame(b []byte) (kind frameKind, version int64, ok bool) {
 	return kind, v, true
 }
 
-// openFrame encodes {"type":"open","doc":…} with "version" when resume.
+// openFrame encodes an open, with "version" when resume.
 func openFrame(doc string, version int64, resume bool) []byte {
-	b := []byte(`{"type":"open","doc":`)
-	b = protocol.AppendString(b, doc)
-	if resume {
-		b = append(b, `,"version":`...)
-		b = strconv.AppendInt(b, version, 10)
-	}
-	return append(b, '}')
+	return protocol.AppendRequest(nil, protocol.Request{Type: protocol.TypeOpen, Doc: doc, Version: version, HasVersion: resume})
 }
 
-// appendOpFrame appends {"type":"op","doc":…,"version":…,"id":…,"op":[…]}.
+// appendOpFrame appends an op request to b.
 func appendOpFrame(b []byte, doc string, version int64, id string, op document.Op) []byte {
-	b = append(b, `{"type":"op","doc":`...)
-	b = protocol.AppendString(b, doc)
-	b = append(b, `,"version":`...)
-	b = strconv.AppendInt(b, version, 10)
-	b = append(b, `,"id":`...)
-	b = protocol.AppendString(b, id)
-	b = append(b, `,"op":`...)
-	b = op.AppendJSON(b)
-	return append(b, '}')
+	return protocol.AppendRequest(b, protocol.Request{Type: protocol.TypeOp, Doc: doc, Version: version, HasVersion: true, ID: id, Op: op})
 }
 
 // snapshot is a decoded snapshot frame.

@@ -186,7 +186,7 @@ func loadTraces(cfg Replay) ([]*loadedTrace, error) {
 			}
 			lt.ops = lt.ops[:cfg.Limit]
 		}
-		if lt.pace, err = newPacer(cfg.Pace, path, cfg.MaxGap, cfg.Speed); err != nil {
+		if lt.pace, err = newPacer(cfg.Pace, t.Times, cfg.MaxGap, cfg.Speed); err != nil {
 			return nil, err
 		}
 		out = append(out, lt)

@@ -15,31 +15,35 @@ import (
 func scanMessage(b []byte) (Message, bool) {
 	var m Message
 	s := scanner{b: b}
-	if !s.lit('{') {
-		return m, false
-	}
-	if s.lit('}') {
-		return m, false // no type: encoding/json reports the error
+	ok := s.object(func(key []byte) bool { return s.field(&m, key) })
+	return m, ok && m.Type != "" // no type: encoding/json reports the error
+}
+
+// object walks a whole input that is one non-empty, flat JSON object,
+// calling field for each key with the scanner at its value; field reads
+// the value, or reports false to give up.
+func (s *scanner) object(field func(key []byte) bool) bool {
+	if !s.lit('{') || s.lit('}') {
+		return false
 	}
 	for {
-		key, ok := s.str()
-		if !ok || !s.lit(':') || !s.field(&m, key) {
-			return m, false
+		key, ok := s.raw()
+		if !ok || !s.lit(':') || !field(key) {
+			return false
 		}
 		if s.lit('}') {
-			break
+			return s.i == len(s.b)
 		}
 		if !s.lit(',') {
-			return m, false
+			return false
 		}
 	}
-	return m, s.i == len(s.b) && m.Type != ""
 }
 
 // field decodes the value of key into m.
-func (s *scanner) field(m *Message, key string) bool {
+func (s *scanner) field(m *Message, key []byte) bool {
 	var ok bool
-	switch key {
+	switch string(key) {
 	case "type":
 		var t []byte
 		if t, ok = s.raw(); ok {
@@ -74,7 +78,7 @@ func (s *scanner) field(m *Message, key string) bool {
 		// Presence is rare next to ops: leave it to encoding/json.
 		var raw []byte
 		if raw, ok = s.value(); ok {
-			if key == "peer" {
+			if string(key) == "peer" {
 				ok = raw[0] == '{' && json.Unmarshal(raw, &m.Peer) == nil
 			} else {
 				ok = raw[0] == '[' && json.Unmarshal(raw, &m.Peers) == nil

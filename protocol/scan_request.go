@@ -10,53 +10,9 @@ package protocol
 // than half of an idle socket's memory.
 func scanRequest(b []byte) (Request, bool) {
 	var r Request
-	s := scanner{b: b}
-	if !s.lit('{') || s.lit('}') {
-		return r, false
-	}
 	var hasOp bool
-	for {
-		key, ok := s.raw()
-		if !ok || !s.lit(':') {
-			return r, false
-		}
-		switch string(key) {
-		case "type":
-			var t []byte
-			t, ok = s.raw()
-			r.Type = internRequest(t)
-		case "doc":
-			r.Doc, ok = s.str()
-		case "id":
-			r.ID, ok = s.str()
-		case "version":
-			r.Version, ok = s.int()
-			ok = ok && r.Version >= 0
-			r.HasVersion = true
-		case "op":
-			var raw []byte
-			if raw, ok = s.value(); ok {
-				ok = raw[0] == '[' && r.Op.UnmarshalJSON(raw) == nil
-			}
-			hasOp = true
-		case "presence":
-			r.Presence, ok = s.bool()
-		case "route":
-			r.Route, ok = s.bool()
-		default:
-			return r, false
-		}
-		if !ok {
-			return r, false
-		}
-		if s.lit('}') {
-			break
-		}
-		if !s.lit(',') {
-			return r, false
-		}
-	}
-	if s.i != len(s.b) || ValidateDocID(r.Doc) != nil {
+	s := scanner{b: b}
+	if !s.object(func(key []byte) bool { return s.requestField(&r, key, &hasOp) }) || ValidateDocID(r.Doc) != nil {
 		return r, false
 	}
 	switch r.Type {
@@ -66,6 +22,36 @@ func scanRequest(b []byte) (Request, bool) {
 		return r, hasOp && r.ID != "" && r.HasVersion
 	}
 	return r, false // presence, unknown types: the reference decides
+}
+
+// requestField decodes the value of key into r; any other key gives up.
+func (s *scanner) requestField(r *Request, key []byte, hasOp *bool) bool {
+	var ok bool
+	switch string(key) {
+	case "type":
+		var t []byte
+		t, ok = s.raw()
+		r.Type = internRequest(t)
+	case "doc":
+		r.Doc, ok = s.str()
+	case "id":
+		r.ID, ok = s.str()
+	case "version":
+		r.Version, ok = s.int()
+		ok = ok && r.Version >= 0
+		r.HasVersion = true
+	case "op":
+		var raw []byte
+		if raw, ok = s.value(); ok {
+			ok = raw[0] == '[' && r.Op.UnmarshalJSON(raw) == nil
+		}
+		*hasOp = true
+	case "presence":
+		r.Presence, ok = s.bool()
+	case "route":
+		r.Route, ok = s.bool()
+	}
+	return ok
 }
 
 // bool reads true or false.

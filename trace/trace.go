@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/collabedit/collab/document"
 )
@@ -121,12 +122,16 @@ func (s *patchScanner) str() string {
 type Trace struct {
 	StartContent, EndContent string
 	Patches                  []Patch // in application order
+	// Times holds, per patch, the time of its transaction (zero where the
+	// file gives none), for replays in the trace's own time.
+	Times []time.Time
 }
 
 type fileFormat struct {
 	StartContent string `json:"startContent"`
 	EndContent   string `json:"endContent"`
 	Txns         []struct {
+		Time    string  `json:"time"`
 		Patches []Patch `json:"patches"`
 	} `json:"txns"`
 }
@@ -157,9 +162,19 @@ func Load(path string) (*Trace, error) {
 	for _, tx := range ff.Txns {
 		n += len(tx.Patches)
 	}
-	t := &Trace{StartContent: ff.StartContent, EndContent: ff.EndContent, Patches: make([]Patch, 0, n)}
-	for _, tx := range ff.Txns {
+	t := &Trace{StartContent: ff.StartContent, EndContent: ff.EndContent,
+		Patches: make([]Patch, 0, n), Times: make([]time.Time, 0, n)}
+	for i, tx := range ff.Txns {
+		var at time.Time
+		if tx.Time != "" {
+			if at, err = time.Parse(time.RFC3339Nano, tx.Time); err != nil {
+				return nil, fmt.Errorf("trace: %s: transaction %d: time: %w", path, i, err)
+			}
+		}
 		t.Patches = append(t.Patches, tx.Patches...)
+		for range tx.Patches {
+			t.Times = append(t.Times, at)
+		}
 	}
 	return t, nil
 }

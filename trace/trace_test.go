@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/collabedit/collab/document"
 )
@@ -64,7 +65,7 @@ func TestSephBlog1(t *testing.T) {
 func TestLoadPlainAndErrors(t *testing.T) {
 	dir := t.TempDir()
 	plain := filepath.Join(dir, "t.json")
-	body := `{"startContent":"ab","endContent":"aXc","txns":[{"time":"x","patches":[[1,1,"X"]]},{"patches":[[2,0,"c"]]}]}`
+	body := `{"startContent":"ab","endContent":"aXc","txns":[{"time":"2020-01-02T03:04:05.5Z","patches":[[1,1,"X"]]},{"patches":[[2,0,"c"]]}]}`
 	if err := os.WriteFile(plain, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -77,8 +78,12 @@ func TestLoadPlainAndErrors(t *testing.T) {
 		t.Fatalf("patches = %+v, want %+v", tr.Patches, want)
 	}
 	replay(t, tr)
+	if len(tr.Times) != 2 || !tr.Times[0].Equal(time.Date(2020, 1, 2, 3, 4, 5, 5e8, time.UTC)) || !tr.Times[1].IsZero() {
+		t.Fatalf("times = %v, want the first transaction's time and zero", tr.Times)
+	}
 
 	for name, bad := range map[string]string{
+		"bad time":       `{"txns":[{"time":"x","patches":[[1,0,"a"]]}]}`,
 		"short patch":    `{"txns":[{"patches":[[1,1]]}]}`,
 		"negative pos":   `{"txns":[{"patches":[[-1,0,"a"]]}]}`,
 		"string count":   `{"txns":[{"patches":[[1,"1","a"]]}]}`,

@@ -87,6 +87,22 @@ func (c *common) options(stderr io.Writer) (loadgen.Options, error) {
 
 // finish checks the thresholds, prints and saves the report, and returns
 // the exit code.
+// run builds the options, runs scenario under the CPU profile if one was
+// asked for, and reports: the steps every subcommand shares.
+func (c *common) run(stdout, stderr io.Writer, scenario func(loadgen.Options) (*loadgen.Report, error)) int {
+	o, err := c.options(stderr)
+	if err != nil {
+		return c.finish(nil, err, stdout, stderr)
+	}
+	stop, err := startProfile(c.cpuProfile)
+	if err != nil {
+		return c.finish(nil, err, stdout, stderr)
+	}
+	rp, err := scenario(o)
+	stop()
+	return c.finish(rp, err, stdout, stderr)
+}
+
 func (c *common) finish(rp *loadgen.Report, err error, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "loadtest: %v\n", err)

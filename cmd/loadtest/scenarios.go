@@ -35,17 +35,9 @@ func runTypists(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
-	o, err := c.options(stderr)
-	if err != nil {
-		return c.finish(nil, err, stdout, stderr)
-	}
-	stop, err := startProfile(c.cpuProfile)
-	if err != nil {
-		return c.finish(nil, err, stdout, stderr)
-	}
-	rp, err := loadgen.RunTypists(ctx, o, t)
-	stop()
-	return c.finish(rp, err, stdout, stderr)
+	return c.run(stdout, stderr, func(o loadgen.Options) (*loadgen.Report, error) {
+		return loadgen.RunTypists(ctx, o, t)
+	})
 }
 
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -69,17 +61,9 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if len(rp.Traces) == 0 {
 		rp.Traces = []string{"automerge-paper"}
 	}
-	o, err := c.options(stderr)
-	if err != nil {
-		return c.finish(nil, err, stdout, stderr)
-	}
-	stop, err := startProfile(c.cpuProfile)
-	if err != nil {
-		return c.finish(nil, err, stdout, stderr)
-	}
-	report, err := loadgen.RunReplay(ctx, o, rp)
-	stop()
-	return c.finish(report, err, stdout, stderr)
+	return c.run(stdout, stderr, func(o loadgen.Options) (*loadgen.Report, error) {
+		return loadgen.RunReplay(ctx, o, rp)
+	})
 }
 
 func runStorm(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -96,15 +80,7 @@ func runStorm(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
-	o, err := c.options(stderr)
-	if err != nil {
-		return c.finish(nil, err, stdout, stderr)
-	}
-	stop, err := startProfile(c.cpuProfile)
-	if err != nil {
-		return c.finish(nil, err, stdout, stderr)
-	}
-	rp, err := loadgen.RunStorm(ctx, o, s)
-	stop()
-	return c.finish(rp, err, stdout, stderr)
+	return c.run(stdout, stderr, func(o loadgen.Options) (*loadgen.Report, error) {
+		return loadgen.RunStorm(ctx, o, s)
+	})
 }

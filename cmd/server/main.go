@@ -104,17 +104,19 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 		_ = store.Close()
 		return err
 	}
+	if o.pprofAddr != "" {
+		_, stopPprof, err := servePprof(o.pprofAddr, log)
+		if err != nil {
+			_ = h.Close(ctx)
+			_ = ln.Close()
+			_ = store.Close()
+			return err
+		}
+		defer stopPprof()
+	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	if o.pprofAddr != "" {
-		stopPprof, err := servePprof(o.pprofAddr, log)
-		if err != nil {
-			log.Error().Err(err).Msg("pprof")
-		} else {
-			defer stopPprof()
-		}
-	}
 	log.Log().Str("addr", ln.Addr().String()).Str("db", dbPath).Msg("listening") // at every log level: tools wait for it
 
 	select {
@@ -213,11 +215,12 @@ func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
 
 // servePprof serves net/http/pprof on its own listener, apart from the
 // public mux, so profiling can be reached from the host without exposing
-// it to clients. The returned func stops it and waits for its goroutine.
-func servePprof(addr string, log zerolog.Logger) (func(), error) {
+// it to clients. It returns the address it listens on and a func that
+// stops it and waits for its goroutine.
+func servePprof(addr string, log zerolog.Logger) (string, func(), error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("pprof listen: %w", err)
+		return "", nil, fmt.Errorf("pprof listen: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -232,7 +235,7 @@ func servePprof(addr string, log zerolog.Logger) (func(), error) {
 		_ = srv.Serve(ln)
 	}()
 	log.Info().Str("addr", ln.Addr().String()).Msg("pprof listening")
-	return func() {
+	return ln.Addr().String(), func() {
 		_ = srv.Close()
 		<-done
 	}, nil

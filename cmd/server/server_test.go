@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/rs/zerolog"
 
 	"github.com/collabedit/collab/protocol"
 )
@@ -247,5 +249,25 @@ func TestAdvertiseURL(t *testing.T) {
 		if (err != nil) != tt.err || got != tt.want {
 			t.Errorf("advertiseURL(%q, %v) = %q, %v; want %q, error %v", tt.flag, tt.addr, got, err, tt.want, tt.err)
 		}
+	}
+}
+
+// TestPprof: -pprof-addr serves the profiler on its own listener.
+func TestPprof(t *testing.T) {
+	addr, stop, err := servePprof("127.0.0.1:0", zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	resp, err := http.Get("http://" + addr + "/debug/pprof/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if _, _, err := servePprof(addr, zerolog.Nop()); err == nil {
+		t.Fatal("a second profiler on a taken address started")
 	}
 }
