@@ -242,10 +242,16 @@ func (c *conn) writeFrames(frames [][]byte) error {
 	if len(frames) == 0 {
 		return nil
 	}
-	if err := c.ws.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout)); err != nil {
+	// The deadline goes on the net.Conn itself: frames bypass gorilla's
+	// writer, and gorilla's SetWriteDeadline only records a field that its
+	// own writes apply. Set that way, the only deadline the socket ever got
+	// was the one the first ping set, so every busy socket was dropped
+	// PingInterval+WriteTimeout (35 s) after it connected.
+	nc := c.ws.NetConn()
+	if err := nc.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout)); err != nil {
 		return err
 	}
-	if _, err := c.frames.write(c.ws.NetConn(), frames); err != nil {
+	if _, err := c.frames.write(nc, frames); err != nil {
 		return err
 	}
 	c.h.metrics.framesSent.Add(uint64(len(frames)))
