@@ -45,12 +45,36 @@ type Config struct {
 
 	// HistoryLen is how many recent ops each open document keeps in memory
 	// to transform stale ops and serve catch-up without a database read.
-	// Older bases read the log (reconnect) or get bad_version (op).
-	// Default 1000.
+	// Older bases read the log. Default 1000.
 	HistoryLen int
+	// HistoryBytes bounds the same window in bytes (encoded frames and
+	// inserted text): a few large pastes then keep fewer ops in memory,
+	// where a thousand 900 KB ops once held 1.8 GB. Default 8 MiB; the
+	// newest committed op is always kept.
+	HistoryBytes int
+	// MaxPendingBytes bounds the payload of one document's ops handed to
+	// the store and not yet committed; further ops are refused with
+	// unavailable until it catches up. Default 16 MiB.
+	MaxPendingBytes int
 	// MaxCatchUp is the largest number of ops served to a reopening client;
 	// further behind it gets a snapshot. Default 10000.
 	MaxCatchUp int
+	// MaxCatchUpBytes bounds the same catch-up in bytes of frames. Default
+	// a quarter of MaxQueueBytes, so that a catch-up always fits in the
+	// send queue instead of closing the connection with 4001 on every
+	// reconnect.
+	MaxCatchUpBytes int
+	// InsertRate and InsertBurst bound the text one connection inserts, in
+	// UTF-8 bytes per second (token bucket); an op over it is refused with
+	// rate_limited and nothing is applied. Typing inserts about 10 B/s and
+	// the automerge-paper replay 5 KB/s, so only bulk inserts meet it; it
+	// bounds how fast one connection can grow the log and the history
+	// (one client once grew the data directory by 1.5 GB in 20 s).
+	// Defaults 256 KiB/s and 2 MiB; InsertBurst is raised to
+	// MaxMessageBytes if lower, so every op that fits in a message passes
+	// on a full bucket.
+	InsertRate  float64
+	InsertBurst int
 	// SnapshotEvery makes a snapshot each time a document's version is a
 	// multiple of it, so opening reads at most that many events. Default 200.
 	SnapshotEvery int64
@@ -60,6 +84,14 @@ type Config struct {
 
 	// WriteTimeout is the deadline for one batch of socket writes. Default 10s.
 	WriteTimeout time.Duration
+	// CommitTimeout is how long an op may wait for the store to confirm
+	// it. Past it (a stuck disk, a filesystem gone read-only) its author is
+	// answered unavailable, and the document refuses new ops until the
+	// store answers. Default 5s.
+	CommitTimeout time.Duration
+	// ReadTimeout bounds each read of the event log made while serving a
+	// document (load, catch-up, old duplicates). Default 5s.
+	ReadTimeout time.Duration
 	// PingInterval is how often the server pings; a connection that sends
 	// nothing (not even a pong) for PongWait is closed. Defaults 25s and 60s.
 	PingInterval time.Duration
@@ -70,7 +102,8 @@ type Config struct {
 
 	// Bus, Leases and Presence connect processes that serve the same
 	// documents. nil means in-process implementations (fanout.Memory,
-	// lease.Memory, presence.Memory): one process, nothing external.
+	// lease.Memory with DefaultLeaseTTL, presence.Memory): one process,
+	// nothing external.
 	Bus      Bus
 	Leases   Leases
 	Presence Presence
@@ -108,45 +141,91 @@ type Config struct {
 	Directory Directory
 }
 
+// DefaultLeaseTTL is the lease TTL of the in-process leases, and the
+// server's -lease-ttl default.
+const DefaultLeaseTTL = 5 * time.Second
+
+// DefaultConfig returns the settings New uses for every zero field (the
+// external dependencies, ProcessID and Logger stay zero). The server's
+// flags take their defaults from it, so each default is written once.
+func DefaultConfig() Config {
+	return Config{
+		MaxMessageBytes: 1 << 20,
+		MaxDocLen:       4 << 20,
+		MaxQueueBytes:   32 << 20,
+		MaxDocsPerConn:  256,
+		RatePerSecond:   1000,
+		RateBurst:       2000,
+		HistoryLen:      1000,
+		HistoryBytes:    8 << 20,
+		MaxPendingBytes: 16 << 20,
+		MaxCatchUp:      10000,
+		MaxCatchUpBytes: 8 << 20,
+		InsertRate:      256 << 10,
+		InsertBurst:     2 << 20,
+		SnapshotEvery:   200,
+		IdleTimeout:     30 * time.Second,
+		WriteTimeout:    10 * time.Second,
+		CommitTimeout:   5 * time.Second,
+		ReadTimeout:     5 * time.Second,
+		PingInterval:    25 * time.Second,
+		PongWait:        60 * time.Second,
+		ClusterTick:     250 * time.Millisecond,
+		PositionCheck:   time.Second,
+		ForwardRetry:    time.Second,
+		PresenceTTL:     15 * time.Second,
+	}
+}
+
 func (c *Config) setDefaults() {
-	def := func(p *int, v int) {
-		if *p <= 0 {
-			*p = v
+	d := DefaultConfig()
+	if c.MaxCatchUpBytes <= 0 && c.MaxQueueBytes > 0 {
+		d.MaxCatchUpBytes = c.MaxQueueBytes / 4
+	}
+	setInt64(&c.MaxMessageBytes, d.MaxMessageBytes)
+	for _, f := range []struct {
+		p *int
+		v int
+	}{
+		{&c.MaxDocLen, d.MaxDocLen}, {&c.MaxQueueBytes, d.MaxQueueBytes}, {&c.MaxDocsPerConn, d.MaxDocsPerConn},
+		{&c.RateBurst, d.RateBurst}, {&c.HistoryLen, d.HistoryLen}, {&c.HistoryBytes, d.HistoryBytes},
+		{&c.MaxPendingBytes, d.MaxPendingBytes}, {&c.MaxCatchUp, d.MaxCatchUp}, {&c.MaxCatchUpBytes, d.MaxCatchUpBytes},
+		{&c.InsertBurst, d.InsertBurst},
+	} {
+		if *f.p <= 0 {
+			*f.p = f.v
 		}
 	}
-	if c.MaxMessageBytes <= 0 {
-		c.MaxMessageBytes = 1 << 20
+	if c.InsertBurst < int(c.MaxMessageBytes) {
+		c.InsertBurst = int(c.MaxMessageBytes)
 	}
-	def(&c.MaxDocLen, 4<<20)
-	def(&c.MaxQueueBytes, 32<<20)
-	def(&c.MaxDocsPerConn, 256)
-	def(&c.RateBurst, 2000)
-	def(&c.HistoryLen, 1000)
-	def(&c.MaxCatchUp, 10000)
-	if c.RatePerSecond <= 0 {
-		c.RatePerSecond = 1000
+	for _, f := range []struct {
+		p *float64
+		v float64
+	}{{&c.RatePerSecond, d.RatePerSecond}, {&c.InsertRate, d.InsertRate}} {
+		if *f.p <= 0 {
+			*f.p = f.v
+		}
 	}
-	if c.SnapshotEvery <= 0 {
-		c.SnapshotEvery = 200
-	}
-	durations := []struct {
+	setInt64(&c.SnapshotEvery, d.SnapshotEvery)
+	for _, f := range []struct {
 		p *time.Duration
 		v time.Duration
 	}{
-		{&c.IdleTimeout, 30 * time.Second},
-		{&c.WriteTimeout, 10 * time.Second},
-		{&c.PingInterval, 25 * time.Second},
-		{&c.PongWait, 60 * time.Second},
-		{&c.ClusterTick, 250 * time.Millisecond},
-		{&c.PositionCheck, time.Second},
-		{&c.ForwardRetry, time.Second},
-		{&c.PresenceTTL, 15 * time.Second},
+		{&c.IdleTimeout, d.IdleTimeout}, {&c.WriteTimeout, d.WriteTimeout}, {&c.CommitTimeout, d.CommitTimeout},
+		{&c.ReadTimeout, d.ReadTimeout}, {&c.PingInterval, d.PingInterval}, {&c.PongWait, d.PongWait},
+		{&c.ClusterTick, d.ClusterTick}, {&c.PositionCheck, d.PositionCheck}, {&c.ForwardRetry, d.ForwardRetry},
+		{&c.PresenceTTL, d.PresenceTTL},
+	} {
+		if *f.p <= 0 {
+			*f.p = f.v
+		}
 	}
 	if c.Bus == nil {
 		c.Bus = fanout.NewMemory()
 	}
 	if c.Leases == nil {
-		c.Leases = lease.NewMemory(5 * time.Second)
+		c.Leases = lease.NewMemory(DefaultLeaseTTL)
 	}
 	if c.Presence == nil {
 		c.Presence = presence.NewMemory()
@@ -156,9 +235,10 @@ func (c *Config) setDefaults() {
 		_, _ = rand.Read(b[:])
 		c.ProcessID = hex.EncodeToString(b[:])
 	}
-	for _, d := range durations {
-		if *d.p <= 0 {
-			*d.p = d.v
-		}
+}
+
+func setInt64(p *int64, v int64) {
+	if *p <= 0 {
+		*p = v
 	}
 }

@@ -2,10 +2,12 @@ package hub
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"github.com/rs/zerolog"
@@ -16,6 +18,10 @@ import (
 
 var connSeq atomic.Uint64
 
+// errInvalidUTF8 ends a connection that sent a text frame that is not
+// UTF-8; serve closes it with 1007.
+var errInvalidUTF8 = errors.New("text frame is not valid UTF-8")
+
 // conn is one WebSocket client. Its reader runs on the HTTP handler's
 // goroutine and is the only one touching subs; its writer goroutine is the
 // only one writing to the socket. Documents reach it only through send.
@@ -24,8 +30,10 @@ type conn struct {
 	ws      *websocket.Conn
 	id      string
 	log     zerolog.Logger
+	remote  string // the peer's address, for the logs
 	queue   *sendQueue
-	limiter *rate.Limiter
+	limiter *rate.Limiter    // messages per second
+	inserts *rate.Limiter    // inserted bytes per second
 	subs    map[string]*room // reader goroutine only
 	frames  frameWriter      // the writer goroutine only
 	writers sync.WaitGroup   // the writer, while it runs
@@ -35,14 +43,16 @@ type conn struct {
 	strikes int
 }
 
-func newConn(h *Hub, ws *websocket.Conn) *conn {
+func newConn(h *Hub, ws *websocket.Conn, remote string) *conn {
 	id := strconv.FormatUint(connSeq.Add(1), 36)
 	c := &conn{
 		h:       h,
 		ws:      ws,
 		id:      id,
+		remote:  remote,
 		log:     h.log.With().Str("conn", id).Logger(),
 		limiter: rate.NewLimiter(rate.Limit(h.cfg.RatePerSecond), h.cfg.RateBurst),
+		inserts: rate.NewLimiter(rate.Limit(h.cfg.InsertRate), h.cfg.InsertBurst),
 		subs:    make(map[string]*room),
 	}
 	c.queue = newSendQueue(h.cfg.MaxQueueBytes, &c.writers, func() { go c.writeLoop() })
@@ -62,7 +72,9 @@ func (c *conn) send(frame []byte) {
 	}
 }
 
+// sendError sends a refusal, counted by code for /metrics.
 func (c *conn) sendError(e *protocol.Error) {
+	c.h.metrics.refused(e.Code)
 	c.send(protocol.AppendError(nil, e))
 }
 
@@ -78,7 +90,10 @@ func (c *conn) serve() {
 		c.h.waitRooms()
 		c.queue.close(protocol.CloseGoingAway, "server shutting down", true)
 	case errors.Is(err, websocket.ErrReadLimit):
+		c.h.notice.Info().Str("remote", c.remote).Str("conn", c.id).Int64("limit", 4*c.h.cfg.MaxMessageBytes).Msg("frame over the hard limit; closing 1009")
 		c.queue.close(protocol.CloseTooLarge, "frame too large", true)
+	case errors.Is(err, errInvalidUTF8):
+		c.queue.close(protocol.CloseInvalidPayload, "text frame is not valid UTF-8", true)
 	default:
 		c.queue.close(websocket.CloseNormalClosure, "", true)
 	}
@@ -104,8 +119,15 @@ func (c *conn) readLoop() error {
 			return nil
 		}
 		_ = c.ws.SetReadDeadline(time.Now().Add(c.h.cfg.PongWait))
+		if typ == websocket.TextMessage && !utf8.Valid(data) {
+			// RFC 6455 §8.1: a text frame that is not UTF-8 fails the
+			// connection (1007); decoding it would turn the bad bytes into
+			// U+FFFD and store text the client never sent.
+			return errInvalidUTF8
+		}
 		if !c.admit(typ, data) {
 			if c.strikes > 100 {
+				c.h.notice.Info().Str("remote", c.remote).Str("conn", c.id).Msg("rate limit ignored; closing 1008")
 				c.queue.close(protocol.ClosePolicy, "rate limit ignored", false)
 				return nil
 			}
@@ -130,6 +152,7 @@ func (c *conn) admit(typ int, data []byte) bool {
 	case typ != websocket.TextMessage:
 		c.sendError(protocol.Errorf(protocol.CodeBadRequest, "binary frames are not part of the protocol; send JSON text frames"))
 	case int64(len(data)) > c.h.cfg.MaxMessageBytes:
+		c.h.notice.Info().Str("remote", c.remote).Str("conn", c.id).Int("bytes", len(data)).Msg("message over the limit refused")
 		c.sendError(protocol.Errorf(protocol.CodeTooLarge, "message of %d bytes is over the limit of %d", len(data), c.h.cfg.MaxMessageBytes))
 	case !c.limiter.Allow():
 		c.strikes++
@@ -169,6 +192,11 @@ func (c *conn) dispatch(req protocol.Request) {
 		kind := cmdOp
 		if req.Type == protocol.TypePresence {
 			kind = cmdPresence
+		} else if n := insertedBytes(req.Op); n > 0 && !c.inserts.AllowN(time.Now(), n) {
+			c.h.metrics.rateLimited.Add(1)
+			c.sendError(&protocol.Error{Code: protocol.CodeRateLimited, Doc: req.Doc, ID: req.ID,
+				Message: fmt.Sprintf("over %g bytes/s of inserted text; nothing was applied, resend later", c.h.cfg.InsertRate)})
+			return
 		}
 		r.deliver(command{kind: kind, c: c, req: req})
 	}

@@ -106,7 +106,7 @@ func TestRateLimited(t *testing.T) {
 // is closed with 4001 once its queue passes the limit, while the writer
 // keeps getting acks.
 func TestSlowConsumerIsDroppedWithoutSlowingOthers(t *testing.T) {
-	s := startServer(t, hub.Config{MaxQueueBytes: 64 << 10, MaxMessageBytes: 256 << 10})
+	s := startServer(t, hub.Config{MaxQueueBytes: 64 << 10, MaxMessageBytes: 256 << 10, InsertRate: 1e9})
 	w := dial(t, s.URL)
 	w.open("d")
 	slow := dial(t, s.URL)

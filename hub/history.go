@@ -1,9 +1,14 @@
 package hub
 
-import "github.com/collabedit/collab/document"
+import (
+	"time"
+
+	"github.com/collabedit/collab/document"
+)
 
 // entry is one op in a room's retained history. Entries at and above the
-// room's committed version are pending: handed to the store, not yet acked.
+// room's committed version are pending: handed to the store, not yet
+// answered, or answered out of order and waiting for the ones before.
 type entry struct {
 	op        document.Op
 	id        string
@@ -12,15 +17,37 @@ type entry struct {
 	frame     []byte // the "op" broadcast, encoded once when committed
 	from      origin // submitter, acked on commit; zero for loaded entries
 	waiters   []origin
-	payload   []byte // the op's JSON, as stored and published
+	payload   []byte // the op's JSON, as stored and published; nil once committed
+
+	// pending entries only
+	at     time.Time // handed to the store
+	told   bool      // its origins were told it timed out (CommitTimeout)
+	result *error    // the store's answer, once it came; nil error = committed
+}
+
+// cost is what the entry holds in memory, in bytes: the encoded frame and
+// payload plus the op's inserted text. It is what HistoryBytes bounds.
+func (e *entry) cost() int {
+	return len(e.frame) + len(e.payload) + 2*insertedBytes(e.op)
+}
+
+// insertedBytes is the UTF-8 size of the text op inserts.
+func insertedBytes(op document.Op) int {
+	n := 0
+	for _, c := range op {
+		n += len(c.Insert)
+	}
+	return n
 }
 
 // history is the window [base, base+len(entries)) of a document's ops kept
 // in memory: enough to transform a stale op and to serve a reconnect
-// without reading the log.
+// without reading the log. It is bounded by count and by bytes, so a few
+// 900 KB pastes cannot make it hold a thousand of them (1.8 GB measured).
 type history struct {
 	base    int64
 	entries []entry
+	bytes   int // sum of the committed entries' cost
 }
 
 func (h *history) head() int64 { return h.base + int64(len(h.entries)) }
@@ -32,20 +59,43 @@ func (h *history) contains(v int64) bool { return v >= h.base && v < h.head() }
 
 func (h *history) push(e entry) { h.entries = append(h.entries, e) }
 
-// trim drops committed entries beyond keep, calling forget for each so the
-// caller can drop its op-id index. Pending entries (>= committed) stay.
-func (h *history) trim(keep int, committed int64, forget func(*entry)) {
-	n := len(h.entries) - keep
-	if limit := int(committed - h.base); n > limit {
-		n = limit
+// committed counts an entry that just committed (or was loaded) towards
+// the byte bound; pending ones are bounded by Config.MaxPendingBytes.
+func (h *history) committed(e *entry) { h.bytes += e.cost() }
+
+// truncate drops the entries from version v on (pending ones that will
+// never commit), calling forget for each.
+func (h *history) truncate(v int64, forget func(*entry)) {
+	for i := v - h.base; i < int64(len(h.entries)); i++ {
+		forget(&h.entries[i])
+		h.entries[i] = entry{}
 	}
-	if n <= 0 {
+	h.entries = h.entries[:v-h.base]
+}
+
+// trim drops the oldest committed entries while more than keep are held
+// or they cost more than keepBytes, calling forget for each so the caller
+// can drop its op-id index. Pending entries (>= committed) always stay,
+// and so does the newest committed one, which the next op names as its
+// predecessor.
+func (h *history) trim(keep, keepBytes int, committed int64, forget func(*entry)) {
+	limit := int(committed-h.base) - 1
+	n := 0
+	for n < limit && (len(h.entries)-n > keep || h.bytes > keepBytes) {
+		e := &h.entries[n]
+		h.bytes -= e.cost()
+		forget(e)
+		*e = entry{} // let the GC take the op and frame
+		n++
+	}
+	if n == 0 {
 		return
 	}
-	for i := 0; i < n; i++ {
-		forget(&h.entries[i])
-		h.entries[i] = entry{} // let the GC take the op and frame
-	}
+	// Copy the survivors down once the dead prefix is large, so the
+	// backing array does not keep every trimmed slot alive forever.
 	h.entries = h.entries[n:]
 	h.base += int64(n)
+	if cap(h.entries) > 2*len(h.entries)+64 {
+		h.entries = append(make([]entry, 0, len(h.entries)+len(h.entries)/4), h.entries...)
+	}
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +48,7 @@ type Hub struct {
 	pub       *publisher
 	unsub     func() // this process's channel
 	log       zerolog.Logger
+	notice    zerolog.Logger // info-level notices from clients' misbehaviour, sampled
 	upgrader  websocket.Upgrader
 	metrics   metrics
 
@@ -96,10 +95,17 @@ func New(store Store, cfg Config) *Hub {
 		// A pool shares write buffers between idle connections: an idle
 		// socket then holds no 4 KB buffer of its own.
 		WriteBufferPool: &sync.Pool{},
-		CheckOrigin:     h.checkOrigin,
 	}
+	policy, bad := newOriginPolicy(cfg.AllowedOrigins)
+	h.upgrader.CheckOrigin = policy.check
 	h.log = h.log.With().Str("proc", h.id).Logger()
+	// A misbehaving client can cause these on every message: at most 10
+	// lines a second get through, so the log cannot be flooded.
+	h.notice = h.log.Sample(&zerolog.BurstSampler{Burst: 10, Period: time.Second})
 	h.ownEvents = ownEvents(h.id)
+	if len(bad) > 0 {
+		h.log.Warn().Strs("ignored", bad).Msg("allowed origins must be http(s)://host[:port]; ignoring these")
+	}
 	h.pub = newPublisher(h, h.bus)
 	unsub, err := h.bus.Subscribe(procChannel(h.id), h.onProcMsg)
 	if err != nil {
@@ -146,6 +152,11 @@ func (h *Hub) onProcMsg(msg []byte) {
 	}
 }
 
+// leaseTimeout bounds one call to the lease store or directory: a third of
+// the TTL, so that an owner whose store hangs learns it in time to stop
+// sequencing before its lease could expire.
+func (h *Hub) leaseTimeout() time.Duration { return h.leases.TTL() / 3 }
+
 // Config returns the effective configuration, defaults filled in.
 func (h *Hub) Config() Config { return h.cfg }
 
@@ -160,10 +171,10 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		h.connWG.Done()
-		h.log.Debug().Err(err).Str("remote", r.RemoteAddr).Msg("upgrade refused")
+		h.notice.Info().Err(err).Str("remote", r.RemoteAddr).Str("origin", r.Header.Get("Origin")).Msg("upgrade refused")
 		return
 	}
-	c := newConn(h, ws)
+	c := newConn(h, ws, r.RemoteAddr)
 	if !h.register(c) {
 		h.connWG.Done()
 		_ = ws.WriteControl(websocket.CloseMessage,
@@ -182,23 +193,6 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer h.unregister(c)
 		c.serve()
 	}()
-}
-
-func (h *Hub) checkOrigin(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true // not a browser: origin checks protect browsers' cookies
-	}
-	if len(h.cfg.AllowedOrigins) == 0 {
-		u, err := url.Parse(origin)
-		return err == nil && strings.EqualFold(u.Host, r.Host)
-	}
-	for _, allowed := range h.cfg.AllowedOrigins {
-		if allowed == "*" || strings.EqualFold(allowed, origin) {
-			return true
-		}
-	}
-	return false
 }
 
 // deliverOpen hands an open to the document's room, starting the room if

@@ -1,6 +1,10 @@
 package hub
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/collabedit/collab/protocol"
+)
 
 // metrics are the hub's counters, updated with atomics on hot paths and
 // read by Stats.
@@ -18,7 +22,24 @@ type metrics struct {
 	gapsFilled     atomic.Uint64
 	forwarded      atomic.Uint64
 	redirects      atomic.Uint64
+	historyBytes   atomic.Int64            // held by the open documents' history windows
+	transitions    [lost + 1]atomic.Uint64 // ownership changes, by transition
+	refusals       [16]atomic.Uint64       // errors sent to clients, by index in protocol.Codes (last: other)
 }
+
+// refused counts an error sent to a client.
+func (m *metrics) refused(code protocol.Code) {
+	i := len(m.refusals) - 1
+	for j, c := range protocol.Codes {
+		if c == code {
+			i = j
+			break
+		}
+	}
+	m.refusals[i].Add(1)
+}
+
+func (m *metrics) transition(t transition) { m.transitions[t].Add(1) }
 
 // Stats is a point-in-time copy of the hub's counters.
 type Stats struct {
@@ -33,12 +54,18 @@ type Stats struct {
 	Forwarded     uint64 // ops forwarded to another process's owner
 	PublishFailed uint64 // bus publishes that failed or were dropped
 	Redirects     uint64 // routed opens answered with "moved"
+	HistoryBytes  int64  // bytes held by the open documents' history windows
+	// Refusals counts the errors sent to clients, by code.
+	Refusals map[protocol.Code]uint64
+	// Transitions counts changes of documents' ownership, by name
+	// ("took over", "deposed", "lapsed", "followed", "lost").
+	Transitions map[string]uint64
 }
 
 // Stats returns the current counters.
 func (h *Hub) Stats() Stats {
 	m := &h.metrics
-	return Stats{
+	s := Stats{
 		Connections:   m.conns.Load(),
 		Documents:     m.rooms.Load(),
 		OpsApplied:    m.opsApplied.Load(),
@@ -50,5 +77,17 @@ func (h *Hub) Stats() Stats {
 		Forwarded:     m.forwarded.Load(),
 		PublishFailed: m.publishFailed.Load() + m.publishDropped.Load(),
 		Redirects:     m.redirects.Load(),
+		HistoryBytes:  m.historyBytes.Load(),
+		Refusals:      make(map[protocol.Code]uint64, len(protocol.Codes)),
+		Transitions:   make(map[string]uint64, len(m.transitions)),
 	}
+	for i, c := range protocol.Codes {
+		s.Refusals[c] = m.refusals[i].Load()
+	}
+	for t := tookOver; t <= lost; t++ {
+		if t != renewed {
+			s.Transitions[t.String()] = m.transitions[t].Load()
+		}
+	}
+	return s
 }

@@ -28,5 +28,24 @@ func (r *room) reply(o origin, id string, frame []byte) {
 }
 
 func (r *room) replyError(o origin, e *protocol.Error) {
+	if o.c != nil {
+		o.c.sendError(e)
+		return
+	}
+	r.h.metrics.refused(e.Code)
 	r.reply(o, e.ID, protocol.AppendError(nil, e))
+}
+
+// replyAck acks op id at version v to the origin. A remote origin gets
+// the version rather than the frame, so its process can hold the ack until
+// it has delivered every op before v (protocol §6.3).
+func (r *room) replyAck(o origin, id string, v int64) {
+	if o.c != nil {
+		o.c.send(protocol.AppendAck(nil, r.doc, id, v))
+		return
+	}
+	if o.proc == "" {
+		return
+	}
+	r.h.pub.send(r.doc, procChannel(o.proc), busMsg{Kind: msgAck, Doc: r.doc, ID: id, Version: v, Proc: o.proc, Conn: o.conn})
 }

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/collabedit/collab/presence"
@@ -17,35 +18,42 @@ const presenceInterval = 50 * time.Millisecond
 
 // peers is a room's presence state.
 type peers struct {
-	all     map[string]presence.Peer // every known peer, by session
-	mine    map[*conn]string         // this process's connections' sessions
-	watch   map[*conn]bool           // connections that asked for presence
-	limiter presence.Limiter
-	synced  time.Time   // last refresh and reconcile with the store
-	timer   *time.Timer // fires when a coalesced update is due
+	all       map[string]presence.Peer // every known peer, by session
+	mine      map[*conn]string         // this process's connections' sessions
+	bySession map[string]*conn         // the inverse of mine: who holds a session here
+	watch     map[*conn]bool           // connections that asked for presence
+	limiter   presence.Limiter
+	synced    time.Time   // last refresh and reconcile with the store
+	timer     *time.Timer // fires when a coalesced update is due
 }
 
 func newPeers() peers {
-	return peers{all: make(map[string]presence.Peer), mine: make(map[*conn]string), watch: make(map[*conn]bool),
-		limiter: presence.Limiter{Interval: presenceInterval}}
+	return peers{all: make(map[string]presence.Peer), mine: make(map[*conn]string), bySession: make(map[string]*conn),
+		watch: make(map[*conn]bool), limiter: presence.Limiter{Interval: presenceInterval}}
 }
 
 // setPresence handles a connection's presence message.
-func (r *room) setPresence(c *conn, p presence.Peer) {
+func (r *room) setPresence(c *conn, req protocol.Request) {
 	if _, ok := r.subs[c]; !ok {
 		c.sendError(refuse(protocol.CodeNotOpen, r.doc, "", "document is not open on this connection; send open first"))
 		return
 	}
+	p := req.Peer
 	if p.Session == "" {
 		p.Session = "conn-" + r.h.id + "-" + c.id
+	}
+	if err := r.checkPresence(c, p); err != nil {
+		c.sendError(err)
+		return
 	}
 	if !r.peers.watch[c] {
 		r.watchPresence(c)
 	}
 	if old, ok := r.peers.mine[c]; ok && old != p.Session {
+		delete(r.peers.bySession, old)
 		r.peerLeft(old, true)
 	}
-	r.peers.mine[c] = p.Session
+	r.peers.mine[c], r.peers.bySession[p.Session] = p.Session, c
 	if r.peers.limiter.Offer(time.Now(), p.Session, p) {
 		r.peerChanged(p, true)
 		return
@@ -53,6 +61,33 @@ func (r *room) setPresence(c *conn, p presence.Peer) {
 	if next, ok := r.peers.limiter.Next(); ok && r.peers.timer != nil {
 		r.peers.timer.Reset(time.Until(next))
 	}
+}
+
+// checkPresence refuses a session another connection of this process
+// holds (so one peer cannot move, rename or remove another), and a
+// selection that does not fit the text at its version.
+func (r *room) checkPresence(c *conn, p presence.Peer) *protocol.Error {
+	if holder := r.peers.bySession[p.Session]; holder != nil && holder != c {
+		return refuse(protocol.CodeForbidden, r.doc, "", fmt.Sprintf("presence session %q is held by another connection", p.Session))
+	}
+	sel := p.Selection
+	if sel == nil {
+		return nil
+	}
+	switch {
+	case p.Version > r.version:
+		return refuse(protocol.CodeBadVersion, r.doc, "", fmt.Sprintf("selection at version %d is ahead of the document (at %d)", p.Version, r.version))
+	case p.Version < r.hist.base:
+		return refuse(protocol.CodeBadVersion, r.doc, "", fmt.Sprintf("selection at version %d is older than the server keeps (from %d); send it at your current version", p.Version, r.hist.base))
+	}
+	n := r.text.Len()
+	if p.Version < r.version {
+		n = r.hist.at(p.Version).lenBefore
+	}
+	if sel.Anchor > n || sel.Head > n {
+		return refuse(protocol.CodeBadRequest, r.doc, "", fmt.Sprintf("selection {%d, %d} is past the end of the text (%d characters at version %d)", sel.Anchor, sel.Head, n, p.Version))
+	}
+	return nil
 }
 
 // flushPresence sends the coalesced updates that are due.
@@ -112,7 +147,8 @@ func (r *room) connLeft(c *conn) {
 		return
 	}
 	delete(r.peers.mine, c)
-	if r.localSession(s) == nil {
+	if r.peers.bySession[s] == c {
+		delete(r.peers.bySession, s)
 		r.peerLeft(s, true)
 	}
 }
@@ -126,7 +162,7 @@ func (r *room) onPeerMsg(m *busMsg) {
 	case m.Kind == msgPeer && m.Peer != nil:
 		r.peerChanged(*m.Peer, false)
 	case m.Kind == msgLeft:
-		if r.localSession(m.ID) != nil {
+		if r.peers.bySession[m.ID] != nil {
 			// The session reconnected here while its old connection was
 			// being cleaned up elsewhere: it is still present, say so.
 			if p, ok := r.peers.all[m.ID]; ok {
@@ -136,16 +172,6 @@ func (r *room) onPeerMsg(m *busMsg) {
 		}
 		r.peerLeft(m.ID, false)
 	}
-}
-
-// localSession returns a local connection holding session, if any.
-func (r *room) localSession(session string) *conn {
-	for c, s := range r.peers.mine {
-		if s == session {
-			return c
-		}
-	}
-	return nil
 }
 
 // watchPresence subscribes c to presence and sends it everyone present.
@@ -176,27 +202,33 @@ func (r *room) presenceTick(now time.Time) {
 	r.reconcilePeers()
 }
 
-// reconcilePeers makes the roster match the store (plus local peers).
+// reconcilePeers asks the store for the document's peers, on the
+// publisher's goroutine for the document (a slow or paused Redis must not
+// block the room); applyRoster gets the answer.
 func (r *room) reconcilePeers() {
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	stored, err := r.h.cfg.Presence.List(ctx, r.doc)
-	if err != nil {
-		return // keep what we know until the store answers again
-	}
-	local := make(map[string]bool, len(r.peers.mine))
-	for _, s := range r.peers.mine {
-		local[s] = true
-	}
+	doc, pres, box := r.doc, r.h.cfg.Presence, r.rosters
+	r.h.pub.do(doc, func(ctx context.Context) error {
+		list, err := pres.List(ctx, doc)
+		if err != nil {
+			return err // keep what we know until the store answers again
+		}
+		box.put(list)
+		return nil
+	})
+}
+
+// applyRoster makes the roster match the store (plus local peers).
+func (r *room) applyRoster(stored []presence.Peer) {
+	local := r.peers.bySession
 	seen := make(map[string]bool, len(stored))
 	for _, p := range stored {
 		seen[p.Session] = true
-		if old, ok := r.peers.all[p.Session]; !local[p.Session] && (!ok || !samePeer(old, p)) {
+		if old, ok := r.peers.all[p.Session]; local[p.Session] == nil && (!ok || !samePeer(old, p)) {
 			r.peerChanged(p, false)
 		}
 	}
 	for s := range r.peers.all {
-		if !seen[s] && !local[s] {
+		if !seen[s] && local[s] == nil {
 			r.peerLeft(s, false)
 		}
 	}

@@ -179,9 +179,15 @@ func TestOriginCheck(t *testing.T) {
 	}{
 		{"no origin header (not a browser)", nil, "", true},
 		{"same origin", nil, "http://HOST", true},
+		{"same host, other scheme", nil, "https://HOST", false},
+		{"same host, other port", nil, "http://127.0.0.1:1", false},
 		{"cross origin refused by default", nil, "http://evil.example", false},
 		{"allowlisted", []string{"https://app.example"}, "https://app.example", true},
+		{"allowlisted, default port spelt out", []string{"https://app.example"}, "https://APP.example:443", true},
+		{"allowlisted host, other scheme", []string{"https://app.example"}, "http://app.example", false},
+		{"allowlisted host, other port", []string{"https://app.example"}, "https://app.example:8443", false},
 		{"not on the allowlist", []string{"https://app.example"}, "https://other.example", false},
+		{"not an origin", nil, "null", false},
 		{"wildcard", []string{"*"}, "https://other.example", true},
 	}
 	for _, tt := range tests {

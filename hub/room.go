@@ -10,6 +10,7 @@ import (
 
 	"github.com/collabedit/collab/document"
 	"github.com/collabedit/collab/eventlog"
+	"github.com/collabedit/collab/presence"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -36,15 +37,23 @@ type commitResult struct {
 	err     error
 }
 
+// leaseAnswer is the lease store's answer to a room's question.
+type leaseAnswer struct {
+	holder string
+	err    error
+	sent   time.Time
+}
+
 // room owns one open document. Its goroutine (run) is the only one touching
 // the state below the marker line, so commands on a document are serialised
 // without locks and without retries: a stale op is transformed, not bounced.
 //
 // Commits are pipelined: an accepted op is handed to the store at once and
-// the room moves on; the store's group commit answers in order, and only
-// then is the op applied to the committed text, acked and broadcast. So a
-// hot document is not limited to one fsync per op, and nothing uncommitted
-// is ever shown to anyone.
+// the room moves on; the store answers (in order, or at once when it
+// refuses at the door), and the room releases results in version order:
+// only then is an op applied to the committed text, acked and broadcast.
+// So a hot document is not limited to one fsync per op, and nothing
+// uncommitted is ever shown to anyone.
 type room struct {
 	h     *Hub
 	doc   string
@@ -56,30 +65,36 @@ type room struct {
 	// full; the next tick reads the log.
 	lostBus atomic.Bool
 
-	resMu    sync.Mutex
-	results  []commitResult
-	resWake  chan struct{}
+	results  *mailbox[commitResult]
+	leases   *mailbox[leaseAnswer]
+	rosters  *mailbox[[]presence.Peer]
 	onCommit func(eventlog.Event, error)
+	bg       sync.WaitGroup // lease and presence calls in flight
 
 	// --- owned by run ---
-	loaded  bool
-	broken  bool           // a commit failed: reload once nothing is pending
-	text    *document.Text // committed text
-	version int64          // committed version
-	sent    int64          // ops up to here have been broadcast
-	specLen int            // length after every accepted op, pending ones too
-	hist    history
-	ids     map[string]int64 // op id → version, for every op in hist
-	subs    map[*conn]struct{}
-	idle    *time.Timer
+	loaded       bool
+	broken       bool           // a commit failed: reload once nothing is pending
+	stalled      bool           // the store missed CommitTimeout: refuse ops until it answers
+	text         *document.Text // committed text
+	version      int64          // committed version
+	next         int64          // the first pending version whose result is not released yet
+	specLen      int            // length after every accepted op, pending ones too
+	pendingBytes int            // payload bytes handed to the store and not answered
+	hist         history
+	ids          map[string]int64 // op id → version, for every op in hist
+	subs         map[*conn]struct{}
+	idle         *time.Timer
+	memReported  int // hist.bytes as last added to the hub's gauge
+	// ackLater holds ops that committed after an earlier one failed: they
+	// are acked once the reload has delivered everything before them.
+	ackLater []*entry
 
-	// Across processes: the owner holds the lease and sequences; the
-	// others follow the published events and forward their clients' ops.
-	owner   bool
-	holder  string    // lease holder as last seen; "" unknown
-	claimed time.Time // when holder was last asked for
-	renewed time.Time
-	heard   time.Time // last event from the bus, for the position check
+	// Across processes: the lease decides who sequences (ownership.go);
+	// the others follow the published events and forward their clients'
+	// ops to the holder.
+	own     ownership
+	waiting []waitingOp // ops that arrived while no owner was known
+	heard   time.Time   // last event from the bus, for the position check
 	fwd     map[string]*forward
 	peers   peers
 
@@ -96,11 +111,17 @@ func newRoom(h *Hub, doc string) *room {
 		log:     h.log.With().Str("doc", doc).Logger(),
 		inbox:   make(chan command, 256),
 		done:    make(chan struct{}),
-		resWake: make(chan struct{}, 1),
+		results: newMailbox[commitResult](),
+		leases:  newMailbox[leaseAnswer](),
+		rosters: newMailbox[[]presence.Peer](),
 		ids:     make(map[string]int64),
 		subs:    make(map[*conn]struct{}),
 		fwd:     make(map[string]*forward),
 		peers:   newPeers(),
+		own:     ownership{self: h.id, ttl: h.leases.TTL()},
+	}
+	if h.solo {
+		r.own.permanent()
 	}
 	r.onCommit = r.committed
 	return r
@@ -121,19 +142,16 @@ func (r *room) deliver(cmd command) bool {
 	}
 }
 
-// committed is the store's callback, run on the store's writer goroutine:
-// it must not block, so it only queues the result.
+// committed is the store's callback, run on the store's writer goroutine
+// (or the room's own, for an append refused at the door): it must not
+// block, so it only queues the result.
 func (r *room) committed(e eventlog.Event, err error) {
-	r.resMu.Lock()
-	r.results = append(r.results, commitResult{version: e.Version, err: err})
-	r.resMu.Unlock()
-	select {
-	case r.resWake <- struct{}{}:
-	default:
-	}
+	r.results.put(commitResult{version: e.Version, err: err})
 }
 
-func (r *room) pending() int64 { return r.hist.head() - r.version }
+// pending is the number of ops handed to the store whose results are not
+// released yet.
+func (r *room) pending() int64 { return r.hist.head() - r.next }
 
 func (r *room) run() {
 	defer close(r.done)
@@ -158,10 +176,10 @@ func (r *room) run() {
 	if err := r.load(); err != nil {
 		r.log.Error().Err(err).Msg("load document")
 	} else {
-		r.claim()
+		r.askLease(time.Now())
 		r.reconcilePeers()
 	}
-	defer r.releaseLease()
+	defer r.exit()
 	presTimer := time.NewTimer(time.Hour)
 	presTimer.Stop()
 	defer presTimer.Stop()
@@ -170,6 +188,8 @@ func (r *room) run() {
 	defer ticker.Stop()
 	stopping := r.h.ctx.Done()
 	var results []commitResult
+	var answers []leaseAnswer
+	var rosters [][]presence.Peer
 	empty := true // the timer above is armed
 	for {
 		select {
@@ -179,12 +199,22 @@ func (r *room) run() {
 			r.tick(now)
 		case now := <-presTimer.C:
 			r.flushPresence(now)
-		case <-r.resWake:
-			results = r.takeResults(results)
+		case <-r.results.wake:
+			results = r.results.take(results)
 			for _, res := range results {
-				r.finish(res)
+				r.settle(res)
 			}
-			r.maybeReload()
+			r.release()
+		case <-r.leases.wake:
+			answers = r.leases.take(answers)
+			for _, a := range answers {
+				r.onLease(a)
+			}
+		case <-r.rosters.wake:
+			rosters = r.rosters.take(rosters)
+			for _, list := range rosters {
+				r.applyRoster(list)
+			}
 		case <-r.idle.C:
 			if len(r.subs) == 0 && r.pending() == 0 {
 				if r.h.release(r) {
@@ -194,6 +224,10 @@ func (r *room) run() {
 			}
 		case <-stopping:
 			stopping = nil // drain: keep going until nothing is pending
+		}
+		if d := r.hist.bytes - r.memReported; d != 0 {
+			r.h.metrics.historyBytes.Add(int64(d))
+			r.memReported = r.hist.bytes
 		}
 		if stopping == nil && r.pending() == 0 {
 			return
@@ -210,11 +244,16 @@ func (r *room) run() {
 	}
 }
 
-func (r *room) takeResults(buf []commitResult) []commitResult {
-	r.resMu.Lock()
-	buf, r.results = r.results, buf[:0]
-	r.resMu.Unlock()
-	return buf
+// exit waits for the room's lease and presence calls, then gives the
+// lease up so another process can take the document at once.
+func (r *room) exit() {
+	r.h.metrics.historyBytes.Add(-int64(r.memReported))
+	r.bg.Wait()
+	r.releaseLease()
+	for _, w := range r.waiting {
+		w.refuse(r, "document unloaded; retry")
+	}
+	r.waiting = nil
 }
 
 func (r *room) handle(cmd command) {
@@ -230,7 +269,7 @@ func (r *room) handle(cmd command) {
 		delete(r.subs, cmd.c)
 		r.connLeft(cmd.c)
 	case cmdPresence:
-		r.setPresence(cmd.c, cmd.req.Peer)
+		r.setPresence(cmd.c, cmd.req)
 	case cmdBus:
 		r.onBus(cmd.bus)
 	}

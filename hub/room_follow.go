@@ -1,11 +1,9 @@
 package hub
 
 import (
-	"context"
 	"time"
 
 	"github.com/collabedit/collab/document"
-	"github.com/collabedit/collab/eventlog"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -15,8 +13,13 @@ import (
 type forward struct {
 	c    *conn
 	req  protocol.Request
-	sent time.Time
+	sent time.Time // zero: resend at the next tick
 }
+
+// catchUpChunk is how many events one read of the log brings in: enough to
+// fill a gap of a hot document in one read, few enough that a run of
+// megabyte pastes does not pull a gigabyte into memory at once.
+const catchUpChunk = 256
 
 // busIn hands a bus message to the room without ever blocking the bus's
 // dispatcher (a room unsubscribing waits for it). When the inbox is full
@@ -38,56 +41,60 @@ func (r *room) onBus(m *busMsg) {
 	}
 	switch {
 	case m == nil:
-		r.catchUpFromStore()
+		r.catchUpAll()
 	case m.Kind == msgEvent:
 		r.onEvent(m)
 	case m.Kind == msgForward:
 		r.onForward(m)
 	case m.Kind == msgReply:
 		r.onReply(m)
+	case m.Kind == msgAck:
+		r.onAck(m)
+	case m.Kind == msgNotOwner:
+		r.onNotOwner(m)
 	case m.Kind == msgPeer || m.Kind == msgLeft:
 		r.onPeerMsg(m)
 	}
 }
 
+// onEvent applies an event another process committed. Committed events
+// are the log's truth whatever this room's role, so they are applied in
+// order whenever nothing of ours is in flight; when something is, the
+// results decide, and the log is read once they are in.
 func (r *room) onEvent(m *busMsg) {
 	if m.Owner == r.h.id {
 		return // our own publication
 	}
-	r.heard = time.Now()
-	if r.owner && m.Version < r.hist.head() {
-		return // a late event from a previous owner: we have it already
+	now := time.Now()
+	r.heard = now
+	if r.own.role == owning && m.Version >= r.version {
+		// Another process sequenced this document: one of us holds a
+		// stale view of the lease. Only the store can say which.
+		r.log.Warn().Str("other", m.Owner).Int64("version", m.Version).Msg("document sequenced by another process; checking the lease")
+		r.askLease(now)
 	}
-	if r.owner {
-		// Someone else sequenced this document: we are no longer its
-		// owner. The log's guards refuse whatever we still have in flight;
-		// reload once it has failed out.
-		r.log.Warn().Str("other", m.Owner).Int64("version", m.Version).Msg("document sequenced elsewhere; following")
-		r.owner, r.holder = false, m.Owner
-		if r.pending() > 0 {
-			r.broken = true
-			return
-		}
+	if r.pending() > 0 || r.broken {
+		r.lostBus.Store(true)
+		return
 	}
 	switch {
 	case m.Version < r.version:
 		return // already applied (a duplicate or a reordering)
 	case m.Version > r.version:
-		r.catchUpFromStore()
+		r.catchUpAll()
 		return
 	}
 	var op document.Op
 	if err := op.UnmarshalJSON(m.Op); err != nil {
 		r.log.Error().Err(err).Int64("version", m.Version).Msg("event op does not decode")
-		r.catchUpFromStore()
+		r.catchUpAll()
 		return
 	}
 	r.applyEvent(m.Version, m.ID, m.Author, op)
 }
 
-// applyEvent applies a committed event sequenced by another process, in a
-// follower: broadcast to local subscribers, ack if it is one of our
-// forwarded ops.
+// applyEvent applies a committed event sequenced by another process:
+// broadcast to local subscribers, ack if it is one of our forwarded ops.
 func (r *room) applyEvent(v int64, id, author string, op document.Op) {
 	lenBefore := r.text.Len()
 	if err := r.text.Apply(op); err != nil {
@@ -103,9 +110,10 @@ func (r *room) applyEvent(v int64, id, author string, op document.Op) {
 		delete(r.fwd, id)
 	}
 	r.hist.push(e)
+	r.hist.committed(r.hist.at(v))
 	r.ids[id] = v
 	r.version++
-	r.sent, r.specLen = r.version, r.text.Len()
+	r.next, r.specLen = r.version, r.text.Len()
 	for c := range r.subs {
 		if c != from {
 			c.send(e.frame)
@@ -114,60 +122,72 @@ func (r *room) applyEvent(v int64, id, author string, op document.Op) {
 	if from != nil {
 		from.send(protocol.AppendAck(nil, r.doc, id, v))
 	}
-	r.hist.trim(r.h.cfg.HistoryLen, r.version, r.forget)
+	r.hist.trim(r.h.cfg.HistoryLen, r.h.cfg.HistoryBytes, r.version, r.forget)
 }
 
-// catchUpFromStore reads the events this follower has not seen from the
-// shared log and applies them in order: the recovery for lost, reordered or
-// late pub/sub messages.
-func (r *room) catchUpFromStore() {
-	if r.owner || r.pending() > 0 {
-		return
+// catchUpAll reads and applies, in order, every event of the log this
+// room has not applied: the recovery for lost, reordered or late pub/sub
+// messages, and what a new owner does before it sequences anything.
+func (r *room) catchUpAll() {
+	for r.catchUpFromStore() == catchUpChunk {
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+}
+
+// catchUpFromStore applies up to catchUpChunk events from the log and
+// returns how many it read. It does nothing while ops of this room are in
+// flight: their results come first.
+func (r *room) catchUpFromStore() int {
+	if r.pending() > 0 || r.broken || !r.loaded {
+		return 0
+	}
+	ctx, cancel := r.readContext()
 	defer cancel()
-	events, err := r.h.store.Events(ctx, r.doc, r.version, r.h.cfg.MaxCatchUp)
+	events, err := r.h.store.Events(ctx, r.doc, r.version, catchUpChunk)
 	if err != nil {
 		r.log.Warn().Err(err).Msg("catch up from log")
-		return
+		return 0
 	}
 	if len(events) > 0 {
 		r.h.metrics.gapsFilled.Add(1)
 		r.log.Debug().Int64("from", r.version).Int("events", len(events)).Msg("filled from log")
 	}
 	for _, ev := range events {
-		if ev.Version != r.version {
-			return
+		if ev.Version != r.version || r.broken {
+			return 0
 		}
 		var op document.Op
 		if err := op.UnmarshalJSON(ev.Op); err != nil {
 			r.log.Error().Err(err).Int64("version", ev.Version).Msg("stored op does not decode")
-			return
+			return 0
 		}
 		r.applyEvent(ev.Version, ev.OpID, ev.Author, op)
 	}
+	return len(events)
 }
 
-// forwardOp sends a local client's op to the owner's process.
+// forwardOp sends a local client's op to the owner's process, unless this
+// process has already seen it committed.
 func (r *room) forwardOp(c *conn, req protocol.Request) *protocol.Error {
-	if r.holder == "" {
-		return unavailable(r.doc, req.ID, "document owner unknown (coordination store unavailable); retry")
+	if v, ok := r.ids[req.ID]; ok && v < r.version {
+		c.send(protocol.AppendAck(nil, r.doc, req.ID, v))
+		return nil
 	}
-	r.fwd[req.ID] = &forward{c: c, req: req, sent: time.Now()}
-	r.sendForward(c, req)
+	f := &forward{c: c, req: req, sent: time.Now()}
+	r.fwd[req.ID] = f
+	r.sendForward(f)
 	return nil
 }
 
-func (r *room) sendForward(c *conn, req protocol.Request) {
+func (r *room) sendForward(f *forward) {
 	r.h.metrics.forwarded.Add(1)
-	m := busMsg{Kind: msgForward, Doc: r.doc, Version: req.Version, ID: req.ID,
-		Op: req.Op.AppendJSON(nil), Proc: r.h.id, Conn: c.id}
-	r.h.pub.send(r.doc, procChannel(r.holder), m)
-	r.log.Debug().Str("op", req.ID).Str("conn", c.id).Str("owner", r.holder).Msg("op forwarded")
+	m := busMsg{Kind: msgForward, Doc: r.doc, Version: f.req.Version, ID: f.req.ID,
+		Op: f.req.Op.AppendJSON(nil), Proc: r.h.id, Conn: f.c.id}
+	r.h.pub.send(r.doc, procChannel(r.own.holder), m)
+	r.log.Debug().Str("op", f.req.ID).Str("conn", f.c.id).Str("owner", r.own.holder).Msg("op forwarded")
 }
 
-// onForward handles another process's client op, sent here because this
-// process owns the document.
+// onForward handles another process's client op, sent here because the
+// sender believes this process owns the document.
 func (r *room) onForward(m *busMsg) {
 	o := origin{proc: m.Proc, conn: m.Conn}
 	req := protocol.Request{Type: protocol.TypeOp, Doc: r.doc, Version: m.Version, HasVersion: true, ID: m.ID}
@@ -175,30 +195,54 @@ func (r *room) onForward(m *busMsg) {
 		r.replyError(o, refuse(protocol.CodeInvalidOp, r.doc, m.ID, err.Error()))
 		return
 	}
-	if !r.owner {
-		r.replyError(o, unavailable(r.doc, m.ID, "ownership of the document moved; retry"))
-		return
-	}
-	if err := r.sequence(o, req); err != nil {
+	if err := r.place(o, req); err != nil {
 		r.h.metrics.opsRefused.Add(1)
 		r.replyError(o, err)
 	}
 }
 
-// onReply delivers the owner's answer to one of our forwarded ops.
+// notOwner tells the origin of a forwarded op that this process does not
+// sequence the document: the origin keeps the op, asks the lease store
+// who does, and forwards it there. The client never sees this.
+func (r *room) notOwner(o origin, id string) {
+	r.h.pub.send(r.doc, procChannel(o.proc), busMsg{Kind: msgNotOwner, Doc: r.doc, ID: id, Proc: o.proc, Conn: o.conn})
+}
+
+// onReply delivers the owner's refusal of one of our forwarded ops.
 func (r *room) onReply(m *busMsg) {
 	f := r.fwd[m.ID]
 	if f == nil {
 		return
 	}
-	delete(r.fwd, f.req.ID)
+	delete(r.fwd, m.ID)
 	f.c.send([]byte(m.Frame))
 }
 
-// retryForwards resends forwards that have waited too long, after asking
-// again who owns the document (taking it over if nobody does).
+// onAck handles the owner's ack of one of our forwarded ops (a resend of
+// an op it had committed). The client gets it once everything before it
+// has been delivered here (protocol §6.3); a later one is acked by its
+// event instead.
+func (r *room) onAck(m *busMsg) {
+	f := r.fwd[m.ID]
+	if f == nil || m.Version >= r.version {
+		return
+	}
+	delete(r.fwd, m.ID)
+	f.c.send(protocol.AppendAck(nil, r.doc, m.ID, m.Version))
+}
+
+// onNotOwner: the process we forwarded to does not sequence the document.
+// Ask who does; the forward goes out again at the next tick.
+func (r *room) onNotOwner(m *busMsg) {
+	if f := r.fwd[m.ID]; f != nil {
+		f.sent = time.Time{}
+		r.askLease(time.Now())
+	}
+}
+
+// retryForwards resends forwards that have waited too long.
 func (r *room) retryForwards(now time.Time) {
-	if len(r.fwd) == 0 || r.owner {
+	if r.own.role != following {
 		return
 	}
 	for id, f := range r.fwd {
@@ -210,33 +254,14 @@ func (r *room) retryForwards(now time.Time) {
 			continue
 		}
 		f.sent = now
-		r.sendForward(f.c, f.req)
+		r.sendForward(f)
 	}
 }
 
-// takeOver makes this process the sequencer: catch up from the log, then
-// sequence the ops that were waiting for the old owner.
-func (r *room) takeOver() {
-	r.catchUpFromStore()
-	r.owner = true
-	r.log.Info().Int64("version", r.version).Msg("took ownership of document")
-	pending := r.fwd
-	r.fwd = make(map[string]*forward)
-	for _, f := range pending {
-		if _, ok := r.subs[f.c]; !ok {
-			continue
-		}
-		if err := r.sequence(r.local(f.c), f.req); err != nil {
-			f.c.sendError(err)
-		}
+// resendForwards sends every forward again at once, to a new holder.
+func (r *room) resendForwards() {
+	for _, f := range r.fwd {
+		f.sent = time.Time{}
 	}
-}
-
-// storeEvent is the event appended for entry at version v.
-func (r *room) storeEvent(v int64, e *entry, payload []byte) eventlog.Event {
-	ev := eventlog.Event{Doc: r.doc, Version: v, OpID: e.id, Author: e.author, Time: time.Now(), Op: payload, Size: int64(e.lenBefore + e.op.Delta())}
-	if v > r.hist.base {
-		ev.Prev = r.hist.at(v - 1).id
-	}
-	return ev
+	r.retryForwards(time.Now())
 }

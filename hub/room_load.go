@@ -1,10 +1,8 @@
 package hub
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/collabedit/collab/document"
 	"github.com/collabedit/collab/eventlog"
@@ -13,22 +11,44 @@ import (
 
 var errRecovering = errors.New("document recovering from a failed commit")
 
-// load reads the latest snapshot plus the tail of the log (and up to
-// HistoryLen ops before the snapshot, so stale ops can still be transformed
-// right after a restart).
+// loadChunk is how many events before the snapshot one read brings in
+// while the history window is filled backwards: small enough that a run
+// of megabyte ops is never read in one piece, large enough that a window
+// of 1,000 typing ops takes a handful of reads.
+const loadChunk = 128
+
+// load reads the latest snapshot and the events after it, then fills the
+// history window backwards with up to HistoryLen earlier ops (HistoryBytes
+// at most), so stale ops can still be transformed without reading the log
+// right after a restart.
 func (r *room) load() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := r.readContext()
 	defer cancel()
 	snap, _, err := r.h.store.LatestSnapshot(ctx, r.doc)
 	if err != nil {
 		return fmt.Errorf("load %q: %w", r.doc, err)
 	}
-	from := max(0, snap.Version-int64(r.h.cfg.HistoryLen))
-	events, err := r.h.store.Events(ctx, r.doc, from, 0)
+	tail, err := r.h.store.Events(ctx, r.doc, snap.Version, 0)
 	if err != nil {
 		return fmt.Errorf("load %q: %w", r.doc, err)
 	}
-	hist, text, err := replay(r.doc, snap, from, events)
+	from, bytes := snap.Version, 0
+	for _, ev := range tail {
+		bytes += len(ev.Op)
+	}
+	for from > 0 && snap.Version-from < int64(r.h.cfg.HistoryLen) && bytes < r.h.cfg.HistoryBytes {
+		n := min(from, loadChunk)
+		older, err := r.h.store.Events(ctx, r.doc, from-n, int(n))
+		if err != nil {
+			return fmt.Errorf("load %q: %w", r.doc, err)
+		}
+		for _, ev := range older {
+			bytes += len(ev.Op)
+		}
+		tail = append(older, tail...)
+		from -= n
+	}
+	hist, text, err := replay(r.doc, snap, from, tail)
 	if err != nil {
 		return fmt.Errorf("load %q: %w", r.doc, err)
 	}
@@ -38,10 +58,10 @@ func (r *room) load() error {
 	}
 	r.hist, r.text = hist, text
 	r.version, r.specLen = hist.head(), text.Len()
-	r.sent = r.version
-	r.loaded, r.broken = true, false
-	r.hist.trim(r.h.cfg.HistoryLen, r.version, r.forget)
-	r.log.Debug().Int64("version", r.version).Int64("snapshot", snap.Version).Int("events", len(events)).Msg("document loaded")
+	r.next, r.pendingBytes = r.version, 0
+	r.loaded, r.broken, r.stalled = true, false, false
+	r.hist.trim(r.h.cfg.HistoryLen, r.h.cfg.HistoryBytes, r.version, r.forget)
+	r.log.Debug().Int64("version", r.version).Int64("snapshot", snap.Version).Int("events", len(tail)).Msg("document loaded")
 	return nil
 }
 
@@ -61,6 +81,7 @@ func replay(doc string, snap eventlog.Snapshot, from int64, events []eventlog.Ev
 		}
 		e.id, e.author = ev.OpID, ev.Author
 		e.frame = protocol.AppendOp(nil, doc, ev.Version, ev.OpID, ev.Author, e.op)
+		hist.committed(e)
 	}
 	if int64(len(events)) < snap.Version-from {
 		return history{}, nil, fmt.Errorf("event log ends at %d, before its snapshot at %d", from+int64(len(events)), snap.Version)
@@ -84,29 +105,63 @@ func replay(doc string, snap eventlog.Snapshot, from int64, events []eventlog.Ev
 
 // reload replaces the in-memory state with the log's, after a failed commit
 // left memory ahead of it, and brings every subscriber up to date with what
-// the log holds beyond what they were sent.
+// the log holds beyond what they were sent. It changes nothing if the log
+// cannot be read.
 func (r *room) reload() error {
-	sent := r.sent
+	sent := r.version // every subscriber has been sent exactly the committed ops
 	if err := r.load(); err != nil {
 		return err
 	}
-	r.claim()
-	if sent < r.hist.base {
-		for c := range r.subs {
-			c.send(protocol.AppendSnapshot(nil, r.doc, r.version, r.text.String()))
-		}
-		return nil
-	}
-	for v := sent; v < r.version && r.loaded; v++ {
-		for c := range r.subs {
-			c.send(r.hist.at(v).frame)
-		}
-	}
+	r.deliverBacklog(sent)
 	return nil
 }
 
+// deliverBacklog sends every subscriber the committed ops from version
+// sent on, which they have not seen, in order, and acks the ops that
+// committed while the room was recovering: to their authors in place of
+// the op, so that each version still reaches each connection once.
+func (r *room) deliverBacklog(sent int64) {
+	later := make(map[string]*entry, len(r.ackLater))
+	for _, e := range r.ackLater {
+		later[e.id] = e
+	}
+	r.ackLater = nil
+	switch {
+	case len(r.subs) == 0 || sent == r.version:
+	case sent < r.hist.base || sent > r.version:
+		// Too far behind for the window (or a log shorter than what was
+		// sent, which only a replaced file can cause): a snapshot (§5).
+		for c := range r.subs {
+			c.send(protocol.AppendSnapshot(nil, r.doc, r.version, r.text.String()))
+		}
+	default:
+		for v := sent; v < r.version; v++ {
+			e := r.hist.at(v)
+			l := later[e.id]
+			for c := range r.subs {
+				if l != nil && c == l.from.c {
+					c.send(protocol.AppendAck(nil, r.doc, e.id, v))
+				} else {
+					c.send(e.frame)
+				}
+			}
+		}
+	}
+	for id, l := range later {
+		v, ok := r.ids[id]
+		for _, o := range append(l.waiters, l.from) {
+			switch {
+			case !ok:
+				r.replyError(o, unavailable(r.doc, id, "the outcome of this op is not known yet; resend it with the same id"))
+			case o.c == nil || sent < r.hist.base || sent > v:
+				r.replyAck(o, id, v) // remote, or not delivered op by op above
+			}
+		}
+	}
+}
+
 // maybeReload recovers a broken room once its last pending commit is
-// answered; if the store is still down it retries on the next command.
+// answered; if the store is still down it retries on the next tick.
 func (r *room) maybeReload() {
 	if !r.broken || r.pending() != 0 {
 		return
@@ -114,4 +169,16 @@ func (r *room) maybeReload() {
 	if err := r.reload(); err != nil {
 		r.log.Warn().Err(err).Msg("reload after failed commit")
 	}
+}
+
+// ensureLoaded loads the document if it is not, or reports why it cannot be
+// served now (still waiting for commits to fail out after a storage error).
+func (r *room) ensureLoaded() error {
+	if r.broken && r.pending() > 0 {
+		return errRecovering
+	}
+	if r.loaded && !r.broken {
+		return nil
+	}
+	return r.reload()
 }

@@ -56,7 +56,7 @@ func (h *Hub) routeUnloaded(c *conn, req protocol.Request) bool {
 	if loaded {
 		return false // the room answers (room.route)
 	}
-	ctx, cancel := context.WithTimeout(h.ctx, time.Second)
+	ctx, cancel := context.WithTimeout(h.ctx, h.leaseTimeout())
 	defer cancel()
 	holder, err := h.leases.Acquire(ctx, req.Doc, h.id)
 	if err != nil || holder == h.id {
@@ -79,38 +79,32 @@ func (c *conn) moveTo(doc, holder, url string) bool {
 }
 
 // route answers a routed open with "moved" when another process owns the
-// document and can be reached, and reports whether it did.
+// document and can be reached, and reports whether it did. The holder is
+// the one the room follows, checked every third of the lease's TTL.
 func (r *room) route(c *conn, req protocol.Request) bool {
-	if _, reopen := r.subs[c]; !req.Route || r.h.dir == nil || r.owner || reopen {
+	if _, reopen := r.subs[c]; !req.Route || r.h.dir == nil || r.own.role != following || reopen {
 		return false
 	}
-	if time.Since(r.claimed) > r.h.leases.TTL()/3 {
-		// A follower without forwards does not renew its view of the
-		// holder; refresh it so clients are not sent to a dead owner.
-		r.claim()
-		if r.owner {
-			return false
-		}
-	}
-	return c.moveTo(r.doc, r.holder, r.ownerURL())
+	return c.moveTo(r.doc, r.own.holder, r.ownerURL())
 }
 
 // ownerURL returns the URL the current holder advertised, "" if unknown.
 // It is looked up once per holder: a Redis GET on the room's goroutine,
 // ≈0.1 ms, only when the lease changed hands.
 func (r *room) ownerURL() string {
-	if r.holder == "" {
+	holder := r.own.holder
+	if holder == "" {
 		return ""
 	}
-	if r.urlOf != r.holder {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		url, err := r.h.dir.Locate(ctx, r.holder)
+	if r.urlOf != holder {
+		ctx, cancel := context.WithTimeout(context.Background(), r.h.leaseTimeout())
+		url, err := r.h.dir.Locate(ctx, holder)
 		cancel()
 		if err != nil {
 			r.log.Debug().Err(err).Msg("locate owner")
 			return ""
 		}
-		r.urlOf, r.holderURL = r.holder, url
+		r.urlOf, r.holderURL = holder, url
 	}
 	return r.holderURL
 }

@@ -11,11 +11,13 @@ import (
 
 // Kinds of message between processes.
 const (
-	msgEvent   = "ev"    // a committed event, on the document's channel
-	msgForward = "fwd"   // a client's op forwarded to the owner's process channel
-	msgReply   = "reply" // the owner's answer to a forwarded op, to the origin's channel
-	msgPeer    = "pr"    // a peer's presence changed, on the document's channel
-	msgLeft    = "pl"    // a peer left (ID is its session), on the document's channel
+	msgEvent    = "ev"    // a committed event, on the document's channel
+	msgForward  = "fwd"   // a client's op forwarded to the owner's process channel
+	msgReply    = "reply" // the owner's refusal of a forwarded op, to the origin's channel
+	msgAck      = "ack"   // the owner's ack of a forwarded op (Version), to the origin's channel
+	msgNotOwner = "no"    // the receiver of a forwarded op does not sequence the document
+	msgPeer     = "pr"    // a peer's presence changed, on the document's channel
+	msgLeft     = "pl"    // a peer left (ID is its session), on the document's channel
 )
 
 // busMsg is one message between processes. Events carry their version, so

@@ -20,6 +20,10 @@ const (
 	CodeInternal    Code = "internal"     // a bug; the message carries a correlation id
 )
 
+// Codes lists every error code, in the order of the protocol's table.
+var Codes = []Code{CodeBadRequest, CodeNotOpen, CodeBadVersion, CodeInvalidOp, CodeTooLarge,
+	CodeRateLimited, CodeUnauth, CodeForbidden, CodeUnavailable, CodeInternal}
+
 // Error is a refused request as sent to the client in an "error" message.
 // Doc and ID echo the request where known so the client can tell which op
 // was refused.
@@ -52,4 +56,7 @@ const (
 	// ClosePolicy is the standard 1008: the connection broke a rule it
 	// cannot recover from (for example too many rate-limit violations).
 	ClosePolicy = 1008
+	// CloseInvalidPayload is the standard 1007: a text frame was not valid
+	// UTF-8 (RFC 6455 §8.1).
+	CloseInvalidPayload = 1007
 )

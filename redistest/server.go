@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -96,8 +97,30 @@ func (s *Server) Kill() {
 	if p == nil {
 		return
 	}
-	_ = p.cmd.Process.Kill()
+	_ = p.cmd.Process.Kill() // SIGKILL ends a stopped process too
 	<-p.exited
+}
+
+// Pause stops the server with SIGSTOP, as a hung or descheduled Redis
+// would: connections stay open and commands queue unanswered until
+// Resume. Keys' TTLs keep running on the wall clock, so leases expire
+// during a long pause and are gone when it ends.
+func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused server (SIGCONT).
+func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	s.tb.Helper()
+	s.mu.Lock()
+	p := s.proc
+	s.mu.Unlock()
+	if p == nil {
+		s.tb.Fatalf("redistest: %v to a server that is not running", sig)
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		s.tb.Fatalf("redistest: %v: %v", sig, err)
+	}
 }
 
 // Restart starts the server again on the same port, killing it first if

@@ -87,3 +87,25 @@ func TestTwoServersDistinctPorts(t *testing.T) {
 		t.Fatalf("both servers on %s", a.Addr())
 	}
 }
+
+// TestPauseResume: a paused server answers nothing, keeps its clients'
+// commands, and lets keys expire on the wall clock meanwhile.
+func TestPauseResume(t *testing.T) {
+	s := Start(t)
+	if got, err := do(t, s.Addr(), "SET", "lease", "p1", "PX", "300"); err != nil || got != "+OK" {
+		t.Fatalf("SET: %q, %v", got, err)
+	}
+	s.Pause()
+	if got, err := do(t, s.Addr(), "PING"); err == nil {
+		t.Fatalf("a paused server answered %q", got)
+	}
+	s.Resume()
+	if got, err := do(t, s.Addr(), "PING"); err != nil || got != "+PONG" {
+		t.Fatalf("after Resume: %q, %v", got, err)
+	}
+	if got, err := do(t, s.Addr(), "GET", "lease"); err != nil || got != "$-1" {
+		t.Fatalf("a key with a 300 ms TTL survived a 2 s pause: %q, %v", got, err)
+	}
+	s.Pause()
+	s.Kill() // a paused server can still be killed
+}

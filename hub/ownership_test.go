@@ -1,0 +1,118 @@
+package hub
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestOwnershipTransitions drives the lease state machine through every
+// named transition, including what happens in each role when the lease
+// store cannot be reached.
+func TestOwnershipTransitions(t *testing.T) {
+	const ttl = time.Second
+	t0 := time.Unix(1000, 0)
+	down := errors.New("redis: connection refused")
+	type step struct {
+		holder string // the store's answer; "" with err
+		err    error
+		sent   time.Duration // question sent at t0+sent, answered at t0+sent+1ms
+		expire time.Duration // instead of an answer: the clock at t0+expire
+		late   bool          // answered a whole TTL after it was sent
+		want   transition
+		role   role
+	}
+	tests := []struct {
+		name  string
+		start role
+		steps []step
+	}{
+		{"acquire a free lease, renew, lapse when the store is down", acquiring, []step{
+			{holder: "me", want: tookOver, role: owning},
+			{holder: "me", sent: 300 * time.Millisecond, want: renewed, role: owning},
+			{err: down, sent: 600 * time.Millisecond, want: unchanged, role: owning},
+			{expire: 1100 * time.Millisecond, want: unchanged, role: owning}, // renewed at 300 ms: valid to 1.2 s
+			{expire: 1200 * time.Millisecond, want: lapsed, role: acquiring},
+			{holder: "me", sent: 1500 * time.Millisecond, want: tookOver, role: owning},
+		}},
+		{"an owner whose lease another process holds is deposed", acquiring, []step{
+			{holder: "me", want: tookOver, role: owning},
+			{holder: "p2", sent: 300 * time.Millisecond, want: deposed, role: following},
+			{holder: "p2", sent: 600 * time.Millisecond, want: unchanged, role: following},
+			{holder: "p3", sent: 900 * time.Millisecond, want: followed, role: following},
+		}},
+		{"a follower that loses the store stops forwarding, then takes the free lease", acquiring, []step{
+			{holder: "p2", want: followed, role: following},
+			{err: down, sent: 300 * time.Millisecond, want: lost, role: acquiring},
+			{err: down, sent: 600 * time.Millisecond, want: unchanged, role: acquiring},
+			{holder: "me", sent: 900 * time.Millisecond, want: tookOver, role: owning},
+		}},
+		{"a lapsed owner follows whoever took the lease", acquiring, []step{
+			{holder: "me", want: tookOver, role: owning},
+			{expire: 950 * time.Millisecond, want: lapsed, role: acquiring},
+			{holder: "p2", sent: time.Second, want: followed, role: following},
+		}},
+		{"an answer too late to sequence on changes nothing", acquiring, []step{
+			{holder: "me", late: true, want: unchanged, role: acquiring},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := ownership{self: "me", ttl: ttl, role: tt.start}
+			for i, s := range tt.steps {
+				var got transition
+				if s.expire != 0 {
+					got = o.expire(t0.Add(s.expire))
+				} else {
+					sent := t0.Add(s.sent)
+					now := sent.Add(time.Millisecond)
+					if s.late {
+						now = sent.Add(ttl)
+					}
+					o.ask(sent)
+					got = o.answer(s.holder, s.err, sent, now)
+				}
+				if got != s.want || o.role != s.role {
+					t.Fatalf("step %d: %v, role %v; want %v, role %v", i, got, o.role, s.want, s.role)
+				}
+				if o.asking {
+					t.Fatalf("step %d: still asking after the answer", i)
+				}
+			}
+		})
+	}
+}
+
+// TestOwnershipSchedule: who asks when, and who may sequence.
+func TestOwnershipSchedule(t *testing.T) {
+	const ttl, tick = 900 * time.Millisecond, 50 * time.Millisecond
+	t0 := time.Unix(1000, 0)
+	o := ownership{self: "me", ttl: ttl}
+	if !o.due(t0, tick) {
+		t.Fatal("a new room must ask at once")
+	}
+	o.ask(t0)
+	if o.due(t0.Add(time.Hour), tick) {
+		t.Fatal("a second question while one is in flight")
+	}
+	if o.sequencing(t0) {
+		t.Fatal("sequencing before any answer")
+	}
+	o.answer("me", nil, t0, t0)
+	// Valid until t0 + 900 ms − 90 ms margin.
+	if !o.sequencing(t0.Add(809*time.Millisecond)) || o.sequencing(t0.Add(810*time.Millisecond)) {
+		t.Fatal("owner's sequencing window is not TTL minus the margin")
+	}
+	if o.due(t0.Add(299*time.Millisecond), tick) || !o.due(t0.Add(300*time.Millisecond), tick) {
+		t.Fatal("an owner renews every third of the TTL")
+	}
+	o.expire(t0.Add(time.Second))
+	if !o.due(t0.Add(time.Second), tick) {
+		t.Fatal("a room that knows no owner asks every tick")
+	}
+	var solo ownership
+	solo.permanent()
+	if !solo.sequencing(time.Now().Add(100*365*24*time.Hour)) || solo.due(time.Now(), tick) {
+		t.Fatal("a single process owns its documents for good and never asks")
+	}
+}
