@@ -31,6 +31,14 @@ const (
 // MaxDocIDLen is the longest document id the contract allows.
 const MaxDocIDLen = 128
 
+// MaxOpIDLen is the longest op id, in bytes. The server keeps every id in
+// the event log (UNIQUE(doc, op_id)), in each open document's id index and
+// in every broadcast of the op, so an unbounded id let one 900 KB op cost
+// 900 KB of disk and 900 KB per subscriber. Ids as clients make them,
+// "<client-id>:<seq>", are 10 to 40 bytes; 128 leaves room and matches
+// MaxDocIDLen.
+const MaxOpIDLen = 128
+
 // Request is a validated client message. Fields not used by its Type are
 // zero.
 type Request struct {
@@ -102,6 +110,10 @@ func decodeRequestJSON(data []byte) (Request, error) {
 	}
 	r.Doc = *w.Doc
 	if w.ID != nil {
+		if r.Type == TypeOp && len(*w.ID) > MaxOpIDLen {
+			// Refused before r.ID is set, so the error does not echo it.
+			return r, r.fail(CodeBadRequest, "op id is %d bytes, over the limit of %d", len(*w.ID), MaxOpIDLen)
+		}
 		r.ID = *w.ID
 	}
 	if err := r.decodeVersion(w.Version); err != nil {

@@ -45,6 +45,11 @@ func TestDecodeRequest(t *testing.T) {
 		{"op null", `{"type":"op","doc":"d","version":0,"id":"k:1","op":null}`, Request{}, CodeInvalidOp},
 		{"op zero", `{"type":"op","doc":"d","version":0,"id":"k:1","op":[0]}`, Request{}, CodeInvalidOp},
 		{"op mistyped id", `{"type":"op","doc":"d","version":0,"id":5,"op":[]}`, Request{}, CodeBadRequest},
+		{"op id of 128 bytes", `{"type":"op","doc":"d","version":0,"id":"` + strings.Repeat("k", 128) + `","op":[]}`, Request{Type: "op", Doc: "d", HasVersion: true, ID: strings.Repeat("k", 128)}, ""},
+		{"op id of 129 bytes", `{"type":"op","doc":"d","version":0,"id":"` + strings.Repeat("k", 129) + `","op":[]}`, Request{}, CodeBadRequest},
+		{"op id of 129 escaped", `{"type":"op","doc":"d","version":0,"id":"` + strings.Repeat(`\u006b`, 129) + `","op":[]}`, Request{}, CodeBadRequest},
+		{"op id of 43 code points, 129 bytes", `{"type":"op","doc":"d","version":0,"id":"k` + strings.Repeat("€", 43) + `","op":[]}`, Request{}, CodeBadRequest},
+		{"long id ignored on open", `{"type":"open","doc":"d","id":"` + strings.Repeat("k", 129) + `"}`, Request{Type: "open", Doc: "d", ID: strings.Repeat("k", 129)}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,6 +69,20 @@ func TestDecodeRequest(t *testing.T) {
 				t.Fatalf("got %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestOpIDTooLongNotEchoed: the refusal of an over-long op id names the
+// limit and the document, and does not send the id back.
+func TestOpIDTooLongNotEchoed(t *testing.T) {
+	id := strings.Repeat("k", 900<<10)
+	_, err := DecodeRequest([]byte(`{"type":"op","doc":"d","version":-1,"id":"` + id + `","op":[]}`))
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Code != CodeBadRequest {
+		t.Fatalf("err = %v, want bad_request", err)
+	}
+	if pe.Doc != "d" || pe.ID != "" || !strings.Contains(pe.Message, "128") || len(pe.Message) > 100 {
+		t.Fatalf("error %+v: want doc \"d\", no id, and a short message naming the limit", pe)
 	}
 }
 
@@ -116,6 +135,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"type":"close","doc":"d"}`,
 		`{"type":"op","doc":"d","version":-1,"id":"k:1","op":[]}`,
 		`{"type":"op","doc":"d","version":0,"id":"k","op":[1.5]}`,
+		`{"type":"op","doc":"d","version":0,"id":"` + strings.Repeat("k", MaxOpIDLen+1) + `","op":[]}`,
 		`[`, `{}`, `null`,
 	} {
 		f.Add([]byte(s))
@@ -132,7 +152,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		if ValidateDocID(r.Doc) != nil {
 			t.Fatalf("accepted bad doc id %q", r.Doc)
 		}
-		if r.Type == TypeOp && (r.ID == "" || !r.HasVersion || r.Version < 0 || r.Op.Validate() != nil) {
+		if r.Type == TypeOp && (r.ID == "" || len(r.ID) > MaxOpIDLen || !r.HasVersion || r.Version < 0 || r.Op.Validate() != nil) {
 			t.Fatalf("accepted malformed op %+v", r)
 		}
 	})

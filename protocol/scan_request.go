@@ -19,7 +19,7 @@ func scanRequest(b []byte) (Request, bool) {
 	case TypeOpen, TypeClose:
 		return r, !hasOp // the reference leaves Op unset for these
 	case TypeOp:
-		return r, hasOp && r.ID != "" && r.HasVersion
+		return r, hasOp && r.ID != "" && len(r.ID) <= MaxOpIDLen && r.HasVersion
 	}
 	return r, false // presence, unknown types: the reference decides
 }
