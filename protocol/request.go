@@ -92,6 +92,9 @@ func decodeRequestJSON(data []byte) (Request, error) {
 	if err := json.Unmarshal(data, &w); err != nil {
 		return Request{}, decodeError(data, err)
 	}
+	if err := duplicateKey(data); err != nil {
+		return Request{}, err
+	}
 	var r Request
 	if w.Type == nil {
 		return r, Errorf(CodeBadRequest, "missing field \"type\"")

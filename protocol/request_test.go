@@ -49,6 +49,16 @@ func TestDecodeRequest(t *testing.T) {
 		{"op id of 129 bytes", `{"type":"op","doc":"d","version":0,"id":"` + strings.Repeat("k", 129) + `","op":[]}`, Request{}, CodeBadRequest},
 		{"op id of 129 escaped", `{"type":"op","doc":"d","version":0,"id":"` + strings.Repeat(`\u006b`, 129) + `","op":[]}`, Request{}, CodeBadRequest},
 		{"op id of 43 code points, 129 bytes", `{"type":"op","doc":"d","version":0,"id":"k` + strings.Repeat("€", 43) + `","op":[]}`, Request{}, CodeBadRequest},
+		{"duplicate doc", `{"type":"open","doc":"a","doc":"b"}`, Request{}, CodeBadRequest},
+		{"duplicate type", `{"type":"open","type":"close","doc":"d"}`, Request{}, CodeBadRequest},
+		{"duplicate op", `{"type":"op","doc":"d","version":0,"id":"k","op":["x"],"op":[]}`, Request{}, CodeBadRequest},
+		{"duplicate in other case", `{"type":"open","doc":"a","Doc":"b"}`, Request{}, CodeBadRequest},
+		{"duplicate escaped", `{"type":"open","doc":"a","d\u006fc":"a"}`, Request{}, CodeBadRequest},
+		{"duplicate in selection", `{"type":"presence","doc":"d","version":1,"selection":{"anchor":1,"head":2,"anchor":3}}`, Request{}, CodeBadRequest},
+		{"duplicate unknown field", `{"type":"close","doc":"d","x":1,"x":1}`, Request{}, CodeBadRequest},
+		{"duplicate deep in unknown field", `{"type":"close","doc":"d","x":[{"a":{"b":1,"b":2}}]}`, Request{}, CodeBadRequest},
+		{"same key in sibling objects", `{"type":"close","doc":"d","x":[{"a":1},{"a":2}],"y":{"a":3}}`, Request{Type: "close", Doc: "d"}, ""},
+		{"key spelled as a value", `{"type":"close","doc":"type","x":"doc"}`, Request{Type: "close", Doc: "type"}, ""},
 		{"long id ignored on open", `{"type":"open","doc":"d","id":"` + strings.Repeat("k", 129) + `"}`, Request{Type: "open", Doc: "d", ID: strings.Repeat("k", 129)}, ""},
 	}
 	for _, tt := range tests {
@@ -69,6 +79,22 @@ func TestDecodeRequest(t *testing.T) {
 				t.Fatalf("got %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestDuplicateKeyMessage: the refusal names the repeated field.
+func TestDuplicateKeyMessage(t *testing.T) {
+	for _, tc := range []struct{ frame, want string }{
+		{`{"type":"op","doc":"a","doc":"b","version":0,"id":"k","op":[]}`, `duplicate field "doc"`},
+		{`{"type":"open","doc":"a","DOC":"b"}`, `duplicate field "DOC" (the same as "doc"`},
+		{`{"type":"open","doc":"a","x":{"\u212a":1,"k":2}}`, "duplicate field \"k\" (the same as \"\u212a\""},
+		{`{"type":"presence","doc":"d","version":1,"selection":{"head":1,"head":1}}`, `duplicate field "head"`},
+	} {
+		_, err := DecodeRequest([]byte(tc.frame))
+		var pe *Error
+		if !errors.As(err, &pe) || pe.Code != CodeBadRequest || !strings.HasPrefix(pe.Message, tc.want) {
+			t.Errorf("%s: err = %v, want bad_request %s", tc.frame, err, tc.want)
+		}
 	}
 }
 
@@ -136,6 +162,8 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"type":"op","doc":"d","version":-1,"id":"k:1","op":[]}`,
 		`{"type":"op","doc":"d","version":0,"id":"k","op":[1.5]}`,
 		`{"type":"op","doc":"d","version":0,"id":"` + strings.Repeat("k", MaxOpIDLen+1) + `","op":[]}`,
+		`{"type":"op","doc":"a","doc":"b","version":0,"id":"k","op":[]}`,
+		`{"type":"presence","doc":"d","version":1,"selection":{"anchor":1,"Anchor":2}}`,
 		`[`, `{}`, `null`,
 	} {
 		f.Add([]byte(s))
