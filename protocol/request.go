@@ -219,8 +219,14 @@ func decodeError(data []byte, err error) *Error {
 	}
 }
 
-// ValidateDocID checks the contract's ^[A-Za-z0-9._-]{1,128}$.
+// ValidateDocID checks the contract's ^[A-Za-z0-9._-]{1,128}$, less the
+// ids "." and "..": a browser removes them from a URL path as dot
+// segments (/d/.. is /), so such a document could not be opened at
+// /d/<name>, and wherever an id becomes a path they name a directory.
 func ValidateDocID(id string) *Error {
+	if id == "." || id == ".." {
+		return Errorf(CodeBadRequest, "doc id %q is not allowed: \".\" and \"..\" alone are path segments, not names", id)
+	}
 	if id == "" || len(id) > MaxDocIDLen {
 		return Errorf(CodeBadRequest, "doc id must be 1 to %d characters of A-Z a-z 0-9 . _ -", MaxDocIDLen)
 	}

@@ -34,6 +34,10 @@ func TestDecodeRequest(t *testing.T) {
 		{"empty doc", `{"type":"open","doc":""}`, Request{}, CodeBadRequest},
 		{"doc with slash", `{"type":"open","doc":"a/b"}`, Request{}, CodeBadRequest},
 		{"doc with unicode", `{"type":"open","doc":"é"}`, Request{}, CodeBadRequest},
+		{"doc dot", `{"type":"open","doc":"."}`, Request{}, CodeBadRequest},
+		{"doc dot dot", `{"type":"op","doc":"..","version":0,"id":"k","op":[]}`, Request{}, CodeBadRequest},
+		{"doc escaped dot dot", `{"type":"open","doc":"\u002e."}`, Request{}, CodeBadRequest},
+		{"doc of three dots", `{"type":"open","doc":"..."}`, Request{Type: "open", Doc: "..."}, ""},
 		{"doc of 129", `{"type":"open","doc":"` + strings.Repeat("x", 129) + `"}`, Request{}, CodeBadRequest},
 		{"version float", `{"type":"open","doc":"d","version":1.0}`, Request{}, CodeBadRequest},
 		{"version exponent", `{"type":"open","doc":"d","version":1e2}`, Request{}, CodeBadRequest},
@@ -79,6 +83,33 @@ func TestDecodeRequest(t *testing.T) {
 				t.Fatalf("got %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestValidateDocID(t *testing.T) {
+	for _, tt := range []struct {
+		id   string
+		ok   bool
+		want string // in the message of a refusal
+	}{
+		{"notes", true, ""},
+		{"team.plan-2025_v2", true, ""},
+		{strings.Repeat("a", MaxDocIDLen), true, ""},
+		{".a", true, ""},
+		{"a.", true, ""},
+		{"...", true, ""},
+		{"_", true, ""},
+		{"", false, "1 to 128"},
+		{strings.Repeat("a", MaxDocIDLen+1), false, "1 to 128"},
+		{"a/b", false, "outside"},
+		{"é", false, "outside"},
+		{".", false, `"." and ".."`},
+		{"..", false, `"." and ".."`},
+	} {
+		err := ValidateDocID(tt.id)
+		if tt.ok != (err == nil) || err != nil && (err.Code != CodeBadRequest || !strings.Contains(err.Message, tt.want)) {
+			t.Errorf("ValidateDocID(%q) = %v, want ok %v or a bad_request saying %q", tt.id, err, tt.ok, tt.want)
+		}
 	}
 }
 
