@@ -110,6 +110,70 @@ func TestDirEnvOverride(t *testing.T) {
 	}
 }
 
+// TestDirInRepository: the repository's own copies are found from any
+// package's directory and from the root (where `go run ./cmd/loadtest`
+// runs), before any shared/traces beside the clone.
+func TestDirInRepository(t *testing.T) {
+	t.Setenv(EnvDir, "")
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(root, "trace", "testdata")
+	for _, wd := range []string{root, filepath.Join(root, "trace"), filepath.Join(root, "cmd", "loadtest"), want} {
+		t.Chdir(wd)
+		if got := Dir(); got != want {
+			t.Errorf("in %s: Dir() = %q, want %q", wd, got, want)
+		}
+	}
+	for _, name := range []string{"automerge-paper.json.gz", "seph-blog1.json.gz", "README.md"} {
+		if fi, err := os.Stat(filepath.Join(want, name)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestDirLayouts: only this module's go.mod marks a repository root;
+// shared/traces is the last resort.
+func TestDirLayouts(t *testing.T) {
+	t.Setenv(EnvDir, "")
+	for _, tc := range []struct {
+		name  string
+		files []string // made under a temporary directory; "d/" is a directory
+		gomod string   // written to repo/go.mod when not ""
+		want  string   // relative to the temporary directory, "" for none
+	}{
+		{"this module", []string{"repo/trace/testdata/", "shared/traces/"}, "module github.com/collabedit/collab\n\ngo 1.26\n", "repo/trace/testdata"},
+		{"quoted module path", []string{"repo/trace/testdata/"}, "// c\nmodule \"github.com/collabedit/collab\"\n", "repo/trace/testdata"},
+		{"another module", []string{"repo/trace/testdata/", "shared/traces/"}, "module example.com/other\n", "shared/traces"},
+		{"a module with a longer path", []string{"repo/trace/testdata/"}, "module github.com/collabedit/collab2\n", ""},
+		{"this module without the traces", []string{"repo/x/", "shared/traces/"}, "module github.com/collabedit/collab\n", "shared/traces"},
+		{"nothing", []string{"repo/x/"}, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := t.TempDir()
+			for _, f := range tc.files {
+				if err := os.MkdirAll(filepath.Join(base, f), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.gomod != "" {
+				if err := os.WriteFile(filepath.Join(base, "repo", "go.mod"), []byte(tc.gomod), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Chdir(filepath.Join(base, "repo"))
+			want := ""
+			if tc.want != "" {
+				want = filepath.Join(base, tc.want)
+			}
+			if got := Dir(); got != want {
+				t.Fatalf("Dir() = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
 func BenchmarkLoadAutomergePaper(b *testing.B) {
 	dir := Dir()
 	if dir == "" {
