@@ -1,4 +1,4 @@
-package trace
+package trace_test
 
 import (
 	"os"
@@ -7,22 +7,11 @@ import (
 	"time"
 
 	"github.com/collabedit/collab/document"
+	"github.com/collabedit/collab/internal/testenv"
+	"github.com/collabedit/collab/trace"
 )
 
-func loadOrSkip(tb testing.TB, name string) *Trace {
-	tb.Helper()
-	dir := Dir()
-	if dir == "" {
-		tb.Skip("traces directory not found (set " + EnvDir + ")")
-	}
-	tr, err := Load(filepath.Join(dir, name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return tr
-}
-
-func replay(t *testing.T, tr *Trace) {
+func replay(t *testing.T, tr *trace.Trace) {
 	t.Helper()
 	txt := document.NewText(tr.StartContent)
 	for i, op := range tr.Ops() {
@@ -36,7 +25,7 @@ func replay(t *testing.T, tr *Trace) {
 }
 
 func TestAutomergePaper(t *testing.T) {
-	tr := loadOrSkip(t, "automerge-paper.json.gz")
+	tr := testenv.Trace(t, "automerge-paper.json.gz")
 	if got, want := len(tr.Patches), 259778; got != want {
 		t.Errorf("patch count = %d, want %d", got, want)
 	}
@@ -52,7 +41,7 @@ func TestAutomergePaper(t *testing.T) {
 // seph-blog1 contains non-ASCII code points and a large paste, which the
 // ASCII-only automerge-paper trace does not exercise.
 func TestSephBlog1(t *testing.T) {
-	tr := loadOrSkip(t, "seph-blog1.json.gz")
+	tr := testenv.Trace(t, "seph-blog1.json.gz")
 	if got, want := len(tr.Patches), 137993; got != want {
 		t.Errorf("patch count = %d, want %d", got, want)
 	}
@@ -69,11 +58,11 @@ func TestLoadPlainAndErrors(t *testing.T) {
 	if err := os.WriteFile(plain, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := Load(plain)
+	tr, err := trace.Load(plain)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Patch{{1, 1, "X"}, {2, 0, "c"}}
+	want := []trace.Patch{{1, 1, "X"}, {2, 0, "c"}}
 	if len(tr.Patches) != len(want) || tr.Patches[0] != want[0] || tr.Patches[1] != want[1] {
 		t.Fatalf("patches = %+v, want %+v", tr.Patches, want)
 	}
@@ -94,19 +83,19 @@ func TestLoadPlainAndErrors(t *testing.T) {
 		if err := os.WriteFile(p, []byte(bad), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Load(p); err == nil {
+		if _, err := trace.Load(p); err == nil {
 			t.Errorf("%s: Load succeeded, want error", name)
 		}
 	}
-	if _, err := Load(filepath.Join(dir, "missing.json")); err == nil {
+	if _, err := trace.Load(filepath.Join(dir, "missing.json")); err == nil {
 		t.Error("Load of a missing file succeeded")
 	}
 }
 
 func TestDirEnvOverride(t *testing.T) {
-	t.Setenv(EnvDir, "/some/where")
-	if got := Dir(); got != "/some/where" {
-		t.Fatalf("Dir() = %q with %s set", got, EnvDir)
+	t.Setenv(trace.EnvDir, "/some/where")
+	if got := trace.Dir(); got != "/some/where" {
+		t.Fatalf("trace.Dir() = %q with %s set", got, trace.EnvDir)
 	}
 }
 
@@ -114,7 +103,7 @@ func TestDirEnvOverride(t *testing.T) {
 // package's directory and from the root (where `go run ./cmd/loadtest`
 // runs), before any shared/traces beside the clone.
 func TestDirInRepository(t *testing.T) {
-	t.Setenv(EnvDir, "")
+	t.Setenv(trace.EnvDir, "")
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
@@ -122,8 +111,8 @@ func TestDirInRepository(t *testing.T) {
 	want := filepath.Join(root, "trace", "testdata")
 	for _, wd := range []string{root, filepath.Join(root, "trace"), filepath.Join(root, "cmd", "loadtest"), want} {
 		t.Chdir(wd)
-		if got := Dir(); got != want {
-			t.Errorf("in %s: Dir() = %q, want %q", wd, got, want)
+		if got := trace.Dir(); got != want {
+			t.Errorf("in %s: trace.Dir() = %q, want %q", wd, got, want)
 		}
 	}
 	for _, name := range []string{"automerge-paper.json.gz", "seph-blog1.json.gz", "README.md"} {
@@ -136,7 +125,7 @@ func TestDirInRepository(t *testing.T) {
 // TestDirLayouts: only this module's go.mod marks a repository root;
 // shared/traces is the last resort.
 func TestDirLayouts(t *testing.T) {
-	t.Setenv(EnvDir, "")
+	t.Setenv(trace.EnvDir, "")
 	for _, tc := range []struct {
 		name  string
 		files []string // made under a temporary directory; "d/" is a directory
@@ -167,21 +156,18 @@ func TestDirLayouts(t *testing.T) {
 			if tc.want != "" {
 				want = filepath.Join(base, tc.want)
 			}
-			if got := Dir(); got != want {
-				t.Fatalf("Dir() = %q, want %q", got, want)
+			if got := trace.Dir(); got != want {
+				t.Fatalf("trace.Dir() = %q, want %q", got, want)
 			}
 		})
 	}
 }
 
 func BenchmarkLoadAutomergePaper(b *testing.B) {
-	dir := Dir()
-	if dir == "" {
-		b.Skip("traces directory not found")
-	}
+	path := testenv.TracePath(b, "automerge-paper.json.gz")
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Load(filepath.Join(dir, "automerge-paper.json.gz")); err != nil {
+		if _, err := trace.Load(path); err != nil {
 			b.Fatal(err)
 		}
 	}
