@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/collabedit/collab/eventlog"
+	"github.com/collabedit/collab/protocol"
 )
 
 const (
@@ -60,23 +61,32 @@ func (c *Catalog) List(ctx context.Context, limit int) ([]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list documents: %w", err)
 	}
-	out := make([]Entry, len(docs))
-	for i, d := range docs {
-		out[i] = Entry{ID: d.Doc, Version: d.Version, Updated: d.Updated.UTC(), Link: Link(d.Doc)}
-		if d.Size >= 0 {
-			size := d.Size
-			out[i].Size = &size
+	out := make([]Entry, 0, len(docs))
+	for _, d := range docs {
+		// A log written before the protocol refused the ids "." and ".."
+		// may hold such a document; it can no longer be opened, so it is
+		// left out (the list may then be shorter than limit).
+		if protocol.ValidateDocID(d.Doc) != nil {
+			continue
 		}
+		out = append(out, entry(d))
 	}
 	return out, nil
 }
 
-// Link is the path of the editor page of document id. Ids "." and ".."
-// are valid on the wire but would be removed from a URL path as dot
-// segments by every browser, so they are passed as a query parameter.
-func Link(id string) string {
-	if id == "." || id == ".." {
-		return "/d/?id=" + id
+func entry(d eventlog.DocInfo) Entry {
+	e := Entry{ID: d.Doc, Version: d.Version, Updated: d.Updated.UTC(), Link: Link(d.Doc)}
+	if d.Size >= 0 {
+		size := d.Size
+		e.Size = &size
 	}
+	return e
+}
+
+// Link is the path of the editor page of document id, which must be
+// valid (protocol.ValidateDocID): valid ids need no escaping in a path,
+// and the protocol refuses "." and "..", which a browser would remove
+// from a path as dot segments.
+func Link(id string) string {
 	return "/d/" + id
 }

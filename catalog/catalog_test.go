@@ -44,7 +44,10 @@ func TestList(t *testing.T) {
 	appendN(t, s, "notes", 0, 3, 11, base)
 	appendN(t, s, "plan.v2", 0, 1, -1, base) // size not recorded
 	appendN(t, s, "empty", 0, 2, 0, base)
+	// Written before the protocol refused "." and "..": left out.
 	appendN(t, s, "..", 0, 1, 2, base)
+	appendN(t, s, ".", 0, 1, 2, base)
+	appendN(t, s, "...", 0, 1, 2, base)
 	c := New(s)
 
 	got, err := c.List(context.Background(), 0)
@@ -53,7 +56,7 @@ func TestList(t *testing.T) {
 	}
 	size := func(n int64) *int64 { return &n }
 	want := []Entry{ // most recently committed first
-		{ID: "..", Version: 1, Size: size(2), Link: "/d/?id=.."},
+		{ID: "...", Version: 1, Size: size(2), Link: "/d/..."},
 		{ID: "empty", Version: 2, Size: size(0), Link: "/d/empty"},
 		{ID: "plan.v2", Version: 1, Size: nil, Link: "/d/plan.v2"},
 		{ID: "notes", Version: 3, Size: size(11), Link: "/d/notes"},

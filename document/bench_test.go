@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/collabedit/collab/document"
+	"github.com/collabedit/collab/internal/testenv"
 )
 
 // BenchmarkApplyText inserts one character into a 100,000-character Text,
@@ -85,7 +86,7 @@ func BenchmarkAppendJSON(b *testing.B) {
 // BenchmarkReplayAutomergePaper applies all 259,778 trace edits to a fresh
 // Text per iteration.
 func BenchmarkReplayAutomergePaper(b *testing.B) {
-	tr := loadTrace(b, "automerge-paper.json.gz")
+	tr := testenv.Trace(b, "automerge-paper.json.gz")
 	ops := tr.Ops()
 	b.ReportAllocs()
 	b.ResetTimer()

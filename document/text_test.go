@@ -1,12 +1,11 @@
 package document_test
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/collabedit/collab/document"
-	"github.com/collabedit/collab/trace"
+	"github.com/collabedit/collab/internal/testenv"
 )
 
 func TestTextBasics(t *testing.T) {
@@ -60,24 +59,11 @@ func TestTextAtomic(t *testing.T) {
 	}
 }
 
-func loadTrace(tb testing.TB, name string) *trace.Trace {
-	tb.Helper()
-	dir := trace.Dir()
-	if dir == "" {
-		tb.Skip("traces directory not found (set " + trace.EnvDir + ")")
-	}
-	tr, err := trace.Load(filepath.Join(dir, name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return tr
-}
-
 // TestReplayAutomergePaper applies every op of the trace to a Text and
 // checks the final content, then checks Transform and Compose against a
 // prefix of the real edits.
 func TestReplayAutomergePaper(t *testing.T) {
-	tr := loadTrace(t, "automerge-paper.json.gz")
+	tr := testenv.Trace(t, "automerge-paper.json.gz")
 	ops := tr.Ops()
 	txt := document.NewText(tr.StartContent)
 	for i, op := range ops {

@@ -17,6 +17,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+
+	"github.com/collabedit/collab/internal/testenv"
 )
 
 // The one browser of the package, started by the first test that needs it
@@ -54,15 +56,13 @@ func chromiumPath() string {
 }
 
 // needBrowser returns the shared browser's context, starting it once. A
-// missing browser skips the test, except under CI, where it fails it.
+// missing browser skips the test, except under CI, where it fails it
+// (testenv.Missing).
 func needBrowser(t *testing.T) context.Context {
 	t.Helper()
 	path := chromiumPath()
 	if path == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium not found and CI is set: install it (scripts/test.sh does) or set $CHROMIUM")
-		}
-		t.Skip("chromium not found; set $CHROMIUM or install Debian's chromium to run the browser tests")
+		testenv.Missing(t, "chromium", "install Debian's chromium (./scripts/test.sh does when it is missing) or set $CHROMIUM to a Chromium or Chrome binary")
 	}
 	shared.once.Do(func() {
 		shared.dir, shared.err = os.MkdirTemp("", "collab-e2e-chromium-")

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/collabedit/collab/document"
-	"github.com/collabedit/collab/trace"
+	"github.com/collabedit/collab/internal/testenv"
 )
 
 func TestTypistsConverge(t *testing.T) {
@@ -89,9 +89,7 @@ func TestTypistsRawEditors(t *testing.T) {
 }
 
 func TestReplayRealTracePrefix(t *testing.T) {
-	if trace.Dir() == "" {
-		t.Skip("traces directory not found (set " + trace.EnvDir + ")")
-	}
+	testenv.TracePath(t, "seph-blog1.json.gz") // RunReplay finds it by name
 	s := startServer(t)
 	// seph-blog1 has non-ASCII text and a 4 KB paste; 3,000 patches are
 	// enough for the composed client replay to send many ops. Loading the

@@ -8,7 +8,7 @@ type Code string
 
 // The error codes of protocol v1.
 const (
-	CodeBadRequest  Code = "bad_request"  // not a JSON object, unknown type, missing or mistyped field, bad doc id
+	CodeBadRequest  Code = "bad_request"  // not a JSON object, duplicate key, unknown type, missing or mistyped field, bad doc id, op id over MaxOpIDLen
 	CodeNotOpen     Code = "not_open"     // op or close for a document the connection has not opened
 	CodeBadVersion  Code = "bad_version"  // version negative, in the future, or older than retained history
 	CodeInvalidOp   Code = "invalid_op"   // op malformed or not fitting the document at its version

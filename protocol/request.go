@@ -31,6 +31,14 @@ const (
 // MaxDocIDLen is the longest document id the contract allows.
 const MaxDocIDLen = 128
 
+// MaxOpIDLen is the longest op id, in bytes. The server keeps every id in
+// the event log (UNIQUE(doc, op_id)), in each open document's id index and
+// in every broadcast of the op, so an unbounded id let one 900 KB op cost
+// 900 KB of disk and 900 KB per subscriber. Ids as clients make them,
+// "<client-id>:<seq>", are 10 to 40 bytes; 128 leaves room and matches
+// MaxDocIDLen.
+const MaxOpIDLen = 128
+
 // Request is a validated client message. Fields not used by its Type are
 // zero.
 type Request struct {
@@ -84,6 +92,9 @@ func decodeRequestJSON(data []byte) (Request, error) {
 	if err := json.Unmarshal(data, &w); err != nil {
 		return Request{}, decodeError(data, err)
 	}
+	if err := duplicateKey(data); err != nil {
+		return Request{}, err
+	}
 	var r Request
 	if w.Type == nil {
 		return r, Errorf(CodeBadRequest, "missing field \"type\"")
@@ -102,6 +113,10 @@ func decodeRequestJSON(data []byte) (Request, error) {
 	}
 	r.Doc = *w.Doc
 	if w.ID != nil {
+		if r.Type == TypeOp && len(*w.ID) > MaxOpIDLen {
+			// Refused before r.ID is set, so the error does not echo it.
+			return r, r.fail(CodeBadRequest, "op id is %d bytes, over the limit of %d", len(*w.ID), MaxOpIDLen)
+		}
 		r.ID = *w.ID
 	}
 	if err := r.decodeVersion(w.Version); err != nil {
@@ -204,8 +219,14 @@ func decodeError(data []byte, err error) *Error {
 	}
 }
 
-// ValidateDocID checks the contract's ^[A-Za-z0-9._-]{1,128}$.
+// ValidateDocID checks the contract's ^[A-Za-z0-9._-]{1,128}$, less the
+// ids "." and "..": a browser removes them from a URL path as dot
+// segments (/d/.. is /), so such a document could not be opened at
+// /d/<name>, and wherever an id becomes a path they name a directory.
 func ValidateDocID(id string) *Error {
+	if id == "." || id == ".." {
+		return Errorf(CodeBadRequest, "doc id %q is not allowed: \".\" and \"..\" alone are path segments, not names", id)
+	}
 	if id == "" || len(id) > MaxDocIDLen {
 		return Errorf(CodeBadRequest, "doc id must be 1 to %d characters of A-Z a-z 0-9 . _ -", MaxDocIDLen)
 	}

@@ -34,6 +34,10 @@ func TestDecodeRequest(t *testing.T) {
 		{"empty doc", `{"type":"open","doc":""}`, Request{}, CodeBadRequest},
 		{"doc with slash", `{"type":"open","doc":"a/b"}`, Request{}, CodeBadRequest},
 		{"doc with unicode", `{"type":"open","doc":"é"}`, Request{}, CodeBadRequest},
+		{"doc dot", `{"type":"open","doc":"."}`, Request{}, CodeBadRequest},
+		{"doc dot dot", `{"type":"op","doc":"..","version":0,"id":"k","op":[]}`, Request{}, CodeBadRequest},
+		{"doc escaped dot dot", `{"type":"open","doc":"\u002e."}`, Request{}, CodeBadRequest},
+		{"doc of three dots", `{"type":"open","doc":"..."}`, Request{Type: "open", Doc: "..."}, ""},
 		{"doc of 129", `{"type":"open","doc":"` + strings.Repeat("x", 129) + `"}`, Request{}, CodeBadRequest},
 		{"version float", `{"type":"open","doc":"d","version":1.0}`, Request{}, CodeBadRequest},
 		{"version exponent", `{"type":"open","doc":"d","version":1e2}`, Request{}, CodeBadRequest},
@@ -45,6 +49,21 @@ func TestDecodeRequest(t *testing.T) {
 		{"op null", `{"type":"op","doc":"d","version":0,"id":"k:1","op":null}`, Request{}, CodeInvalidOp},
 		{"op zero", `{"type":"op","doc":"d","version":0,"id":"k:1","op":[0]}`, Request{}, CodeInvalidOp},
 		{"op mistyped id", `{"type":"op","doc":"d","version":0,"id":5,"op":[]}`, Request{}, CodeBadRequest},
+		{"op id of 128 bytes", `{"type":"op","doc":"d","version":0,"id":"` + strings.Repeat("k", 128) + `","op":[]}`, Request{Type: "op", Doc: "d", HasVersion: true, ID: strings.Repeat("k", 128)}, ""},
+		{"op id of 129 bytes", `{"type":"op","doc":"d","version":0,"id":"` + strings.Repeat("k", 129) + `","op":[]}`, Request{}, CodeBadRequest},
+		{"op id of 129 escaped", `{"type":"op","doc":"d","version":0,"id":"` + strings.Repeat(`\u006b`, 129) + `","op":[]}`, Request{}, CodeBadRequest},
+		{"op id of 43 code points, 129 bytes", `{"type":"op","doc":"d","version":0,"id":"k` + strings.Repeat("€", 43) + `","op":[]}`, Request{}, CodeBadRequest},
+		{"duplicate doc", `{"type":"open","doc":"a","doc":"b"}`, Request{}, CodeBadRequest},
+		{"duplicate type", `{"type":"open","type":"close","doc":"d"}`, Request{}, CodeBadRequest},
+		{"duplicate op", `{"type":"op","doc":"d","version":0,"id":"k","op":["x"],"op":[]}`, Request{}, CodeBadRequest},
+		{"duplicate in other case", `{"type":"open","doc":"a","Doc":"b"}`, Request{}, CodeBadRequest},
+		{"duplicate escaped", `{"type":"open","doc":"a","d\u006fc":"a"}`, Request{}, CodeBadRequest},
+		{"duplicate in selection", `{"type":"presence","doc":"d","version":1,"selection":{"anchor":1,"head":2,"anchor":3}}`, Request{}, CodeBadRequest},
+		{"duplicate unknown field", `{"type":"close","doc":"d","x":1,"x":1}`, Request{}, CodeBadRequest},
+		{"duplicate deep in unknown field", `{"type":"close","doc":"d","x":[{"a":{"b":1,"b":2}}]}`, Request{}, CodeBadRequest},
+		{"same key in sibling objects", `{"type":"close","doc":"d","x":[{"a":1},{"a":2}],"y":{"a":3}}`, Request{Type: "close", Doc: "d"}, ""},
+		{"key spelled as a value", `{"type":"close","doc":"type","x":"doc"}`, Request{Type: "close", Doc: "type"}, ""},
+		{"long id ignored on open", `{"type":"open","doc":"d","id":"` + strings.Repeat("k", 129) + `"}`, Request{Type: "open", Doc: "d", ID: strings.Repeat("k", 129)}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,6 +83,63 @@ func TestDecodeRequest(t *testing.T) {
 				t.Fatalf("got %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestValidateDocID(t *testing.T) {
+	for _, tt := range []struct {
+		id   string
+		ok   bool
+		want string // in the message of a refusal
+	}{
+		{"notes", true, ""},
+		{"team.plan-2025_v2", true, ""},
+		{strings.Repeat("a", MaxDocIDLen), true, ""},
+		{".a", true, ""},
+		{"a.", true, ""},
+		{"...", true, ""},
+		{"_", true, ""},
+		{"", false, "1 to 128"},
+		{strings.Repeat("a", MaxDocIDLen+1), false, "1 to 128"},
+		{"a/b", false, "outside"},
+		{"é", false, "outside"},
+		{".", false, `"." and ".."`},
+		{"..", false, `"." and ".."`},
+	} {
+		err := ValidateDocID(tt.id)
+		if tt.ok != (err == nil) || err != nil && (err.Code != CodeBadRequest || !strings.Contains(err.Message, tt.want)) {
+			t.Errorf("ValidateDocID(%q) = %v, want ok %v or a bad_request saying %q", tt.id, err, tt.ok, tt.want)
+		}
+	}
+}
+
+// TestDuplicateKeyMessage: the refusal names the repeated field.
+func TestDuplicateKeyMessage(t *testing.T) {
+	for _, tc := range []struct{ frame, want string }{
+		{`{"type":"op","doc":"a","doc":"b","version":0,"id":"k","op":[]}`, `duplicate field "doc"`},
+		{`{"type":"open","doc":"a","DOC":"b"}`, `duplicate field "DOC" (the same as "doc"`},
+		{`{"type":"open","doc":"a","x":{"\u212a":1,"k":2}}`, "duplicate field \"k\" (the same as \"\u212a\""},
+		{`{"type":"presence","doc":"d","version":1,"selection":{"head":1,"head":1}}`, `duplicate field "head"`},
+	} {
+		_, err := DecodeRequest([]byte(tc.frame))
+		var pe *Error
+		if !errors.As(err, &pe) || pe.Code != CodeBadRequest || !strings.HasPrefix(pe.Message, tc.want) {
+			t.Errorf("%s: err = %v, want bad_request %s", tc.frame, err, tc.want)
+		}
+	}
+}
+
+// TestOpIDTooLongNotEchoed: the refusal of an over-long op id names the
+// limit and the document, and does not send the id back.
+func TestOpIDTooLongNotEchoed(t *testing.T) {
+	id := strings.Repeat("k", 900<<10)
+	_, err := DecodeRequest([]byte(`{"type":"op","doc":"d","version":-1,"id":"` + id + `","op":[]}`))
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Code != CodeBadRequest {
+		t.Fatalf("err = %v, want bad_request", err)
+	}
+	if pe.Doc != "d" || pe.ID != "" || !strings.Contains(pe.Message, "128") || len(pe.Message) > 100 {
+		t.Fatalf("error %+v: want doc \"d\", no id, and a short message naming the limit", pe)
 	}
 }
 
@@ -116,6 +192,9 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"type":"close","doc":"d"}`,
 		`{"type":"op","doc":"d","version":-1,"id":"k:1","op":[]}`,
 		`{"type":"op","doc":"d","version":0,"id":"k","op":[1.5]}`,
+		`{"type":"op","doc":"d","version":0,"id":"` + strings.Repeat("k", MaxOpIDLen+1) + `","op":[]}`,
+		`{"type":"op","doc":"a","doc":"b","version":0,"id":"k","op":[]}`,
+		`{"type":"presence","doc":"d","version":1,"selection":{"anchor":1,"Anchor":2}}`,
 		`[`, `{}`, `null`,
 	} {
 		f.Add([]byte(s))
@@ -132,7 +211,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		if ValidateDocID(r.Doc) != nil {
 			t.Fatalf("accepted bad doc id %q", r.Doc)
 		}
-		if r.Type == TypeOp && (r.ID == "" || !r.HasVersion || r.Version < 0 || r.Op.Validate() != nil) {
+		if r.Type == TypeOp && (r.ID == "" || len(r.ID) > MaxOpIDLen || !r.HasVersion || r.Version < 0 || r.Op.Validate() != nil) {
 			t.Fatalf("accepted malformed op %+v", r)
 		}
 	})

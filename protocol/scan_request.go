@@ -10,45 +10,88 @@ package protocol
 // than half of an idle socket's memory.
 func scanRequest(b []byte) (Request, bool) {
 	var r Request
-	var hasOp bool
+	var seen requestKeys
 	s := scanner{b: b}
-	if !s.object(func(key []byte) bool { return s.requestField(&r, key, &hasOp) }) || ValidateDocID(r.Doc) != nil {
+	if !s.object(func(key []byte) bool { return s.requestField(&r, key, &seen) }) || ValidateDocID(r.Doc) != nil {
 		return r, false
 	}
+	hasOp := seen&keyOp != 0
 	switch r.Type {
 	case TypeOpen, TypeClose:
 		return r, !hasOp // the reference leaves Op unset for these
 	case TypeOp:
-		return r, hasOp && r.ID != "" && r.HasVersion
+		return r, hasOp && r.ID != "" && len(r.ID) <= MaxOpIDLen && r.HasVersion
 	}
 	return r, false // presence, unknown types: the reference decides
 }
 
-// requestField decodes the value of key into r; any other key gives up.
-func (s *scanner) requestField(r *Request, key []byte, hasOp *bool) bool {
-	var ok bool
-	switch string(key) {
+// requestKeys is a set of the keys the fast path knows, one bit each: a
+// repeated key is caught without allocating (the fast path stays at its 4
+// allocations per op frame), and left to the reference to refuse.
+type requestKeys uint8
+
+const (
+	keyType requestKeys = 1 << iota
+	keyDoc
+	keyID
+	keyVersion
+	keyOp
+	keyPresence
+	keyRoute
+)
+
+// requestKey returns key's bit, or 0 for a key the fast path leaves to
+// the reference.
+func requestKey(key []byte) requestKeys {
+	switch string(key) { // no allocation: the compiler compares in place
 	case "type":
+		return keyType
+	case "doc":
+		return keyDoc
+	case "id":
+		return keyID
+	case "version":
+		return keyVersion
+	case "op":
+		return keyOp
+	case "presence":
+		return keyPresence
+	case "route":
+		return keyRoute
+	}
+	return 0
+}
+
+// requestField decodes the value of key into r and adds key to seen; an
+// unknown or repeated key gives up.
+func (s *scanner) requestField(r *Request, key []byte, seen *requestKeys) bool {
+	k := requestKey(key)
+	if k == 0 || *seen&k != 0 {
+		return false
+	}
+	*seen |= k
+	var ok bool
+	switch k {
+	case keyType:
 		var t []byte
 		t, ok = s.raw()
 		r.Type = internRequest(t)
-	case "doc":
+	case keyDoc:
 		r.Doc, ok = s.str()
-	case "id":
+	case keyID:
 		r.ID, ok = s.str()
-	case "version":
+	case keyVersion:
 		r.Version, ok = s.int()
 		ok = ok && r.Version >= 0
 		r.HasVersion = true
-	case "op":
+	case keyOp:
 		var raw []byte
 		if raw, ok = s.value(); ok {
 			ok = raw[0] == '[' && r.Op.UnmarshalJSON(raw) == nil
 		}
-		*hasOp = true
-	case "presence":
+	case keyPresence:
 		r.Presence, ok = s.bool()
-	case "route":
+	case keyRoute:
 		r.Route, ok = s.bool()
 	}
 	return ok

@@ -1,10 +1,9 @@
 // Package static is the browser client, embedded into the server binary so
 // that one file deploys everything, and the HTTP handler that serves it:
 //
-//	/            the document list (index.html, list.js; data from GET /api/docs)
-//	/d/{id}      the editor of one document (editor.html, editor.js)
-//	/d/?id={id}  the same for the ids "." and "..", which URL paths cannot carry
-//	/{file}      the ES modules and the stylesheet
+//	/        the document list (index.html, list.js; data from GET /api/docs)
+//	/d/{id}  the editor of one document (editor.html, editor.js)
+//	/{file}  the ES modules and the stylesheet
 //
 // Anything else, including /d/ with an id the protocol does not allow, gets
 // 404.html with status 404.

@@ -92,8 +92,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case p == "/":
 		h.serve(w, r, h.files["index.html"], http.StatusOK)
-	case p == "/d/":
-		h.serveEditor(w, r, r.URL.Query().Get("id"))
 	case strings.HasPrefix(p, "/d/"):
 		h.serveEditor(w, r, strings.TrimPrefix(p, "/d/"))
 	default:

@@ -14,39 +14,51 @@ const DOC_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const HEX = /^#(?:[0-9a-f]{3}|[0-9a-f]{4}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
 
 /**
- * Whether id is a valid document id (the server's rule: 1 to 128 of
- * A-Z a-z 0-9 . _ -).
+ * Why id is not a valid document id, in words for the page, or '' when it
+ * is valid. The server's rule (protocol.ValidateDocID): 1 to 128 of
+ * A-Z a-z 0-9 . _ -, but not "." or "..", which a browser removes from a
+ * URL path (/d/.. is /), so the document could not be opened by its link.
+ * @param {string} id
+ * @returns {string}
+ */
+export function docIdProblem(id) {
+  if (typeof id !== 'string' || id === '') return 'Type a name for the document.';
+  if (id === '.' || id === '..') return `“${id}” alone cannot be a name: in a web address it means a folder.`;
+  if (!DOC_ID.test(id)) return 'A name may only use letters A–Z, digits and . _ - (up to 128).';
+  return '';
+}
+
+/**
+ * Whether id is a valid document id (see docIdProblem).
  * @param {string} id
  * @returns {boolean}
  */
 export function validDocId(id) {
-  return typeof id === 'string' && DOC_ID.test(id);
+  return docIdProblem(id) === '';
 }
 
 /**
- * The path of a document's editor page. "." and ".." would be eaten as dot
- * segments by URL parsing, so they go in the query.
+ * The path of a document's editor page; id must be valid, and then needs
+ * no escaping.
  * @param {string} id
  * @returns {string}
  */
 export function docLink(id) {
-  return id === '.' || id === '..' ? `/d/?id=${id}` : `/d/${id}`;
+  return `/d/${id}`;
 }
 
 /**
- * The document id of an editor page URL (/d/<id> or /d/?id=<id>), or null.
- * @param {{pathname: string, search: string}} loc
+ * The document id of an editor page URL (/d/<id>), or null.
+ * @param {{pathname: string}} loc
  * @returns {string|null}
  */
 export function docIdFromLocation(loc) {
-  let id = null;
-  if (loc.pathname === '/d/' || loc.pathname === '/d') id = new URLSearchParams(loc.search).get('id');
-  else if (loc.pathname.startsWith('/d/')) {
-    try {
-      id = decodeURIComponent(loc.pathname.slice(3));
-    } catch {
-      return null;
-    }
+  if (!loc.pathname.startsWith('/d/')) return null;
+  let id;
+  try {
+    id = decodeURIComponent(loc.pathname.slice(3));
+  } catch {
+    return null;
   }
   return validDocId(id) ? id : null;
 }

@@ -3,7 +3,7 @@
 // a document by name. Refreshes while visible, so new documents and sizes
 // show up without a reload.
 
-import { validDocId, docLink, randomId, suggestDocId } from './identity.js';
+import { docIdProblem, docLink, randomId, suggestDocId } from './identity.js';
 import { formatSize, formatAgo } from './format.js';
 
 // REFRESH_MS: how often a visible list is reloaded. One request is one
@@ -126,11 +126,10 @@ async function copyLink(button, href) {
 function open(id) {
   const err = $('doc-id-error');
   const input = $('doc-id');
-  if (!validDocId(id)) {
+  const problem = docIdProblem(id);
+  if (problem) {
     const hint = suggestDocId(id);
-    err.textContent = id === ''
-      ? 'Type a name for the document.'
-      : `A name may only use letters A–Z, digits and . _ - (up to 128).${hint ? ` Try “${hint}”.` : ''}`;
+    err.textContent = hint ? `${problem} Try “${hint}”.` : problem;
     input.setAttribute('aria-invalid', 'true');
     input.focus();
     return;

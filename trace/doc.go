@@ -9,6 +9,8 @@
 //
 // Each patch deletes delCount code points at pos and then inserts the
 // string there; patches apply in order, and applying all of them to
-// startContent yields endContent. The traces live outside the module in
-// ../shared/traces (relative to the repository root); Dir finds them.
+// startContent yields endContent. Two traces, automerge-paper and
+// seph-blog1, are kept in the repository in trace/testdata (with their
+// attribution in its README.md); Dir finds that directory from anywhere
+// in a clone, or wherever $COLLAB_TRACES_DIR points.
 package trace

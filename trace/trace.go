@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/collabedit/collab/document"
@@ -193,10 +194,20 @@ func (t *Trace) Ops() []document.Op {
 // directory Dir returns.
 const EnvDir = "COLLAB_TRACES_DIR"
 
-// Dir returns the traces directory: $COLLAB_TRACES_DIR if set, otherwise
-// the first shared/traces directory found in the working directory or one
-// of its parents (the repository root's ../shared/traces, so tests in any
-// package find it). It returns "" if there is none.
+// RepoDir is where the traces live, relative to the repository root.
+// Keep it: an outside benchmark harness reads
+// <root>/trace/testdata/automerge-paper.json.gz.
+const RepoDir = "trace/testdata"
+
+// modulePath identifies this repository's root by its go.mod.
+const modulePath = "github.com/collabedit/collab"
+
+// Dir returns the traces directory: $COLLAB_TRACES_DIR if set; otherwise
+// trace/testdata of the repository that holds the working directory (the
+// nearest parent whose go.mod is this module), so tests of any package and
+// `go run ./cmd/loadtest` anywhere in a clone find it; otherwise, for
+// older setups, the first shared/traces directory in the working directory
+// or a parent. It returns "" if there is none.
 func Dir() string {
 	if d := os.Getenv(EnvDir); d != "" {
 		return d
@@ -205,15 +216,48 @@ func Dir() string {
 	if err != nil {
 		return ""
 	}
-	for d := wd; ; {
-		cand := filepath.Join(d, "shared", "traces")
-		if fi, err := os.Stat(cand); err == nil && fi.IsDir() {
+	if root := moduleRoot(wd); root != "" && isDir(filepath.Join(root, RepoDir)) {
+		return filepath.Join(root, RepoDir)
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if cand := filepath.Join(d, "shared", "traces"); isDir(cand) {
 			return cand
 		}
-		parent := filepath.Dir(d)
-		if parent == d {
+		if filepath.Dir(d) == d {
 			return ""
 		}
-		d = parent
 	}
+}
+
+// moduleRoot returns the nearest of dir and its parents whose go.mod
+// declares this module, or "".
+func moduleRoot(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if declaresModule(filepath.Join(d, "go.mod")) {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
+
+// declaresModule reports whether the go.mod file at path is this
+// module's.
+func declaresModule(path string) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	for line := range strings.Lines(string(b)) {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "module" {
+			return strings.Trim(f[1], `"`) == modulePath
+		}
+	}
+	return false
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }

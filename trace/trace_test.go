@@ -1,4 +1,4 @@
-package trace
+package trace_test
 
 import (
 	"os"
@@ -7,22 +7,11 @@ import (
 	"time"
 
 	"github.com/collabedit/collab/document"
+	"github.com/collabedit/collab/internal/testenv"
+	"github.com/collabedit/collab/trace"
 )
 
-func loadOrSkip(tb testing.TB, name string) *Trace {
-	tb.Helper()
-	dir := Dir()
-	if dir == "" {
-		tb.Skip("traces directory not found (set " + EnvDir + ")")
-	}
-	tr, err := Load(filepath.Join(dir, name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return tr
-}
-
-func replay(t *testing.T, tr *Trace) {
+func replay(t *testing.T, tr *trace.Trace) {
 	t.Helper()
 	txt := document.NewText(tr.StartContent)
 	for i, op := range tr.Ops() {
@@ -36,7 +25,7 @@ func replay(t *testing.T, tr *Trace) {
 }
 
 func TestAutomergePaper(t *testing.T) {
-	tr := loadOrSkip(t, "automerge-paper.json.gz")
+	tr := testenv.Trace(t, "automerge-paper.json.gz")
 	if got, want := len(tr.Patches), 259778; got != want {
 		t.Errorf("patch count = %d, want %d", got, want)
 	}
@@ -52,7 +41,7 @@ func TestAutomergePaper(t *testing.T) {
 // seph-blog1 contains non-ASCII code points and a large paste, which the
 // ASCII-only automerge-paper trace does not exercise.
 func TestSephBlog1(t *testing.T) {
-	tr := loadOrSkip(t, "seph-blog1.json.gz")
+	tr := testenv.Trace(t, "seph-blog1.json.gz")
 	if got, want := len(tr.Patches), 137993; got != want {
 		t.Errorf("patch count = %d, want %d", got, want)
 	}
@@ -69,11 +58,11 @@ func TestLoadPlainAndErrors(t *testing.T) {
 	if err := os.WriteFile(plain, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := Load(plain)
+	tr, err := trace.Load(plain)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Patch{{1, 1, "X"}, {2, 0, "c"}}
+	want := []trace.Patch{{1, 1, "X"}, {2, 0, "c"}}
 	if len(tr.Patches) != len(want) || tr.Patches[0] != want[0] || tr.Patches[1] != want[1] {
 		t.Fatalf("patches = %+v, want %+v", tr.Patches, want)
 	}
@@ -94,30 +83,91 @@ func TestLoadPlainAndErrors(t *testing.T) {
 		if err := os.WriteFile(p, []byte(bad), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Load(p); err == nil {
+		if _, err := trace.Load(p); err == nil {
 			t.Errorf("%s: Load succeeded, want error", name)
 		}
 	}
-	if _, err := Load(filepath.Join(dir, "missing.json")); err == nil {
+	if _, err := trace.Load(filepath.Join(dir, "missing.json")); err == nil {
 		t.Error("Load of a missing file succeeded")
 	}
 }
 
 func TestDirEnvOverride(t *testing.T) {
-	t.Setenv(EnvDir, "/some/where")
-	if got := Dir(); got != "/some/where" {
-		t.Fatalf("Dir() = %q with %s set", got, EnvDir)
+	t.Setenv(trace.EnvDir, "/some/where")
+	if got := trace.Dir(); got != "/some/where" {
+		t.Fatalf("trace.Dir() = %q with %s set", got, trace.EnvDir)
+	}
+}
+
+// TestDirInRepository: the repository's own copies are found from any
+// package's directory and from the root (where `go run ./cmd/loadtest`
+// runs), before any shared/traces beside the clone.
+func TestDirInRepository(t *testing.T) {
+	t.Setenv(trace.EnvDir, "")
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(root, "trace", "testdata")
+	for _, wd := range []string{root, filepath.Join(root, "trace"), filepath.Join(root, "cmd", "loadtest"), want} {
+		t.Chdir(wd)
+		if got := trace.Dir(); got != want {
+			t.Errorf("in %s: trace.Dir() = %q, want %q", wd, got, want)
+		}
+	}
+	for _, name := range []string{"automerge-paper.json.gz", "seph-blog1.json.gz", "README.md"} {
+		if fi, err := os.Stat(filepath.Join(want, name)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestDirLayouts: only this module's go.mod marks a repository root;
+// shared/traces is the last resort.
+func TestDirLayouts(t *testing.T) {
+	t.Setenv(trace.EnvDir, "")
+	for _, tc := range []struct {
+		name  string
+		files []string // made under a temporary directory; "d/" is a directory
+		gomod string   // written to repo/go.mod when not ""
+		want  string   // relative to the temporary directory, "" for none
+	}{
+		{"this module", []string{"repo/trace/testdata/", "shared/traces/"}, "module github.com/collabedit/collab\n\ngo 1.26\n", "repo/trace/testdata"},
+		{"quoted module path", []string{"repo/trace/testdata/"}, "// c\nmodule \"github.com/collabedit/collab\"\n", "repo/trace/testdata"},
+		{"another module", []string{"repo/trace/testdata/", "shared/traces/"}, "module example.com/other\n", "shared/traces"},
+		{"a module with a longer path", []string{"repo/trace/testdata/"}, "module github.com/collabedit/collab2\n", ""},
+		{"this module without the traces", []string{"repo/x/", "shared/traces/"}, "module github.com/collabedit/collab\n", "shared/traces"},
+		{"nothing", []string{"repo/x/"}, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := t.TempDir()
+			for _, f := range tc.files {
+				if err := os.MkdirAll(filepath.Join(base, f), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.gomod != "" {
+				if err := os.WriteFile(filepath.Join(base, "repo", "go.mod"), []byte(tc.gomod), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Chdir(filepath.Join(base, "repo"))
+			want := ""
+			if tc.want != "" {
+				want = filepath.Join(base, tc.want)
+			}
+			if got := trace.Dir(); got != want {
+				t.Fatalf("trace.Dir() = %q, want %q", got, want)
+			}
+		})
 	}
 }
 
 func BenchmarkLoadAutomergePaper(b *testing.B) {
-	dir := Dir()
-	if dir == "" {
-		b.Skip("traces directory not found")
-	}
+	path := testenv.TracePath(b, "automerge-paper.json.gz")
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Load(filepath.Join(dir, "automerge-paper.json.gz")); err != nil {
+		if _, err := trace.Load(path); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -46,7 +46,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	c.register(fs, 0)
 	var rp loadgen.Replay
 	traces := listFlag{}
-	fs.Var(&traces, "trace", "trace file, or name in ../shared/traces (repeatable); default automerge-paper")
+	fs.Var(&traces, "trace", "trace file, or name in trace/testdata: automerge-paper, seph-blog1 (repeatable; $COLLAB_TRACES_DIR names another directory); default automerge-paper")
 	fs.IntVar(&rp.Copies, "copies", 1, "copies of each trace replayed at once, each in its own document")
 	fs.IntVar(&rp.Limit, "limit", 0, "replay only the first N patches of each trace (0: all)")
 	fs.StringVar(&rp.Pace, "pace", loadgen.PaceFull, "full, real (the trace's own times) or <n>/s")

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  validDocId, docLink, docIdFromLocation, randomId, colorFor, safeColor, cleanName,
+  validDocId, docIdProblem, docLink, docIdFromLocation, randomId, colorFor, safeColor, cleanName,
   loadIdentity, saveName, PALETTE, MAX_NAME, resolveColor, inkFor, suggestDocId,
 } from '../identity.js';
 import { formatSize, formatAgo, formatVersion } from '../format.js';
@@ -12,14 +12,18 @@ import { layoutMarks, quietLabels, LABEL_MS, mirrorLength } from '../overlay.js'
 
 test('document ids and links', () => {
   for (const [id, ok] of [['notes', true], ['team.plan-2025_v2', true], ['a'.repeat(128), true],
-    ['a'.repeat(129), false], ['', false], ['no/pe', false], ['sp ace', false], ['é', false], ['..', true]]) {
-    assert.equal(validDocId(id), ok, id);
+    ['a'.repeat(129), false], ['', false], ['no/pe', false], ['sp ace', false], ['é', false],
+    ['.', false], ['..', false], ['...', true], ['.a', true], ['a..', true], [undefined, false], [7, false]]) {
+    assert.equal(validDocId(id), ok, String(id));
   }
   assert.equal(docLink('notes'), '/d/notes');
-  assert.equal(docLink('..'), '/d/?id=..');
+  assert.equal(docLink('...'), '/d/...');
   const loc = (pathname, search = '') => ({ pathname, search });
   assert.equal(docIdFromLocation(loc('/d/notes')), 'notes');
-  assert.equal(docIdFromLocation(loc('/d/', '?id=..')), '..');
+  assert.equal(docIdFromLocation(loc('/d/...')), '...');
+  assert.equal(docIdFromLocation(loc('/d/%2E%2E')), null);
+  assert.equal(docIdFromLocation(loc('/d/%2E')), null);
+  assert.equal(docIdFromLocation(loc('/d/', '?id=notes')), null); // the query form served only "." and ".."
   assert.equal(docIdFromLocation(loc('/d/bad%20id')), null);
   assert.equal(docIdFromLocation(loc('/d/%E0%A4%A')), null); // malformed escape
   assert.equal(docIdFromLocation(loc('/')), null);
@@ -114,12 +118,23 @@ test('inkFor: white on dark colours, black on light ones', () => {
   assert.equal(inkFor('#abc'), '#fff'); // short forms: not worked out, white
 });
 
+test('docIdProblem: why a name is refused, in words', () => {
+  assert.equal(docIdProblem('notes'), '');
+  assert.match(docIdProblem(''), /Type a name/);
+  assert.match(docIdProblem('..'), /“\.\.” alone cannot be a name/);
+  assert.match(docIdProblem('.'), /“\.” alone cannot be a name/);
+  assert.match(docIdProblem('no/pe'), /only use letters/);
+  assert.match(docIdProblem('a'.repeat(129)), /up to 128/);
+});
+
 test('suggestDocId: a valid name close to a refused one', () => {
   assert.equal(suggestDocId('My notes!'), 'My-notes');
   assert.equal(suggestDocId('  café plan / 2025 '), 'cafe-plan-2025');
   assert.equal(suggestDocId('日本語'), '');
   assert.equal(suggestDocId('x'.repeat(200)).length, 128);
   assert.ok(validDocId(suggestDocId('a b c')));
+  assert.equal(suggestDocId('../'), ''); // ".." is no name
+  assert.equal(suggestDocId('.../x'), '...-x');
 });
 
 test('quietLabels: a label goes quiet LABEL_MS after its owner last moved', () => {
