@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/collabedit/collab/document"
 	"github.com/collabedit/collab/presence"
 	"github.com/collabedit/collab/protocol"
 )
@@ -20,8 +21,38 @@ func (d *Doc) SetPresence(name, color string, sel *presence.Selection) error {
 	}
 	p := presence.Peer{Session: d.c.ID(), Name: name, Color: color, Selection: sel, Version: d.version}
 	d.me = &p
-	d.send(presenceFrame(d.id, d.version, p))
+	d.send(presenceFrame(d.id, d.version, d.stated()))
 	return nil
+}
+
+// stated is our presence as the server takes it: the selection on the
+// server text at our version, which the server checks it fits. With
+// local edits pending, the selection (kept on the local text) is moved
+// back through the buffer and then the op in flight.
+func (d *Doc) stated() presence.Peer {
+	p := *d.me
+	p.Version = d.version
+	if p.Selection == nil || (d.inflight == nil && d.buffer == nil) {
+		return p
+	}
+	sel := *p.Selection
+	server := d.server.String()
+	base := server // the text the buffer applies to
+	if d.inflight != nil {
+		if mid, err := document.Apply(server, d.inflight.op); err == nil {
+			base = mid
+		}
+	}
+	if d.buffer != nil {
+		sel = sel.Transform(invert(base, d.buffer))
+	}
+	if d.inflight != nil {
+		sel = sel.Transform(invert(server, d.inflight.op))
+	}
+	n := d.server.Len()
+	sel.Anchor, sel.Head = min(sel.Anchor, n), min(sel.Head, n)
+	p.Selection = &sel
+	return p
 }
 
 // Peers returns the others present in the document, sorted by session.

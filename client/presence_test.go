@@ -44,3 +44,27 @@ func waitPeer(t *testing.T, d *Doc, ok func(presence.Peer) bool) {
 		}
 	}
 }
+
+// TestPresenceWithEditsPending: a selection set while local edits are not
+// yet acknowledged is stated on the server's text at our version, which
+// is what the server checks it against; placed at the end of a local
+// insert the server has not applied yet, it would be past the end.
+func TestPresenceWithEditsPending(t *testing.T) {
+	ts := startServer(t, hub.Config{})
+	rec := newRecorder()
+	a, b := dial(t, ts, rec), dial(t, ts, nil)
+	da, db := open(t, a, "p"), open(t, b, "p")
+	must(t, da.Insert(0, "hello"))
+	converge(t, da, db)
+	for i := 0; i < 20; i++ {
+		must(t, da.Insert(0, "0123456789"))
+		end := len([]rune(da.Text()))
+		must(t, da.SetPresence("Ann", "#e91e63", &presence.Selection{Anchor: end, Head: end}))
+	}
+	converge(t, da, db)
+	end := len([]rune(da.Text()))
+	waitPeer(t, db, func(p presence.Peer) bool { return p.Selection != nil && p.Selection.Head == end })
+	if errs := rec.errors(); len(errs) > 0 {
+		t.Fatalf("presence refused: %v", errs)
+	}
+}

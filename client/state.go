@@ -96,7 +96,7 @@ func (d *Doc) sendOpen() {
 	d.send(openFrame(d.id, d.version, resume, d.c.routeOpen()))
 	if d.me != nil {
 		// The server forgot us with the old connection.
-		d.send(presenceFrame(d.id, d.version, *d.me))
+		d.send(presenceFrame(d.id, d.version, d.stated()))
 	}
 }
 
@@ -253,8 +253,7 @@ func (d *Doc) acked(v int64) {
 	if d.inflight == nil && d.me != nil {
 		// Nothing pending: the local text is the server's text at version,
 		// so our selection can now be stated exactly against it.
-		d.me.Version = d.version
-		d.send(presenceFrame(d.id, d.version, *d.me))
+		d.send(presenceFrame(d.id, d.version, d.stated()))
 	}
 }
 
