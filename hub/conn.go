@@ -198,7 +198,7 @@ func (c *conn) dispatch(req protocol.Request) {
 				Message: fmt.Sprintf("over %g bytes/s of inserted text; nothing was applied, resend later", c.h.cfg.InsertRate)})
 			return
 		}
-		r.deliver(command{kind: kind, c: c, req: req})
+		r.deliver(command{kind: kind, c: c, req: req, at: time.Now()})
 	}
 }
 
@@ -231,7 +231,7 @@ func (c *conn) writeLoop() {
 	defer idle.Stop()
 	var spare [][]byte
 	for {
-		frames, ping, closed := c.queue.take(spare)
+		frames, since, ping, closed := c.queue.take(spare)
 		if ping {
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.h.cfg.WriteTimeout)); err != nil {
 				c.abort(err)
@@ -242,6 +242,9 @@ func (c *conn) writeLoop() {
 		if err := c.writeFrames(frames); err != nil {
 			c.abort(err)
 			return
+		}
+		if len(frames) > 0 {
+			c.h.metrics.delivery.observe(time.Since(since))
 		}
 		n := len(frames)
 		clear(frames)

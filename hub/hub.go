@@ -313,3 +313,19 @@ func (h *Hub) wakeReadersLocked() int {
 	}
 	return len(h.conns)
 }
+
+// queuedBytes sums what waits in every connection's send queue. It is
+// read at scrape time, so sending a frame costs no shared counter.
+func (h *Hub) queuedBytes() int64 {
+	h.mu.Lock()
+	conns := make([]*conn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	var n int64
+	for _, c := range conns {
+		n += int64(c.queue.queued())
+	}
+	return n
+}

@@ -25,6 +25,11 @@ type metrics struct {
 	historyBytes   atomic.Int64            // held by the open documents' history windows
 	transitions    [lost + 1]atomic.Uint64 // ownership changes, by transition
 	refusals       [16]atomic.Uint64       // errors sent to clients, by index in protocol.Codes (last: other)
+	// latencies
+	commit   latency // op handed to the store → its result
+	ack      latency // op read from the socket → its ack queued (on the process holding the socket)
+	delivery latency // frame queued for a socket → written to it (oldest frame of each write)
+	lag      latency // op sequenced by its owner → applied by a follower
 }
 
 // refused counts an error sent to a client.
@@ -57,6 +62,14 @@ type Stats struct {
 	HistoryBytes  int64  // bytes held by the open documents' history windows
 	// Refusals counts the errors sent to clients, by code.
 	Refusals map[protocol.Code]uint64
+	// Latency histograms: Commit (op handed to the event log until its
+	// result), Ack (op read from the socket until its ack is queued, on the
+	// process holding the socket), Delivery (a frame queued for a socket
+	// until it is written; the oldest frame of each write) and FollowerLag
+	// (an op sequenced by its owner until another process applied it).
+	Commit, Ack, Delivery, FollowerLag Histogram
+	// QueuedBytes is what waits in every connection's send queue.
+	QueuedBytes int64
 	// Transitions counts changes of documents' ownership, by name
 	// ("took over", "deposed", "lapsed", "followed", "lost").
 	Transitions map[string]uint64
@@ -78,6 +91,11 @@ func (h *Hub) Stats() Stats {
 		PublishFailed: m.publishFailed.Load() + m.publishDropped.Load(),
 		Redirects:     m.redirects.Load(),
 		HistoryBytes:  m.historyBytes.Load(),
+		Commit:        m.commit.snapshot(),
+		Ack:           m.ack.snapshot(),
+		Delivery:      m.delivery.snapshot(),
+		FollowerLag:   m.lag.snapshot(),
+		QueuedBytes:   h.queuedBytes(),
 		Refusals:      make(map[protocol.Code]uint64, len(protocol.Codes)),
 		Transitions:   make(map[string]uint64, len(m.transitions)),
 	}

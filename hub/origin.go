@@ -1,6 +1,10 @@
 package hub
 
-import "github.com/collabedit/collab/protocol"
+import (
+	"time"
+
+	"github.com/collabedit/collab/protocol"
+)
 
 // origin is where an op came from and where its answers go: a connection
 // of this process, or one of another process whose op was forwarded here
@@ -9,6 +13,7 @@ type origin struct {
 	c    *conn  // local connection; nil for a forwarded op
 	proc string // the origin's process (this one for local ops)
 	conn string // the origin's connection id
+	at   time.Time // local ops: when the op was read from the socket
 }
 
 func (r *room) local(c *conn) origin { return origin{c: c, proc: r.h.id, conn: c.id} }

@@ -1,6 +1,9 @@
 package hub
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // sendQueue is one connection's outgoing frames, bounded in bytes. push
 // never blocks: the broadcaster (a document goroutine) must not wait on a
@@ -11,6 +14,7 @@ type sendQueue struct {
 	frames [][]byte
 	bytes  int
 	limit  int
+	since  time.Time // when the oldest queued frame was queued
 	closed bool
 	// close reason, read by the writer once closed is set
 	code   int
@@ -59,6 +63,9 @@ func (q *sendQueue) push(frame []byte, slowCode int) (ok, overflow bool) {
 		q.mu.Unlock()
 		q.startIf(start)
 		return false, true
+	}
+	if len(q.frames) == 0 {
+		q.since = time.Now() // one clock read per batch, not per frame
 	}
 	q.frames = append(q.frames, frame)
 	q.bytes += len(frame)
@@ -134,20 +141,28 @@ func (q *sendQueue) signal() {
 
 // take hands the writer everything queued, swapping in spare (a drained
 // slice from the previous round) to avoid an allocation per batch.
-func (q *sendQueue) take(spare [][]byte) (frames [][]byte, ping, closed bool) {
+func (q *sendQueue) take(spare [][]byte) (frames [][]byte, since time.Time, ping, closed bool) {
 	q.mu.Lock()
+	since = q.since
 	frames, q.frames = q.frames, spare[:0]
 	q.bytes = 0
 	ping, q.pingDue = q.pingDue, false
 	closed = q.closed
 	q.mu.Unlock()
-	return frames, ping, closed
+	return frames, since, ping, closed
 }
 
 func (q *sendQueue) closeReason() (int, string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.code, q.reason
+}
+
+// queued is the number of bytes waiting.
+func (q *sendQueue) queued() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.bytes
 }
 
 func (q *sendQueue) isClosed() bool {

@@ -30,6 +30,7 @@ type command struct {
 	c    *conn
 	req  protocol.Request
 	bus  *busMsg // cmdBus; nil: messages may have been lost
+	at   time.Time // cmdOp: when it was read from the socket
 }
 
 type commitResult struct {
@@ -261,7 +262,7 @@ func (r *room) handle(cmd command) {
 	case cmdOpen:
 		r.open(cmd.c, cmd.req)
 	case cmdOp:
-		if err := r.submit(cmd.c, cmd.req); err != nil {
+		if err := r.submit(cmd.c, cmd.req, cmd.at); err != nil {
 			r.h.metrics.opsRefused.Add(1)
 			cmd.c.sendError(err)
 		}

@@ -14,6 +14,7 @@ type forward struct {
 	c    *conn
 	req  protocol.Request
 	sent time.Time // zero: resend at the next tick
+	at   time.Time // when the client's op was read from its socket
 }
 
 // catchUpChunk is how many events one read of the log brings in: enough to
@@ -90,12 +91,12 @@ func (r *room) onEvent(m *busMsg) {
 		r.catchUpAll()
 		return
 	}
-	r.applyEvent(m.Version, m.ID, m.Author, op)
+	r.applyEvent(m.Version, m.ID, m.Author, op, time.Unix(0, m.Time))
 }
 
 // applyEvent applies a committed event sequenced by another process:
 // broadcast to local subscribers, ack if it is one of our forwarded ops.
-func (r *room) applyEvent(v int64, id, author string, op document.Op) {
+func (r *room) applyEvent(v int64, id, author string, op document.Op, at time.Time) {
 	lenBefore := r.text.Len()
 	if err := r.text.Apply(op); err != nil {
 		r.log.Error().Err(err).Int64("version", v).Msg("event does not apply; reloading")
@@ -108,6 +109,10 @@ func (r *room) applyEvent(v int64, id, author string, op document.Op) {
 	if f := r.fwd[id]; f != nil {
 		from = f.c
 		delete(r.fwd, id)
+		r.h.metrics.ack.observe(time.Since(f.at))
+	}
+	if !at.IsZero() {
+		r.h.metrics.lag.observe(time.Since(at))
 	}
 	r.hist.push(e)
 	r.hist.committed(r.hist.at(v))
@@ -160,19 +165,19 @@ func (r *room) catchUpFromStore() int {
 			r.log.Error().Err(err).Int64("version", ev.Version).Msg("stored op does not decode")
 			return 0
 		}
-		r.applyEvent(ev.Version, ev.OpID, ev.Author, op)
+		r.applyEvent(ev.Version, ev.OpID, ev.Author, op, ev.Time)
 	}
 	return len(events)
 }
 
 // forwardOp sends a local client's op to the owner's process, unless this
 // process has already seen it committed.
-func (r *room) forwardOp(c *conn, req protocol.Request) *protocol.Error {
+func (r *room) forwardOp(o origin, req protocol.Request) *protocol.Error {
 	if v, ok := r.ids[req.ID]; ok && v < r.version {
-		c.send(protocol.AppendAck(nil, r.doc, req.ID, v))
+		o.c.send(protocol.AppendAck(nil, r.doc, req.ID, v))
 		return nil
 	}
-	f := &forward{c: c, req: req, sent: time.Now()}
+	f := &forward{c: o.c, req: req, sent: time.Now(), at: o.at}
 	r.fwd[req.ID] = f
 	r.sendForward(f)
 	return nil
@@ -229,6 +234,7 @@ func (r *room) onAck(m *busMsg) {
 	}
 	delete(r.fwd, m.ID)
 	f.c.send(protocol.AppendAck(nil, r.doc, m.ID, m.Version))
+	r.h.metrics.ack.observe(time.Since(f.at))
 }
 
 // onNotOwner: the process we forwarded to does not sequence the document.

@@ -95,7 +95,9 @@ func (r *room) takeOver() {
 		if _, ok := r.subs[f.c]; !ok {
 			continue
 		}
-		if err := r.sequence(r.local(f.c), f.req); err != nil {
+		o := r.local(f.c)
+		o.at = f.at
+		if err := r.sequence(o, f.req); err != nil {
 			r.h.metrics.opsRefused.Add(1)
 			f.c.sendError(err)
 		}

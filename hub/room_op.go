@@ -14,14 +14,16 @@ import (
 
 // submit handles a local client's op. The client is answered later, when
 // the op is committed; an error returned here is the refusal to send now.
-func (r *room) submit(c *conn, req protocol.Request) *protocol.Error {
+func (r *room) submit(c *conn, req protocol.Request, at time.Time) *protocol.Error {
 	if _, ok := r.subs[c]; !ok {
 		return refuse(protocol.CodeNotOpen, r.doc, req.ID, "document is not open on this connection; send open first")
 	}
 	if r.h.closing.Load() {
 		return unavailable(r.doc, req.ID, "server shutting down; retry on reconnect")
 	}
-	return r.place(r.local(c), req)
+	o := r.local(c)
+	o.at = at
+	return r.place(o, req)
 }
 
 // place sends an op where the document's ownership says: sequenced here,
@@ -39,7 +41,7 @@ func (r *room) place(o origin, req protocol.Request) *protocol.Error {
 			r.notOwner(o, req.ID)
 			return nil
 		}
-		return r.forwardOp(o.c, req)
+		return r.forwardOp(o, req)
 	}
 	return r.hold(o, req, now)
 }
@@ -216,6 +218,7 @@ func (r *room) settle(res commitResult) {
 	err := res.err
 	e.result = &err
 	r.pendingBytes -= len(e.payload)
+	r.h.metrics.commit.observe(time.Since(e.at))
 }
 
 // release applies the answered results at the front of the pending ops,
@@ -265,9 +268,10 @@ func (r *room) finish(e *entry) {
 	// Other processes deliver it to their clients, and ack it to its
 	// origin if it was forwarded from one of them.
 	r.h.pub.send(r.doc, docChannel(r.doc), busMsg{Kind: msgEvent, Doc: r.doc, Version: v, ID: e.id,
-		Author: e.author, Op: e.payload, Proc: e.from.proc, Conn: e.from.conn, Owner: r.h.id})
+		Author: e.author, Op: e.payload, Proc: e.from.proc, Conn: e.from.conn, Owner: r.h.id, Time: e.at.UnixNano()})
 	if e.from.c != nil {
 		e.from.c.send(protocol.AppendAck(nil, r.doc, e.id, v))
+		r.h.metrics.ack.observe(time.Since(e.from.at))
 	}
 	for _, w := range e.waiters {
 		r.replyAck(w, e.id, v)

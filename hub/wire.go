@@ -35,6 +35,7 @@ type busMsg struct {
 	Owner   string          `json:"o,omitempty"` // ev: the process that sequenced it
 	Frame   string          `json:"f,omitempty"` // reply: the protocol frame to send to Conn
 	Peer    *presence.Peer  `json:"pe,omitempty"`
+	Time    int64           `json:"t,omitempty"` // ev: when the owner sequenced it, unix nanoseconds
 }
 
 func docChannel(doc string) string   { return "collab:doc:" + doc }
@@ -73,6 +74,9 @@ func (m busMsg) encode() []byte {
 	b = protocol.AppendString(b, m.Proc)
 	b = appendField(b, "c", m.Conn)
 	b = appendField(b, "f", m.Frame)
+	if m.Time != 0 {
+		b = strconv.AppendInt(append(b, `,"t":`...), m.Time, 10)
+	}
 	if m.Peer != nil {
 		pe, _ := json.Marshal(m.Peer) // strings and ints only: cannot fail
 		b = append(append(b, `,"pe":`...), pe...)

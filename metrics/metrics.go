@@ -15,9 +15,12 @@ import (
 
 // Collector turns hub.Stats and eventlog.Stats into Prometheus metrics.
 type Collector struct {
-	hub   *hub.Hub
-	store *eventlog.Store
-	descs []*prometheus.Desc
+	hub    *hub.Hub
+	store  *eventlog.Store
+	descs  []*prometheus.Desc
+	hdescs []*prometheus.Desc
+	ldescs []*prometheus.Desc
+	bounds []float64 // hub.LatencyBounds in seconds
 }
 
 type metric struct {
@@ -43,6 +46,38 @@ var table = []metric{
 	{"collab_eventlog_events_total", "Events committed.", prometheus.CounterValue, func(_ hub.Stats, s eventlog.Stats) float64 { return float64(s.Events) }},
 	{"collab_eventlog_conflicts_total", "Appends refused as version conflicts.", prometheus.CounterValue, func(_ hub.Stats, s eventlog.Stats) float64 { return float64(s.Conflicts) }},
 	{"collab_eventlog_failures_total", "Event log transactions that failed.", prometheus.CounterValue, func(_ hub.Stats, s eventlog.Stats) float64 { return float64(s.Failures) }},
+	{"collab_send_queue_bytes", "Bytes waiting in the connections' send queues.", prometheus.GaugeValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.QueuedBytes) }},
+	{"collab_history_bytes", "Bytes held by the open documents' in-memory history.", prometheus.GaugeValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.HistoryBytes) }},
+}
+
+// histogram is a latency histogram of the hub, in seconds.
+type histogram struct {
+	name, help string
+	value      func(hub.Stats) hub.Histogram
+}
+
+var histograms = []histogram{
+	{"collab_commit_seconds", "Time from an op handed to the event log to its commit result.", func(h hub.Stats) hub.Histogram { return h.Commit }},
+	{"collab_ack_seconds", "Time from an op read from a client's socket to its ack queued, on the process holding the socket.", func(h hub.Stats) hub.Histogram { return h.Ack }},
+	{"collab_delivery_seconds", "Time from a frame queued for a socket to its write (the oldest frame of each write).", func(h hub.Stats) hub.Histogram { return h.Delivery }},
+	{"collab_follower_lag_seconds", "Time from an op sequenced by its owner to its application by another process.", func(h hub.Stats) hub.Histogram { return h.FollowerLag }},
+}
+
+// labelled are counters with one label, read from a map of hub.Stats.
+type labelled struct {
+	name, help, label string
+	value             func(hub.Stats) map[string]uint64
+}
+
+var labelledCounters = []labelled{
+	{"collab_refusals_total", "Errors sent to clients, by protocol error code.", "code", func(h hub.Stats) map[string]uint64 {
+		m := make(map[string]uint64, len(h.Refusals))
+		for c, n := range h.Refusals {
+			m[string(c)] = n
+		}
+		return m
+	}},
+	{"collab_ownership_transitions_total", "Changes of a document's ownership on this process, by transition.", "transition", func(h hub.Stats) map[string]uint64 { return h.Transitions }},
 }
 
 // NewCollector returns a collector for h and store.
@@ -51,13 +86,24 @@ func NewCollector(h *hub.Hub, store *eventlog.Store) *Collector {
 	for _, m := range table {
 		c.descs = append(c.descs, prometheus.NewDesc(m.name, m.help, nil, nil))
 	}
+	for _, h := range histograms {
+		c.hdescs = append(c.hdescs, prometheus.NewDesc(h.name, h.help, nil, nil))
+	}
+	for _, l := range labelledCounters {
+		c.ldescs = append(c.ldescs, prometheus.NewDesc(l.name, l.help, []string{l.label}, nil))
+	}
+	for _, b := range hub.LatencyBounds {
+		c.bounds = append(c.bounds, b.Seconds())
+	}
 	return c
 }
 
 // Describe sends every metric's description.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range c.descs {
-		ch <- d
+	for _, ds := range [][]*prometheus.Desc{c.descs, c.hdescs, c.ldescs} {
+		for _, d := range ds {
+			ch <- d
+		}
 	}
 }
 
@@ -67,4 +113,24 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for i, m := range table {
 		ch <- prometheus.MustNewConstMetric(c.descs[i], m.kind, m.value(hs, ss))
 	}
+	for i, h := range histograms {
+		ch <- c.histogram(c.hdescs[i], h.value(hs))
+	}
+	for i, l := range labelledCounters {
+		for label, n := range l.value(hs) {
+			ch <- prometheus.MustNewConstMetric(c.ldescs[i], prometheus.CounterValue, float64(n), label)
+		}
+	}
+}
+
+// histogram converts a hub histogram (counts per bucket) into Prometheus's
+// cumulative form.
+func (c *Collector) histogram(d *prometheus.Desc, h hub.Histogram) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(c.bounds))
+	var cum uint64
+	for i, b := range c.bounds {
+		cum += h.Counts[i]
+		buckets[b] = cum
+	}
+	return prometheus.MustNewConstHistogram(d, h.Count(), h.Sum.Seconds(), buckets)
 }

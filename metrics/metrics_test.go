@@ -1,11 +1,16 @@
 package metrics_test
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/collabedit/collab/hub"
@@ -52,4 +57,64 @@ collab_eventlog_events_total 1
 	if n := testutil.CollectAndCount(c); n < 10 {
 		t.Fatalf("%d metrics, want the whole table", n)
 	}
+}
+
+// TestLatencyAndRefusals: one op is timed from socket to commit and ack
+// and from queue to socket; a refused message is counted by its code.
+func TestLatencyAndRefusals(t *testing.T) {
+	s := hubtest.Start(t, hub.Config{})
+	ws, _, err := websocket.DefaultDialer.Dial(s.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	for _, f := range []string{`{"type":"open","doc":"m"}`, `{"type":"nonsense"}`, `{"type":"op","doc":"m","version":0,"id":"c:1","op":["x"]}`} {
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		_, data, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(data), `"ack"`) {
+			break
+		}
+	}
+	c := metrics.NewCollector(s.Hub, s.Store)
+	text := gather(t, c)
+	for _, want := range []string{
+		`collab_commit_seconds_count 1`,
+		`collab_ack_seconds_count 1`,
+		`collab_refusals_total{code="bad_request"} 1`,
+		`collab_refusals_total{code="unavailable"} 0`,
+		`collab_delivery_seconds_bucket{le="+Inf"}`,
+		`collab_send_queue_bytes`,
+		`collab_ownership_transitions_total{transition="took over"} 0`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no %q in\n%s", want, text)
+		}
+	}
+}
+
+// gather renders c's metrics in the Prometheus text format.
+func gather(t *testing.T, c prometheus.Collector) string {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
