@@ -10,9 +10,9 @@ import (
 // of this process, or one of another process whose op was forwarded here
 // because this process owns the document.
 type origin struct {
-	c    *conn  // local connection; nil for a forwarded op
-	proc string // the origin's process (this one for local ops)
-	conn string // the origin's connection id
+	c    *conn     // local connection; nil for a forwarded op
+	proc string    // the origin's process (this one for local ops)
+	conn string    // the origin's connection id
 	at   time.Time // local ops: when the op was read from the socket
 }
 

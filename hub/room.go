@@ -29,7 +29,7 @@ type command struct {
 	kind cmdKind
 	c    *conn
 	req  protocol.Request
-	bus  *busMsg // cmdBus; nil: messages may have been lost
+	bus  *busMsg   // cmdBus; nil: messages may have been lost
 	at   time.Time // cmdOp: when it was read from the socket
 }
 
