@@ -4,7 +4,6 @@ import (
 	"context"
 	"hash/maphash"
 	"sync"
-	"time"
 )
 
 // publisher sends bus messages without blocking rooms. A Redis PUBLISH is a
@@ -111,7 +110,13 @@ func (p *publisher) run(ch chan pubItem) {
 // flush sends a batch in order: runs of publishes go out together, store
 // writes (fn) run in their place.
 func (p *publisher) flush(batch []pubItem) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	// A third of the lease TTL, like every call to Redis: a batch stuck on
+	// a paused Redis must not hold the forwards and replies queued behind
+	// it past the time the documents need to change hands (with the
+	// earlier fixed 2 s, a batch sent just before Redis resumed delayed
+	// them by up to 2 s after it). Dropped messages are recovered: events
+	// from the log, forwards by their resends.
+	ctx, cancel := context.WithTimeout(context.Background(), p.h.leaseTimeout())
 	defer cancel()
 	for len(batch) > 0 {
 		n := 1

@@ -26,7 +26,7 @@ func (h *Hub) advertise() {
 	t := time.NewTicker(advertiseTTL / 3)
 	defer t.Stop()
 	for {
-		ctx, cancel := context.WithTimeout(h.ctx, 2*time.Second)
+		ctx, cancel := context.WithTimeout(h.ctx, h.leaseTimeout())
 		if err := h.dir.Advertise(ctx, h.id, h.cfg.AdvertiseURL, advertiseTTL); err != nil && h.ctx.Err() == nil {
 			h.log.Warn().Err(err).Msg("advertise url; retrying")
 		}
