@@ -3,6 +3,7 @@ package client
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/collabedit/collab/document"
 	"github.com/collabedit/collab/presence"
@@ -53,6 +54,29 @@ func (d *Doc) stated() presence.Peer {
 	sel.Anchor, sel.Head = min(sel.Anchor, n), min(sel.Head, n)
 	p.Selection = &sel
 	return p
+}
+
+// presenceRetry is how long a presence refused because another connection
+// still holds our session waits before it is sent again: after a
+// reconnect, the server notices the old connection is gone within a round
+// trip when it closed, and within its pong wait when it died silently.
+const presenceRetry = time.Second
+
+// onPresenceRefused handles the refusal of our presence. forbidden means
+// the session is still held by our previous connection: send it again
+// shortly, quietly. Anything else is a bug to report.
+func (d *Doc) onPresenceRefused(e *protocol.Error) {
+	if e.Code != protocol.CodeForbidden {
+		d.report(fmt.Errorf("document %q: presence refused: %w", d.id, e))
+		return
+	}
+	d.c.after(presenceRetry, func() {
+		d.mu.Lock()
+		defer d.unlock()
+		if !d.closed && d.me != nil && d.sess != nil {
+			d.send(presenceFrame(d.id, d.version, d.stated()))
+		}
+	})
 }
 
 // Peers returns the others present in the document, sorted by session.

@@ -68,3 +68,28 @@ func TestPresenceWithEditsPending(t *testing.T) {
 		t.Fatalf("presence refused: %v", errs)
 	}
 }
+
+// TestPresenceWaitsForOldConnection: a client whose previous connection
+// still holds its presence session (the server binds sessions to
+// connections) is refused with forbidden, says nothing to the
+// application, and gets its presence through once the old connection is
+// gone.
+func TestPresenceWaitsForOldConnection(t *testing.T) {
+	ts := startServer(t, hub.Config{})
+	rec := newRecorder()
+	sameID := func(c *Config) { c.ClientID = "ann" }
+	old, cur, watcher := dial(t, ts, nil, sameID), dial(t, ts, rec, sameID), dial(t, ts, nil)
+	dOld, dCur, dw := open(t, old, "p"), open(t, cur, "p"), open(t, watcher, "p")
+	must(t, dOld.SetPresence("Ann (old tab)", "#e91e63", nil))
+	waitPeer(t, dw, func(p presence.Peer) bool { return p.Name == "Ann (old tab)" })
+	must(t, dCur.SetPresence("Ann", "#e91e63", nil))
+	time.Sleep(200 * time.Millisecond)
+	if ps := dw.Peers(); len(ps) != 1 || ps[0].Name != "Ann (old tab)" {
+		t.Fatalf("a second connection took over the session: %+v", ps)
+	}
+	must(t, old.Close())
+	waitPeer(t, dw, func(p presence.Peer) bool { return p.Name == "Ann" })
+	if errs := rec.errors(); len(errs) > 0 {
+		t.Fatalf("the refusal reached the application: %v", errs)
+	}
+}

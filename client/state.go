@@ -129,6 +129,10 @@ func (d *Doc) handle(s *session, msg protocol.Message) {
 	case protocol.TypeAck:
 		d.onAck(msg.ID, msg.Version)
 	case protocol.TypeError:
+		if msg.Session != "" && msg.ID == "" {
+			d.onPresenceRefused(msg.Err())
+			return
+		}
 		d.onError(msg.Err())
 	case protocol.TypeRoster, protocol.TypePresence, protocol.TypeLeft:
 		d.onPresence(msg)

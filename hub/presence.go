@@ -43,6 +43,7 @@ func (r *room) setPresence(c *conn, req protocol.Request) {
 		p.Session = "conn-" + r.h.id + "-" + c.id
 	}
 	if err := r.checkPresence(c, p); err != nil {
+		err.Session = p.Session
 		c.sendError(err)
 		return
 	}

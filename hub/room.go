@@ -250,6 +250,11 @@ func (r *room) run() {
 func (r *room) exit() {
 	r.h.metrics.historyBytes.Add(-int64(r.memReported))
 	r.bg.Wait()
+	// A question still in flight may have taken the lease: learn it, so
+	// that it is released now rather than left to expire.
+	for _, a := range r.leases.take(nil) {
+		r.own.answer(a.holder, a.err, a.sent, time.Now())
+	}
 	r.releaseLease()
 	for _, w := range r.waiting {
 		w.refuse(r, "document unloaded; retry")

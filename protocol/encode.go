@@ -68,6 +68,10 @@ func AppendError(dst []byte, e *Error) []byte {
 		dst = append(dst, `,"id":`...)
 		dst = AppendString(dst, e.ID)
 	}
+	if e.Session != "" {
+		dst = append(dst, `,"session":`...)
+		dst = AppendString(dst, e.Session)
+	}
 	return append(dst, '}')
 }
 

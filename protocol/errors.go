@@ -32,6 +32,10 @@ type Error struct {
 	Message string
 	Doc     string
 	ID      string
+	// Session (extension) marks the refusal of a presence message: the
+	// session it was about, so a client can tell it from a refusal of the
+	// document itself.
+	Session string
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }

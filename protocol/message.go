@@ -54,5 +54,5 @@ func decodeMessageJSON(data []byte) (Message, error) {
 
 // Err returns the *Error an "error" message carries.
 func (m Message) Err() *Error {
-	return &Error{Code: m.Code, Message: m.Message, Doc: m.Doc, ID: m.ID}
+	return &Error{Code: m.Code, Message: m.Message, Doc: m.Doc, ID: m.ID, Session: m.Session}
 }

@@ -172,6 +172,11 @@ const RECENT_OPS = 256;
 
 const RETRY_CODES = new Set(['unavailable', 'rate_limited']);
 
+// A presence refused because an old connection of ours still holds the
+// session is sent again after a second: the server notices a closed
+// connection within a round trip, a dead one within its pong wait.
+const PRESENCE_RETRY_MS = 1000;
+
 /**
  * The state machine of one document. Create one per open document.
  *
@@ -759,6 +764,13 @@ export class DocClient {
   _onErrorMsg(msg) {
     const code = String(msg.code || 'internal');
     const err = Object.assign(new Error(`${code}: ${msg.message || ''}`), { code, id: msg.id, doc: msg.doc });
+    if (msg.session && !msg.id) {
+      // A refusal of our presence (§13). forbidden: our previous
+      // connection still holds the session; say it again shortly.
+      if (code === 'forbidden') this._retryPresence();
+      else this._report(err);
+      return;
+    }
     if (!msg.id) {
       this._openError(err);
       return;
@@ -826,6 +838,14 @@ export class DocClient {
     }
     this._report(err);
     if (!isNoop(undo)) this._change({ op: undo, remote: true, undo: true });
+  }
+
+  // Sends our presence again after PRESENCE_RETRY_MS, for as long as the
+  // server refuses it because an old connection of ours holds the session.
+  _retryPresence() {
+    this._setTimeout(() => this._run(() => {
+      if (this._me && this._online && this._state !== 'detached') this._sendPresence();
+    }), PRESENCE_RETRY_MS);
   }
 
   // Repeats what the state waits on (open, probe or in-flight op) after a

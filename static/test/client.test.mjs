@@ -310,6 +310,20 @@ test('presence: roster, updates, moving selections, resend after reconnect', () 
   assert.deepEqual(sent[1].selection, { anchor: 6, head: 6 });
 });
 
+test('presence refused because an old connection holds our session: sent again quietly', () => {
+  const { c, sent, errors, timers } = mk('Hello', 1);
+  c.setPresence({ name: 'Me', selection: { anchor: 5, head: 5 } });
+  sent.length = 0;
+  c.receive({ type: 'error', code: 'forbidden', doc: 'd', session: 'me', message: 'presence session "me" is held by another connection' });
+  assert.equal(errors.length, 0);
+  assert.equal(sent.length, 0);
+  assert.ok(timers.fire());
+  assert.equal(sent.at(-1).type, 'presence');
+  // Another refusal of our presence is a bug worth reporting.
+  c.receive({ type: 'error', code: 'bad_request', doc: 'd', session: 'me', message: 'selection past the end' });
+  assert.equal(errors.length, 1);
+});
+
 test('helpers: diff, invert, Backoff', () => {
   for (const [a, b] of [['', 'x'], ['abc', 'abc'], ['a😀c', 'a🇫🇷c'], ['hello', 'help'], ['xyz', '']]) {
     assert.equal(apply(a, diff(a, b)), b);
