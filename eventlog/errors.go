@@ -28,7 +28,37 @@ var (
 	// ErrInvalid rejects an event or snapshot that can never be stored
 	// (empty doc or op id, negative version). It is checked before queueing.
 	ErrInvalid = errors.New("invalid event")
+	// ErrLocked means Open found the log's process lock held by another
+	// process in a mode that excludes this one (*LockedError): two servers
+	// that do not coordinate through leases must never write one log.
+	ErrLocked = errors.New("event log in use by another process")
 )
+
+// LockedError reports that Open could not take the log's process lock
+// (<file>-process.lock) because another process holds it.
+type LockedError struct {
+	File string // the lock file
+	// PID is the process holding the lock exclusively, read from the lock
+	// file; 0 when unknown, i.e. when the holders share the lock (they do
+	// not record their pids) or the holder had not written its pid yet.
+	PID int
+	// Shared tells whether the refused Open asked for a shared lock, i.e.
+	// the holder runs exclusively; otherwise this Open wanted exclusive use.
+	Shared bool
+}
+
+// Error implements error.
+func (e *LockedError) Error() string {
+	holder := "processes that share it (Config.Shared)"
+	if e.PID > 0 {
+		holder = fmt.Sprintf("another process (pid %d)", e.PID)
+	}
+	return fmt.Sprintf("%s is in use by %s; processes writing one event log must all open it with Config.Shared and coordinate through leases",
+		e.File, holder)
+}
+
+// Unwrap lets errors.Is(err, ErrLocked) match.
+func (e *LockedError) Unwrap() error { return ErrLocked }
 
 // ConflictError reports that Version of Doc could not be appended because
 // another op already holds it or because version-1 does not exist yet.

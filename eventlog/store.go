@@ -64,6 +64,11 @@ type Config struct {
 	// WAL into the database (checkpoint.go); 0 means 250ms. Negative
 	// leaves it to SQLite, which checkpoints inside a commit.
 	CheckpointEvery time.Duration
+	// Shared takes the process lock (<file>-process.lock) shared instead of
+	// exclusive: set it in every process that serves the file together
+	// with others, coordinating through leases (the server's -redis-url).
+	// The zero value refuses to open a file another process has open.
+	Shared bool
 }
 
 // Stats are cumulative counters of the writer, for tests and metrics.
@@ -91,6 +96,8 @@ type Store struct {
 	file     string // the SQLite file, for tests that open it directly
 	log      zerolog.Logger
 	maxBatch int
+
+	plock *processLock // held from Open until Close
 
 	wdb  *sql.DB   // one connection, owned by the writer goroutine
 	conn *sql.Conn // the write connection itself
@@ -158,6 +165,12 @@ func Open(path string, cfg Config) (*Store, error) {
 		maxBatch:   cfg.MaxBatch,
 		queue:      make(chan request, queueSize),
 		writerDone: make(chan struct{}),
+	}
+	// The process lock comes first: a refused Open must not touch the
+	// database (no migration behind another server's back).
+	var err error
+	if s.plock, err = acquireProcessLock(path, cfg.Shared); err != nil {
+		return nil, fmt.Errorf("open event log %q: %w", path, err)
 	}
 	if err := s.open(path, cfg.BusyTimeout); err != nil {
 		s.closeDBs()
@@ -329,6 +342,10 @@ func (s *Store) closeDBs() error {
 	}
 	if s.ckdb != nil {
 		keep(s.ckdb.Close())
+	}
+	if s.plock != nil { // last: the database is closed
+		keep(s.plock.release())
+		s.plock = nil
 	}
 	return first
 }
