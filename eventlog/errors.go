@@ -28,11 +28,27 @@ var (
 	// ErrInvalid rejects an event or snapshot that can never be stored
 	// (empty doc or op id, negative version). It is checked before queueing.
 	ErrInvalid = errors.New("invalid event")
+	// ErrBusy means the writer's queue was full (4096 requests, or
+	// Config.MaxQueueBytes of payload): the append was refused at the door,
+	// at once and on the caller's goroutine, and was not stored. The disk is
+	// not keeping up, or not answering at all. errors.Is(ErrBusy,
+	// ErrUnavailable) holds.
+	ErrBusy error = &subError{"event log busy", ErrUnavailable}
 	// ErrLocked means Open found the log's process lock held by another
 	// process in a mode that excludes this one (*LockedError): two servers
 	// that do not coordinate through leases must never write one log.
 	ErrLocked = errors.New("event log in use by another process")
 )
+
+// subError is a sentinel that is also a case of a broader one, so that
+// errors.Is matches both without every error site wrapping two sentinels.
+type subError struct {
+	msg    string
+	parent error
+}
+
+func (e *subError) Error() string { return e.msg }
+func (e *subError) Unwrap() error { return e.parent }
 
 // LockedError reports that Open could not take the log's process lock
 // (<file>-process.lock) because another process holds it.
@@ -123,4 +139,23 @@ func (s *Store) readErr(op string, err error) error {
 		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// formatBytes renders n in binary units with three significant digits at
+// most, as an operator reads df -h: "180 MiB", "1.5 GiB", "4.0 KiB".
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, i := float64(n), -1
+	for v >= unit && i < 4 {
+		v /= unit
+		i++
+	}
+	suffix := [...]string{"KiB", "MiB", "GiB", "TiB", "PiB"}[i]
+	if v >= 100 {
+		return fmt.Sprintf("%.0f %s", v, suffix)
+	}
+	return fmt.Sprintf("%.1f %s", v, suffix)
 }

@@ -64,6 +64,13 @@ type Config struct {
 	// WAL into the database (checkpoint.go); 0 means 250ms. Negative
 	// leaves it to SQLite, which checkpoints inside a commit.
 	CheckpointEvery time.Duration
+	// MaxQueueBytes bounds the payload bytes (op, ids, snapshot text) of
+	// requests accepted and not yet answered; past it AppendAsync answers
+	// ErrBusy at once and PutSnapshotAsync drops the snapshot. 0 means
+	// 64 MiB. An event can be ~1 MiB, so the 4096 slots alone could hold
+	// 4 GiB. One request larger than the bound is accepted into an empty
+	// queue, so no event is too large to ever store.
+	MaxQueueBytes int64
 	// Shared takes the process lock (<file>-process.lock) shared instead of
 	// exclusive: set it in every process that serves the file together
 	// with others, coordinating through leases (the server's -redis-url).
@@ -71,7 +78,8 @@ type Config struct {
 	Shared bool
 }
 
-// Stats are cumulative counters of the writer, for tests and metrics.
+// Stats are the writer's cumulative counters and current gauges, for tests
+// and metrics.
 type Stats struct {
 	Commits    int64 // transactions committed
 	Events     int64 // events committed
@@ -79,23 +87,47 @@ type Stats struct {
 	Duplicates int64 // appends answered with ErrDuplicate
 	Failures   int64 // transactions that failed and were rolled back (ErrUnavailable)
 	MaxBatch   int64 // largest number of requests committed in one transaction
+	Busy       int64 // appends refused at the door with ErrBusy
+	// SnapshotsDropped counts PutSnapshotAsync calls dropped at the door
+	// because the queue was full.
+	SnapshotsDropped int64
+
+	// Gauges.
+
+	// QueuedAppends are appends accepted and not yet answered: waiting in
+	// the queue or in the transaction being written.
+	QueuedAppends int64
+	// QueuedBytes are the payload bytes of every request accepted and not
+	// yet answered, appends and snapshots (bounded by MaxQueueBytes).
+	QueuedBytes int64
+	// BatchAge is how long the writer has been on its current batch
+	// (waiting for the writer lock, writing, committing); 0 when idle.
+	BatchAge time.Duration
+	// LastCommit is when the last transaction committed; zero if none has
+	// since Open.
+	LastCommit time.Time
 }
 
 const (
-	defaultMaxBatch    = 1024
-	defaultBusyTimeout = 5 * time.Second
-	// queueSize bounds memory of pending appends (~250 B each, so ~1 MB)
-	// while being 4× the default batch, so the writer always finds a full
-	// batch waiting under overload and producers rarely block.
+	defaultMaxBatch      = 1024
+	defaultBusyTimeout   = 5 * time.Second
+	defaultMaxQueueBytes = 64 << 20
+	// queueSize is 4× the default batch, so the writer always finds a full
+	// batch waiting under overload; past it appends are refused (ErrBusy)
+	// rather than block the caller. MaxQueueBytes bounds the memory.
 	queueSize = 4096
 )
 
 // Store is an append-only, durable event log on one SQLite file. All
 // methods are safe for concurrent use.
 type Store struct {
-	file     string // the SQLite file, for tests that open it directly
-	log      zerolog.Logger
-	maxBatch int
+	file string // the SQLite file, for tests that open it directly
+	log  zerolog.Logger
+	// dropLog logs at most one line per 10 s: a full queue drops every
+	// snapshot.
+	dropLog       zerolog.Logger
+	maxBatch      int
+	maxQueueBytes int64
 
 	plock *processLock // held from Open until Close
 
@@ -129,6 +161,19 @@ type Store struct {
 	closeErr   error
 
 	commits, events, conflicts, duplicates, failures, maxSeen atomic.Int64
+	busy, snapsDropped                                        atomic.Int64
+
+	queuedAppends, queuedBytes atomic.Int64 // accepted, not yet answered
+	// Appends and Pragmas that found the queue full wait for room on
+	// roomCh, which the writer closes and replaces after a batch whenever
+	// roomWaiters is non-zero (room.go).
+	roomWaiters atomic.Int64
+	roomMu      sync.Mutex
+	roomCh      chan struct{}
+
+	// Written by the writer, read by Stats: when the current batch
+	// started (unix ns, 0 when idle) and when the last commit ended.
+	batchStart, lastCommit atomic.Int64
 
 	// the checkpointer (checkpoint.go); ckdb nil when SQLite checkpoints
 	ckdb           *sql.DB
@@ -159,12 +204,19 @@ func Open(path string, cfg Config) (*Store, error) {
 	if cfg.BusyTimeout <= 0 {
 		cfg.BusyTimeout = defaultBusyTimeout
 	}
+	if cfg.MaxQueueBytes <= 0 {
+		cfg.MaxQueueBytes = defaultMaxQueueBytes
+	}
+	log := cfg.Logger.With().Str("component", "eventlog").Logger()
 	s := &Store{
-		file:       path,
-		log:        cfg.Logger.With().Str("component", "eventlog").Logger(),
-		maxBatch:   cfg.MaxBatch,
-		queue:      make(chan request, queueSize),
-		writerDone: make(chan struct{}),
+		file:          path,
+		log:           log,
+		dropLog:       log.Sample(&zerolog.BurstSampler{Burst: 1, Period: 10 * time.Second}),
+		maxBatch:      cfg.MaxBatch,
+		maxQueueBytes: cfg.MaxQueueBytes,
+		queue:         make(chan request, queueSize),
+		roomCh:        make(chan struct{}),
+		writerDone:    make(chan struct{}),
 	}
 	// The process lock comes first: a refused Open must not touch the
 	// database (no migration behind another server's back).
@@ -277,8 +329,8 @@ func (s *Store) Pragmas(ctx context.Context) (journalMode string, synchronous in
 		m, y, err := readPragmas(context.Background(), conn)
 		ch <- res{m, y, err}
 	}}
-	if !s.enqueue(r) {
-		return "", 0, fmt.Errorf("pragmas: %w", ErrClosed)
+	if err := s.enqueueWait(ctx, r); err != nil {
+		return "", 0, fmt.Errorf("pragmas: %w", err)
 	}
 	select {
 	case r := <-ch:
@@ -288,16 +340,34 @@ func (s *Store) Pragmas(ctx context.Context) (journalMode string, synchronous in
 	}
 }
 
-// Stats returns a snapshot of the writer's counters.
+// Stats returns a snapshot of the writer's counters and gauges.
 func (s *Store) Stats() Stats {
-	return Stats{
-		Commits:    s.commits.Load(),
-		Events:     s.events.Load(),
-		Conflicts:  s.conflicts.Load(),
-		Duplicates: s.duplicates.Load(),
-		Failures:   s.failures.Load(),
-		MaxBatch:   s.maxSeen.Load(),
+	st := Stats{
+		Commits:          s.commits.Load(),
+		Events:           s.events.Load(),
+		Conflicts:        s.conflicts.Load(),
+		Duplicates:       s.duplicates.Load(),
+		Failures:         s.failures.Load(),
+		MaxBatch:         s.maxSeen.Load(),
+		Busy:             s.busy.Load(),
+		SnapshotsDropped: s.snapsDropped.Load(),
+		QueuedAppends:    s.queuedAppends.Load(),
+		QueuedBytes:      s.queuedBytes.Load(),
+		BatchAge:         s.batchAge(time.Now()),
 	}
+	if ns := s.lastCommit.Load(); ns != 0 {
+		st.LastCommit = time.Unix(0, ns)
+	}
+	return st
+}
+
+// batchAge is how long the writer has been on its current batch at now.
+func (s *Store) batchAge(now time.Time) time.Duration {
+	ns := s.batchStart.Load()
+	if ns == 0 {
+		return 0
+	}
+	return max(now.Sub(time.Unix(0, ns)), 0)
 }
 
 // Close stops accepting work (later calls get ErrClosed), commits
@@ -305,7 +375,7 @@ func (s *Store) Stats() Stats {
 // It is idempotent; it must not be called from a done callback.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.mu.Lock() // waits for senders blocked on a full queue; the writer drains
+		s.mu.Lock() // waits for senders in enqueue, which never block
 		s.closed.Store(true)
 		close(s.queue)
 		s.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -36,6 +37,7 @@ type request struct {
 	snap     Snapshot
 	snapDone func(error)
 	call     func(*sql.Conn)
+	size     int64 // payload bytes, counted in Store.queuedBytes until answered
 }
 
 // run is the writer goroutine: the only user of s.conn. It takes whatever
@@ -52,6 +54,9 @@ func (s *Store) run() {
 		if !ok {
 			break
 		}
+		// The batch's age includes the wait for another process's writer
+		// lock: a process stuck in fsync holding it stalls this one too.
+		s.batchStart.Store(time.Now().UnixNano())
 		batch, open = s.fill(append(batch[:0], r), open)
 		var lockErr error
 		locked := false
@@ -70,10 +75,29 @@ func (s *Store) run() {
 		if locked {
 			s.wlock.unlock()
 		}
+		s.batchStart.Store(0)
+		s.release(batch)
 		s.answer(batch, results)
 		clear(batch) // drop payload and closure references until reuse
 	}
+	s.wakeRoomWaiters()
 	s.answerLate()
+}
+
+// release returns the batch's bytes and appends to the queue's budget
+// just before they are answered (so a callback that looks at Stats sees
+// itself answered), and wakes callers waiting for room.
+func (s *Store) release(batch []request) {
+	var bytes, appends int64
+	for i := range batch {
+		bytes += batch[i].size
+		if batch[i].kind == kindAppend {
+			appends++
+		}
+	}
+	s.queuedBytes.Add(-bytes)
+	s.queuedAppends.Add(-appends)
+	s.wakeRoomWaiters()
 }
 
 // fill adds whatever is queued to batch, up to maxBatch, without waiting;
@@ -155,6 +179,7 @@ func (s *Store) commit(batch []request, results []appendResult, lockErr error) [
 			stored++
 		}
 	}
+	s.lastCommit.Store(time.Now().UnixNano())
 	s.commits.Add(1)
 	s.events.Add(stored)
 	s.conflicts.Add(conflicts)
