@@ -43,7 +43,7 @@ func (s *Store) enqueue(r request) error {
 // AppendAsync queues e for the next group commit and returns without
 // waiting, ever. done is called exactly once with the stored event (Seq
 // and Time set) or an error (*ConflictError, *DuplicateError,
-// ErrUnavailable, ErrBusy, ErrClosed, ErrInvalid, all
+// ErrUnavailable, ErrDiskFull, ErrBusy, ErrClosed, ErrInvalid, all
 // wrapped). done runs on the writer goroutine and must not block or call
 // back into the Store, since the writer is waiting; an append refused at
 // the door (ErrInvalid, ErrBusy: the queue is full, see

@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -28,6 +29,13 @@ var (
 	// ErrInvalid rejects an event or snapshot that can never be stored
 	// (empty doc or op id, negative version). It is checked before queueing.
 	ErrInvalid = errors.New("invalid event")
+	// ErrDiskFull means the data filesystem is (nearly) full: its free space
+	// is below Config.MinFreeBytes, so the writer refused the batch before
+	// starting a transaction (*DiskFullError), or SQLite itself reported
+	// SQLITE_FULL. Nothing of the batch was stored; writes resume by
+	// themselves once space is freed. errors.Is(ErrDiskFull, ErrUnavailable)
+	// holds, so a caller that retries ErrUnavailable later needs no change.
+	ErrDiskFull error = &subError{"data filesystem full", ErrUnavailable}
 	// ErrBusy means the writer's queue was full (4096 requests, or
 	// Config.MaxQueueBytes of payload): the append was refused at the door,
 	// at once and on the caller's goroutine, and was not stored. The disk is
@@ -49,6 +57,23 @@ type subError struct {
 
 func (e *subError) Error() string { return e.msg }
 func (e *subError) Unwrap() error { return e.parent }
+
+// DiskFullError reports a batch refused because the data filesystem had
+// less free space than the reserve (Config.MinFreeBytes). Its message is
+// meant for operators and end users alike.
+type DiskFullError struct {
+	Free    int64 // bytes available on the data filesystem when it was checked
+	Reserve int64 // the reserve in force, in bytes
+}
+
+// Error implements error.
+func (e *DiskFullError) Error() string {
+	return fmt.Sprintf("only %s free on the data filesystem, below the %s reserve; writes resume when space is freed",
+		formatBytes(e.Free), formatBytes(e.Reserve))
+}
+
+// Unwrap lets errors.Is match ErrDiskFull and, through it, ErrUnavailable.
+func (e *DiskFullError) Unwrap() error { return ErrDiskFull }
 
 // LockedError reports that Open could not take the log's process lock
 // (<file>-process.lock) because another process holds it.
@@ -75,6 +100,21 @@ func (e *LockedError) Error() string {
 
 // Unwrap lets errors.Is(err, ErrLocked) match.
 func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// StallError is Health's report of a write transaction that has run longer
+// than Config.StallAfter: the writer is blocked in write or fsync (or on
+// another process holding the writer lock), and appends queue up behind it.
+type StallError struct {
+	For time.Duration // how long the current transaction has been running
+}
+
+// Error implements error.
+func (e *StallError) Error() string {
+	return fmt.Sprintf("event log writer stuck for %.1fs: the disk is not answering", e.For.Seconds())
+}
+
+// Unwrap lets errors.Is(err, ErrUnavailable) match.
+func (e *StallError) Unwrap() error { return ErrUnavailable }
 
 // ConflictError reports that Version of Doc could not be appended because
 // another op already holds it or because version-1 does not exist yet.

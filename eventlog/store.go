@@ -64,6 +64,12 @@ type Config struct {
 	// WAL into the database (checkpoint.go); 0 means 250ms. Negative
 	// leaves it to SQLite, which checkpoints inside a commit.
 	CheckpointEvery time.Duration
+	// MinFreeBytes is the free space the data filesystem keeps in reserve:
+	// while less is available, every batch of appends and snapshots is
+	// refused with *DiskFullError (ErrDiskFull) before its transaction
+	// starts (diskspace.go). 0 means min(512 MiB, 5% of the filesystem's
+	// size); negative disables the check.
+	MinFreeBytes int64
 	// MaxQueueBytes bounds the payload bytes (op, ids, snapshot text) of
 	// requests accepted and not yet answered; past it AppendAsync answers
 	// ErrBusy at once and PutSnapshotAsync drops the snapshot. 0 means
@@ -71,6 +77,10 @@ type Config struct {
 	// 4 GiB. One request larger than the bound is accepted into an empty
 	// queue, so no event is too large to ever store.
 	MaxQueueBytes int64
+	// StallAfter is how long one write transaction may run before Health
+	// reports the writer stuck; 0 means 5s, the default busy timeout, well
+	// above a commit's worst fsync seen here (~1 s on a loaded VM).
+	StallAfter time.Duration
 	// Shared takes the process lock (<file>-process.lock) shared instead of
 	// exclusive: set it in every process that serves the file together
 	// with others, coordinating through leases (the server's -redis-url).
@@ -87,7 +97,10 @@ type Stats struct {
 	Duplicates int64 // appends answered with ErrDuplicate
 	Failures   int64 // transactions that failed and were rolled back (ErrUnavailable)
 	MaxBatch   int64 // largest number of requests committed in one transaction
-	Busy       int64 // appends refused at the door with ErrBusy
+	// DiskFull counts batches refused because free space was below the
+	// reserve (no transaction was started, so not in Failures).
+	DiskFull int64
+	Busy     int64 // appends refused at the door with ErrBusy
 	// SnapshotsDropped counts PutSnapshotAsync calls dropped at the door
 	// because the queue was full.
 	SnapshotsDropped int64
@@ -112,6 +125,7 @@ const (
 	defaultMaxBatch      = 1024
 	defaultBusyTimeout   = 5 * time.Second
 	defaultMaxQueueBytes = 64 << 20
+	defaultStallAfter    = 5 * time.Second
 	// queueSize is 4× the default batch, so the writer always finds a full
 	// batch waiting under overload; past it appends are refused (ErrBusy)
 	// rather than block the caller. MaxQueueBytes bounds the memory.
@@ -123,11 +137,13 @@ const (
 type Store struct {
 	file string // the SQLite file, for tests that open it directly
 	log  zerolog.Logger
-	// dropLog logs at most one line per 10 s: a full queue drops every
-	// snapshot.
-	dropLog       zerolog.Logger
-	maxBatch      int
-	maxQueueBytes int64
+	// sampledLog (a full disk refuses every batch) and dropLog (a full
+	// queue drops every snapshot) log at most one line per 10 s each.
+	sampledLog, dropLog zerolog.Logger
+	maxBatch            int
+	minFree             int64 // Config.MinFreeBytes as given: 0 default, <0 off
+	maxQueueBytes       int64
+	stallAfter          time.Duration
 
 	plock *processLock // held from Open until Close
 
@@ -140,7 +156,7 @@ type Store struct {
 	ins, findOp *sql.Stmt // prepared on conn
 	putSnap     *sql.Stmt // prepared on conn
 
-	qEvents, qHead, qFindOp, qSince, qDocs, qSnap *sql.Stmt // prepared on rdb
+	qEvents, qHead, qFindOp, qSince, qDocs, qSnap, qHealth *sql.Stmt // prepared on rdb
 
 	// mu orders enqueues against Close: senders hold it shared while they
 	// send, Close takes it exclusively before closing the queue, so no send
@@ -161,7 +177,7 @@ type Store struct {
 	closeErr   error
 
 	commits, events, conflicts, duplicates, failures, maxSeen atomic.Int64
-	busy, snapsDropped                                        atomic.Int64
+	diskFull, busy, snapsDropped                              atomic.Int64
 
 	queuedAppends, queuedBytes atomic.Int64 // accepted, not yet answered
 	// Appends and Pragmas that found the queue full wait for room on
@@ -171,9 +187,14 @@ type Store struct {
 	roomMu      sync.Mutex
 	roomCh      chan struct{}
 
-	// Written by the writer, read by Stats: when the current batch
-	// started (unix ns, 0 when idle) and when the last commit ended.
+	// Writer health, written by the writer, read by Health and Stats:
+	// when the current batch started (unix ns, 0 when idle), when the last
+	// commit ended, and the last failed transaction unless one has
+	// committed since.
 	batchStart, lastCommit atomic.Int64
+	lastFailure            atomic.Pointer[error]
+
+	probe probeState // Health's reads (health.go)
 
 	// the checkpointer (checkpoint.go); ckdb nil when SQLite checkpoints
 	ckdb           *sql.DB
@@ -207,13 +228,19 @@ func Open(path string, cfg Config) (*Store, error) {
 	if cfg.MaxQueueBytes <= 0 {
 		cfg.MaxQueueBytes = defaultMaxQueueBytes
 	}
+	if cfg.StallAfter <= 0 {
+		cfg.StallAfter = defaultStallAfter
+	}
 	log := cfg.Logger.With().Str("component", "eventlog").Logger()
 	s := &Store{
 		file:          path,
 		log:           log,
+		sampledLog:    log.Sample(&zerolog.BurstSampler{Burst: 1, Period: 10 * time.Second}),
 		dropLog:       log.Sample(&zerolog.BurstSampler{Burst: 1, Period: 10 * time.Second}),
 		maxBatch:      cfg.MaxBatch,
+		minFree:       cfg.MinFreeBytes,
 		maxQueueBytes: cfg.MaxQueueBytes,
+		stallAfter:    cfg.StallAfter,
 		queue:         make(chan request, queueSize),
 		roomCh:        make(chan struct{}),
 		writerDone:    make(chan struct{}),
@@ -298,6 +325,7 @@ func (s *Store) open(path string, busy time.Duration) error {
 	prep(s.rdb, sqlSince, &s.qSince)
 	prep(s.rdb, sqlDocs, &s.qDocs)
 	prep(s.rdb, sqlLatestSnapshot, &s.qSnap)
+	prep(s.rdb, sqlHealth, &s.qHealth)
 	return err
 }
 
@@ -349,6 +377,7 @@ func (s *Store) Stats() Stats {
 		Duplicates:       s.duplicates.Load(),
 		Failures:         s.failures.Load(),
 		MaxBatch:         s.maxSeen.Load(),
+		DiskFull:         s.diskFull.Load(),
 		Busy:             s.busy.Load(),
 		SnapshotsDropped: s.snapsDropped.Load(),
 		QueuedAppends:    s.queuedAppends.Load(),
@@ -381,6 +410,7 @@ func (s *Store) Close() error {
 		s.mu.Unlock()
 		<-s.writerDone
 		s.stopCheckpointer()
+		s.stopProbes()
 		s.closeErr = s.closeDBs()
 	})
 	return s.closeErr
@@ -396,7 +426,7 @@ func (s *Store) closeDBs() error {
 	if s.wlock != nil {
 		keep(s.wlock.close())
 	}
-	for _, st := range []*sql.Stmt{s.ins, s.findOp, s.putSnap, s.qEvents, s.qHead, s.qFindOp, s.qSince, s.qDocs, s.qSnap} {
+	for _, st := range []*sql.Stmt{s.ins, s.findOp, s.putSnap, s.qEvents, s.qHead, s.qFindOp, s.qSince, s.qDocs, s.qSnap, s.qHealth} {
 		if st != nil {
 			keep(st.Close())
 		}

@@ -80,7 +80,8 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 	}
 	dbPath := filepath.Join(o.dataDir, "events.db")
 	store, err := eventlog.Open(dbPath, eventlog.Config{
-		Logger: log.With().Str("component", "eventlog").Logger(),
+		Logger:       log.With().Str("component", "eventlog").Logger(),
+		MinFreeBytes: o.minFreeDisk,
 		// Processes sharing Redis lease each document to one of them, so
 		// they may share the data directory; without Redis one process
 		// must have it to itself.
