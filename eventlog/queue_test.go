@@ -183,10 +183,19 @@ func TestAppendAsyncNeverBlocks(t *testing.T) {
 // bound is still stored when nothing else is queued.
 func TestOversizeRequestFitsAnEmptyQueue(t *testing.T) {
 	s := openTest(t, tempDB(t), Config{MaxQueueBytes: 1 << 10})
+	// Were it refused, Append would wait for room forever: bound it.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	e := ev("big", 0)
 	e.Op = []byte(`"` + strings.Repeat("y", 4<<10) + `"`)
-	mustAppend(t, s, e)
-	if err := s.PutSnapshot(context.Background(), Snapshot{Doc: "big", Version: 1, Text: strings.Repeat("y", 4<<10)}); err != nil {
-		t.Fatal(err)
+	if _, err := s.Append(ctx, e); err != nil {
+		t.Fatalf("append of 4 KiB with a 1 KiB bound: %v", err)
+	}
+	if err := s.PutSnapshot(ctx, Snapshot{Doc: "big", Version: 1, Text: strings.Repeat("y", 4<<10)}); err != nil {
+		t.Fatalf("snapshot of 4 KiB with a 1 KiB bound: %v", err)
+	}
+	s.AppendAsync(ev("big", 1), func(_ Event, err error) {})
+	if st := s.Stats(); st.Busy != 0 {
+		t.Fatalf("stats %+v: a request was refused", st)
 	}
 }
