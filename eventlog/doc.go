@@ -31,6 +31,20 @@
 // A build that knows only version 1 refuses a migrated file, so every
 // process sharing a file is upgraded together.
 //
+// # One file, one process — unless coordinated
+//
+// Two servers that each sequence the same documents would diverge (each
+// commits what SQLite lets through, and their clients see different
+// histories), so Open first takes a non-blocking flock on
+// <file>-process.lock (processlock.go): exclusive by default, shared with
+// Config.Shared, which every process of a group that coordinates through
+// leases sets (the server's -redis-url). A conflicting Open fails at once,
+// before touching the database, with *LockedError (ErrLocked) naming the
+// file and, when the holder is exclusive, its pid, which it writes into
+// the lock file. The kernel drops a dead process's flock, so a crash
+// leaves no stale lock. The lock belongs to the process: Stores of one
+// process on one file (tests standing in for several processes) share it.
+//
 // All correctness rules live in SQLite constraints, not in Go memory, so
 // they hold across processes: of two appends of the same (doc, version)
 // exactly one commits and the other gets *ConflictError, whichever process
@@ -39,7 +53,8 @@
 // # Group commit
 //
 // A single writer goroutine owns the write connection. AppendAsync puts the
-// event on a queue (4096 slots) and returns. The writer takes everything
+// event on a queue and returns; it never waits (see "Full queue" below).
+// The writer takes everything
 // queued, up to Config.MaxBatch (1024), runs it in one BEGIN IMMEDIATE
 // transaction with a prepared INSERT ... ON CONFLICT DO NOTHING per event,
 // commits with one fsync, and only then calls each event's callback. There
@@ -61,8 +76,49 @@
 // statement (*ConflictError, or *DuplicateError if the op id exists). If
 // BEGIN, an INSERT or COMMIT fails for another reason (I/O, busy past the
 // timeout), the transaction is rolled back, every event of the batch gets an
-// error wrapping ErrUnavailable, and the writer carries on with the next
-// batch on the same connection.
+// error wrapping ErrUnavailable (and ErrDiskFull for SQLITE_FULL), and the
+// writer carries on with the next batch on the same connection: once the
+// cause is gone (space freed, the lock released) the next batch commits.
+//
+// # Free-disk reserve
+//
+// A client that fills the disk must not leave every document unwritable,
+// nor SQLite without the room it needs to checkpoint and recover. Before
+// each write transaction the writer checks the free space of the data
+// filesystem (one fstatfs, 3 µs: diskspace.go); below Config.MinFreeBytes
+// (default min(512 MiB, 5% of the filesystem); negative disables) it
+// starts no transaction and answers every append and snapshot of the batch
+// with *DiskFullError, which matches ErrDiskFull and ErrUnavailable:
+// "only 180 MiB free on the data filesystem, below the 512 MiB reserve;
+// writes resume when space is freed". There is no latch: the first batch
+// after space is freed commits.
+//
+// # Full queue
+//
+// The hub calls AppendAsync and PutSnapshotAsync on a document's own
+// goroutine, so they must not wait for a writer that may be stuck in write
+// or fsync for as long as the disk does not answer. The queue has 4096
+// slots and a bound on the payload bytes of requests accepted and not yet
+// answered, Config.MaxQueueBytes (64 MiB; an event can be ~1 MiB, so the
+// slots alone could hold 4 GiB). When either is spent, AppendAsync answers
+// at once, on the caller's goroutine, with an error wrapping ErrBusy (which
+// matches ErrUnavailable), and PutSnapshotAsync drops the snapshot (counted
+// in Stats.SnapshotsDropped, logged at most once per 10 s). Append and
+// PutSnapshot, which wait for their commit anyway, wait for room instead,
+// until their context ends.
+//
+// # Health
+//
+// Health is for a readiness endpoint. It reports the writer stuck
+// (*StallError) when its current batch has run longer than
+// Config.StallAfter (5 s), the last transaction's failure until one
+// commits, free space below the reserve, and a read through the read pool
+// that fails or does not answer. It reads the writer's state from memory,
+// never queueing behind it, and returns when its context ends even if the
+// read sleeps in the kernel (it runs on a goroutine of the Store, shared
+// by concurrent callers, which Close waits for). Stats carries the gauges
+// for metrics: queued appends and bytes, the current batch's age, the last
+// commit's time.
 //
 // # Concurrency and ordering
 //
@@ -72,11 +128,17 @@
 //   - Reads (Events, Head, FindOp, Since, Docs, LatestSnapshot) use a separate
 //     pool of query_only connections; in WAL mode they see the last commit
 //     and never wait for the writer.
-//   - The queue is FIFO and the writer is single-threaded, so appends made by
-//     one goroutine are committed, and their callbacks invoked, in call order.
-//     The hub can pipeline versions v, v+1, ... of a document without
-//     waiting: they land in order, in one or several transactions. If v fails,
-//     v+1 fails with ErrConflict (gap) instead of being stored out of order.
+//   - The queue is FIFO and the writer is single-threaded, so the appends of
+//     one goroutine that are queued are committed, and their callbacks
+//     invoked, in call order. The hub can pipeline versions v, v+1, ... of a
+//     document without waiting: they land in order, in one or several
+//     transactions. If v fails, v+1 fails with ErrConflict (gap) instead of
+//     being stored out of order.
+//   - An append refused at the door (ErrBusy, ErrInvalid) is answered during
+//     the AppendAsync call, on the caller's goroutine, so before earlier
+//     appends of the same goroutine that are still queued. If v is refused
+//     with ErrBusy, v+1 may still be accepted (room freed meanwhile): it then
+//     fails with ErrConflict (gap), as above; it is never stored without v.
 //   - seq is assigned under SQLite's write lock, so commit order equals seq
 //     order even across processes: a projection that reads Since(last) never
 //     misses a row that commits later with a smaller seq.

@@ -64,9 +64,32 @@ type Config struct {
 	// WAL into the database (checkpoint.go); 0 means 250ms. Negative
 	// leaves it to SQLite, which checkpoints inside a commit.
 	CheckpointEvery time.Duration
+	// MinFreeBytes is the free space the data filesystem keeps in reserve:
+	// while less is available, every batch of appends and snapshots is
+	// refused with *DiskFullError (ErrDiskFull) before its transaction
+	// starts (diskspace.go). 0 means min(512 MiB, 5% of the filesystem's
+	// size); negative disables the check.
+	MinFreeBytes int64
+	// MaxQueueBytes bounds the payload bytes (op, ids, snapshot text) of
+	// requests accepted and not yet answered; past it AppendAsync answers
+	// ErrBusy at once and PutSnapshotAsync drops the snapshot. 0 means
+	// 64 MiB. An event can be ~1 MiB, so the 4096 slots alone could hold
+	// 4 GiB. One request larger than the bound is accepted into an empty
+	// queue, so no event is too large to ever store.
+	MaxQueueBytes int64
+	// StallAfter is how long one write transaction may run before Health
+	// reports the writer stuck; 0 means 5s, the default busy timeout, well
+	// above a commit's worst fsync seen here (~1 s on a loaded VM).
+	StallAfter time.Duration
+	// Shared takes the process lock (<file>-process.lock) shared instead of
+	// exclusive: set it in every process that serves the file together
+	// with others, coordinating through leases (the server's -redis-url).
+	// The zero value refuses to open a file another process has open.
+	Shared bool
 }
 
-// Stats are cumulative counters of the writer, for tests and metrics.
+// Stats are the writer's cumulative counters and current gauges, for tests
+// and metrics.
 type Stats struct {
 	Commits    int64 // transactions committed
 	Events     int64 // events committed
@@ -74,23 +97,55 @@ type Stats struct {
 	Duplicates int64 // appends answered with ErrDuplicate
 	Failures   int64 // transactions that failed and were rolled back (ErrUnavailable)
 	MaxBatch   int64 // largest number of requests committed in one transaction
+	// DiskFull counts batches refused because free space was below the
+	// reserve (no transaction was started, so not in Failures).
+	DiskFull int64
+	Busy     int64 // appends refused at the door with ErrBusy
+	// SnapshotsDropped counts PutSnapshotAsync calls dropped at the door
+	// because the queue was full.
+	SnapshotsDropped int64
+
+	// Gauges.
+
+	// QueuedAppends are appends accepted and not yet answered: waiting in
+	// the queue or in the transaction being written.
+	QueuedAppends int64
+	// QueuedBytes are the payload bytes of every request accepted and not
+	// yet answered, appends and snapshots (bounded by MaxQueueBytes).
+	QueuedBytes int64
+	// BatchAge is how long the writer has been on its current batch
+	// (waiting for the writer lock, writing, committing); 0 when idle.
+	BatchAge time.Duration
+	// LastCommit is when the last transaction committed; zero if none has
+	// since Open.
+	LastCommit time.Time
 }
 
 const (
-	defaultMaxBatch    = 1024
-	defaultBusyTimeout = 5 * time.Second
-	// queueSize bounds memory of pending appends (~250 B each, so ~1 MB)
-	// while being 4× the default batch, so the writer always finds a full
-	// batch waiting under overload and producers rarely block.
+	defaultMaxBatch      = 1024
+	defaultBusyTimeout   = 5 * time.Second
+	defaultMaxQueueBytes = 64 << 20
+	defaultStallAfter    = 5 * time.Second
+	// queueSize is 4× the default batch, so the writer always finds a full
+	// batch waiting under overload; past it appends are refused (ErrBusy)
+	// rather than block the caller. MaxQueueBytes bounds the memory.
 	queueSize = 4096
 )
 
 // Store is an append-only, durable event log on one SQLite file. All
 // methods are safe for concurrent use.
 type Store struct {
-	file     string // the SQLite file, for tests that open it directly
-	log      zerolog.Logger
-	maxBatch int
+	file string // the SQLite file, for tests that open it directly
+	log  zerolog.Logger
+	// sampledLog (a full disk refuses every batch) and dropLog (a full
+	// queue drops every snapshot) log at most one line per 10 s each.
+	sampledLog, dropLog zerolog.Logger
+	maxBatch            int
+	minFree             int64 // Config.MinFreeBytes as given: 0 default, <0 off
+	maxQueueBytes       int64
+	stallAfter          time.Duration
+
+	plock *processLock // held from Open until Close
 
 	wdb  *sql.DB   // one connection, owned by the writer goroutine
 	conn *sql.Conn // the write connection itself
@@ -101,7 +156,7 @@ type Store struct {
 	ins, findOp *sql.Stmt // prepared on conn
 	putSnap     *sql.Stmt // prepared on conn
 
-	qEvents, qHead, qFindOp, qSince, qDocs, qSnap *sql.Stmt // prepared on rdb
+	qEvents, qHead, qFindOp, qSince, qDocs, qSnap, qHealth *sql.Stmt // prepared on rdb
 
 	// mu orders enqueues against Close: senders hold it shared while they
 	// send, Close takes it exclusively before closing the queue, so no send
@@ -122,6 +177,24 @@ type Store struct {
 	closeErr   error
 
 	commits, events, conflicts, duplicates, failures, maxSeen atomic.Int64
+	diskFull, busy, snapsDropped                              atomic.Int64
+
+	queuedAppends, queuedBytes atomic.Int64 // accepted, not yet answered
+	// Appends and Pragmas that found the queue full wait for room on
+	// roomCh, which the writer closes and replaces after a batch whenever
+	// roomWaiters is non-zero (room.go).
+	roomWaiters atomic.Int64
+	roomMu      sync.Mutex
+	roomCh      chan struct{}
+
+	// Writer health, written by the writer, read by Health and Stats:
+	// when the current batch started (unix ns, 0 when idle), when the last
+	// commit ended, and the last failed transaction unless one has
+	// committed since.
+	batchStart, lastCommit atomic.Int64
+	lastFailure            atomic.Pointer[error]
+
+	probe probeState // Health's reads (health.go)
 
 	// the checkpointer (checkpoint.go); ckdb nil when SQLite checkpoints
 	ckdb           *sql.DB
@@ -152,12 +225,31 @@ func Open(path string, cfg Config) (*Store, error) {
 	if cfg.BusyTimeout <= 0 {
 		cfg.BusyTimeout = defaultBusyTimeout
 	}
+	if cfg.MaxQueueBytes <= 0 {
+		cfg.MaxQueueBytes = defaultMaxQueueBytes
+	}
+	if cfg.StallAfter <= 0 {
+		cfg.StallAfter = defaultStallAfter
+	}
+	log := cfg.Logger.With().Str("component", "eventlog").Logger()
 	s := &Store{
-		file:       path,
-		log:        cfg.Logger.With().Str("component", "eventlog").Logger(),
-		maxBatch:   cfg.MaxBatch,
-		queue:      make(chan request, queueSize),
-		writerDone: make(chan struct{}),
+		file:          path,
+		log:           log,
+		sampledLog:    log.Sample(&zerolog.BurstSampler{Burst: 1, Period: 10 * time.Second}),
+		dropLog:       log.Sample(&zerolog.BurstSampler{Burst: 1, Period: 10 * time.Second}),
+		maxBatch:      cfg.MaxBatch,
+		minFree:       cfg.MinFreeBytes,
+		maxQueueBytes: cfg.MaxQueueBytes,
+		stallAfter:    cfg.StallAfter,
+		queue:         make(chan request, queueSize),
+		roomCh:        make(chan struct{}),
+		writerDone:    make(chan struct{}),
+	}
+	// The process lock comes first: a refused Open must not touch the
+	// database (no migration behind another server's back).
+	var err error
+	if s.plock, err = acquireProcessLock(path, cfg.Shared); err != nil {
+		return nil, fmt.Errorf("open event log %q: %w", path, err)
 	}
 	if err := s.open(path, cfg.BusyTimeout); err != nil {
 		s.closeDBs()
@@ -233,6 +325,7 @@ func (s *Store) open(path string, busy time.Duration) error {
 	prep(s.rdb, sqlSince, &s.qSince)
 	prep(s.rdb, sqlDocs, &s.qDocs)
 	prep(s.rdb, sqlLatestSnapshot, &s.qSnap)
+	prep(s.rdb, sqlHealth, &s.qHealth)
 	return err
 }
 
@@ -264,8 +357,8 @@ func (s *Store) Pragmas(ctx context.Context) (journalMode string, synchronous in
 		m, y, err := readPragmas(context.Background(), conn)
 		ch <- res{m, y, err}
 	}}
-	if !s.enqueue(r) {
-		return "", 0, fmt.Errorf("pragmas: %w", ErrClosed)
+	if err := s.enqueueWait(ctx, r); err != nil {
+		return "", 0, fmt.Errorf("pragmas: %w", err)
 	}
 	select {
 	case r := <-ch:
@@ -275,16 +368,35 @@ func (s *Store) Pragmas(ctx context.Context) (journalMode string, synchronous in
 	}
 }
 
-// Stats returns a snapshot of the writer's counters.
+// Stats returns a snapshot of the writer's counters and gauges.
 func (s *Store) Stats() Stats {
-	return Stats{
-		Commits:    s.commits.Load(),
-		Events:     s.events.Load(),
-		Conflicts:  s.conflicts.Load(),
-		Duplicates: s.duplicates.Load(),
-		Failures:   s.failures.Load(),
-		MaxBatch:   s.maxSeen.Load(),
+	st := Stats{
+		Commits:          s.commits.Load(),
+		Events:           s.events.Load(),
+		Conflicts:        s.conflicts.Load(),
+		Duplicates:       s.duplicates.Load(),
+		Failures:         s.failures.Load(),
+		MaxBatch:         s.maxSeen.Load(),
+		DiskFull:         s.diskFull.Load(),
+		Busy:             s.busy.Load(),
+		SnapshotsDropped: s.snapsDropped.Load(),
+		QueuedAppends:    s.queuedAppends.Load(),
+		QueuedBytes:      s.queuedBytes.Load(),
+		BatchAge:         s.batchAge(time.Now()),
 	}
+	if ns := s.lastCommit.Load(); ns != 0 {
+		st.LastCommit = time.Unix(0, ns)
+	}
+	return st
+}
+
+// batchAge is how long the writer has been on its current batch at now.
+func (s *Store) batchAge(now time.Time) time.Duration {
+	ns := s.batchStart.Load()
+	if ns == 0 {
+		return 0
+	}
+	return max(now.Sub(time.Unix(0, ns)), 0)
 }
 
 // Close stops accepting work (later calls get ErrClosed), commits
@@ -292,12 +404,13 @@ func (s *Store) Stats() Stats {
 // It is idempotent; it must not be called from a done callback.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.mu.Lock() // waits for senders blocked on a full queue; the writer drains
+		s.mu.Lock() // waits for senders in enqueue, which never block
 		s.closed.Store(true)
 		close(s.queue)
 		s.mu.Unlock()
 		<-s.writerDone
 		s.stopCheckpointer()
+		s.stopProbes()
 		s.closeErr = s.closeDBs()
 	})
 	return s.closeErr
@@ -313,7 +426,7 @@ func (s *Store) closeDBs() error {
 	if s.wlock != nil {
 		keep(s.wlock.close())
 	}
-	for _, st := range []*sql.Stmt{s.ins, s.findOp, s.putSnap, s.qEvents, s.qHead, s.qFindOp, s.qSince, s.qDocs, s.qSnap} {
+	for _, st := range []*sql.Stmt{s.ins, s.findOp, s.putSnap, s.qEvents, s.qHead, s.qFindOp, s.qSince, s.qDocs, s.qSnap, s.qHealth} {
 		if st != nil {
 			keep(st.Close())
 		}
@@ -329,6 +442,10 @@ func (s *Store) closeDBs() error {
 	}
 	if s.ckdb != nil {
 		keep(s.ckdb.Close())
+	}
+	if s.plock != nil { // last: the database is closed
+		keep(s.plock.release())
+		s.plock = nil
 	}
 	return first
 }

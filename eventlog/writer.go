@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -36,6 +37,7 @@ type request struct {
 	snap     Snapshot
 	snapDone func(error)
 	call     func(*sql.Conn)
+	size     int64 // payload bytes, counted in Store.queuedBytes until answered
 }
 
 // run is the writer goroutine: the only user of s.conn. It takes whatever
@@ -52,6 +54,9 @@ func (s *Store) run() {
 		if !ok {
 			break
 		}
+		// The batch's age includes the wait for another process's writer
+		// lock: a process stuck in fsync holding it stalls this one too.
+		s.batchStart.Store(time.Now().UnixNano())
 		batch, open = s.fill(append(batch[:0], r), open)
 		var lockErr error
 		locked := false
@@ -70,10 +75,29 @@ func (s *Store) run() {
 		if locked {
 			s.wlock.unlock()
 		}
+		s.batchStart.Store(0)
+		s.release(batch)
 		s.answer(batch, results)
 		clear(batch) // drop payload and closure references until reuse
 	}
+	s.wakeRoomWaiters()
 	s.answerLate()
+}
+
+// release returns the batch's bytes and appends to the queue's budget
+// just before they are answered (so a callback that looks at Stats sees
+// itself answered), and wakes callers waiting for room.
+func (s *Store) release(batch []request) {
+	var bytes, appends int64
+	for i := range batch {
+		bytes += batch[i].size
+		if batch[i].kind == kindAppend {
+			appends++
+		}
+	}
+	s.queuedBytes.Add(-bytes)
+	s.queuedAppends.Add(-appends)
+	s.wakeRoomWaiters()
 }
 
 // fill adds whatever is queued to batch, up to maxBatch, without waiting;
@@ -116,6 +140,9 @@ func (s *Store) commit(batch []request, results []appendResult, lockErr error) [
 	if lockErr != nil {
 		return s.failBatch(batch, results, "writer lock", lockErr)
 	}
+	if err := s.checkReserve(); err != nil {
+		return s.refuseBatch(batch, results, err)
+	}
 	ctx := context.Background() // nil Done(): go-sqlite3 skips its per-call watcher goroutine
 	if _, err := s.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return s.failBatch(batch, results, "begin", err)
@@ -155,6 +182,8 @@ func (s *Store) commit(batch []request, results []appendResult, lockErr error) [
 			stored++
 		}
 	}
+	s.lastCommit.Store(time.Now().UnixNano())
+	s.lastFailure.Store(nil)
 	s.commits.Add(1)
 	s.events.Add(stored)
 	s.conflicts.Add(conflicts)
@@ -225,17 +254,39 @@ func (s *Store) rollback(ctx context.Context) {
 	}
 }
 
-// failBatch answers every write of batch with ErrUnavailable: nothing of
-// the transaction was stored.
+// failBatch answers every write of batch with ErrUnavailable (ErrDiskFull
+// for SQLITE_FULL): nothing of the transaction was stored. Health reports
+// the failure until a transaction commits.
 func (s *Store) failBatch(batch []request, results []appendResult, step string, cause error) []appendResult {
 	s.failures.Add(1)
 	s.log.Error().Err(cause).Str("step", step).Int("requests", len(batch)).Msg("group commit failed")
+	kind := ErrUnavailable
+	var se sqlite3.Error
+	if errors.As(cause, &se) && se.Code == sqlite3.ErrFull {
+		kind = ErrDiskFull
+	}
+	failure := fmt.Errorf("%s: %w: %w", step, kind, cause)
+	s.lastFailure.Store(&failure)
+	return s.answerAll(batch, results, failure)
+}
+
+// refuseBatch answers every write of batch with the reserve's
+// *DiskFullError; no transaction was started.
+func (s *Store) refuseBatch(batch []request, results []appendResult, err error) []appendResult {
+	s.diskFull.Add(1)
+	s.sampledLog.Error().Err(err).Int("requests", len(batch)).Msg("writes refused: free disk space below the reserve")
+	return s.answerAll(batch, results, err)
+}
+
+// answerAll sets err, with each request's operation, as the result of
+// every append and snapshot of batch.
+func (s *Store) answerAll(batch []request, results []appendResult, err error) []appendResult {
 	for i := range batch {
-		if batch[i].kind == kindAppend {
-			e := batch[i].ev
-			results[i] = appendResult{e, fmt.Errorf("append doc %q version %d: %s: %w: %w", e.Doc, e.Version, step, ErrUnavailable, cause)}
-		} else if batch[i].kind == kindSnapshot {
-			results[i] = appendResult{err: fmt.Errorf("put snapshot doc %q version %d: %s: %w: %w", batch[i].snap.Doc, batch[i].snap.Version, step, ErrUnavailable, cause)}
+		switch r := &batch[i]; r.kind {
+		case kindAppend:
+			results[i] = appendResult{r.ev, fmt.Errorf("append doc %q version %d: %w", r.ev.Doc, r.ev.Version, err)}
+		case kindSnapshot:
+			results[i] = appendResult{err: fmt.Errorf("put snapshot doc %q version %d: %w", r.snap.Doc, r.snap.Version, err)}
 		}
 	}
 	return results

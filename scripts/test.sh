@@ -14,6 +14,10 @@ need_apt=()
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 # Tests that need Redis start their own redis-server (see redistest).
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+# The event log's fault tests mount a tmpfs and a frozen ext4 image
+# (internal/mounttest); under CI they fail rather than skip without these.
+command -v mkfs.ext4 >/dev/null 2>&1 || need_apt+=(e2fsprogs)
+command -v fsfreeze >/dev/null 2>&1 || need_apt+=(util-linux)
 # The browser OT type (static/ot.js) is tested with node --test.
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 # The browser tests (e2e/) drive Debian's Chromium through chromedp; under

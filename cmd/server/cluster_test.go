@@ -204,7 +204,8 @@ func runClusterEdits(t *testing.T, cl *cluster, fault func(*testing.T, *cluster)
 			t.Fatalf("client %d never synced: %v", i, err)
 		}
 	}
-	store, err := eventlog.Open(filepath.Join(cl.dir, "events.db"), eventlog.Config{})
+	// The servers still run: open the log as one more process sharing it.
+	store, err := eventlog.Open(filepath.Join(cl.dir, "events.db"), eventlog.Config{Shared: true})
 	if err != nil {
 		t.Fatal(err)
 	}

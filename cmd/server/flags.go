@@ -24,6 +24,7 @@ type options struct {
 	advertise       string
 	pprofAddr       string
 	dropRate        float64
+	minFreeDisk     int64
 	hub             hub.Config
 }
 
@@ -38,6 +39,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a graceful shutdown may take")
 	fs.StringVar(&o.redisURL, "redis-url", "", "Redis URL (redis://host:port/db) to share documents with other server processes on the same data; empty: one process, no Redis")
 	fs.StringVar(&o.advertise, "advertise-url", "", "with -redis-url: the WebSocket URL clients can reach this process at (ws://10.0.0.7:8080/ws), so other processes can send clients of documents it owns here (protocol §15); \"auto\": ws://<listen address>/ws; empty: not advertised")
+	fs.Int64Var(&o.minFreeDisk, "min-free-disk", 0, "bytes to keep free on the data filesystem: below it, edits and snapshots are refused until space is freed; 0: min(512 MiB, 5% of the filesystem); negative: no reserve")
 	fs.StringVar(&o.pprofAddr, "pprof-addr", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; empty: off. Never expose it publicly")
 	fs.Float64Var(&o.dropRate, "test-drop-rate", 0, "FOR TESTS ONLY: drop this fraction of received pub/sub messages, to exercise gap recovery")
 	h, d := &o.hub, hub.DefaultConfig()

@@ -79,7 +79,18 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 		return fmt.Errorf("create data directory: %w", err)
 	}
 	dbPath := filepath.Join(o.dataDir, "events.db")
-	store, err := eventlog.Open(dbPath, eventlog.Config{Logger: log.With().Str("component", "eventlog").Logger()})
+	store, err := eventlog.Open(dbPath, eventlog.Config{
+		Logger:       log.With().Str("component", "eventlog").Logger(),
+		MinFreeBytes: o.minFreeDisk,
+		// Processes sharing Redis lease each document to one of them, so
+		// they may share the data directory; without Redis one process
+		// must have it to itself.
+		Shared: o.redisURL != "",
+	})
+	var locked *eventlog.LockedError
+	if errors.As(err, &locked) {
+		return dataDirInUse(o.dataDir, locked)
+	}
 	if err != nil {
 		return fmt.Errorf("open event log: %w", err)
 	}
@@ -138,6 +149,22 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 	}
 	log.Info().Msg("stopped")
 	return nil
+}
+
+// dataDirInUse tells the operator why the server cannot start on a data
+// directory another server process has open, and how to run several.
+func dataDirInUse(dir string, e *eventlog.LockedError) error {
+	holder := "server processes started with -redis-url"
+	switch {
+	case e.PID > 0 && e.Shared:
+		holder = fmt.Sprintf("another server process (pid %d) started without -redis-url", e.PID)
+	case e.PID > 0:
+		holder = fmt.Sprintf("another server process (pid %d)", e.PID)
+	case e.Shared:
+		holder = "another server process started without -redis-url"
+	}
+	return fmt.Errorf("data directory %s is in use by %s; to serve one data directory from several processes, start every one with -redis-url (lock file %s): %w",
+		dir, holder, e.File, eventlog.ErrLocked)
 }
 
 // connectCluster wires the hub to Redis when -redis-url is set: pub/sub
