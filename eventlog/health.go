@@ -21,7 +21,8 @@ const sqlHealth = `SELECT max(seq) FROM events`
 //     Config.StallAfter (blocked in write or fsync, or behind another
 //     process holding the writer lock);
 //   - the last write transaction failed (ErrUnavailable, or ErrDiskFull
-//     for SQLITE_FULL) and none has committed since; the cause is included;
+//     for SQLITE_FULL) less than StallAfter ago and none has committed
+//     since; the cause is included;
 //   - *DiskFullError: free space is below the reserve (MinFreeBytes);
 //   - the read through the read pool failed or did not answer in time.
 //
@@ -38,8 +39,8 @@ func (s *Store) Health(ctx context.Context) error {
 	if age := s.batchAge(time.Now()); age > s.stallAfter {
 		errs = append(errs, &StallError{For: age})
 	}
-	if f := s.lastFailure.Load(); f != nil {
-		errs = append(errs, fmt.Errorf("last write failed and none has succeeded since: %w", *f))
+	if f := s.lastFailure.Load(); f != nil && time.Since(f.at) < s.stallAfter {
+		errs = append(errs, fmt.Errorf("last write failed %.1fs ago and none has succeeded since: %w", time.Since(f.at).Seconds(), f.err))
 	}
 	if err := s.probeOnce(ctx); err != nil {
 		errs = append(errs, err)
@@ -48,6 +49,17 @@ func (s *Store) Health(ctx context.Context) error {
 		return nil
 	}
 	return fmt.Errorf("event log unhealthy: %w", errors.Join(errs...))
+}
+
+// failure is the last failed write transaction. Health reports it for
+// StallAfter only: a readiness check that kept an instance out of its
+// load balancer until the next write succeeded would never get one. A
+// disk that stays full or stuck is still reported, by the reserve and
+// stall checks; one that fails every write is reported again at the next
+// write.
+type failure struct {
+	err error
+	at  time.Time
 }
 
 // probeState runs at most one health probe at a time; Close waits for it.

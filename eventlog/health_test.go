@@ -64,6 +64,41 @@ func TestHealthReportsFailedWrite(t *testing.T) {
 	}
 }
 
+// TestHealthForgetsOldFailure: a failed transaction is reported for
+// StallAfter, not until the next write succeeds, which an instance taken
+// out of its load balancer by the report would never get.
+func TestHealthForgetsOldFailure(t *testing.T) {
+	const stall = 300 * time.Millisecond
+	s := openTest(t, tempDB(t), Config{BusyTimeout: 50 * time.Millisecond, StallAfter: stall})
+	ctx := context.Background()
+	db, err := sql.Open("sqlite3", "file:"+s.path()+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, ev("h", 0)); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("append under a foreign lock: %v", err)
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Health(ctx); err == nil {
+		t.Fatal("healthy right after a failed transaction")
+	}
+	time.Sleep(stall + 50*time.Millisecond)
+	if err := s.Health(ctx); err != nil {
+		t.Fatalf("health %v after the failure, with nothing written since: %v", stall, err)
+	}
+}
+
 // TestHealthBoundedByContext: with every read connection taken, the read
 // cannot start; Health returns when its context ends, and the probe that
 // was waiting finishes once a connection is free.

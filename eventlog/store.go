@@ -192,7 +192,7 @@ type Store struct {
 	// commit ended, and the last failed transaction unless one has
 	// committed since.
 	batchStart, lastCommit atomic.Int64
-	lastFailure            atomic.Pointer[error]
+	lastFailure            atomic.Pointer[failure]
 
 	probe probeState // Health's reads (health.go)
 

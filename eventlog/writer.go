@@ -256,7 +256,7 @@ func (s *Store) rollback(ctx context.Context) {
 
 // failBatch answers every write of batch with ErrUnavailable (ErrDiskFull
 // for SQLITE_FULL): nothing of the transaction was stored. Health reports
-// the failure until a transaction commits.
+// the failure until a transaction commits or StallAfter passes.
 func (s *Store) failBatch(batch []request, results []appendResult, step string, cause error) []appendResult {
 	s.failures.Add(1)
 	s.log.Error().Err(cause).Str("step", step).Int("requests", len(batch)).Msg("group commit failed")
@@ -265,9 +265,9 @@ func (s *Store) failBatch(batch []request, results []appendResult, step string, 
 	if errors.As(cause, &se) && se.Code == sqlite3.ErrFull {
 		kind = ErrDiskFull
 	}
-	failure := fmt.Errorf("%s: %w: %w", step, kind, cause)
-	s.lastFailure.Store(&failure)
-	return s.answerAll(batch, results, failure)
+	err := fmt.Errorf("%s: %w: %w", step, kind, cause)
+	s.lastFailure.Store(&failure{err: err, at: time.Now()})
+	return s.answerAll(batch, results, err)
 }
 
 // refuseBatch answers every write of batch with the reserve's

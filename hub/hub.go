@@ -249,6 +249,15 @@ func (h *Hub) release(r *room) bool {
 	return true
 }
 
+// Ready reports whether the hub takes new connections: ErrClosed once
+// Close has begun. It is a readiness check, with the signature of one.
+func (h *Hub) Ready(context.Context) error {
+	if h.closing.Load() {
+		return fmt.Errorf("hub: %w: shutting down", ErrClosed)
+	}
+	return nil
+}
+
 // waitRooms blocks until every room has drained after Close began.
 func (h *Hub) waitRooms() { <-h.roomsDone }
 

@@ -308,9 +308,16 @@ func (r *room) failCommit(e *entry, err error) {
 // commitRefusal words a failed commit for the client. Every case means
 // nothing was applied, since the op was not stored.
 func commitRefusal(err error) string {
+	var full *eventlog.DiskFullError
 	switch {
 	case errors.Is(err, eventlog.ErrConflict), errors.Is(err, eventlog.ErrDuplicate):
 		return "the document changed underneath (another server sequenced it); nothing was applied, retry"
+	case errors.As(err, &full):
+		return "the server's storage is full (" + full.Error() + "); nothing was applied, retry later"
+	case errors.Is(err, eventlog.ErrDiskFull):
+		return "the server's storage is full; nothing was applied, retry later"
+	case errors.Is(err, eventlog.ErrBusy):
+		return "the server's storage is busy; nothing was applied, retry"
 	}
 	return "storage unavailable; nothing was applied, retry"
 }

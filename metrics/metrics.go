@@ -46,6 +46,12 @@ var table = []metric{
 	{"collab_eventlog_events_total", "Events committed.", prometheus.CounterValue, func(_ hub.Stats, s eventlog.Stats) float64 { return float64(s.Events) }},
 	{"collab_eventlog_conflicts_total", "Appends refused as version conflicts.", prometheus.CounterValue, func(_ hub.Stats, s eventlog.Stats) float64 { return float64(s.Conflicts) }},
 	{"collab_eventlog_failures_total", "Event log transactions that failed.", prometheus.CounterValue, func(_ hub.Stats, s eventlog.Stats) float64 { return float64(s.Failures) }},
+	{"collab_eventlog_queued_appends", "Appends waiting for the event log's writer.", prometheus.GaugeValue, func(_ hub.Stats, s eventlog.Stats) float64 { return float64(s.QueuedAppends) }},
+	{"collab_eventlog_queued_bytes", "Payload bytes waiting for the event log's writer.", prometheus.GaugeValue, func(_ hub.Stats, s eventlog.Stats) float64 { return float64(s.QueuedBytes) }},
+	{"collab_eventlog_batch_age_seconds", "How long the writer's current transaction has run (0 when idle); a stuck disk makes it grow.", prometheus.GaugeValue, func(_ hub.Stats, s eventlog.Stats) float64 { return s.BatchAge.Seconds() }},
+	{"collab_eventlog_disk_full_total", "Write batches refused because free disk space was below the reserve.", prometheus.CounterValue, func(_ hub.Stats, s eventlog.Stats) float64 { return float64(s.DiskFull) }},
+	{"collab_eventlog_busy_total", "Appends refused at once because the writer's queue was full.", prometheus.CounterValue, func(_ hub.Stats, s eventlog.Stats) float64 { return float64(s.Busy) }},
+	{"collab_eventlog_snapshots_dropped_total", "Snapshots dropped because the writer's queue was full.", prometheus.CounterValue, func(_ hub.Stats, s eventlog.Stats) float64 { return float64(s.SnapshotsDropped) }},
 	{"collab_send_queue_bytes", "Bytes waiting in the connections' send queues.", prometheus.GaugeValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.QueuedBytes) }},
 	{"collab_history_bytes", "Bytes held by the open documents' in-memory history.", prometheus.GaugeValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.HistoryBytes) }},
 }

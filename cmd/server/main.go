@@ -100,7 +100,7 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 		_ = store.Close()
 		return fmt.Errorf("listen: %w", err)
 	}
-	closeCluster, err := connectCluster(&o, ln.Addr(), log)
+	rc, closeCluster, err := connectCluster(&o, ln.Addr(), log)
 	if err != nil {
 		_ = ln.Close()
 		_ = store.Close()
@@ -108,7 +108,11 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 	}
 	defer closeCluster()
 	h := hub.New(store, o.hub)
-	handler, err := routes(h, store)
+	checks := []check{{"hub", h.Ready}, {"eventlog", store.Health}}
+	if rc != nil {
+		checks = append(checks, check{"redis", func(ctx context.Context) error { return rc.Ping(ctx).Err() }})
+	}
+	handler, err := routes(h, store, checks)
 	if err != nil {
 		_ = h.Close(ctx)
 		_ = ln.Close()
@@ -170,16 +174,16 @@ func dataDirInUse(dir string, e *eventlog.LockedError) error {
 // connectCluster wires the hub to Redis when -redis-url is set: pub/sub
 // fan-out, owner leases and presence. Without it the hub's in-process
 // defaults serve one process.
-func connectCluster(o *options, addr net.Addr, log zerolog.Logger) (func(), error) {
+func connectCluster(o *options, addr net.Addr, log zerolog.Logger) (*redis.Client, func(), error) {
 	if o.redisURL == "" {
-		return func() {}, nil
+		return nil, func() {}, nil
 	}
 	opts, err := fanout.ClientOptions(o.redisURL)
 	if err != nil {
-		return nil, fmt.Errorf("redis url: %w", err)
+		return nil, nil, fmt.Errorf("redis url: %w", err)
 	}
 	if o.hub.AdvertiseURL, err = advertiseURL(o.advertise, addr); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	redis.SetLogger(redisLogger{log.With().Str("component", "redis").Logger()})
 	client := redis.NewClient(opts)
@@ -190,7 +194,7 @@ func connectCluster(o *options, addr net.Addr, log zerolog.Logger) (func(), erro
 	o.hub.Leases, o.hub.Directory = leases, leases
 	o.hub.Presence = presence.NewRedis(client)
 	log.Info().Str("redis", opts.Addr).Str("advertise", o.hub.AdvertiseURL).Msg("sharing documents through redis")
-	return func() {
+	return client, func() {
 		_ = bus.Close()
 		_ = client.Close()
 	}, nil
@@ -212,13 +216,14 @@ func advertiseURL(flag string, addr net.Addr) (string, error) {
 
 // routes is the server's HTTP surface: the WebSocket endpoint, health and
 // metrics, the document list API and the browser client.
-func routes(h *hub.Hub, store *eventlog.Store) (http.Handler, error) {
+func routes(h *hub.Hub, store *eventlog.Store, checks []check) (http.Handler, error) {
 	web, err := static.NewHandler()
 	if err != nil {
 		return nil, fmt.Errorf("browser client: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws", h)
+	mux.HandleFunc("GET /readyz", readyHandler(checks))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintln(w, "ok")

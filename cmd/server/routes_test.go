@@ -25,7 +25,7 @@ func startRoutes(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	h := hub.New(store, hub.Config{})
-	handler, err := routes(h, store)
+	handler, err := routes(h, store, []check{{"hub", h.Ready}, {"eventlog", store.Health}})
 	if err != nil {
 		t.Fatal(err)
 	}

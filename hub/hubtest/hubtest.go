@@ -35,7 +35,13 @@ func Start(tb testing.TB, cfg hub.Config) *Server {
 // set and cfg.AdvertiseURL empty, the hub advertises its own URL.
 func StartAt(tb testing.TB, path string, cfg hub.Config) *Server {
 	tb.Helper()
-	store, err := eventlog.Open(path, eventlog.Config{})
+	return StartStore(tb, path, eventlog.Config{}, cfg)
+}
+
+// StartStore is StartAt with the event log's settings too.
+func StartStore(tb testing.TB, path string, scfg eventlog.Config, cfg hub.Config) *Server {
+	tb.Helper()
+	store, err := eventlog.Open(path, scfg)
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/collabedit/collab/internal/mounttest"
+	"github.com/collabedit/collab/redistest"
+)
+
+// getStatus fetches url and returns its status and body.
+func getStatus(t *testing.T, url string) (int, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, string(b)
+}
+
+// waitStatus polls url until it answers status, and returns the body.
+func waitStatus(t *testing.T, url string, status int) string {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		code, body := getStatus(t, url)
+		if code == status {
+			return body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s = %d %q, want %d", url, code, body, status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestReadiness: /readyz checks the event log and Redis for real, and
+// /healthz stays a liveness check. Before, /healthz said "ok" whatever
+// the state of either, and there was no /readyz.
+func TestReadiness(t *testing.T) {
+	bin := buildServer(t)
+	t.Run("redis down and back", func(t *testing.T) {
+		rds := redistest.Start(t)
+		srv := startChild(t, bin, t.TempDir(), "-redis-url", rds.URL())
+		ready := "http://" + srv.addr + "/readyz"
+		if body := waitStatus(t, ready, http.StatusOK); !strings.Contains(body, "eventlog: ok") || !strings.Contains(body, "redis: ok") {
+			t.Fatalf("/readyz body %q", body)
+		}
+		rds.Kill()
+		if body := waitStatus(t, ready, http.StatusServiceUnavailable); !strings.Contains(body, "redis: ") || !strings.Contains(body, "eventlog: ok") {
+			t.Fatalf("/readyz with Redis down: %q", body)
+		}
+		if code, _ := getStatus(t, "http://"+srv.addr+"/healthz"); code != http.StatusOK {
+			t.Fatalf("/healthz = %d while Redis is down: the process is alive", code)
+		}
+		rds.Restart()
+		waitStatus(t, ready, http.StatusOK)
+	})
+	t.Run("disk below the reserve", func(t *testing.T) {
+		dir := mounttest.Tmpfs(t, 16<<20)
+		srv := startChild(t, bin, dir, "-min-free-disk", "64000000")
+		body := waitStatus(t, "http://"+srv.addr+"/readyz", http.StatusServiceUnavailable)
+		if !strings.Contains(body, "eventlog: ") || !strings.Contains(body, "reserve") {
+			t.Fatalf("/readyz below the reserve: %q", body)
+		}
+	})
+}
