@@ -47,7 +47,10 @@
 //
 //	SOAK_DURATION=10m SOAK_DEFAULT_TIMERS=1 go test -race -timeout 30m -run TestSoak ./soak/
 //
-// SOAK_SEED replays a run's random choices (the seed is logged), and
-// SOAK_REPORT names a file to write the figures to as JSON.
+// SOAK_SEED replays a run's random choices (the seed is logged);
+// SOAK_FAULTS picks the faults (redis-pause, redis-kill, process-kill,
+// comma-separated, cycled in that order; "none" for a fault-free run,
+// which must pass on a healthy server); SOAK_REPORT names a file to write
+// the figures to as JSON.
 // SERVERTEST_KEEP_LOGS keeps the servers' logs of a failed run.
 package soak

@@ -2,7 +2,9 @@ package soak
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )
@@ -17,7 +19,38 @@ const (
 	faultProcessKill  faultKind = "server process SIGKILL, down 1 lease TTL (≥ 500 ms), restarted on its data and port"
 )
 
-var faultCycle = []faultKind{faultRedisPause, faultRedisRestart, faultProcessKill}
+// namedFault is a fault and its name in SOAK_FAULTS.
+type namedFault struct {
+	name string
+	kind faultKind
+}
+
+// faultNames are the faults in their default order.
+var faultNames = []namedFault{{"redis-pause", faultRedisPause}, {"redis-kill", faultRedisRestart}, {"process-kill", faultProcessKill}}
+
+// parseFaults reads SOAK_FAULTS: fault names separated by commas, in the
+// order to cycle through, or "none" for a fault-free run (which checks
+// the harness: it must pass on a healthy server).
+func parseFaults(v string) ([]faultKind, error) {
+	var out []faultKind
+	if v == "" {
+		for _, f := range faultNames {
+			out = append(out, f.kind)
+		}
+		return out, nil
+	}
+	if v == "none" {
+		return nil, nil
+	}
+	for _, name := range strings.Split(v, ",") {
+		i := slices.IndexFunc(faultNames, func(f namedFault) bool { return f.name == strings.TrimSpace(name) })
+		if i < 0 {
+			return nil, fmt.Errorf("unknown fault %q: want redis-pause, redis-kill, process-kill or none", name)
+		}
+		out = append(out, faultNames[i].kind)
+	}
+	return out, nil
+}
 
 // The per-fault checks, as named in the report.
 const (
@@ -45,17 +78,21 @@ type faultReport struct {
 }
 
 // faultSchedule returns when each fault starts, as offsets into the
-// soak: after a warm-up, spread evenly, in whole rounds of faultCycle,
-// each slot at least 15 lease TTLs long (one fault, its recovery and
-// the settling after it), ending early enough that editing goes on for a
-// while after the last one.
+// soak: after a warm-up, spread evenly, in whole rounds of set.faults,
+// ending early enough that editing goes on for a while after the last
+// one. Each slot is at least 8 lease TTLs (8 s): the longest fault, a
+// 3-TTL pause, then probes (under 2 TTLs when the server is healthy) and
+// 2 TTLs of settling. A 60 s run has two rounds: six faults.
 func faultSchedule(set settings) []time.Duration {
+	if len(set.faults) == 0 {
+		return nil
+	}
 	warmup := max(5*time.Second, 2*set.leaseTTL)
 	tail := warmup
-	slot := max(15*time.Second, 10*set.leaseTTL)
+	slot := max(8*time.Second, 8*set.leaseTTL)
 	avail := set.duration - warmup - tail
-	rounds := max(1, int(avail/(time.Duration(len(faultCycle))*slot)))
-	n := rounds * len(faultCycle)
+	rounds := max(1, int(avail/(time.Duration(len(set.faults))*slot)))
+	n := rounds * len(set.faults)
 	out := make([]time.Duration, n)
 	for i := range out {
 		out[i] = warmup + time.Duration(i)*avail/time.Duration(n)
@@ -93,7 +130,7 @@ func runFault(e *env, cl *cluster, kind faultKind, n int, docs []string, rng *ra
 	end := time.Now()
 	rep.EndS = end.Sub(e.start).Seconds()
 	probes := probeAll(e, cl.procs, docs, n, end)
-	rep.judge(e, probes, set.recoveryBound())
+	rep.judge(e, probes, set.recoveryBound(), leases(cl, docs))
 	// Effects that come late (a drop, a stale delivery) are the fault's.
 	time.Sleep(2 * set.leaseTTL)
 	after := e.found.snapshot()
@@ -118,15 +155,36 @@ func runFault(e *env, cl *cluster, kind faultKind, n int, docs []string, rng *ra
 	return rep
 }
 
+// leases returns who holds each document's lease now, as evidence for a
+// frozen document: a lease nobody holds, or held by a process that does
+// not act as the owner.
+func leases(cl *cluster, docs []string) map[string]string {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	out := make(map[string]string, len(docs))
+	for _, doc := range docs {
+		h, err := cl.leaseHolder(ctx, doc)
+		switch {
+		case err != nil:
+			out[doc] = err.Error()
+		case h == "":
+			out[doc] = "nobody"
+		default:
+			out[doc] = h
+		}
+	}
+	return out
+}
+
 // judge files the probes: slow ones and frozen documents are findings.
-func (rep *faultReport) judge(e *env, probes []probeResult, bound time.Duration) {
+func (rep *faultReport) judge(e *env, probes []probeResult, bound time.Duration, holders map[string]string) {
 	rep.Probes = len(probes)
 	for _, p := range probes {
 		switch {
 		case !p.acked:
 			rep.Frozen = append(rep.Frozen, p.String())
-			e.found.add(checkFrozen, "probe@"+p.proc, p.doc, "after %q: no op acknowledged within %v of the fault's end",
-				rep.Kind, e.set.probeDeadline())
+			e.found.add(checkFrozen, "probe@"+p.proc, p.doc, "after %q: no op acknowledged within %v of the fault's end (lease held by %s then)",
+				rep.Kind, e.set.probeDeadline(), holders[p.doc])
 		case p.after > bound:
 			rep.Slow = append(rep.Slow, p.String())
 			e.found.add(checkRecovery, "probe@"+p.proc, p.doc, "after %q: first ack %.2fs after the fault's end, bound %v",

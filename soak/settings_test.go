@@ -19,6 +19,7 @@ type settings struct {
 	idleTimeout time.Duration
 	pongWait    time.Duration
 	serverArgs  []string // timer and logging flags for every process
+	faults      []faultKind
 }
 
 // The short run's length: 60 s is 60 ping intervals, 30 idle timeouts and
@@ -31,7 +32,8 @@ const shortDuration = 60 * time.Second
 var compressedArgs = []string{"-ping-interval", "1s", "-write-timeout", "500ms", "-pong-wait", "3s",
 	"-lease-ttl", "1s", "-idle-timeout", "2s", "-presence-ttl", "3s", "-log-level", "warn"}
 
-// loadSettings reads SOAK_DURATION, SOAK_DEFAULT_TIMERS and SOAK_SEED.
+// loadSettings reads SOAK_DURATION, SOAK_DEFAULT_TIMERS, SOAK_SEED and
+// SOAK_FAULTS.
 func loadSettings(tb testing.TB) settings {
 	tb.Helper()
 	s := settings{duration: shortDuration, seed: rand.Uint64()}
@@ -49,6 +51,11 @@ func loadSettings(tb testing.TB) settings {
 		}
 		s.seed = seed
 	}
+	faults, err := parseFaults(os.Getenv("SOAK_FAULTS"))
+	if err != nil {
+		tb.Fatalf("SOAK_FAULTS: %v", err)
+	}
+	s.faults = faults
 	s.defaultTimers = os.Getenv("SOAK_DEFAULT_TIMERS") != ""
 	if s.defaultTimers {
 		// The server's defaults (cmd/server/flags.go).
