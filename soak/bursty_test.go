@@ -22,8 +22,10 @@ type burstDriver struct {
 	rng     *rand.Rand
 	done    chan struct{}
 
-	mu              sync.Mutex
-	pauses, unloads int
+	mu sync.Mutex
+	// pauses: all of them; quiet: those no fault or probe overlapped;
+	// unloads: quiet pauses after which the lease was free.
+	pauses, quiet, unloads int
 }
 
 func (b *burstDriver) start(ctx context.Context) {
@@ -34,12 +36,13 @@ func (b *burstDriver) start(ctx context.Context) {
 // wait waits for the driver to stop, after its context ended.
 func (b *burstDriver) wait() { <-b.done }
 
-// counts returns how many pauses there were and after how many the
-// document's lease was found released, i.e. its owner had unloaded it.
-func (b *burstDriver) counts() (pauses, unloads int) {
+// counts returns how many pauses there were, how many no fault
+// disturbed, and after how many of those the document's lease was found
+// released, i.e. its owner had unloaded it.
+func (b *burstDriver) counts() (pauses, quiet, unloads int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.pauses, b.unloads
+	return b.pauses, b.quiet, b.unloads
 }
 
 func (b *burstDriver) run(ctx context.Context) {
@@ -54,8 +57,9 @@ func (b *burstDriver) run(ctx context.Context) {
 	pause := set.idleTimeout + max(time.Second, set.idleTimeout/2)
 	for sleepCtx(ctx, burst+time.Duration(b.rng.Int64N(int64(burst)+1))) {
 		b.closeAll(ctx)
+		closed := time.Now()
 		sleepCtx(ctx, pause)
-		b.checkUnloaded(ctx)
+		b.checkUnloaded(ctx, closed)
 		b.openAll() // also after ctx ended: the run ends with the document open
 	}
 }
@@ -72,7 +76,8 @@ func (b *burstDriver) closeAll(ctx context.Context) {
 		go func() {
 			defer wg.Done()
 			if err := ed.closeDoc(ctx); err != nil && ctx.Err() == nil {
-				b.e.found.add(checkHarness, ed.cfg.name, b.doc, "close for a pause: %v", err)
+				b.e.found.add(checkConverge, ed.cfg.name, b.doc, "edits not acknowledged within %v, closing for a pause: %v",
+					b.e.set.drainTimeout(), err)
 			}
 		}()
 	}
@@ -89,14 +94,20 @@ func (b *burstDriver) closeAll(ctx context.Context) {
 
 // checkUnloaded counts the pause as an unload if the document's lease is
 // free: the owner releases it when it unloads the document, and renews
-// it every third of the TTL while the document is loaded there.
-func (b *burstDriver) checkUnloaded(ctx context.Context) {
+// it every third of the TTL while the document is loaded there. A pause
+// that a fault overlapped proves nothing either way (a probe reloads the
+// document; Redis down keeps the lease), so it is not judged.
+func (b *burstDriver) checkUnloaded(ctx context.Context, closed time.Time) {
+	quiet := !b.e.faults.overlaps(closed, time.Now())
 	holder, err := b.cl.leaseHolder(ctx, b.doc)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.pauses++
-	if err == nil && holder == "" {
-		b.unloads++
+	if quiet && ctx.Err() == nil {
+		b.quiet++
+		if err == nil && holder == "" {
+			b.unloads++
+		}
 	}
 }
 

@@ -105,6 +105,8 @@ func faultSchedule(set settings) []time.Duration {
 // checks held from its start to then.
 func runFault(e *env, cl *cluster, kind faultKind, n int, docs []string, rng *rand.Rand) faultReport {
 	set := e.set
+	span := e.faults.begin()
+	defer e.faults.end(span)
 	before := e.found.snapshot()
 	start := time.Now()
 	rep := faultReport{Kind: string(kind), StartS: start.Sub(e.start).Seconds(), BoundS: set.recoveryBound().Seconds()}

@@ -55,7 +55,13 @@ func probeAll(e *env, procs []*servertest.Server, docs []string, fault int, end 
 		}
 	}
 	wg.Wait()
-	sort.Slice(out, func(i, j int) bool { return out[i].after > out[j].after || !out[i].acked && out[j].acked })
+	// Never acknowledged first, then slowest first.
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].acked != out[j].acked {
+			return !out[i].acked
+		}
+		return out[i].after > out[j].after
+	})
 	return out
 }
 

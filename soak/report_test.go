@@ -33,9 +33,10 @@ type soakReport struct {
 	UnexpectedErrors      int           `json:"unexpected_errors"`
 	NotConverged          int           `json:"not_converged"`
 	BurstyPauses          int           `json:"bursty_pauses"`
-	BurstyUnloads         int           `json:"bursty_unloads"`
-	Allowed               []string      `json:"allowed"`    // unavailable answers by message, explained disconnects
-	ServerLog             []string      `json:"server_log"` // warnings and errors the servers logged, by message
+	BurstyQuietPauses     int           `json:"bursty_quiet_pauses"` // no fault overlapped them
+	BurstyUnloads         int           `json:"bursty_unloads"`      // quiet pauses after which the lease was free
+	Allowed               []string      `json:"allowed"`             // unavailable answers by message, explained disconnects
+	ServerLog             []string      `json:"server_log"`          // warnings and errors the servers logged, by message
 	Passed                bool          `json:"passed"`
 }
 
@@ -127,7 +128,7 @@ func logSoakSummary(t *testing.T, r *soakReport) {
 	fmt.Fprintf(&b, "  unexpected disconnects  %d\n", r.UnexpectedDisconnects)
 	fmt.Fprintf(&b, "  unexpected errors       %d\n", r.UnexpectedErrors)
 	fmt.Fprintf(&b, "  not converged           %d\n", r.NotConverged)
-	fmt.Fprintf(&b, "  bursty unloads          %d of %d pauses\n", r.BurstyUnloads, r.BurstyPauses)
+	fmt.Fprintf(&b, "  bursty unloads          %d of %d quiet pauses (%d in all)\n", r.BurstyUnloads, r.BurstyQuietPauses, r.BurstyPauses)
 	for _, d := range r.Documents {
 		fmt.Fprintf(&b, "  %-8s                %d events, %d acknowledged, %d code points\n", d.Doc, d.Events, d.Acked, d.Length)
 	}
