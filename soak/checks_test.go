@@ -207,3 +207,21 @@ func TestKillExplainsDisconnect(t *testing.T) {
 		t.Fatal("a deliberate disconnect was a finding")
 	}
 }
+
+func TestFaultTimesOverlap(t *testing.T) {
+	var f faultTimes
+	before := time.Now()
+	time.Sleep(2 * time.Millisecond)
+	i := f.begin()
+	if !f.overlaps(before, time.Now()) {
+		t.Fatal("a running fault does not overlap the present")
+	}
+	f.end(i)
+	time.Sleep(2 * time.Millisecond)
+	if f.overlaps(time.Now(), time.Now().Add(time.Second)) {
+		t.Fatal("a finished fault overlaps the future")
+	}
+	if !f.overlaps(before, time.Now()) {
+		t.Fatal("a finished fault does not overlap its own time")
+	}
+}
