@@ -80,6 +80,7 @@ func TestCrashCycles(t *testing.T) {
 	r.NotConverged, r.OrderViolations = f.count(checkConverge), f.count(checkOrder)
 	r.UnexpectedDisconnects, r.UnexpectedErrors = f.count(checkDisconnect), f.count(checkError)
 	r.ServerLog = serverLogSummary(srv)
+	r.Findings = f.list()
 	r.Passed = true
 	for _, c := range allChecks {
 		r.Passed = r.Passed && f.count(c) == 0

@@ -113,6 +113,23 @@ func (f *findings) noteCounts() []string {
 	return out
 }
 
+// list returns the findings kept word for word, by check, with a last
+// line counting those left out.
+func (f *findings) list() map[string][]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string][]string)
+	for c, fds := range f.details {
+		for _, fd := range fds {
+			out[string(c)] = append(out[string(c)], fd.String())
+		}
+		if n := f.counts[c] - len(fds); n > 0 {
+			out[string(c)] = append(out[string(c)], fmt.Sprintf("… and %d more", n))
+		}
+	}
+	return out
+}
+
 // fail reports every check with findings as a test error, with its first
 // findings word for word.
 func (f *findings) fail(t testing.TB) {

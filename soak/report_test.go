@@ -37,24 +37,27 @@ type soakReport struct {
 	BurstyUnloads         int           `json:"bursty_unloads"`      // quiet pauses after which the lease was free
 	Allowed               []string      `json:"allowed"`             // unavailable answers by message, explained disconnects
 	ServerLog             []string      `json:"server_log"`          // warnings and errors the servers logged, by message
-	Passed                bool          `json:"passed"`
+	// Findings are the first findings of each failed check, word for word.
+	Findings map[string][]string `json:"findings,omitempty"`
+	Passed   bool                `json:"passed"`
 }
 
 // crashReport is TestCrashCycles' figures.
 type crashReport struct {
-	Seed                  uint64   `json:"seed"`
-	Cycles                int      `json:"cycles"`
-	KilledWithOpsInFlight int      `json:"killed_with_ops_in_flight"`
-	AckedOpsChecked       int      `json:"acked_ops_checked"`
-	Lost                  int      `json:"lost"`
-	Doubled               int      `json:"doubled"`
-	AckVersionMismatches  int      `json:"ack_version_mismatches"`
-	NotConverged          int      `json:"not_converged"`
-	OrderViolations       int      `json:"order_violations"`
-	UnexpectedDisconnects int      `json:"unexpected_disconnects"`
-	UnexpectedErrors      int      `json:"unexpected_errors"`
-	ServerLog             []string `json:"server_log"`
-	Passed                bool     `json:"passed"`
+	Seed                  uint64              `json:"seed"`
+	Cycles                int                 `json:"cycles"`
+	KilledWithOpsInFlight int                 `json:"killed_with_ops_in_flight"`
+	AckedOpsChecked       int                 `json:"acked_ops_checked"`
+	Lost                  int                 `json:"lost"`
+	Doubled               int                 `json:"doubled"`
+	AckVersionMismatches  int                 `json:"ack_version_mismatches"`
+	NotConverged          int                 `json:"not_converged"`
+	OrderViolations       int                 `json:"order_violations"`
+	UnexpectedDisconnects int                 `json:"unexpected_disconnects"`
+	UnexpectedErrors      int                 `json:"unexpected_errors"`
+	ServerLog             []string            `json:"server_log"`
+	Findings              map[string][]string `json:"findings,omitempty"`
+	Passed                bool                `json:"passed"`
 }
 
 // report collects the figures of the tests that ran, for $SOAK_REPORT.

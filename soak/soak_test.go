@@ -104,7 +104,7 @@ func soakFigures(e *env, cl *cluster, cs *cast, faults []faultReport, docs []doc
 		FrozenDocuments: frozenDocs(faults), SlowRecoveries: f.count(checkRecovery),
 		OrderViolations: f.count(checkOrder), UnexpectedDisconnects: f.count(checkDisconnect),
 		UnexpectedErrors: f.count(checkError), NotConverged: f.count(checkConverge),
-		Allowed: f.noteCounts(), ServerLog: serverLogSummary(cl.procs...)}
+		Allowed: f.noteCounts(), ServerLog: serverLogSummary(cl.procs...), Findings: f.list()}
 	r.BurstyPauses, r.BurstyQuietPauses, r.BurstyUnloads = cs.bursty.counts()
 	for _, fr := range faults {
 		if fr.Survived {
