@@ -25,9 +25,18 @@ var build struct {
 // Binary returns the path of the server binary, building it on the first
 // call of the test binary (the go build cache makes that a link of a
 // second or two when nothing changed). It fails tb when the build fails.
+// $SERVERTEST_BINARY names a binary to use instead, e.g. an older build
+// to show that a test catches a defect fixed since.
 func Binary(tb testing.TB) string {
 	tb.Helper()
-	build.once.Do(func() { build.dir, build.bin, build.err = compile() })
+	build.once.Do(func() {
+		if bin := os.Getenv("SERVERTEST_BINARY"); bin != "" {
+			_, build.err = os.Stat(bin)
+			build.bin = bin
+			return
+		}
+		build.dir, build.bin, build.err = compile()
+	})
 	if build.err != nil {
 		tb.Fatalf("servertest: %v", build.err)
 	}

@@ -7,8 +7,9 @@
 //
 // Binary builds cmd/server once per test binary, with a plain `go build`
 // (no -race: the server runs at the speed it has in production, and the
-// race detector stays on the test process that checks it). Run, called
-// from TestMain, removes the build afterwards. Start launches a server on
+// race detector stays on the test process that checks it), or takes
+// $SERVERTEST_BINARY instead. Run, called from TestMain, removes the build
+// afterwards. Start launches a server on
 // 127.0.0.1:0 (or a given address) with a data directory and flags, and
 // waits for its "listening" log line; Kill (SIGKILL), Stop (SIGTERM) and
 // Restart (same data directory, flags and port, so clients can reconnect
