@@ -16,6 +16,10 @@ import (
 // ErrClosed is returned by operations on a closed Client or Doc.
 var ErrClosed = errors.New("client closed")
 
+// ErrMoved is what Config.OnDisconnect reports for a connection the client
+// left to follow a "moved" answer to the document's owner (protocol §15).
+var ErrMoved = errors.New("left to follow the document's owner")
+
 // Client is one editing session with a server: one connection at a time,
 // re-established in the background when it drops, over which any number of
 // documents are open. Create it with Dial; it is safe for concurrent use.

@@ -2,6 +2,7 @@ package client
 
 import (
 	"crypto/rand"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -58,6 +59,45 @@ type Config struct {
 	// code invalid_op or too_large; the op has been dropped from the local
 	// text) and other protocol errors the client cannot fix by itself.
 	OnError func(doc string, err error)
+
+	// OnConnect is called each time a connection to url is established:
+	// by Dial for the first one, and by every reconnect or move to the
+	// owner (protocol §15). Soak tests pair it with OnDisconnect to prove
+	// that every drop had a cause outside the client.
+	OnConnect func(url string)
+	// OnDisconnect is called when the connection to url has ended, once
+	// per OnConnect, with why: an error wrapping ErrMoved when the client
+	// left to follow a "moved" answer, ErrClosed when Close ended it, else
+	// what ended the socket (a *websocket.CloseError carrying the server's
+	// close code, or a network error). Both run on the goroutine that owns
+	// the connection (Dial's caller for the first, then the supervisor)
+	// and must not block or call Close.
+	OnDisconnect func(url string, err error)
+	// OnOrderViolation is called when the server broke its ordering
+	// guarantees for doc (protocol §6): an op, ack or "opened" at another
+	// version than the client's, or a snapshot older than what the client
+	// already has. The client recovers by itself (it ignores a duplicate
+	// and resynchronises after a gap), so without this hook such a server
+	// defect is invisible from outside. Duplicates the protocol allows,
+	// while a document is re-served on the connection that reopened it,
+	// are not reported.
+	OnOrderViolation func(doc string, v OrderViolation)
+}
+
+// OrderViolation is a frame that broke the ordering guarantees of protocol
+// §6, as reported to Config.OnOrderViolation.
+type OrderViolation struct {
+	Kind string // the frame's type: "op", "ack", "opened" or "snapshot"
+	ID   string // the op id, for "op" and "ack"
+	Got  int64  // the version the frame carried
+	Want int64  // the client's version: what an op, ack or opened must carry, and the least a snapshot may
+}
+
+func (v OrderViolation) String() string {
+	if v.ID != "" {
+		return fmt.Sprintf("%s %s at version %d, expected %d", v.Kind, v.ID, v.Got, v.Want)
+	}
+	return fmt.Sprintf("%s at version %d, expected %d", v.Kind, v.Got, v.Want)
 }
 
 func (c *Config) setDefaults() {

@@ -42,6 +42,7 @@ type Doc struct {
 	running  int                      // goroutines running hooks
 	me       *presence.Peer           // our presence, resent after a reconnect
 	peers    map[string]presence.Peer // everyone else present, by session
+	opens    int                      // opens sent on sess: more than one re-serves the document (§6.2)
 	probes   int                      // probes sent (for tests and debugging)
 	resyncs  int                      // fresh snapshots requested (for tests and debugging)
 }

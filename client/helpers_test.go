@@ -32,6 +32,9 @@ type recorder struct {
 	remotes int
 	resyncs int // OnRemote with an empty id
 	errs    []error
+	order   []OrderViolation
+	conns   []string // "connect <url>" and "disconnect <url>: <err>", in order
+	drops   []error  // OnDisconnect's errors
 }
 
 func newRecorder() *recorder { return &recorder{acks: make(map[string]int)} }
@@ -55,6 +58,37 @@ func (r *recorder) hook(cfg *Config) {
 		r.errs = append(r.errs, err)
 		r.mu.Unlock()
 	}
+	cfg.OnOrderViolation = func(doc string, v OrderViolation) {
+		r.mu.Lock()
+		r.order = append(r.order, v)
+		r.mu.Unlock()
+	}
+	cfg.OnConnect = func(url string) {
+		r.mu.Lock()
+		r.conns = append(r.conns, "connect "+url)
+		r.mu.Unlock()
+	}
+	cfg.OnDisconnect = func(url string, err error) {
+		r.mu.Lock()
+		r.conns = append(r.conns, "disconnect "+url)
+		r.drops = append(r.drops, err)
+		r.mu.Unlock()
+	}
+}
+
+// violations returns what OnOrderViolation reported, in order.
+func (r *recorder) violations() []OrderViolation {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]OrderViolation(nil), r.order...)
+}
+
+// connections returns the OnConnect and OnDisconnect calls, in order, and
+// the errors OnDisconnect got.
+func (r *recorder) connections() ([]string, []error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.conns...), append([]error(nil), r.drops...)
 }
 
 // remoteCount returns how many remote ops were reported.

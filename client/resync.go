@@ -11,6 +11,9 @@ import (
 // to a resync, or one the server sent on its own.
 func (d *Doc) onSnapshot(text string, v int64) {
 	d.bo.reset()
+	if d.have && v < d.version {
+		d.violation("snapshot", "", v, d.version) // the server went back in time
+	}
 	if !d.have {
 		d.have = true
 		d.server, d.local = document.NewText(text), document.NewText(text)

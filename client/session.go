@@ -22,6 +22,7 @@ const (
 // out. Both stop when the socket fails or ctx is cancelled; done is closed
 // once both have returned.
 type session struct {
+	url    string // the endpoint dialled, for Config.OnConnect/OnDisconnect
 	ws     *websocket.Conn
 	log    zerolog.Logger
 	ctx    context.Context
@@ -32,9 +33,9 @@ type session struct {
 	err    error // why the session ended; read after done
 }
 
-func newSession(parent context.Context, ws *websocket.Conn, log zerolog.Logger) *session {
+func newSession(parent context.Context, url string, ws *websocket.Conn, log zerolog.Logger) *session {
 	ctx, cancel := context.WithCancel(parent)
-	return &session{ws: ws, log: log, ctx: ctx, cancel: cancel,
+	return &session{url: url, ws: ws, log: log, ctx: ctx, cancel: cancel,
 		out: outbox{wake: make(chan struct{}, 1)}, done: make(chan struct{})}
 }
 

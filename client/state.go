@@ -75,6 +75,7 @@ func (d *Doc) attach(s *session) {
 	d.sess, d.probe = s, nil
 	d.retryTok++
 	d.state = stOpening
+	d.opens = 0
 	d.sendOpen()
 }
 
@@ -93,6 +94,7 @@ func (d *Doc) detach(s *session) {
 // sendOpen sends the open the current state calls for.
 func (d *Doc) sendOpen() {
 	resume := d.have && d.state == stOpening
+	d.opens++
 	d.send(openFrame(d.id, d.version, resume, d.c.routeOpen()))
 	if d.me != nil {
 		// The server forgot us with the old connection.
@@ -144,6 +146,7 @@ func (d *Doc) onOpened(v int64) {
 		return
 	}
 	if v != d.version {
+		d.violation("opened", "", v, d.version)
 		d.log.Warn().Int64("opened", v).Int64("have", d.version).Msg("catch-up ended at another version")
 		d.resync()
 		return
@@ -174,8 +177,14 @@ func (d *Doc) onOp(m remoteOp) {
 	}
 	switch {
 	case m.version < d.version:
-		return // already have it (catch-up overlapping the live stream)
+		// Already have it. Only a document re-served on the connection
+		// that sent open again may repeat versions (§6.2).
+		if d.state != stOpening || d.opens < 2 {
+			d.violation("op", m.id, m.version, d.version)
+		}
+		return
 	case m.version > d.version:
+		d.violation("op", m.id, m.version, d.version)
 		d.log.Warn().Int64("op", m.version).Int64("have", d.version).Msg("gap in ops")
 		d.resync()
 		return
@@ -234,6 +243,7 @@ func (d *Doc) onAck(id string, v int64) {
 			d.acked(v)
 			return
 		}
+		d.violation("ack", id, v, d.version)
 		d.log.Warn().Int64("ack", v).Int64("have", d.version).Msg("ack out of sequence")
 		d.markApplied(v)
 		d.resync()
@@ -288,6 +298,15 @@ func (d *Doc) flush() {
 // sendInflight (re)sends the in-flight op at the current version.
 func (d *Doc) sendInflight() {
 	d.send(opFrame(d.id, d.version, d.inflight.id, d.inflight.op))
+}
+
+// violation reports a frame that broke the ordering of §6 to
+// Config.OnOrderViolation, once the lock is released.
+func (d *Doc) violation(kind, id string, got, want int64) {
+	if h := d.c.cfg.OnOrderViolation; h != nil {
+		v := OrderViolation{Kind: kind, ID: id, Got: got, Want: want}
+		d.hooks = append(d.hooks, func() { h(d.id, v) })
+	}
 }
 
 // resync asks for a fresh snapshot; ops are ignored until it arrives.

@@ -23,7 +23,10 @@ func (c *Client) connect(ctx context.Context) (*session, error) {
 		c.unreachable(url)
 		return nil, fmt.Errorf("dial %s: %w", url, err)
 	}
-	s := newSession(c.ctx, ws, c.log)
+	s := newSession(c.ctx, url, ws, c.log)
+	if h := c.cfg.OnConnect; h != nil {
+		h(url)
+	}
 	s.start(c.handleFrame)
 	return s, nil
 }
@@ -44,11 +47,15 @@ func (c *Client) supervise(s *session) {
 		<-s.done
 		c.detachAll(s)
 		if c.ctx.Err() != nil {
+			c.disconnected(s, ErrClosed)
 			return
 		}
 		moved := c.takeMove()
-		if !moved {
+		if moved {
+			c.disconnected(s, ErrMoved)
+		} else {
 			c.logDrop(s.err)
+			c.disconnected(s, s.err)
 		}
 		if time.Since(started) > c.cfg.ReconnectMax {
 			bo.reset() // it was a working connection, not a flapping one
@@ -63,6 +70,13 @@ func (c *Client) supervise(s *session) {
 			}
 		}
 		c.log.Debug().Msg("reconnected")
+	}
+}
+
+// disconnected reports the end of s to Config.OnDisconnect.
+func (c *Client) disconnected(s *session, err error) {
+	if h := c.cfg.OnDisconnect; h != nil {
+		h(s.url, err)
 	}
 }
 

@@ -38,8 +38,9 @@ type Server struct {
 	dir  string
 	port int
 
-	mu   sync.Mutex
-	proc *process // nil while killed
+	mu     sync.Mutex
+	proc   *process // nil while killed
+	paused bool     // proc is stopped with SIGSTOP
 }
 
 // process is one run of redis-server.
@@ -92,7 +93,7 @@ func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.It
 func (s *Server) Kill() {
 	s.mu.Lock()
 	p := s.proc
-	s.proc = nil
+	s.proc, s.paused = nil, false
 	s.mu.Unlock()
 	if p == nil {
 		return
@@ -101,26 +102,38 @@ func (s *Server) Kill() {
 	<-p.exited
 }
 
-// Pause stops the server with SIGSTOP, as a hung or descheduled Redis
-// would: connections stay open and commands queue unanswered until
-// Resume. Keys' TTLs keep running on the wall clock, so leases expire
-// during a long pause and are gone when it ends.
-func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+// Pause stops the server with SIGSTOP, as a stalled host, a swapped-out
+// process or a long fork for a snapshot would: its port and connections
+// stay open and the kernel still accepts new ones, but nothing is
+// answered, so clients see timeouts rather than refused connections, and
+// keys do not expire meanwhile. Resume continues it; keys whose TTL passed
+// while it was stopped expire then. Pausing a paused or killed server does
+// nothing.
+func (s *Server) Pause() {
+	s.tb.Helper()
+	s.signal(syscall.SIGSTOP, true)
+}
 
-// Resume continues a paused server (SIGCONT).
-func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+// Resume continues a paused server with SIGCONT. Resuming a running or
+// killed server does nothing.
+func (s *Server) Resume() {
+	s.tb.Helper()
+	s.signal(syscall.SIGCONT, false)
+}
 
-func (s *Server) signal(sig syscall.Signal) {
+// signal sends sig unless the server is already in the state pause
+// describes, and records that state.
+func (s *Server) signal(sig syscall.Signal, pause bool) {
 	s.tb.Helper()
 	s.mu.Lock()
-	p := s.proc
-	s.mu.Unlock()
-	if p == nil {
-		s.tb.Fatalf("redistest: %v to a server that is not running", sig)
+	defer s.mu.Unlock()
+	if s.proc == nil || s.paused == pause {
+		return
 	}
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		s.tb.Fatalf("redistest: %v: %v", sig, err)
+	if err := s.proc.cmd.Process.Signal(sig); err != nil {
+		s.tb.Fatalf("redistest: %v redis-server on port %d: %v", sig, s.port, err)
 	}
+	s.paused = pause
 }
 
 // Restart starts the server again on the same port, killing it first if

@@ -1,0 +1,9 @@
+package servertest
+
+import "syscall"
+
+// sysProcAttr makes the kernel kill the server when the test binary
+// exits, even by a panic or a -timeout abort that skips Cleanup.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}

@@ -1,0 +1,172 @@
+package servertest
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/collabedit/collab/protocol"
+)
+
+func TestMain(m *testing.M) { os.Exit(Run(m)) }
+
+// roundTrip opens doc on url, sends one op at the snapshot's version and
+// returns the snapshot's version and the ack's.
+func roundTrip(t *testing.T, url, doc, id string) (snapshot, ack int64) {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	defer ws.Close()
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	send := func(frame string) {
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recv := func(typ string) protocol.Message {
+		_, data, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := protocol.DecodeMessage(data)
+		if err != nil || m.Type != typ {
+			t.Fatalf("got %s (%v), want %s", data, err, typ)
+		}
+		return m
+	}
+	send(fmt.Sprintf(`{"type":"open","doc":%q}`, doc))
+	snap := recv("snapshot")
+	send(fmt.Sprintf(`{"type":"op","doc":%q,"version":%d,"id":%q,"op":["x"]}`, doc, snap.Version, id))
+	return snap.Version, recv("ack").Version
+}
+
+// TestStartKillRestart: a killed server comes back on the same port and
+// data directory, with what it acknowledged.
+func TestStartKillRestart(t *testing.T) {
+	s := Start(t, Options{Name: "solo"})
+	if !strings.HasPrefix(s.URL(), "ws://127.0.0.1:") || !strings.HasSuffix(s.URL(), "/ws") {
+		t.Fatalf("URL %q", s.URL())
+	}
+	if v, ack := roundTrip(t, s.URL(), "d", "t:1"); v != 0 || ack != 0 {
+		t.Fatalf("snapshot %d ack %d, want 0 and 0", v, ack)
+	}
+	addr := s.Addr()
+	s.Kill()
+	s.Kill() // idempotent
+	if s.Running() {
+		t.Fatal("running after Kill")
+	}
+	if _, _, err := websocket.DefaultDialer.Dial(s.URL(), nil); err == nil {
+		t.Fatal("dial succeeded after Kill")
+	}
+	s.Restart()
+	if s.Addr() != addr || !s.Running() {
+		t.Fatalf("restarted on %s (running %v), want %s", s.Addr(), s.Running(), addr)
+	}
+	if v, ack := roundTrip(t, s.URL(), "d", "t:2"); v != 1 || ack != 1 {
+		t.Fatalf("snapshot %d ack %d after restart, want 1 and 1", v, ack)
+	}
+	if got := s.Metrics(t)["collab_ops_applied_total"]; got != 1 {
+		t.Fatalf("collab_ops_applied_total %v on the second run, want 1", got)
+	}
+	if got := SumMetrics(t, s, s)["collab_ops_applied_total"]; got != 2 {
+		t.Fatalf("summed twice: %v, want 2", got)
+	}
+	if n := strings.Count(s.Logs(), `"message":"listening"`); n != 2 {
+		t.Fatalf("%d listening lines in the logs, want one per run:\n%s", n, s.Logs())
+	}
+}
+
+// TestStop: SIGTERM shuts the server down cleanly.
+func TestStop(t *testing.T) {
+	s := Start(t, Options{Args: []string{"-log-level", "info"}})
+	if err := s.Stop(); err != nil {
+		t.Fatalf("Stop: %v\n%s", err, s.Logs())
+	}
+	if !strings.Contains(s.Logs(), `"message":"stopped"`) {
+		t.Fatalf("no clean stop in the logs:\n%s", s.Logs())
+	}
+	if err := s.Stop(); err == nil {
+		t.Fatal("Stop of a stopped server returned nil")
+	}
+}
+
+// TestStartFails: a server that cannot start fails the test with its log.
+func TestStartFails(t *testing.T) {
+	rec := &recordingTB{TB: t}
+	func() {
+		defer func() { _ = recover() }() // Fatalf ends this function
+		Start(rec, Options{Args: []string{"-log-level", "nonsense"}})
+	}()
+	rec.runCleanups()
+	if len(rec.fatals) != 1 || !strings.Contains(rec.fatals[0], "exited before listening") {
+		t.Fatalf("fatals %q, want one about the exit", rec.fatals)
+	}
+}
+
+// TestCrashFailsTheTest: a server ending without Kill or Stop is a crash,
+// reported at Cleanup.
+func TestCrashFailsTheTest(t *testing.T) {
+	rec := &recordingTB{TB: t}
+	s := Start(rec, Options{Name: "victim"})
+	if err := s.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for s.Running() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	rec.runCleanups()
+	if len(rec.errors) != 1 || !strings.Contains(rec.errors[0], "victim exited by itself") {
+		t.Fatalf("errors %q, want one about the crash", rec.errors)
+	}
+}
+
+// recordingTB records Errorf and Fatalf (which panics instead of
+// stopping the goroutine) and holds Cleanup functions for runCleanups.
+type recordingTB struct {
+	testing.TB
+	mu       sync.Mutex
+	errors   []string
+	fatals   []string
+	cleanups []func()
+}
+
+func (r *recordingTB) Helper() {}
+
+func (r *recordingTB) Errorf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+func (r *recordingTB) Fatalf(format string, args ...any) {
+	r.mu.Lock()
+	r.fatals = append(r.fatals, fmt.Sprintf(format, args...))
+	r.mu.Unlock()
+	panic("fatal")
+}
+
+func (r *recordingTB) Failed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.errors)+len(r.fatals) > 0
+}
+
+func (r *recordingTB) Logf(string, ...any) {}
+
+func (r *recordingTB) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
+
+func (r *recordingTB) runCleanups() {
+	for i := len(r.cleanups) - 1; i >= 0; i-- {
+		r.cleanups[i]()
+	}
+}
