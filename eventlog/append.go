@@ -18,6 +18,9 @@ func (s *Store) enqueue(r request) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
+	if s.readOnly {
+		return ErrReadOnly
+	}
 	// Reserve the bytes first, so that concurrent callers cannot all pass
 	// the check; a request alone in the queue is let through whatever its
 	// size, or it could never be stored.

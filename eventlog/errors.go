@@ -24,6 +24,8 @@ var (
 	// past the busy timeout, disk full). The outcome of an append that
 	// failed this way is "not stored": the whole transaction rolled back.
 	ErrUnavailable = errors.New("event log unavailable")
+	// ErrReadOnly refuses a write to a store opened with Config.ReadOnly.
+	ErrReadOnly = errors.New("event log opened read-only")
 	// ErrClosed is returned for any operation after Close was called.
 	ErrClosed = errors.New("event log closed")
 	// ErrInvalid rejects an event or snapshot that can never be stored

@@ -2,6 +2,7 @@ package eventlog
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -235,4 +236,32 @@ func readLockFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// TestReadOnlyBesideTheWriter: a read-only store opens a file that a
+// server holds exclusively, sees its commits as they land, and refuses
+// every write.
+func TestReadOnlyBesideTheWriter(t *testing.T) {
+	path := tempDB(t)
+	w := openTest(t, path, Config{})
+	mustAppend(t, w, ev("d", 0))
+	r, err := Open(path, Config{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("read-only open beside an exclusive writer: %v", err)
+	}
+	defer r.Close()
+	mustAppend(t, w, ev("d", 1))
+	ctx := context.Background()
+	if evs, err := r.Events(ctx, "d", 0, 0); err != nil || len(evs) != 2 {
+		t.Fatalf("read-only store sees %d events, %v; want the writer's 2", len(evs), err)
+	}
+	if _, err := r.Append(ctx, ev("d", 2)); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("append through a read-only store: %v, want ErrReadOnly", err)
+	}
+	if err := r.Health(ctx); err != nil {
+		t.Fatalf("health of a read-only store: %v", err)
+	}
+	if _, err := Open(filepath.Join(t.TempDir(), "missing.db"), Config{ReadOnly: true}); err == nil {
+		t.Fatal("read-only open of a missing file created it")
+	}
 }

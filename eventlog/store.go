@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -86,6 +87,12 @@ type Config struct {
 	// with others, coordinating through leases (the server's -redis-url).
 	// The zero value refuses to open a file another process has open.
 	Shared bool
+	// ReadOnly opens the log for reading only, beside whatever process
+	// writes it (SQLite's WAL lets readers run beside the writer): no
+	// process lock, no writer, no migration, no checkpoints, and every
+	// write refused with ErrReadOnly. For tools and tests that inspect a
+	// running server's log.
+	ReadOnly bool
 }
 
 // Stats are the writer's cumulative counters and current gauges, for tests
@@ -163,7 +170,9 @@ type Store struct {
 	// ever hits a closed channel and every accepted request precedes close.
 	mu     sync.RWMutex
 	closed atomic.Bool
-	queue  chan request
+	// readOnly: opened with Config.ReadOnly; enqueue refuses every write.
+	readOnly bool
+	queue    chan request
 
 	// late holds appends that arrived after Close while the writer was still
 	// answering earlier ones; the writer answers them last, which keeps the
@@ -244,6 +253,9 @@ func Open(path string, cfg Config) (*Store, error) {
 		queue:         make(chan request, queueSize),
 		roomCh:        make(chan struct{}),
 		writerDone:    make(chan struct{}),
+	}
+	if cfg.ReadOnly {
+		return s.openReadOnly(path, cfg.BusyTimeout)
 	}
 	// The process lock comes first: a refused Open must not touch the
 	// database (no migration behind another server's back).
@@ -327,6 +339,44 @@ func (s *Store) open(path string, busy time.Duration) error {
 	prep(s.rdb, sqlLatestSnapshot, &s.qSnap)
 	prep(s.rdb, sqlHealth, &s.qHealth)
 	return err
+}
+
+// openReadOnly opens only the read pool, on a file that must exist at
+// this build's storage version.
+func (s *Store) openReadOnly(path string, busy time.Duration) (*Store, error) {
+	s.readOnly, s.minFree = true, -1 // no writes: no reserve to keep
+	close(s.writerDone)              // there is no writer
+	fail := func(err error) (*Store, error) {
+		s.closeDBs()
+		return nil, fmt.Errorf("open event log %q read-only: %w", path, err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return fail(err)
+	}
+	var err error
+	if s.rdb, err = sql.Open("sqlite3", dsn(path, busy, "&mode=ro&_query_only=1")); err != nil {
+		return fail(err)
+	}
+	s.rdb.SetMaxOpenConns(4)
+	s.rdb.SetMaxIdleConns(4)
+	ctx := context.Background()
+	var v int
+	if err := s.rdb.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fail(err)
+	}
+	if v != storageVersion {
+		return fail(fmt.Errorf("file has storage version %d, this build reads %d; open it read-write once to migrate", v, storageVersion))
+	}
+	for _, p := range []struct {
+		q   string
+		dst **sql.Stmt
+	}{{sqlEvents, &s.qEvents}, {sqlHead, &s.qHead}, {sqlFindOp, &s.qFindOp}, {sqlSince, &s.qSince},
+		{sqlDocs, &s.qDocs}, {sqlLatestSnapshot, &s.qSnap}, {sqlHealth, &s.qHealth}} {
+		if *p.dst, err = s.rdb.PrepareContext(ctx, p.q); err != nil {
+			return fail(err)
+		}
+	}
+	return s, nil
 }
 
 func readPragmas(ctx context.Context, q interface {

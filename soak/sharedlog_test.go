@@ -26,12 +26,11 @@ type docLog struct {
 
 // readLog replays docs from the event log in data directory dir. The log
 // is read through eventlog while the servers run (WAL readers never block
-// the writers), with its checkpointer off so the reading store writes
-// nothing. An event that does not apply, or a version out of sequence, is
+// the writers), opened read-only: it takes no lock and writes nothing. An event that does not apply, or a version out of sequence, is
 // a finding against the log itself.
 func readLog(tb testing.TB, dir string, docs []string, found *findings) map[string]docLog {
 	tb.Helper()
-	store, err := eventlog.Open(filepath.Join(dir, "events.db"), eventlog.Config{CheckpointEvery: -1})
+	store, err := eventlog.Open(filepath.Join(dir, "events.db"), eventlog.Config{ReadOnly: true})
 	if err != nil {
 		tb.Fatalf("open the shared log: %v", err)
 	}

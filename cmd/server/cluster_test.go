@@ -205,7 +205,7 @@ func runClusterEdits(t *testing.T, cl *cluster, fault func(*testing.T, *cluster)
 		}
 	}
 	// The servers still run: open the log as one more process sharing it.
-	store, err := eventlog.Open(filepath.Join(cl.dir, "events.db"), eventlog.Config{Shared: true})
+	store, err := eventlog.Open(filepath.Join(cl.dir, "events.db"), eventlog.Config{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
