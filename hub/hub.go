@@ -60,7 +60,8 @@ type Hub struct {
 	conns map[*conn]struct{}
 
 	closing   atomic.Bool
-	bgWG      sync.WaitGroup // the advertiser
+	bgWG      sync.WaitGroup // the advertiser, memory releases
+	released  atomic.Int64   // unix nanoseconds of the last forced memory release
 	roomWG    sync.WaitGroup // one per room goroutine
 	connWG    sync.WaitGroup // one per connection being served
 	roomsDone chan struct{}  // closed once every room has exited after Close

@@ -3,6 +3,7 @@ package hub_test
 import (
 	"fmt"
 	"runtime"
+	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +71,18 @@ func TestUnloadReleasesMemory(t *testing.T) {
 	if after := heapAlloc(); loaded-after < uint64(held) {
 		t.Fatalf("heap %d MB while loaded, %d MB after unloading a document that held %d MB", loaded>>20, after>>20, held>>20)
 	}
+	// And handed back to the operating system, not kept by the runtime
+	// for later (the background scavenger alone takes minutes).
+	eventually(t, "freed memory to be returned to the OS", func() bool { return retainedFree() < 16<<20 })
+}
+
+// retainedFree is heap memory the runtime holds free but has not
+// returned to the operating system: what a process's RSS keeps after a
+// big document is gone.
+func retainedFree() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
 
 func heapAlloc() uint64 {

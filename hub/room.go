@@ -86,6 +86,7 @@ type room struct {
 	subs         map[*conn]struct{}
 	idle         *time.Timer
 	memReported  int // hist.bytes as last added to the hub's gauge
+	memPeak      int // the most hist.bytes plus pending bytes and text held at once
 	// ackLater holds ops that committed after an earlier one failed: they
 	// are acked once the reload has delivered everything before them.
 	ackLater []*entry
@@ -229,6 +230,7 @@ func (r *room) run() {
 		if d := r.hist.bytes - r.memReported; d != 0 {
 			r.h.metrics.historyBytes.Add(int64(d))
 			r.memReported = r.hist.bytes
+			r.memPeak = max(r.memPeak, r.hist.bytes+r.pendingBytes+r.specLen)
 		}
 		if stopping == nil && r.pending() == 0 {
 			return
@@ -256,6 +258,9 @@ func (r *room) exit() {
 		r.own.answer(a.holder, a.err, a.sent, time.Now())
 	}
 	r.releaseLease()
+	if r.memPeak >= bigRoom {
+		r.h.releaseMemory()
+	}
 	for _, w := range r.waiting {
 		w.refuse(r, "document unloaded; retry")
 	}
