@@ -35,26 +35,12 @@ func TestHealthOpenAndClosed(t *testing.T) {
 func TestHealthReportsFailedWrite(t *testing.T) {
 	s := openTest(t, tempDB(t), Config{BusyTimeout: 50 * time.Millisecond})
 	ctx := context.Background()
-	db, err := sql.Open("sqlite3", "file:"+s.path()+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	release := holdWriteLock(t, s.path())
 	if _, err := s.Append(ctx, ev("h", 0)); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("append under a foreign lock: %v", err)
 	}
-	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
-	err = s.Health(ctx)
+	release()
+	err := s.Health(ctx)
 	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "database is locked") {
 		t.Fatalf("health after a failed transaction: %v, want it reported with its cause", err)
 	}
@@ -71,25 +57,11 @@ func TestHealthForgetsOldFailure(t *testing.T) {
 	const stall = 300 * time.Millisecond
 	s := openTest(t, tempDB(t), Config{BusyTimeout: 50 * time.Millisecond, StallAfter: stall})
 	ctx := context.Background()
-	db, err := sql.Open("sqlite3", "file:"+s.path()+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	release := holdWriteLock(t, s.path())
 	if _, err := s.Append(ctx, ev("h", 0)); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("append under a foreign lock: %v", err)
 	}
-	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	if err := s.Health(ctx); err == nil {
 		t.Fatal("healthy right after a failed transaction")
 	}

@@ -449,20 +449,8 @@ func TestUnavailableAndRecover(t *testing.T) {
 	ctx := context.Background()
 	mustAppend(t, s, ev("u", 0))
 
-	db, err := sql.Open("sqlite3", "file:"+s.path()+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
-	_, err = s.Append(ctx, ev("u", 1))
+	release := holdWriteLock(t, s.path())
+	_, err := s.Append(ctx, ev("u", 1))
 	if !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("append under foreign lock: %v, want ErrUnavailable", err)
 	}
@@ -470,9 +458,7 @@ func TestUnavailableAndRecover(t *testing.T) {
 	if h, err := s.Head(ctx, "u"); err != nil || h != 1 {
 		t.Fatalf("head while locked = %d, %v", h, err)
 	}
-	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	mustAppend(t, s, ev("u", 1))
 	if st := s.Stats(); st.Failures != 1 {
 		t.Fatalf("stats %+v, want 1 failure", st)
@@ -514,4 +500,34 @@ func TestPrevChain(t *testing.T) {
 	if err != nil || len(evs) != 2 || evs[1].Prev != "new:1" {
 		t.Fatalf("events %+v, %v", evs, err)
 	}
+}
+
+// holdWriteLock takes SQLite's write lock on path from a connection of
+// its own, as another process's writer would, until release is called.
+func holdWriteLock(t testing.TB, path string) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+				t.Error(err)
+			}
+			_ = conn.Close()
+			_ = db.Close()
+		})
+	}
+	t.Cleanup(release)
+	return release
 }

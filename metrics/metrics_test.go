@@ -22,26 +22,7 @@ import (
 // reads it back as Prometheus text.
 func TestCollectorReportsAppliedOps(t *testing.T) {
 	s := hubtest.Start(t, hub.Config{})
-	ws, _, err := websocket.DefaultDialer.Dial(s.URL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	for _, f := range []string{`{"type":"open","doc":"m"}`, `{"type":"op","doc":"m","version":0,"id":"c:1","op":["x"]}`} {
-		if err := ws.WriteMessage(websocket.TextMessage, []byte(f)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-	for {
-		_, data, err := ws.ReadMessage()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(string(data), `"ack"`) {
-			break
-		}
-	}
+	sendUntilAck(t, s.URL, `{"type":"open","doc":"m"}`, `{"type":"op","doc":"m","version":0,"id":"c:1","op":["x"]}`)
 	c := metrics.NewCollector(s.Hub, s.Store)
 	want := `
 # HELP collab_ops_applied_total Ops committed and acknowledged by this process as owner.
@@ -63,26 +44,7 @@ collab_eventlog_events_total 1
 // and from queue to socket; a refused message is counted by its code.
 func TestLatencyAndRefusals(t *testing.T) {
 	s := hubtest.Start(t, hub.Config{})
-	ws, _, err := websocket.DefaultDialer.Dial(s.URL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	for _, f := range []string{`{"type":"open","doc":"m"}`, `{"type":"nonsense"}`, `{"type":"op","doc":"m","version":0,"id":"c:1","op":["x"]}`} {
-		if err := ws.WriteMessage(websocket.TextMessage, []byte(f)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-	for {
-		_, data, err := ws.ReadMessage()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(string(data), `"ack"`) {
-			break
-		}
-	}
+	sendUntilAck(t, s.URL, `{"type":"open","doc":"m"}`, `{"type":"nonsense"}`, `{"type":"op","doc":"m","version":0,"id":"c:1","op":["x"]}`)
 	c := metrics.NewCollector(s.Hub, s.Store)
 	text := gather(t, c)
 	for _, want := range []string{
@@ -117,4 +79,30 @@ func gather(t *testing.T, c prometheus.Collector) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// sendUntilAck sends frames on a fresh socket to url and reads until an
+// ack comes back.
+func sendUntilAck(t *testing.T, url string, frames ...string) {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	for _, f := range frames {
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		_, data, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(data), `"ack"`) {
+			return
+		}
+	}
 }
