@@ -32,17 +32,39 @@
 // # Several processes
 //
 // With a Bus other than the default, several processes serve the same
-// documents. In each, a room is either the owner (it holds the document's
-// lease, sequences and commits, then publishes each event) or a follower
-// (it applies published events for its own clients, forwards their ops to
-// the owner and resends them with the same id until they come back
-// committed). Every event carries its version: a follower that sees a gap,
-// a resubscribe signal, or nothing for Config.PositionCheck reads the
-// shared log. The log's guards, not the lease, are what make a deposed
-// owner harmless. Room.tick (every Config.ClusterTick) renews leases,
-// checks positions, resends forwards and refreshes presence. Publishing
-// runs on a few goroutines owned by the hub (publish.go), so a slow Redis
-// never blocks a room; without a Bus nothing is published at all.
+// documents. The lease store alone decides each room's role, through an
+// explicit state machine (ownership.go): owning (this process holds the
+// lease: it sequences, commits, then publishes each event), following
+// (another holds it: the room applies published events for its own
+// clients and forwards their ops to the holder, resending them with the
+// same id until they come back committed), or acquiring (no owner known:
+// ops wait for the store's answer, or are refused with unavailable when it
+// cannot be reached). A room asks the store on a goroutine of its own, at
+// most one question at a time: an owner renews every third of the TTL and
+// stops sequencing a tenth of the TTL before its lease could expire
+// unrenewed; a follower checks the holder at the same pace, so a lease
+// that nobody holds is taken within TTL/3; a room that knows no owner asks
+// every tick. Ownership is never inferred from events: two processes that
+// each inferred the other owned a document once refused its ops for good.
+// Every event carries its version: a follower that sees a gap, a
+// resubscribe signal, or nothing for Config.PositionCheck reads the shared
+// log. The log's guards, not the lease, are what make a deposed owner
+// harmless. Publishing runs on a few goroutines owned by the hub
+// (publish.go), with calls bounded by a third of the lease TTL, so a slow
+// or paused Redis never blocks a room; without a Bus nothing is published
+// at all, and every room owns its document for good.
+//
+// # Faults and bounds
+//
+// The store may answer an append at once (its queue full), in order, or
+// not for a long time (a stuck disk): results are released in version
+// order, an op not confirmed within Config.CommitTimeout is answered
+// unavailable (its outcome not known yet; a resend with the same id
+// settles it), and a failed commit makes the room reload from the log
+// once nothing is pending, delivering what subscribers missed in order.
+// Each document's history, ops waiting to be stored and catch-ups are
+// bounded in bytes, each connection's inserted text by a token bucket; a
+// large document's unload hands its memory back to the operating system.
 //
 // # Goroutines
 //
