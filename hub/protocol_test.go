@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gorilla/websocket"
+	"github.com/rs/zerolog"
 
 	"github.com/collabedit/collab/hub"
 	"github.com/collabedit/collab/protocol"
@@ -212,3 +213,21 @@ func TestOriginCheck(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestMisbehaviourLogged: refused upgrades and oversized messages are
+// logged at info with the client's address, for an operator to act on.
+func TestMisbehaviourLogged(t *testing.T) {
+	logs := &syncBuffer{}
+	s := startServer(t, hub.Config{MaxMessageBytes: 1 << 10, Logger: zerolog.New(logs).Level(zerolog.InfoLevel)})
+	if _, resp, err := websocket.DefaultDialer.Dial(s.URL, http.Header{"Origin": {"https://evil.example"}}); err == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-origin upgrade: %v", err)
+	}
+	c := dial(t, s.URL)
+	c.send(`{"type":"open","doc":"` + strings.Repeat("x", 2000) + `"}`)
+	c.expectError(protocol.CodeTooLarge)
+	for _, want := range []string{`"message":"upgrade refused"`, `"origin":"https://evil.example"`, `"message":"message over the limit refused"`, `"remote":"127.0.0.1:`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("no %s in the logs:\n%s", want, logs.String())
+		}
+	}
+}

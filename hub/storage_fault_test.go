@@ -121,3 +121,32 @@ func removeFile(path string) error {
 	}
 	return nil
 }
+
+// TestPendingBytesBounded: while the disk holds commits back, a document
+// takes at most MaxPendingBytes of ops waiting to be stored; beyond that
+// ops are refused with unavailable at once, and memory cannot grow with
+// whatever clients keep sending.
+func TestPendingBytesBounded(t *testing.T) {
+	dir := mounttest.Ext4(t, 64<<20)
+	s := hubtest.StartAt(t, filepath.Join(dir, "events.db"), hub.Config{MaxPendingBytes: 64 << 10, InsertRate: 1e9,
+		CommitTimeout: time.Minute})
+	c := dial(t, s.URL)
+	c.open("d")
+	thaw := mounttest.Freeze(t, dir)
+	body := strings.Repeat("x", 40<<10)
+	c.send(opFrame("d", 0, "c:1", body)) // 40 KB waiting
+	c.send(opFrame("d", 0, "c:2", body)) // 80 KB: over the bound from now on
+	c.send(opFrame("d", 0, "c:3", body))
+	if e := c.expectError(protocol.CodeUnavailable); e.ID != "c:3" || !strings.Contains(e.Message, "waiting to be stored") {
+		t.Fatalf("refusal %+v: want c:3, waiting to be stored", e)
+	}
+	thaw()
+	for _, id := range []string{"c:1", "c:2"} {
+		if m := c.expect("ack"); m.ID != id {
+			t.Fatalf("got ack %+v, want %s", m, id)
+		}
+	}
+	if v := resendUntilAcked(t, c, "d", 0, "c:3", body); v != 2 {
+		t.Fatalf("c:3 acked at %d, want 2", v)
+	}
+}
