@@ -51,6 +51,11 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.URL == "" {
 		return nil, errors.New("dial: empty url")
 	}
+	// Op ids are "<ClientID>:<seq>" and the server refuses ids over
+	// protocol.MaxOpIDLen bytes: leave 21 bytes for ":" and any int64 seq.
+	if n := len(cfg.ClientID); n > protocol.MaxOpIDLen-21 {
+		return nil, fmt.Errorf("dial: client id of %d bytes, over the %d its op ids leave it", n, protocol.MaxOpIDLen-21)
+	}
 	cfg.setDefaults()
 	cctx, cancel := context.WithCancel(context.Background())
 	c := &Client{

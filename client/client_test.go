@@ -301,3 +301,17 @@ func clientGoroutines() int {
 	}
 	return n
 }
+
+// TestDialRefusesLongClientID: a client id that would make op ids longer
+// than the server accepts is refused at Dial, not op by op.
+func TestDialRefusesLongClientID(t *testing.T) {
+	ts := startServer(t, hub.Config{})
+	_, err := Dial(context.Background(), Config{URL: ts.URL, ClientID: strings.Repeat("a", 108)})
+	if err == nil || !strings.Contains(err.Error(), "client id") {
+		t.Fatalf("Dial with a 108-byte client id: %v", err)
+	}
+	c := dial(t, ts, nil, func(c *Config) { c.ClientID = strings.Repeat("a", 107) })
+	d := open(t, c, "long-id")
+	must(t, d.Insert(0, "x"))
+	converge(t, d)
+}
