@@ -13,7 +13,8 @@
 // 127.0.0.1:0 (or a given address) with a data directory and flags, and
 // waits for its "listening" log line; Kill (SIGKILL), Stop (SIGTERM) and
 // Restart (same data directory, flags and port, so clients can reconnect
-// to the URL they know) control it, and Metrics scrapes its /metrics.
+// to the URL they know) control it, Metrics scrapes its /metrics, and PID
+// names its process (for /proc).
 //
 // # Logs
 //
@@ -30,6 +31,8 @@
 // closes a channel. Kill, Stop and Restart wait for that goroutine;
 // Cleanup, registered by Start, kills whatever is still running. A run
 // that exits by itself — a panic, a failed start — fails the test at
-// Cleanup, with its log. On Linux the child also gets SIGKILL if the test
+// Cleanup, with its log, unless the test expected it and said so with
+// Wait, which returns the exit status (after Signal(syscall.SIGTERM), for
+// instance). On Linux the child also gets SIGKILL if the test
 // binary dies, so a crashed test leaks no server.
 package servertest

@@ -1,6 +1,7 @@
 package servertest
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -19,6 +20,10 @@ const (
 	restartAttempts = 20
 	restartPause    = 100 * time.Millisecond
 )
+
+// ErrStillRunning is what Wait returns, wrapped, when the server has not
+// exited within its timeout.
+var ErrStillRunning = errors.New("still running")
 
 // Options configure Start. All are optional.
 type Options struct {
@@ -101,6 +106,15 @@ func (s *Server) Addr() string {
 // URL returns the WebSocket endpoint, ws://host:port/ws.
 func (s *Server) URL() string { return "ws://" + s.Addr() + "/ws" }
 
+// PID returns the process id of the latest run, e.g. to read its memory
+// from /proc. The id stays that of the last run after it exits, until
+// Restart starts another.
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur.cmd.Process.Pid
+}
+
 // Running reports whether the latest run is still running.
 func (s *Server) Running() bool {
 	s.mu.Lock()
@@ -135,8 +149,8 @@ func (s *Server) Stop() error {
 
 // Signal sends sig to the running server without changing what the test
 // expects of it: SIGSTOP and SIGCONT freeze and thaw it, and a signal that
-// ends it counts as the server exiting by itself. Use Kill and Stop to end
-// it on purpose.
+// ends it counts as the server exiting by itself unless Wait then sees the
+// exit. Use Kill and Stop to end it on purpose.
 func (s *Server) Signal(sig os.Signal) error {
 	s.mu.Lock()
 	r := s.cur
@@ -145,6 +159,30 @@ func (s *Server) Signal(sig os.Signal) error {
 		return fmt.Errorf("%s: signal %v: %w", s.name, sig, err)
 	}
 	return nil
+}
+
+// Wait waits up to timeout for the latest run to exit, and returns its
+// exit status: nil for a clean exit, an *exec.ExitError otherwise. It is
+// for a run the test expects to end by itself, such as after
+// Signal(syscall.SIGTERM): a run Wait has seen exit is not reported as a
+// crash at Cleanup. If the run is still running after timeout (at once for
+// a timeout of 0) Wait leaves it running and returns an error wrapping
+// ErrStillRunning.
+func (s *Server) Wait(timeout time.Duration) error {
+	s.mu.Lock()
+	r := s.cur
+	s.mu.Unlock()
+	if !r.done() {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		select {
+		case <-r.exited:
+		case <-t.C:
+			return fmt.Errorf("%s: %w after %v", s.name, ErrStillRunning, timeout)
+		}
+	}
+	r.stopped.Store(true)
+	return r.err
 }
 
 // Restart starts the server again, killing it first if it runs, on the

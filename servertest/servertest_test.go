@@ -1,8 +1,10 @@
 package servertest
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -12,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/collabedit/collab/protocol"
+	"github.com/collabedit/collab/redistest"
 )
 
 func TestMain(m *testing.M) { os.Exit(Run(m)) }
@@ -127,6 +130,98 @@ func TestCrashFailsTheTest(t *testing.T) {
 	rec.runCleanups()
 	if len(rec.errors) != 1 || !strings.Contains(rec.errors[0], "victim exited by itself") {
 		t.Fatalf("errors %q, want one about the crash", rec.errors)
+	}
+}
+
+// TestPID: PID names the latest run's process, a new one after Restart.
+func TestPID(t *testing.T) {
+	s := Start(t, Options{})
+	first := s.PID()
+	if first <= 0 || syscall.Kill(first, 0) != nil {
+		t.Fatalf("PID %d is not a running process", first)
+	}
+	if want := fmt.Sprintf(`"run 1 started","pid":%d`, first); !strings.Contains(s.Logs(), want) {
+		t.Fatalf("no %s in the logs:\n%s", want, s.Logs())
+	}
+	s.Kill()
+	if s.PID() != first {
+		t.Fatalf("PID %d after Kill, want the last run's %d", s.PID(), first)
+	}
+	if err := syscall.Kill(first, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Fatalf("signal 0 to the killed run's pid %d: %v, want ESRCH", first, err)
+	}
+	s.Restart()
+	if second := s.PID(); second == first || syscall.Kill(second, 0) != nil {
+		t.Fatalf("PID %d after Restart (first run %d)", second, first)
+	}
+}
+
+// TestWait: Wait reports a running server as still running, and returns
+// the exit status of one the test ended with a signal, which is then not
+// a crash.
+func TestWait(t *testing.T) {
+	rec := &recordingTB{TB: t}
+	s := Start(rec, Options{Name: "waited", Args: []string{"-log-level", "info"}})
+	if err := s.Wait(0); !errors.Is(err, ErrStillRunning) {
+		t.Fatalf("Wait(0) on a running server: %v, want ErrStillRunning", err)
+	}
+	if err := s.Wait(50 * time.Millisecond); !errors.Is(err, ErrStillRunning) {
+		t.Fatalf("Wait(50ms) on a running server: %v, want ErrStillRunning", err)
+	}
+	if !s.Running() {
+		t.Fatal("Wait stopped the server")
+	}
+	if err := s.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Wait(20 * time.Second); err != nil {
+		t.Fatalf("Wait after SIGTERM: %v, want a clean exit\n%s", err, s.Logs())
+	}
+	if s.Running() || !strings.Contains(s.Logs(), `"message":"stopped"`) {
+		t.Fatalf("running %v after Wait; logs:\n%s", s.Running(), s.Logs())
+	}
+
+	// A run that exits with an error: Wait returns its status.
+	s.Restart()
+	if err := s.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var ee *exec.ExitError
+	if err := s.Wait(20 * time.Second); !errors.As(err, &ee) || ee.Success() {
+		t.Fatalf("Wait after SIGKILL: %v, want an unsuccessful *exec.ExitError", err)
+	}
+	rec.runCleanups()
+	if len(rec.errors)+len(rec.fatals) != 0 {
+		t.Fatalf("errors %q fatals %q: an exit Wait saw was reported", rec.errors, rec.fatals)
+	}
+}
+
+// TestStartCluster: n processes on one data directory and one Redis,
+// named by their -process-id, each on its own port, serving one log.
+func TestStartCluster(t *testing.T) {
+	rds := redistest.Start(t)
+	procs := StartCluster(t, 2, "", "-redis-url", rds.URL())
+	if len(procs) != 2 {
+		t.Fatalf("%d servers, want 2", len(procs))
+	}
+	for i, p := range procs {
+		id := fmt.Sprintf("p%d", i)
+		if p.Name() != id || p.Dir() != procs[0].Dir() || !p.Running() {
+			t.Fatalf("server %d: name %q dir %q running %v; want %q in %q, running", i, p.Name(), p.Dir(), p.Running(), id, procs[0].Dir())
+		}
+		if !strings.Contains(p.Logs(), `-process-id `+id+` -redis-url`) {
+			t.Fatalf("%s did not run with -process-id %s:\n%s", id, id, p.Logs())
+		}
+	}
+	if procs[0].Addr() == procs[1].Addr() {
+		t.Fatalf("both servers on %s", procs[0].Addr())
+	}
+	// An op acknowledged by p0 is in the log p1 serves.
+	if v, ack := roundTrip(t, procs[0].URL(), "shared", "t:1"); v != 0 || ack != 0 {
+		t.Fatalf("p0: snapshot %d ack %d, want 0 and 0", v, ack)
+	}
+	if v, _ := roundTrip(t, procs[1].URL(), "shared", "t:2"); v != 1 {
+		t.Fatalf("p1: snapshot at version %d, want 1", v)
 	}
 }
 

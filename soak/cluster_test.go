@@ -26,11 +26,8 @@ type cluster struct {
 func startCluster(t *testing.T, set settings, n int) *cluster {
 	t.Helper()
 	cl := &cluster{dir: t.TempDir(), redis: redistest.Start(t)}
-	for i := 0; i < n; i++ {
-		id := fmt.Sprintf("p%d", i)
-		args := append([]string{"-redis-url", cl.redis.URL(), "-process-id", id, "-advertise-url", "auto"}, set.serverArgs...)
-		cl.procs = append(cl.procs, servertest.Start(t, servertest.Options{Name: id, Dir: cl.dir, Args: args}))
-	}
+	args := append([]string{"-redis-url", cl.redis.URL(), "-advertise-url", "auto"}, set.serverArgs...)
+	cl.procs = servertest.StartCluster(t, n, cl.dir, args...)
 	// Short timeouts: a read while Redis is paused must fail, not hang.
 	cl.rdb = redis.NewClient(&redis.Options{Addr: cl.redis.Addr(), DialTimeout: time.Second,
 		ReadTimeout: time.Second, WriteTimeout: time.Second, MaxRetries: -1})

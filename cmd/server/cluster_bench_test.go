@@ -14,6 +14,7 @@ import (
 
 	"github.com/collabedit/collab/protocol"
 	"github.com/collabedit/collab/redistest"
+	"github.com/collabedit/collab/servertest"
 )
 
 // Scale-out benchmarks: real server processes (the binary of this
@@ -34,49 +35,40 @@ import (
 type benchCluster struct {
 	dir    string
 	redis  *redistest.Server
-	procs  []*child
+	procs  []*servertest.Server
 	runs   int
 	routed bool // clients ask to be routed to the owner (protocol §15)
 }
 
 // startBenchCluster starts p processes; cleanup goes to tb, which should
 // outlive every run of the sub-benchmark using the cluster.
-func startBenchCluster(tb testing.TB, bin string, cc clusterCase) *benchCluster {
+func startBenchCluster(tb testing.TB, cc clusterCase) *benchCluster {
 	tb.Helper()
 	cl := &benchCluster{dir: tb.TempDir(), routed: cc.routed}
 	if cc.withRedis {
 		cl.redis = redistest.Start(tb)
 	}
-	for i := 0; i < cc.procs; i++ {
-		args := []string{"-process-id", fmt.Sprintf("p%d", i), "-log-level", "warn",
-			"-rate", "1e9", "-rate-burst", "1000000000"}
-		if cc.withRedis {
-			args = append(args, "-redis-url", cl.redis.URL(), "-advertise-url", "auto")
-		}
-		cl.procs = append(cl.procs, startChild(tb, bin, cl.dir, args...))
+	args := []string{"-log-level", "warn", "-rate", "1e9", "-rate-burst", "1000000000"}
+	if cc.withRedis {
+		args = append(args, "-redis-url", cl.redis.URL(), "-advertise-url", "auto")
 	}
+	cl.procs = servertest.StartCluster(tb, cc.procs, cl.dir, args...)
 	return cl
 }
 
-func (cl *benchCluster) url(i int) string { return cl.procs[i%len(cl.procs)].url() }
+func (cl *benchCluster) url(i int) string { return cl.procs[i%len(cl.procs)].URL() }
 
 // lazyCluster returns a function that starts the cluster on first use and
 // reuses it afterwards; its processes are cleaned up with parent.
-func lazyCluster(parent testing.TB, bin string, cc clusterCase) func() *benchCluster {
+func lazyCluster(parent testing.TB, cc clusterCase) func() *benchCluster {
 	var cl *benchCluster
 	return func() *benchCluster {
 		if cl == nil {
-			cl = startBenchCluster(parent, bin, cc)
+			cl = startBenchCluster(parent, cc)
 		}
 		cl.runs++
 		return cl
 	}
-}
-
-// metrics sums every process's collab_* metrics.
-func (cl *benchCluster) metrics(tb testing.TB) map[string]float64 {
-	tb.Helper()
-	return scrapeMetrics(tb, cl.procs)
 }
 
 // reportCluster checks that exactly ops events were committed between the
@@ -277,9 +269,8 @@ var clusterCases = []clusterCase{
 // thirds of the ops are forwarded to the owner over Redis and every event
 // is delivered to the two followers over pub/sub.
 func BenchmarkClusterHotDoc(b *testing.B) {
-	bin := buildServer(b)
 	for _, cc := range clusterCases {
-		start := lazyCluster(b, bin, cc)
+		start := lazyCluster(b, cc)
 		b.Run(cc.name, func(b *testing.B) {
 			cl := start()
 			runEditors(b, cl, 1, 30, 0)
@@ -290,9 +281,8 @@ func BenchmarkClusterHotDoc(b *testing.B) {
 // BenchmarkClusterManyDocs: 30 documents, 3 editors each (one on each
 // process when there are 3) and 2 readers each, also spread.
 func BenchmarkClusterManyDocs(b *testing.B) {
-	bin := buildServer(b)
 	for _, cc := range clusterCases {
-		start := lazyCluster(b, bin, cc)
+		start := lazyCluster(b, cc)
 		b.Run(cc.name, func(b *testing.B) {
 			cl := start()
 			runEditors(b, cl, 30, 3, 2)
@@ -322,7 +312,7 @@ func runEditors(b *testing.B, cl *benchCluster, docs, perDoc, readers int) {
 	n := len(editors)
 	hist := newHist()
 	var mu sync.Mutex
-	before := cl.metrics(b)
+	before := servertest.SumMetrics(b, cl.procs...)
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
@@ -348,7 +338,7 @@ func runEditors(b *testing.B, cl *benchCluster, docs, perDoc, readers int) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	time.Sleep(50 * time.Millisecond) // let the last commits' counters settle
-	reportCluster(b, before, cl.metrics(b), b.N)
+	reportCluster(b, before, servertest.SumMetrics(b, cl.procs...), b.N)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
 	b.ReportMetric(float64(hist.ValueAtQuantile(50))/1000, "p50-ms")
 	b.ReportMetric(float64(hist.ValueAtQuantile(99))/1000, "p99-ms")
@@ -366,8 +356,7 @@ func runEditors(b *testing.B, cl *benchCluster, docs, perDoc, readers int) {
 //	writer on follower, reader on follower:  forward → owner → commit → Redis → follower
 //	writer on follower, reader on owner
 func BenchmarkClusterDelivery(b *testing.B) {
-	bin := buildServer(b)
-	start := lazyCluster(b, bin, clusterCase{procs: 2, withRedis: true})
+	start := lazyCluster(b, clusterCase{procs: 2, withRedis: true})
 	for _, bc := range []struct {
 		name           string
 		writer, reader int // process index; p0 owns the document

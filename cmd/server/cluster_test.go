@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -22,30 +18,29 @@ import (
 	"github.com/collabedit/collab/eventlog"
 	"github.com/collabedit/collab/presence"
 	"github.com/collabedit/collab/redistest"
+	"github.com/collabedit/collab/servertest"
 )
 
 // cluster is several server processes sharing one event log and one Redis.
 type cluster struct {
-	bin, dir string
-	redis    *redistest.Server
-	procs    []*child
+	dir   string
+	redis *redistest.Server
+	procs []*servertest.Server
 }
 
 func startCluster(t *testing.T, n int, extra ...string) *cluster {
 	t.Helper()
-	cl := &cluster{bin: buildServer(t), dir: t.TempDir(), redis: redistest.Start(t)}
-	for i := 0; i < n; i++ {
-		args := append([]string{"-redis-url", cl.redis.URL(), "-process-id", fmt.Sprintf("p%d", i),
-			"-lease-ttl", "1s", "-log-level", "warn", "-advertise-url", "auto"}, extra...)
-		cl.procs = append(cl.procs, startChild(t, cl.bin, cl.dir, args...))
-	}
+	cl := &cluster{dir: t.TempDir(), redis: redistest.Start(t)}
+	args := append([]string{"-redis-url", cl.redis.URL(),
+		"-lease-ttl", "1s", "-log-level", "warn", "-advertise-url", "auto"}, extra...)
+	cl.procs = servertest.StartCluster(t, n, cl.dir, args...)
 	return cl
 }
 
 func (cl *cluster) urls() []string {
 	var out []string
 	for _, p := range cl.procs {
-		out = append(out, p.url())
+		out = append(out, p.URL())
 	}
 	return out
 }
@@ -91,10 +86,7 @@ func TestCluster(t *testing.T) {
 			if h := cl.leaseHolder(t, "doc0"); h != "p0" {
 				t.Fatalf("doc0's lease is held by %q before the kill, want p0 (its first opener)", h)
 			}
-			if err := cl.procs[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			<-cl.procs[0].done
+			cl.procs[0].Kill()
 			cl.procs = cl.procs[1:]
 		}, func(t *testing.T, cl *cluster, _ map[string]float64) {
 			if h := cl.leaseHolder(t, "doc0"); h == "p0" || h == "" {
@@ -106,7 +98,7 @@ func TestCluster(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cl := startCluster(t, 3, tt.extra...)
 			runClusterEdits(t, cl, tt.fault)
-			m := cl.metrics(t)
+			m := servertest.SumMetrics(t, cl.procs...)
 			if m["collab_ops_forwarded_total"] == 0 {
 				t.Fatal("no op was forwarded to an owning process: the cluster path was not exercised")
 			}
@@ -120,36 +112,6 @@ func TestCluster(t *testing.T) {
 				m["collab_ops_forwarded_total"], m["collab_gaps_filled_total"], m["collab_publish_failed_total"])
 		})
 	}
-}
-
-// metrics sums every live process's collab_* metrics.
-func (cl *cluster) metrics(t *testing.T) map[string]float64 {
-	t.Helper()
-	return scrapeMetrics(t, cl.procs)
-}
-
-// scrapeMetrics sums the collab_* metrics of procs' /metrics endpoints.
-func scrapeMetrics(tb testing.TB, procs []*child) map[string]float64 {
-	tb.Helper()
-	sum := make(map[string]float64)
-	for _, p := range procs {
-		resp, err := http.Get("http://" + p.addr + "/metrics")
-		if err != nil {
-			tb.Fatalf("scrape %s: %v", p.addr, err)
-		}
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			name, value, ok := strings.Cut(sc.Text(), " ")
-			if !ok || !strings.HasPrefix(name, "collab_") {
-				continue
-			}
-			if v, err := strconv.ParseFloat(value, 64); err == nil {
-				sum[name] += v
-			}
-		}
-		resp.Body.Close()
-	}
-	return sum
 }
 
 func (cl *cluster) leaseHolder(t *testing.T, doc string) string {
@@ -305,8 +267,8 @@ func randomOp(rng *rand.Rand, text string) document.Op {
 func TestClusterPresence(t *testing.T) {
 	cl := startCluster(t, 3, "-presence-ttl", "1500ms")
 	acked := &acks{ids: make(map[string]map[string]bool)}
-	a := dialDoc(t, cl.procs[0].url(), nil, "pres", false, acked)
-	b := dialDoc(t, cl.procs[1].url(), nil, "pres", false, acked)
+	a := dialDoc(t, cl.procs[0].URL(), nil, "pres", false, acked)
+	b := dialDoc(t, cl.procs[1].URL(), nil, "pres", false, acked)
 	if err := a.Insert(0, "hello"); err != nil {
 		t.Fatal(err)
 	}
@@ -330,14 +292,12 @@ func TestClusterPresence(t *testing.T) {
 	waitFor(t, "Ann to leave b's roster", func() bool { return len(b.Peers()) == 0 })
 
 	// A peer whose process dies expires and is reported as left.
-	c := dialDoc(t, cl.procs[2].url(), nil, "pres", false, acked)
+	c := dialDoc(t, cl.procs[2].URL(), nil, "pres", false, acked)
 	if err := c.SetPresence("Cy", "#3f51b5", nil); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "b to see Cy", func() bool { ps := b.Peers(); return len(ps) == 1 && ps[0].Name == "Cy" })
-	if err := cl.procs[2].cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	cl.procs[2].Kill()
 	waitFor(t, "Cy to expire from b's roster after its process died", func() bool { return len(b.Peers()) == 0 })
 }
 

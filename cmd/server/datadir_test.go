@@ -10,14 +10,17 @@ import (
 	"time"
 
 	"github.com/collabedit/collab/redistest"
+	"github.com/collabedit/collab/servertest"
 )
 
-// runToExit runs the server, expecting it to stop by itself, and returns
-// its exit code and what it logged.
-func runToExit(t *testing.T, bin, dir string, extra ...string) (int, string) {
+// runToExit runs the server, expecting it to stop by itself before it
+// listens, and returns its exit code and what it logged. It is a plain
+// exec of servertest's binary: servertest.Start fails a server that exits
+// at start.
+func runToExit(t *testing.T, dir string, extra ...string) (int, string) {
 	t.Helper()
 	args := append([]string{"-addr", "127.0.0.1:0", "-data", dir, "-log-format", "json"}, extra...)
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(servertest.Binary(t), args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -47,10 +50,9 @@ func runToExit(t *testing.T, bin, dir string, extra ...string) (int, string) {
 // second one on the same directory: without -redis-url it refuses to
 // start, and so does one with -redis-url while the first runs without.
 func TestDataDirectoryInUse(t *testing.T) {
-	bin := buildServer(t)
 	dir := t.TempDir()
-	first := startChild(t, bin, dir)
-	pid := first.cmd.Process.Pid
+	first := servertest.Start(t, servertest.Options{Name: "first", Dir: dir})
+	pid := first.PID()
 	redis := redistest.Start(t)
 	tests := []struct {
 		name  string
@@ -64,15 +66,13 @@ func TestDataDirectoryInUse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, logs := runToExit(t, bin, dir, tt.extra...)
+			code, logs := runToExit(t, dir, tt.extra...)
 			if code == 0 || !strings.Contains(logs, tt.want) || !strings.Contains(logs, dir) {
 				t.Fatalf("second server exited %d, logging:\n%s\nwant a non-zero exit and %q", code, logs, tt.want)
 			}
 		})
 	}
-	select {
-	case <-first.done:
-		t.Fatalf("the first server stopped: %v", first.err)
-	default:
+	if !first.Running() {
+		t.Fatalf("the first server stopped: %v", first.Wait(0))
 	}
 }

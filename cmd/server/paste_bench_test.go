@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/collabedit/collab/servertest"
 )
 
 // BenchmarkPasteLoop is the abuse that once grew the data directory by
@@ -22,11 +24,10 @@ import (
 //
 //	go test -run '^$' -bench PasteLoop -benchtime 20x ./cmd/server/
 func BenchmarkPasteLoop(b *testing.B) {
-	bin := buildServer(b)
 	dir := b.TempDir()
-	srv := startChild(b, bin, dir, "-log-level", "warn", "-idle-timeout", "2s")
-	pid := srv.cmd.Process.Pid
-	ws, _, err := websocket.DefaultDialer.Dial(srv.url(), nil)
+	srv := servertest.Start(b, servertest.Options{Dir: dir, Args: []string{"-log-level", "warn", "-idle-timeout", "2s"}})
+	pid := srv.PID()
+	ws, _, err := websocket.DefaultDialer.Dial(srv.URL(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

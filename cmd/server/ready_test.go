@@ -9,6 +9,7 @@ import (
 
 	"github.com/collabedit/collab/internal/mounttest"
 	"github.com/collabedit/collab/redistest"
+	"github.com/collabedit/collab/servertest"
 )
 
 // getStatus fetches url and returns its status and body.
@@ -46,11 +47,10 @@ func waitStatus(t *testing.T, url string, status int) string {
 // /healthz stays a liveness check. Before, /healthz said "ok" whatever
 // the state of either, and there was no /readyz.
 func TestReadiness(t *testing.T) {
-	bin := buildServer(t)
 	t.Run("redis down and back", func(t *testing.T) {
 		rds := redistest.Start(t)
-		srv := startChild(t, bin, t.TempDir(), "-redis-url", rds.URL())
-		ready := "http://" + srv.addr + "/readyz"
+		srv := servertest.Start(t, servertest.Options{Args: []string{"-redis-url", rds.URL()}})
+		ready := "http://" + srv.Addr() + "/readyz"
 		if body := waitStatus(t, ready, http.StatusOK); !strings.Contains(body, "eventlog: ok") || !strings.Contains(body, "redis: ok") {
 			t.Fatalf("/readyz body %q", body)
 		}
@@ -58,7 +58,7 @@ func TestReadiness(t *testing.T) {
 		if body := waitStatus(t, ready, http.StatusServiceUnavailable); !strings.Contains(body, "redis: ") || !strings.Contains(body, "eventlog: ok") {
 			t.Fatalf("/readyz with Redis down: %q", body)
 		}
-		if code, _ := getStatus(t, "http://"+srv.addr+"/healthz"); code != http.StatusOK {
+		if code, _ := getStatus(t, "http://"+srv.Addr()+"/healthz"); code != http.StatusOK {
 			t.Fatalf("/healthz = %d while Redis is down: the process is alive", code)
 		}
 		rds.Restart()
@@ -66,8 +66,8 @@ func TestReadiness(t *testing.T) {
 	})
 	t.Run("disk below the reserve", func(t *testing.T) {
 		dir := mounttest.Tmpfs(t, 16<<20)
-		srv := startChild(t, bin, dir, "-min-free-disk", "64000000")
-		body := waitStatus(t, "http://"+srv.addr+"/readyz", http.StatusServiceUnavailable)
+		srv := servertest.Start(t, servertest.Options{Dir: dir, Args: []string{"-min-free-disk", "64000000"}})
+		body := waitStatus(t, "http://"+srv.Addr()+"/readyz", http.StatusServiceUnavailable)
 		if !strings.Contains(body, "eventlog: ") || !strings.Contains(body, "reserve") {
 			t.Fatalf("/readyz below the reserve: %q", body)
 		}

@@ -1,18 +1,12 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/netip"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,72 +15,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/collabedit/collab/protocol"
+	"github.com/collabedit/collab/servertest"
 )
-
-type child struct {
-	cmd  *exec.Cmd
-	addr string
-	done chan struct{} // closed when the process has exited
-	err  error         // its exit status, set before done closes
-	logs *strings.Builder
-}
-
-// buildServer compiles this command into a temporary directory.
-func buildServer(tb testing.TB) string {
-	tb.Helper()
-	bin := filepath.Join(tb.TempDir(), "server")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("build server: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// startChild runs the server on a free loopback port with its data in dir
-// and waits for its "listening" log line; it is killed when tb ends.
-func startChild(tb testing.TB, bin, dir string, extra ...string) *child {
-	tb.Helper()
-	args := append([]string{"-addr", "127.0.0.1:0", "-data", dir, "-log-format", "json"}, extra...)
-	cmd := exec.Command(bin, args...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start server: %v", err)
-	}
-	c := &child{cmd: cmd, done: make(chan struct{}), logs: &strings.Builder{}}
-	addr := make(chan string, 1)
-	var logMu sync.Mutex
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			logMu.Lock()
-			c.logs.WriteString(line + "\n")
-			logMu.Unlock()
-			var rec struct{ Message, Addr string }
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Message == "listening" {
-				addr <- rec.Addr
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-		c.err = cmd.Wait()
-		close(c.done)
-	}()
-	tb.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-c.done
-	})
-	select {
-	case c.addr = <-addr:
-	case <-time.After(30 * time.Second):
-		tb.Fatal("server did not start listening")
-	}
-	return c
-}
-
-func (c *child) url() string { return "ws://" + c.addr + "/ws" }
 
 func dialWS(t *testing.T, url string) *websocket.Conn {
 	t.Helper()
@@ -112,11 +42,9 @@ func readMsg(t *testing.T, ws *websocket.Conn) (protocol.Message, error) {
 // SIGKILL while ops are in flight, restarts it on the same data and checks
 // that every acknowledged op is there exactly once.
 func TestCrashLosesNoAcknowledgedOp(t *testing.T) {
-	bin := buildServer(t)
-	dir := t.TempDir()
 	// The writer pipelines 3,000 ops at full speed: over the default rate.
-	srv := startChild(t, bin, dir, "-rate", "1e9")
-	ws := dialWS(t, srv.url())
+	srv := servertest.Start(t, servertest.Options{Args: []string{"-rate", "1e9"}})
+	ws := dialWS(t, srv.URL())
 	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"open","doc":"crash"}`))
 	if m, err := readMsg(t, ws); err != nil || m.Type != "snapshot" {
 		t.Fatalf("open: %+v %v", m, err)
@@ -145,9 +73,7 @@ func TestCrashLosesNoAcknowledgedOp(t *testing.T) {
 		}
 		acked[m.Version] = true
 	}
-	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	srv.Kill()
 	// Acks already on the wire count too: they were sent after the commit.
 	for {
 		m, err := readMsg(t, ws)
@@ -158,10 +84,9 @@ func TestCrashLosesNoAcknowledgedOp(t *testing.T) {
 			acked[m.Version] = true
 		}
 	}
-	<-srv.done
 
-	srv = startChild(t, bin, dir, "-rate", "1e9")
-	ws2 := dialWS(t, srv.url())
+	srv.Restart()
+	ws2 := dialWS(t, srv.URL())
 	ws2.WriteMessage(websocket.TextMessage, []byte(`{"type":"open","doc":"crash"}`))
 	snap, err := readMsg(t, ws2)
 	if err != nil || snap.Type != "snapshot" {
@@ -186,13 +111,13 @@ func TestCrashLosesNoAcknowledgedOp(t *testing.T) {
 
 // TestSIGTERMShutsDownGracefully: sockets get 1001 and the process exits 0.
 func TestSIGTERMShutsDownGracefully(t *testing.T) {
-	srv := startChild(t, buildServer(t), t.TempDir())
-	ws := dialWS(t, srv.url())
+	srv := servertest.Start(t, servertest.Options{})
+	ws := dialWS(t, srv.URL())
 	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"open","doc":"d"}`))
 	if _, err := readMsg(t, ws); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := srv.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	_, err := readMsg(t, ws)
@@ -200,16 +125,13 @@ func TestSIGTERMShutsDownGracefully(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Code != protocol.CloseGoingAway {
 		t.Fatalf("socket ended with %v, want close %d", err, protocol.CloseGoingAway)
 	}
-	select {
-	case <-srv.done:
-		if srv.err != nil {
-			t.Fatalf("server exited with %v\n%s", srv.err, srv.logs)
-		}
-	case <-time.After(20 * time.Second):
+	if err := srv.Wait(20 * time.Second); errors.Is(err, servertest.ErrStillRunning) {
 		t.Fatal("server did not exit after SIGTERM")
+	} else if err != nil {
+		t.Fatalf("server exited with %v\n%s", err, srv.Logs())
 	}
-	if !strings.Contains(srv.logs.String(), `"stopped"`) {
-		t.Fatalf("no clean stop in the logs:\n%s", srv.logs)
+	if !strings.Contains(srv.Logs(), `"stopped"`) {
+		t.Fatalf("no clean stop in the logs:\n%s", srv.Logs())
 	}
 }
 
