@@ -110,9 +110,10 @@ type Config struct {
 	// ProcessID names this process on the bus and in leases; it must be
 	// unique among the processes sharing them. Default: random.
 	ProcessID string
-	// ClusterTick is how often each room renews its lease (when owner, at
-	// a third of the lease TTL) or checks the log and its forwards (when
-	// follower). Default 250ms.
+	// ClusterTick is how often each room looks at its lease (an owner
+	// renews and a follower checks the holder when a third of the lease
+	// TTL has passed; a room that knows no owner asks on every tick), its
+	// commit deadline, the log (follower) and its forwards. Default 250ms.
 	ClusterTick time.Duration
 	// PositionCheck is how long a follower goes without hearing an event
 	// before it compares its version with the log, which is how a lost
