@@ -171,7 +171,7 @@ func probeAck(t *testing.T, url, doc, id string, deadline time.Duration) time.Du
 // two processes ended up each following the other and the document
 // refused every op for good.
 func TestRedisPauseHeals(t *testing.T) {
-	const ttl, cycles = 400 * time.Millisecond, 4
+	const ttl, cycles = 600 * time.Millisecond, 4
 	seed := testSeed(t)
 	rds, hubs := startRedisHubs(t, 3, ttl)
 	docs := []string{"d0", "d1"}
@@ -276,7 +276,7 @@ func (s *syncBuffer) String() string {
 // answers, p0 followed p1 and p1 followed p0, and the document refused
 // every op on both until the processes were restarted.
 func TestStaleLeaseCommandHeals(t *testing.T) {
-	const ttl = 300 * time.Millisecond
+	const ttl = 500 * time.Millisecond
 	rds, hubs := startRedisHubs(t, 2, ttl)
 	a, b := dial(t, hubs[0].URL), dial(t, hubs[1].URL)
 	a.open("d") // p0 loads d first and owns it
