@@ -178,7 +178,7 @@ func (r *room) run() {
 	if err := r.load(); err != nil {
 		r.log.Error().Err(err).Msg("load document")
 	} else {
-		r.askLease(time.Now())
+		r.claimNow()
 		r.reconcilePeers()
 	}
 	defer r.exit()
