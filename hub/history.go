@@ -20,9 +20,10 @@ type entry struct {
 	payload   []byte // the op's JSON, as stored and published; nil once committed
 
 	// pending entries only
-	at     time.Time // handed to the store
-	told   bool      // its origins were told it timed out (CommitTimeout)
-	result *error    // the store's answer, once it came; nil error = committed
+	at       time.Time // handed to the store
+	told     bool      // its origins were told it timed out (CommitTimeout)
+	answered bool      // the store's answer came: err, nil when committed
+	err      error
 }
 
 // cost is what the entry holds in memory, in bytes: the encoded frame and

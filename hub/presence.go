@@ -33,12 +33,11 @@ func newPeers() peers {
 }
 
 // setPresence handles a connection's presence message.
-func (r *room) setPresence(c *conn, req protocol.Request) {
+func (r *room) setPresence(c *conn, p presence.Peer) {
 	if _, ok := r.subs[c]; !ok {
 		c.sendError(refuse(protocol.CodeNotOpen, r.doc, "", "document is not open on this connection; send open first"))
 		return
 	}
-	p := req.Peer
 	if p.Session == "" {
 		p.Session = "conn-" + r.h.id + "-" + c.id
 	}

@@ -87,9 +87,6 @@ type room struct {
 	idle         *time.Timer
 	memReported  int // hist.bytes as last added to the hub's gauge
 	memPeak      int // the most hist.bytes plus pending bytes and text held at once
-	// ackLater holds ops that committed after an earlier one failed: they
-	// are acked once the reload has delivered everything before them.
-	ackLater []*entry
 
 	// Across processes: the lease decides who sequences (ownership.go);
 	// the others follow the published events and forward their clients'
@@ -280,7 +277,7 @@ func (r *room) handle(cmd command) {
 		delete(r.subs, cmd.c)
 		r.connLeft(cmd.c)
 	case cmdPresence:
-		r.setPresence(cmd.c, cmd.req)
+		r.setPresence(cmd.c, cmd.req.Peer)
 	case cmdBus:
 		r.onBus(cmd.bus)
 	}

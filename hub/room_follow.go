@@ -91,7 +91,11 @@ func (r *room) onEvent(m *busMsg) {
 		r.catchUpAll()
 		return
 	}
-	r.applyEvent(m.Version, m.ID, m.Author, op, time.Unix(0, m.Time))
+	var at time.Time // zero from a process that does not send it
+	if m.Time != 0 {
+		at = time.Unix(0, m.Time)
+	}
+	r.applyEvent(m.Version, m.ID, m.Author, op, at)
 }
 
 // applyEvent applies a committed event sequenced by another process:

@@ -47,11 +47,17 @@ func (r *room) askLease(now time.Time) {
 	r.bg.Add(1)
 	go func() {
 		defer r.bg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), r.h.leaseTimeout())
-		holder, err := r.h.leases.Acquire(ctx, r.doc, r.h.id)
-		cancel()
-		r.leases.put(leaseAnswer{holder: holder, err: err, sent: now})
+		r.leases.put(r.acquire(now))
 	}()
+}
+
+// acquire asks the lease store who holds the document, taking the lease
+// if it is free. It may run on any goroutine: it touches no room state.
+func (r *room) acquire(sent time.Time) leaseAnswer {
+	ctx, cancel := context.WithTimeout(context.Background(), r.h.leaseTimeout())
+	defer cancel()
+	holder, err := r.h.leases.Acquire(ctx, r.doc, r.h.id)
+	return leaseAnswer{holder: holder, err: err, sent: sent}
 }
 
 // claimNow asks the lease store once, inline, before the room serves its
@@ -66,10 +72,7 @@ func (r *room) claimNow() {
 	}
 	now := time.Now()
 	r.own.ask(now)
-	ctx, cancel := context.WithTimeout(context.Background(), r.h.leaseTimeout())
-	holder, err := r.h.leases.Acquire(ctx, r.doc, r.h.id)
-	cancel()
-	r.onLease(leaseAnswer{holder: holder, err: err, sent: now})
+	r.onLease(r.acquire(now))
 }
 
 // onLease applies the lease store's answer.

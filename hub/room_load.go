@@ -117,15 +117,8 @@ func (r *room) reload() error {
 }
 
 // deliverBacklog sends every subscriber the committed ops from version
-// sent on, which they have not seen, in order, and acks the ops that
-// committed while the room was recovering: to their authors in place of
-// the op, so that each version still reaches each connection once.
+// sent on, which they have not seen, in order.
 func (r *room) deliverBacklog(sent int64) {
-	later := make(map[string]*entry, len(r.ackLater))
-	for _, e := range r.ackLater {
-		later[e.id] = e
-	}
-	r.ackLater = nil
 	switch {
 	case len(r.subs) == 0 || sent == r.version:
 	case sent < r.hist.base || sent > r.version:
@@ -136,25 +129,8 @@ func (r *room) deliverBacklog(sent int64) {
 		}
 	default:
 		for v := sent; v < r.version; v++ {
-			e := r.hist.at(v)
-			l := later[e.id]
 			for c := range r.subs {
-				if l != nil && c == l.from.c {
-					c.send(protocol.AppendAck(nil, r.doc, e.id, v))
-				} else {
-					c.send(e.frame)
-				}
-			}
-		}
-	}
-	for id, l := range later {
-		v, ok := r.ids[id]
-		for _, o := range append(l.waiters, l.from) {
-			switch {
-			case !ok:
-				r.replyError(o, unavailable(r.doc, id, "the outcome of this op is not known yet; resend it with the same id"))
-			case o.c == nil || sent < r.hist.base || sent > v:
-				r.replyAck(o, id, v) // remote, or not delivered op by op above
+				c.send(r.hist.at(v).frame)
 			}
 		}
 	}

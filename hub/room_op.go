@@ -211,12 +211,11 @@ func (r *room) settle(res commitResult) {
 		return
 	}
 	e := r.hist.at(res.version)
-	if e.result != nil {
+	if e.answered {
 		r.log.Error().Int64("version", res.version).Msg("second commit result for one op")
 		return
 	}
-	err := res.err
-	e.result = &err
+	e.answered, e.err = true, res.err
 	r.pendingBytes -= len(e.payload)
 	r.h.metrics.commit.observe(time.Since(e.at))
 }
@@ -226,17 +225,18 @@ func (r *room) settle(res commitResult) {
 func (r *room) release() {
 	for r.next < r.hist.head() {
 		e := r.hist.at(r.next)
-		if e.result == nil {
+		if !e.answered {
 			break
 		}
 		r.next++
-		switch err := *e.result; {
-		case err != nil:
-			r.failCommit(e, err)
+		switch {
+		case e.err != nil:
+			r.failCommit(e, e.err)
 		case r.broken:
-			// Durable, but the version before it failed: memory is not the
-			// log. Its author is acked after the reload delivers the rest.
-			r.ackLater = append(r.ackLater, &entry{id: e.id, from: e.from, waiters: e.waiters})
+			// Durable, but memory is no longer the log (an earlier result
+			// failed to apply). The reload delivers it to every
+			// subscriber, its author included, who takes its own op as the
+			// ack (protocol §5); a forwarding process acks it on applying.
 			e.from, e.waiters = origin{}, nil
 		default:
 			r.finish(e)
@@ -277,7 +277,7 @@ func (r *room) finish(e *entry) {
 		r.replyAck(w, e.id, v)
 	}
 	r.log.Debug().Str("op", e.id).Int64("version", v).Str("conn", e.from.conn).Int("subscribers", len(r.subs)).Msg("op committed")
-	e.from, e.waiters, e.payload, e.result = origin{}, nil, nil, nil
+	e.from, e.waiters, e.payload = origin{}, nil, nil
 	r.hist.committed(e)
 	if r.version%r.h.cfg.SnapshotEvery == 0 {
 		r.h.store.PutSnapshotAsync(eventlog.Snapshot{Doc: r.doc, Version: r.version, Text: r.text.String(), Time: time.Now()})
@@ -337,7 +337,7 @@ func (r *room) checkCommitTimeout(now time.Time) {
 	msg := fmt.Sprintf("storage did not confirm this op within %v; its outcome is not known yet: resend it with the same id", r.h.cfg.CommitTimeout)
 	for v := r.next; v < r.hist.head(); v++ {
 		e := r.hist.at(v)
-		if e.told || e.result != nil {
+		if e.told || e.answered {
 			continue
 		}
 		e.told = true
