@@ -1,6 +1,8 @@
 package hub_test
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -181,6 +183,8 @@ func TestOriginCheck(t *testing.T) {
 		{"no origin header (not a browser)", nil, "", true},
 		{"same origin", nil, "http://HOST", true},
 		{"same host, other scheme", nil, "https://HOST", false},
+		{"https page behind a TLS-terminating proxy", nil, "https://HOST|https", true},
+		{"http page behind a proxy that says https", nil, "http://HOST|https", false},
 		{"same host, other port", nil, "http://127.0.0.1:1", false},
 		{"cross origin refused by default", nil, "http://evil.example", false},
 		{"allowlisted", []string{"https://app.example"}, "https://app.example", true},
@@ -195,8 +199,12 @@ func TestOriginCheck(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := startServer(t, hub.Config{AllowedOrigins: tt.allowed})
 			h := http.Header{}
-			if tt.origin != "" {
-				h.Set("Origin", strings.Replace(tt.origin, "HOST", strings.TrimPrefix(s.URL, "ws://"), 1))
+			origin, proto, _ := strings.Cut(tt.origin, "|") // "|https": the proxy's X-Forwarded-Proto
+			if origin != "" {
+				h.Set("Origin", strings.Replace(origin, "HOST", strings.TrimPrefix(s.URL, "ws://"), 1))
+			}
+			if proto != "" {
+				h.Set("X-Forwarded-Proto", proto)
 			}
 			ws, resp, err := websocket.DefaultDialer.Dial(s.URL, h)
 			if ws != nil {
@@ -229,5 +237,21 @@ func TestMisbehaviourLogged(t *testing.T) {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("no %s in the logs:\n%s", want, logs.String())
 		}
+	}
+}
+
+// TestReadyUntilClose: the hub's readiness check fails once shutdown has
+// begun, so a load balancer stops sending it clients.
+func TestReadyUntilClose(t *testing.T) {
+	s := startServer(t, hub.Config{})
+	ctx := context.Background()
+	if err := s.Hub.Ready(ctx); err != nil {
+		t.Fatalf("ready before Close: %v", err)
+	}
+	if err := s.Hub.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Hub.Ready(ctx); !errors.Is(err, hub.ErrClosed) {
+		t.Fatalf("ready after Close: %v, want ErrClosed", err)
 	}
 }
