@@ -57,7 +57,9 @@ func (c *Catalog) List(ctx context.Context, limit int) ([]Entry, error) {
 	case limit > MaxLimit:
 		limit = MaxLimit
 	}
-	docs, err := c.src.Docs(ctx, limit)
+	// Two more than asked: "." and ".." are the only stored ids that can
+	// be left out below, so the list still holds limit documents.
+	docs, err := c.src.Docs(ctx, limit+2)
 	if err != nil {
 		return nil, fmt.Errorf("list documents: %w", err)
 	}
@@ -65,11 +67,13 @@ func (c *Catalog) List(ctx context.Context, limit int) ([]Entry, error) {
 	for _, d := range docs {
 		// A log written before the protocol refused the ids "." and ".."
 		// may hold such a document; it can no longer be opened, so it is
-		// left out (the list may then be shorter than limit).
+		// left out.
 		if protocol.ValidateDocID(d.Doc) != nil {
 			continue
 		}
-		out = append(out, entry(d))
+		if out = append(out, entry(d)); len(out) == limit {
+			break
+		}
 	}
 	return out, nil
 }

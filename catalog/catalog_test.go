@@ -50,6 +50,10 @@ func TestList(t *testing.T) {
 	appendN(t, s, "...", 0, 1, 2, base)
 	c := New(s)
 
+	// "." and ".." are among the newest, yet a limit still counts listed documents.
+	if got, err := c.List(context.Background(), 3); err != nil || len(got) != 3 {
+		t.Fatalf("List(3) = %d entries, %v; want 3", len(got), err)
+	}
 	got, err := c.List(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)

@@ -28,23 +28,25 @@ type Doc struct {
 	closed   bool
 	sess     *session // the session the document is open on; nil while detached
 	state    state
-	have     bool                     // the first snapshot has arrived
-	version  int64                    // server version of server
-	server   *document.Text           // last known server text, at version
-	local    *document.Text           // server text with inflight and buffer applied
-	inflight *flight                  // the op sent and not yet acked
-	buffer   document.Op              // local edits made since inflight was sent, composed
-	probe    *probe                   // the snapshot held while the in-flight op is probed
-	bo       *backoff                 // delays for resends after unavailable / rate_limited
-	retryTok uint64                   // invalidates scheduled retries
-	changed  chan struct{}            // closed and replaced on every change (WaitSynced)
-	hooks    []func()                 // callbacks to run once the lock is released
-	running  int                      // goroutines running hooks
-	me       *presence.Peer           // our presence, resent after a reconnect
-	peers    map[string]presence.Peer // everyone else present, by session
-	opens    int                      // opens sent on sess: more than one re-serves the document (§6.2)
-	probes   int                      // probes sent (for tests and debugging)
-	resyncs  int                      // fresh snapshots requested (for tests and debugging)
+	have     bool           // the first snapshot has arrived
+	version  int64          // server version of server
+	server   *document.Text // last known server text, at version
+	local    *document.Text // server text with inflight and buffer applied
+	inflight *flight        // the op sent and not yet acked
+	buffer   document.Op    // local edits made since inflight was sent, composed
+	probe    *probe         // the snapshot held while the in-flight op is probed
+	bo       *backoff       // delays for resends after unavailable / rate_limited
+	retryTok uint64         // invalidates scheduled retries
+	changed  chan struct{}  // closed and replaced on every change (WaitSynced)
+	hooks    []func()       // callbacks to run once the lock is released
+	running  int            // goroutines running hooks
+	me       *presence.Peer // our presence, resent after a reconnect
+	// presenceRetrying: a resend of a refused presence is armed.
+	presenceRetrying bool
+	peers            map[string]presence.Peer // everyone else present, by session
+	opens            int                      // opens sent on sess: more than one re-serves the document (§6.2)
+	probes           int                      // probes sent (for tests and debugging)
+	resyncs          int                      // fresh snapshots requested (for tests and debugging)
 }
 
 // flight is the op in flight. op is kept transformed to the document's

@@ -28,32 +28,30 @@ func (d *Doc) SetPresence(name, color string, sel *presence.Selection) error {
 
 // stated is our presence as the server takes it: the selection on the
 // server text at our version, which the server checks it fits. With
-// local edits pending, the selection (kept on the local text) is moved
-// back through the buffer and then the op in flight.
+// local edits pending, the selection (kept on the local text) is mapped
+// back through the buffer and then the op in flight, in time proportional
+// to those ops, not to the document.
 func (d *Doc) stated() presence.Peer {
 	p := *d.me
 	p.Version = d.version
-	if p.Selection == nil || (d.inflight == nil && d.buffer == nil) {
+	if p.Selection == nil {
 		return p
 	}
 	sel := *p.Selection
-	server := d.server.String()
-	base := server // the text the buffer applies to
-	if d.inflight != nil {
-		if mid, err := document.Apply(server, d.inflight.op); err == nil {
-			base = mid
-		}
-	}
-	if d.buffer != nil {
-		sel = sel.Transform(invert(base, d.buffer))
-	}
-	if d.inflight != nil {
-		sel = sel.Transform(invert(server, d.inflight.op))
+	for _, op := range []document.Op{d.buffer, d.inflightOp()} {
+		sel.Anchor, sel.Head = document.BaseIndex(sel.Anchor, op), document.BaseIndex(sel.Head, op)
 	}
 	n := d.server.Len()
 	sel.Anchor, sel.Head = min(sel.Anchor, n), min(sel.Head, n)
 	p.Selection = &sel
 	return p
+}
+
+func (d *Doc) inflightOp() document.Op {
+	if d.inflight == nil {
+		return nil
+	}
+	return d.inflight.op
 }
 
 // presenceRetry is how long a presence refused because another connection
@@ -63,16 +61,22 @@ func (d *Doc) stated() presence.Peer {
 const presenceRetry = time.Second
 
 // onPresenceRefused handles the refusal of our presence. forbidden means
-// the session is still held by our previous connection: send it again
-// shortly, quietly. Anything else is a bug to report.
+// the session is still held by our previous connection: send the latest
+// presence again shortly, quietly, with one retry armed at a time however
+// many refusals arrive. Anything else is a bug to report.
 func (d *Doc) onPresenceRefused(e *protocol.Error) {
 	if e.Code != protocol.CodeForbidden {
 		d.report(fmt.Errorf("document %q: presence refused: %w", d.id, e))
 		return
 	}
+	if d.presenceRetrying {
+		return
+	}
+	d.presenceRetrying = true
 	d.c.after(presenceRetry, func() {
 		d.mu.Lock()
 		defer d.unlock()
+		d.presenceRetrying = false
 		if !d.closed && d.me != nil && d.sess != nil {
 			d.send(presenceFrame(d.id, d.version, d.stated()))
 		}

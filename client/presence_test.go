@@ -7,6 +7,7 @@ import (
 
 	"github.com/collabedit/collab/hub"
 	"github.com/collabedit/collab/presence"
+	"github.com/collabedit/collab/protocol"
 )
 
 // TestPresenceFollowsTheText: a's caret moves with b's insert before it,
@@ -82,10 +83,16 @@ func TestPresenceWaitsForOldConnection(t *testing.T) {
 	dOld, dCur, dw := open(t, old, "p"), open(t, cur, "p"), open(t, watcher, "p")
 	must(t, dOld.SetPresence("Ann (old tab)", "#e91e63", nil))
 	waitPeer(t, dw, func(p presence.Peer) bool { return p.Name == "Ann (old tab)" })
-	must(t, dCur.SetPresence("Ann", "#e91e63", nil))
-	time.Sleep(200 * time.Millisecond)
+	for i := 0; i < 10; i++ {
+		must(t, dCur.SetPresence("Ann", "#e91e63", nil))
+	}
+	time.Sleep(2500 * time.Millisecond)
 	if ps := dw.Peers(); len(ps) != 1 || ps[0].Name != "Ann (old tab)" {
 		t.Fatalf("a second connection took over the session: %+v", ps)
+	}
+	// Ten refusals, then one resend a second: not one chain per refusal.
+	if n := ts.Hub.Stats().Refusals[protocol.CodeForbidden]; n > 13 {
+		t.Fatalf("%d presence refusals in 2.5 s: resends pile up", n)
 	}
 	must(t, old.Close())
 	waitPeer(t, dw, func(p presence.Peer) bool { return p.Name == "Ann" })

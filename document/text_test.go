@@ -97,3 +97,25 @@ func TestReplayAutomergePaper(t *testing.T) {
 		s = mustApply(t, s, ops[i])
 	}
 }
+
+func TestBaseIndex(t *testing.T) {
+	// S = "hello world"; op: keep "hello", insert ", dear", delete " world" → "hello, dear"
+	op := document.Op{{Retain: 5}, {Insert: ", dear"}, {Delete: 6}}
+	for _, tt := range []struct{ pos, want int }{
+		{0, 0}, {5, 5}, // before the insert
+		{6, 5}, {10, 5}, // inside the inserted text: its insertion point
+		{11, 11},        // the end of the result: after the deleted text
+		{12, 12},        // past the end: carried over (trailing retain left out)
+	} {
+		if got := document.BaseIndex(tt.pos, op); got != tt.want {
+			t.Errorf("document.BaseIndex(%d) = %d, want %d", tt.pos, got, tt.want)
+		}
+	}
+	// For positions the op did not create it undoes TransformIndex.
+	op2 := document.Op{{Retain: 2}, {Delete: 1}, {Retain: 3}, {Insert: "😀x"}}
+	for _, pos := range []int{0, 1, 2, 4, 5, 6} {
+		if got := document.BaseIndex(document.TransformIndex(pos, op2, false), op2); pos != 2 && got != pos {
+			t.Errorf("document.BaseIndex(TransformIndex(%d)) = %d", pos, got)
+		}
+	}
+}

@@ -123,3 +123,34 @@ func TransformIndex(pos int, op Op, ownInsertsFirst bool) int {
 	}
 	return out
 }
+
+// BaseIndex maps a position in Apply(S, op) back to S: the inverse of
+// TransformIndex for positions op did not create. A position inside (or
+// at the start of) text op inserted maps to the insertion point; text op
+// deleted has no position in the result, so nothing maps into it. It lets
+// a client state its caret, kept on its local text, in the coordinates of
+// the server's version while its own edits are not yet acknowledged, in
+// time proportional to op rather than to the document (static/client.js
+// has the same function).
+func BaseIndex(pos int, op Op) int {
+	src, dst := 0, 0 // positions in S and in the result
+	for _, c := range op {
+		switch classify(c) {
+		case kInsert:
+			n := utf8.RuneCountInString(c.Insert)
+			if pos < dst+n {
+				return src
+			}
+			dst += n
+		case kRetain:
+			if pos < dst+c.Retain {
+				return src + pos - dst
+			}
+			src += c.Retain
+			dst += c.Retain
+		case kDelete:
+			src += c.Delete
+		}
+	}
+	return src + max(0, pos-dst)
+}

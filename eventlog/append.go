@@ -10,7 +10,7 @@ import (
 // enqueue hands r to the writer without ever waiting: the hub calls
 // AppendAsync on a document's own goroutine, and a writer stuck in write
 // or fsync must not freeze the document and every client in it. It returns
-// nil, ErrClosed after Close, or an error wrapping ErrBusy when the queue
+// nil, ErrClosed after Close, ErrReadOnly (Config.ReadOnly), or an error wrapping ErrBusy when the queue
 // has no slot or r's bytes would pass MaxQueueBytes.
 func (s *Store) enqueue(r request) error {
 	s.mu.RLock()
@@ -94,6 +94,8 @@ func (s *Store) settle(r request, err error) {
 		r.done(e, fmt.Errorf("append doc %q version %d: %w", e.Doc, e.Version, ErrClosed))
 	case errors.Is(err, ErrBusy):
 		s.busy.Add(1)
+		r.done(e, fmt.Errorf("append doc %q version %d: %w", e.Doc, e.Version, err))
+	case errors.Is(err, ErrReadOnly):
 		r.done(e, fmt.Errorf("append doc %q version %d: %w", e.Doc, e.Version, err))
 	default:
 		r.done(e, err)

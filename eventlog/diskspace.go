@@ -11,10 +11,9 @@ import (
 // recover (the WAL, checkpoints into the database). The writer checks the
 // filesystem before each write transaction and refuses the batch while the
 // free space is below the reserve, so the last bytes stay for SQLite and
-// for the operator. One statfs costs about 1 µs (BenchmarkFreeSpace: 0.7–
-// 1.2 µs on the 2-core VM) against a commit's fsync of 0.2–2 ms, so there is
-// no cache to go stale: writes resume with the first batch after space is
-// freed.
+// for the operator. One fstatfs costs 2–3 µs (BenchmarkFreeSpace on the
+// 2-core VM) against a commit's fsync of 0.2–2 ms, so there is no cache to
+// go stale: writes resume with the first batch after space is freed.
 const (
 	// maxDefaultReserve caps the default reserve: 512 MiB is room for a
 	// checkpoint of a long WAL and an operator's shell on any disk.
@@ -57,7 +56,7 @@ func diskSpace(f *os.File) (avail, size int64, err error) {
 // checkReserve returns a *DiskFullError when the data filesystem has less
 // free space than the reserve. It asks about the process lock's open file,
 // which sits beside the database: fstatfs skips the path lookup and the
-// allocation of statfs (3 µs instead of 5). A failed statfs does not block
+// allocation of statfs (2–3 µs instead of 4–6). A failed statfs does not block
 // writes: the reserve is a safeguard, and SQLite reports a full disk itself.
 func (s *Store) checkReserve() error {
 	if s.minFree < 0 {

@@ -85,7 +85,7 @@
 // A client that fills the disk must not leave every document unwritable,
 // nor SQLite without the room it needs to checkpoint and recover. Before
 // each write transaction the writer checks the free space of the data
-// filesystem (one fstatfs, 3 µs: diskspace.go); below Config.MinFreeBytes
+// filesystem (one fstatfs, 2–3 µs: diskspace.go); below Config.MinFreeBytes
 // (default min(512 MiB, 5% of the filesystem); negative disables) it
 // starts no transaction and answers every append and snapshot of the batch
 // with *DiskFullError, which matches ErrDiskFull and ErrUnavailable:

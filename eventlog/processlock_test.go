@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // lockHolderEnv makes the test binary a lock holder (see TestMain):
@@ -260,6 +261,13 @@ func TestReadOnlyBesideTheWriter(t *testing.T) {
 	}
 	if err := r.Health(ctx); err != nil {
 		t.Fatalf("health of a read-only store: %v", err)
+	}
+	// After Close, an append is answered at once, as by any closed store.
+	r.Close()
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := r.Append(cctx, ev("d", 2)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("append to a closed read-only store: %v, want ErrClosed", err)
 	}
 	if _, err := Open(filepath.Join(t.TempDir(), "missing.db"), Config{ReadOnly: true}); err == nil {
 		t.Fatal("read-only open of a missing file created it")

@@ -320,32 +320,42 @@ func (s *Store) open(path string, busy time.Duration) error {
 	prep(s.conn, sqlFindOp, &s.findOp)
 	prep(s.conn, sqlPutSnapshot, &s.putSnap)
 
-	// Readers get the same DSN plus query_only, so a bug can never write
-	// through the pool and bypass the writer's ordering.
-	if s.rdb, err = sql.Open("sqlite3", dsn(path, busy, "&_query_only=1")); err != nil {
+	if err != nil {
 		return err
 	}
-	n := 2 * runtime.GOMAXPROCS(0)
-	if n < 4 {
-		n = 4
+	// Readers get the same DSN plus query_only, so a bug can never write
+	// through the pool and bypass the writer's ordering.
+	return s.openReads(path, busy, "&_query_only=1")
+}
+
+// openReads opens the read pool with extra DSN parameters and prepares
+// the reads on it.
+func (s *Store) openReads(path string, busy time.Duration, extra string) error {
+	var err error
+	if s.rdb, err = sql.Open("sqlite3", dsn(path, busy, extra)); err != nil {
+		return err
 	}
+	n := max(4, 2*runtime.GOMAXPROCS(0))
 	s.rdb.SetMaxOpenConns(n)
 	s.rdb.SetMaxIdleConns(n) // keep prepared statements warm
-	prep(s.rdb, sqlEvents, &s.qEvents)
-	prep(s.rdb, sqlHead, &s.qHead)
-	prep(s.rdb, sqlFindOp, &s.qFindOp)
-	prep(s.rdb, sqlSince, &s.qSince)
-	prep(s.rdb, sqlDocs, &s.qDocs)
-	prep(s.rdb, sqlLatestSnapshot, &s.qSnap)
-	prep(s.rdb, sqlHealth, &s.qHealth)
-	return err
+	for _, p := range []struct {
+		q   string
+		dst **sql.Stmt
+	}{{sqlEvents, &s.qEvents}, {sqlHead, &s.qHead}, {sqlFindOp, &s.qFindOp}, {sqlSince, &s.qSince},
+		{sqlDocs, &s.qDocs}, {sqlLatestSnapshot, &s.qSnap}, {sqlHealth, &s.qHealth}} {
+		if *p.dst, err = s.rdb.PrepareContext(context.Background(), p.q); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // openReadOnly opens only the read pool, on a file that must exist at
 // this build's storage version.
 func (s *Store) openReadOnly(path string, busy time.Duration) (*Store, error) {
 	s.readOnly, s.minFree = true, -1 // no writes: no reserve to keep
-	close(s.writerDone)              // there is no writer
+	close(s.writerDone)              // there is no writer: appends after
+	s.writerExited = true            // Close are answered at once
 	fail := func(err error) (*Store, error) {
 		s.closeDBs()
 		return nil, fmt.Errorf("open event log %q read-only: %w", path, err)
@@ -353,28 +363,15 @@ func (s *Store) openReadOnly(path string, busy time.Duration) (*Store, error) {
 	if _, err := os.Stat(path); err != nil {
 		return fail(err)
 	}
-	var err error
-	if s.rdb, err = sql.Open("sqlite3", dsn(path, busy, "&mode=ro&_query_only=1")); err != nil {
+	if err := s.openReads(path, busy, "&mode=ro&_query_only=1"); err != nil {
 		return fail(err)
 	}
-	s.rdb.SetMaxOpenConns(4)
-	s.rdb.SetMaxIdleConns(4)
-	ctx := context.Background()
 	var v int
-	if err := s.rdb.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+	if err := s.rdb.QueryRowContext(context.Background(), "PRAGMA user_version").Scan(&v); err != nil {
 		return fail(err)
 	}
 	if v != storageVersion {
 		return fail(fmt.Errorf("file has storage version %d, this build reads %d; open it read-write once to migrate", v, storageVersion))
-	}
-	for _, p := range []struct {
-		q   string
-		dst **sql.Stmt
-	}{{sqlEvents, &s.qEvents}, {sqlHead, &s.qHead}, {sqlFindOp, &s.qFindOp}, {sqlSince, &s.qSince},
-		{sqlDocs, &s.qDocs}, {sqlLatestSnapshot, &s.qSnap}, {sqlHealth, &s.qHealth}} {
-		if *p.dst, err = s.rdb.PrepareContext(ctx, p.q); err != nil {
-			return fail(err)
-		}
 	}
 	return s, nil
 }

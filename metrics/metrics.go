@@ -52,6 +52,12 @@ var table = []metric{
 	{"collab_eventlog_disk_full_total", "Write batches refused because free disk space was below the reserve.", prometheus.CounterValue, func(_ hub.Stats, s eventlog.Stats) float64 { return float64(s.DiskFull) }},
 	{"collab_eventlog_busy_total", "Appends refused at once because the writer's queue was full.", prometheus.CounterValue, func(_ hub.Stats, s eventlog.Stats) float64 { return float64(s.Busy) }},
 	{"collab_eventlog_snapshots_dropped_total", "Snapshots dropped because the writer's queue was full.", prometheus.CounterValue, func(_ hub.Stats, s eventlog.Stats) float64 { return float64(s.SnapshotsDropped) }},
+	{"collab_eventlog_last_commit_timestamp_seconds", "When the event log last committed a transaction (unix seconds; 0: none yet).", prometheus.GaugeValue, func(_ hub.Stats, s eventlog.Stats) float64 {
+		if s.LastCommit.IsZero() {
+			return 0
+		}
+		return float64(s.LastCommit.UnixNano()) / 1e9
+	}},
 	{"collab_send_queue_bytes", "Bytes waiting in the connections' send queues.", prometheus.GaugeValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.QueuedBytes) }},
 	{"collab_history_bytes", "Bytes held by the open documents' in-memory history.", prometheus.GaugeValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.HistoryBytes) }},
 }

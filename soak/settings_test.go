@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/collabedit/collab/hub"
 )
 
 // settings are one soak's parameters: the short run by default, the long
@@ -27,10 +29,17 @@ type settings struct {
 // faults spaced 15 s apart.
 const shortDuration = 60 * time.Second
 
-// compressedArgs shrink every timer so that a one-minute run outlasts
-// each many times over.
-var compressedArgs = []string{"-ping-interval", "1s", "-write-timeout", "500ms", "-pong-wait", "3s",
-	"-lease-ttl", "1s", "-idle-timeout", "2s", "-presence-ttl", "3s", "-log-level", "warn"}
+// The compressed timers: every one short enough that a one-minute run
+// outlasts it many times over.
+const (
+	compressedLease = time.Second
+	compressedIdle  = 2 * time.Second
+	compressedPong  = 3 * time.Second
+)
+
+// compressedArgs are the server flags for the compressed timers.
+var compressedArgs = []string{"-ping-interval", "1s", "-write-timeout", "500ms", "-pong-wait", compressedPong.String(),
+	"-lease-ttl", compressedLease.String(), "-idle-timeout", compressedIdle.String(), "-presence-ttl", "3s", "-log-level", "warn"}
 
 // loadSettings reads SOAK_DURATION, SOAK_DEFAULT_TIMERS, SOAK_SEED and
 // SOAK_FAULTS.
@@ -58,11 +67,11 @@ func loadSettings(tb testing.TB) settings {
 	s.faults = faults
 	s.defaultTimers = os.Getenv("SOAK_DEFAULT_TIMERS") != ""
 	if s.defaultTimers {
-		// The server's defaults (cmd/server/flags.go).
-		s.leaseTTL, s.idleTimeout, s.pongWait = 5*time.Second, 30*time.Second, 60*time.Second
+		d := hub.DefaultConfig() // what the server's flags default to
+		s.leaseTTL, s.idleTimeout, s.pongWait = hub.DefaultLeaseTTL, d.IdleTimeout, d.PongWait
 		s.serverArgs = []string{"-log-level", "warn"}
 	} else {
-		s.leaseTTL, s.idleTimeout, s.pongWait = time.Second, 2*time.Second, 3*time.Second
+		s.leaseTTL, s.idleTimeout, s.pongWait = compressedLease, compressedIdle, compressedPong
 		s.serverArgs = compressedArgs
 	}
 	return s

@@ -241,6 +241,7 @@ export class DocClient {
     this._probe = null; // {text, version, ops}
     this._retryTok = 0;
     this._me = null; // our presence: {name, color, selection}
+    this._presenceRetrying = false; // a resend of a refused presence is armed
     /**
      * Peers present in the document, session → {session, name, color,
      * selection, version, seenAt}; seenAt is when their last presence
@@ -842,8 +843,13 @@ export class DocClient {
 
   // Sends our presence again after PRESENCE_RETRY_MS, for as long as the
   // server refuses it because an old connection of ours holds the session.
+  // One resend is armed at a time however many refusals arrive; it sends
+  // the latest presence.
   _retryPresence() {
+    if (this._presenceRetrying) return;
+    this._presenceRetrying = true;
     this._setTimeout(() => this._run(() => {
+      this._presenceRetrying = false;
       if (this._me && this._online && this._state !== 'detached') this._sendPresence();
     }), PRESENCE_RETRY_MS);
   }

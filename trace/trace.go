@@ -205,9 +205,8 @@ const modulePath = "github.com/collabedit/collab"
 // Dir returns the traces directory: $COLLAB_TRACES_DIR if set; otherwise
 // trace/testdata of the repository that holds the working directory (the
 // nearest parent whose go.mod is this module), so tests of any package and
-// `go run ./cmd/loadtest` anywhere in a clone find it; otherwise, for
-// older setups, the first shared/traces directory in the working directory
-// or a parent. It returns "" if there is none.
+// `go run ./cmd/loadtest` anywhere in a clone find it. It returns "" if
+// there is none: nothing is read from beside the clone.
 func Dir() string {
 	if d := os.Getenv(EnvDir); d != "" {
 		return d
@@ -219,14 +218,7 @@ func Dir() string {
 	if root := moduleRoot(wd); root != "" && isDir(filepath.Join(root, RepoDir)) {
 		return filepath.Join(root, RepoDir)
 	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if cand := filepath.Join(d, "shared", "traces"); isDir(cand) {
-			return cand
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
-	}
+	return ""
 }
 
 // moduleRoot returns the nearest of dir and its parents whose go.mod

@@ -101,7 +101,7 @@ func TestDirEnvOverride(t *testing.T) {
 
 // TestDirInRepository: the repository's own copies are found from any
 // package's directory and from the root (where `go run ./cmd/loadtest`
-// runs), before any shared/traces beside the clone.
+// runs).
 func TestDirInRepository(t *testing.T) {
 	t.Setenv(trace.EnvDir, "")
 	root, err := filepath.Abs("..")
@@ -123,7 +123,7 @@ func TestDirInRepository(t *testing.T) {
 }
 
 // TestDirLayouts: only this module's go.mod marks a repository root;
-// shared/traces is the last resort.
+// a shared/traces directory beside it is never read.
 func TestDirLayouts(t *testing.T) {
 	t.Setenv(trace.EnvDir, "")
 	for _, tc := range []struct {
@@ -134,9 +134,9 @@ func TestDirLayouts(t *testing.T) {
 	}{
 		{"this module", []string{"repo/trace/testdata/", "shared/traces/"}, "module github.com/collabedit/collab\n\ngo 1.26\n", "repo/trace/testdata"},
 		{"quoted module path", []string{"repo/trace/testdata/"}, "// c\nmodule \"github.com/collabedit/collab\"\n", "repo/trace/testdata"},
-		{"another module", []string{"repo/trace/testdata/", "shared/traces/"}, "module example.com/other\n", "shared/traces"},
+		{"another module", []string{"repo/trace/testdata/", "shared/traces/"}, "module example.com/other\n", ""},
 		{"a module with a longer path", []string{"repo/trace/testdata/"}, "module github.com/collabedit/collab2\n", ""},
-		{"this module without the traces", []string{"repo/x/", "shared/traces/"}, "module github.com/collabedit/collab\n", "shared/traces"},
+		{"this module without the traces", []string{"repo/x/", "shared/traces/"}, "module github.com/collabedit/collab\n", ""},
 		{"nothing", []string{"repo/x/"}, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

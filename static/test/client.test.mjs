@@ -314,9 +314,12 @@ test('presence refused because an old connection holds our session: sent again q
   const { c, sent, errors, timers } = mk('Hello', 1);
   c.setPresence({ name: 'Me', selection: { anchor: 5, head: 5 } });
   sent.length = 0;
-  c.receive({ type: 'error', code: 'forbidden', doc: 'd', session: 'me', message: 'presence session "me" is held by another connection' });
+  const refusal = { type: 'error', code: 'forbidden', doc: 'd', session: 'me', message: 'presence session "me" is held by another connection' };
+  c.receive(refusal);
+  c.receive(refusal); // one resend is armed, however many refusals arrive
   assert.equal(errors.length, 0);
   assert.equal(sent.length, 0);
+  assert.equal(timers.q.length, 1);
   assert.ok(timers.fire());
   assert.equal(sent.at(-1).type, 'presence');
   // Another refusal of our presence is a bug worth reporting.
