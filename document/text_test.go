@@ -104,8 +104,8 @@ func TestBaseIndex(t *testing.T) {
 	for _, tt := range []struct{ pos, want int }{
 		{0, 0}, {5, 5}, // before the insert
 		{6, 5}, {10, 5}, // inside the inserted text: its insertion point
-		{11, 11},        // the end of the result: after the deleted text
-		{12, 12},        // past the end: carried over (trailing retain left out)
+		{11, 11}, // the end of the result: after the deleted text
+		{12, 12}, // past the end: carried over (trailing retain left out)
 	} {
 		if got := document.BaseIndex(tt.pos, op); got != tt.want {
 			t.Errorf("document.BaseIndex(%d) = %d, want %d", tt.pos, got, tt.want)
