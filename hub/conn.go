@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -22,22 +21,20 @@ var connSeq atomic.Uint64
 // UTF-8; serve closes it with 1007.
 var errInvalidUTF8 = errors.New("text frame is not valid UTF-8")
 
-// conn is one WebSocket client. Its reader runs on the HTTP handler's
-// goroutine and is the only one touching subs; its writer goroutine is the
-// only one writing to the socket. Documents reach it only through send.
+// conn is one WebSocket client. Its reader runs on a goroutine the hub
+// starts after the upgrade (ServeHTTP has returned by then) and is the
+// only one touching subs; its writer owns everything written to the
+// socket. Rooms reach it only through send and sendError (subscriber).
 type conn struct {
 	h       *Hub
 	ws      *websocket.Conn
 	id      string
 	log     zerolog.Logger
 	remote  string // the peer's address, for the logs
-	queue   *sendQueue
+	out     *writer
 	limiter *rate.Limiter    // messages per second
 	inserts *rate.Limiter    // inserted bytes per second
 	subs    map[string]*room // reader goroutine only
-	frames  frameWriter      // the writer goroutine only
-	writers sync.WaitGroup   // the writer, while it runs
-	pinger  *time.Timer      // queues a ping every PingInterval
 	// strikes counts rate-limit refusals in a row; a client that ignores
 	// them is disconnected rather than answered forever.
 	strikes int
@@ -55,16 +52,22 @@ func newConn(h *Hub, ws *websocket.Conn, remote string) *conn {
 		inserts: rate.NewLimiter(rate.Limit(h.cfg.InsertRate), h.cfg.InsertBurst),
 		subs:    make(map[string]*room),
 	}
-	c.queue = newSendQueue(h.cfg.MaxQueueBytes, &c.writers, func() { go c.writeLoop() })
-	// The writer re-arms it after each ping it sends.
-	c.pinger = time.AfterFunc(h.cfg.PingInterval, c.queue.ping)
+	c.out = newWriter(ws, &h.cfg, &h.metrics, func(err error) {
+		c.log.Debug().Err(err).Msg("write failed")
+		_ = ws.SetReadDeadline(time.Now()) // wake the reader
+	})
 	return c
+}
+
+// origin is this connection as the origin of a command.
+func (c *conn) origin() origin {
+	return origin{c: c, proc: c.h.id, conn: c.id, at: time.Now()}
 }
 
 // send queues a frame without blocking. A client too far behind is closed
 // with CloseSlowConsumer; it can reopen with its version and catch up.
 func (c *conn) send(frame []byte) {
-	if _, overflow := c.queue.push(frame, protocol.CloseSlowConsumer); overflow {
+	if _, overflow := c.out.push(frame, protocol.CloseSlowConsumer); overflow {
 		c.h.metrics.slowConsumers.Add(1)
 		c.log.Warn().Msg("slow consumer disconnected")
 		// Wake the reader so the connection is torn down promptly.
@@ -81,25 +84,24 @@ func (c *conn) sendError(e *protocol.Error) {
 // serve runs the connection until the client leaves, misbehaves, or the hub
 // shuts down, and returns only after its writer has stopped.
 func (c *conn) serve() {
-	defer c.pinger.Stop()
 	err := c.readLoop()
 	c.leaveAll()
 	switch {
 	case c.h.closing.Load():
 		// Let in-flight commits finish so their acks go out first.
-		c.h.waitRooms()
-		c.queue.close(protocol.CloseGoingAway, "server shutting down", true)
+		<-c.h.roomsDone
+		c.out.close(protocol.CloseGoingAway, "server shutting down", true)
 	case errors.Is(err, websocket.ErrReadLimit):
 		c.h.notice.Info().Str("remote", c.remote).Str("conn", c.id).Int64("limit", 4*c.h.cfg.MaxMessageBytes).Msg("frame over the hard limit; closing 1009")
-		c.queue.close(protocol.CloseTooLarge, "frame too large", true)
+		c.out.close(protocol.CloseTooLarge, "frame too large", true)
 	case errors.Is(err, errInvalidUTF8):
-		c.queue.close(protocol.CloseInvalidPayload, "text frame is not valid UTF-8", true)
+		c.out.close(protocol.CloseInvalidPayload, "text frame is not valid UTF-8", true)
 	default:
-		c.queue.close(websocket.CloseNormalClosure, "", true)
+		c.out.close(websocket.CloseNormalClosure, "", true)
 	}
-	c.writers.Wait() // the close above started one if none was running
+	c.out.wait() // the close above started the writer if it was not running
 	_ = c.ws.Close()
-	code, _ := c.queue.closeReason()
+	code, _ := c.out.closeReason()
 	c.log.Debug().Err(err).Int("close_code", code).Msg("connection closed")
 }
 
@@ -115,7 +117,7 @@ func (c *conn) readLoop() error {
 		if err != nil {
 			return err
 		}
-		if c.h.closing.Load() || c.queue.isClosed() {
+		if _, closed := c.out.state(); c.h.closing.Load() || closed {
 			return nil
 		}
 		_ = c.ws.SetReadDeadline(time.Now().Add(c.h.cfg.PongWait))
@@ -128,7 +130,7 @@ func (c *conn) readLoop() error {
 		if !c.admit(typ, data) {
 			if c.strikes > 100 {
 				c.h.notice.Info().Str("remote", c.remote).Str("conn", c.id).Msg("rate limit ignored; closing 1008")
-				c.queue.close(protocol.ClosePolicy, "rate limit ignored", false)
+				c.out.close(protocol.ClosePolicy, "rate limit ignored", false)
 				return nil
 			}
 			continue
@@ -186,7 +188,7 @@ func (c *conn) dispatch(req protocol.Request) {
 		}
 		if req.Type == protocol.TypeClose {
 			delete(c.subs, req.Doc)
-			r.deliver(command{kind: cmdLeave, c: c})
+			r.in.deliver(req.Doc, command{kind: cmdLeave, from: origin{c: c, conn: c.id}})
 			return
 		}
 		kind := cmdOp
@@ -198,101 +200,13 @@ func (c *conn) dispatch(req protocol.Request) {
 				Message: fmt.Sprintf("over %g bytes/s of inserted text; nothing was applied, resend later", c.h.cfg.InsertRate)})
 			return
 		}
-		r.deliver(command{kind: kind, c: c, req: req, at: time.Now()})
+		r.in.deliver(req.Doc, command{kind: kind, from: c.origin(), req: req})
 	}
 }
 
 func (c *conn) leaveAll() {
 	for doc, r := range c.subs {
-		r.deliver(command{kind: cmdLeave, c: c})
+		r.in.deliver(doc, command{kind: cmdLeave, from: origin{c: c, conn: c.id}})
 		delete(c.subs, doc)
 	}
-}
-
-// writeLoop is the socket's only writer: it sends queued frames in batches,
-// pings, and finally the close frame.
-// writerLinger is how long an idle writer waits for more before it exits.
-// An idle socket then holds no writer goroutine (about 4 KB of stack, a
-// fifth of its memory); a busy one keeps its writer, since typing sends
-// far more often than once a second.
-const writerLinger = time.Second
-
-// writeLoop is the socket's only writer. It is started by whoever queues
-// work while none runs (sendQueue), and exits after writerLinger with
-// nothing to do, or after the close frame.
-func (c *conn) writeLoop() {
-	parked := false
-	defer func() {
-		if !parked {
-			c.writers.Done()
-		}
-	}()
-	idle := time.NewTimer(writerLinger)
-	defer idle.Stop()
-	var spare [][]byte
-	for {
-		frames, since, ping, closed := c.queue.take(spare)
-		if ping {
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.h.cfg.WriteTimeout)); err != nil {
-				c.abort(err)
-				return
-			}
-			c.pinger.Reset(c.h.cfg.PingInterval)
-		}
-		if err := c.writeFrames(frames); err != nil {
-			c.abort(err)
-			return
-		}
-		if len(frames) > 0 {
-			c.h.metrics.delivery.observe(time.Since(since))
-		}
-		n := len(frames)
-		clear(frames)
-		spare = frames
-		if closed {
-			code, reason := c.queue.closeReason()
-			msg := websocket.FormatCloseMessage(code, reason)
-			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.h.cfg.WriteTimeout))
-			return
-		}
-		if n > 0 || ping {
-			continue // more may have been queued meanwhile
-		}
-		idle.Reset(writerLinger)
-		select {
-		case <-c.queue.wake:
-		case <-idle.C:
-			if parked = c.queue.park(); parked {
-				return
-			}
-		}
-	}
-}
-
-func (c *conn) writeFrames(frames [][]byte) error {
-	if len(frames) == 0 {
-		return nil
-	}
-	// The deadline goes on the net.Conn itself: frames bypass gorilla's
-	// writer, and gorilla's SetWriteDeadline only records a field that its
-	// own writes apply. Set that way, the only deadline the socket ever got
-	// was the one the first ping set, so every busy socket was dropped
-	// PingInterval+WriteTimeout (35 s) after it connected.
-	nc := c.ws.NetConn()
-	if err := nc.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout)); err != nil {
-		return err
-	}
-	if _, err := c.frames.write(nc, frames); err != nil {
-		return err
-	}
-	c.h.metrics.framesSent.Add(uint64(len(frames)))
-	return nil
-}
-
-// abort ends a connection whose socket failed: the queue stops accepting
-// and the reader is woken so serve can clean up.
-func (c *conn) abort(err error) {
-	c.log.Debug().Err(err).Msg("write failed")
-	c.queue.close(websocket.CloseAbnormalClosure, "", false)
-	_ = c.ws.SetReadDeadline(time.Now())
 }

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 
+	"github.com/rs/zerolog"
+
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -17,10 +19,10 @@ func unavailable(doc, id, msg string) *protocol.Error {
 
 // internal logs a bug with a fresh correlation id and returns the error to
 // send, which quotes the id so a report can be matched to the log line.
-func (r *room) internal(opID string, err error) *protocol.Error {
+func internalError(log *zerolog.Logger, doc, opID string, err error) *protocol.Error {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	ref := hex.EncodeToString(b[:])
-	r.log.Error().Err(err).Str("op", opID).Str("ref", ref).Msg("internal error")
-	return refuse(protocol.CodeInternal, r.doc, opID, "internal error, reference "+ref)
+	log.Error().Err(err).Str("op", opID).Str("ref", ref).Msg("internal error")
+	return refuse(protocol.CodeInternal, doc, opID, "internal error, reference "+ref)
 }

@@ -52,8 +52,19 @@ type Hub struct {
 	upgrader  websocket.Upgrader
 	metrics   metrics
 
-	ctx    context.Context // cancelled by Close: rooms drain and exit
+	ctx    context.Context // cancelled when Close begins: rooms drain and exit
 	cancel context.CancelFunc
+	// io bounds every call to the log, the lease store, the directory and
+	// the bus, each with its own timeout (ioContext): it is cancelled once
+	// Close has finished or its ctx expired, so no call outlives the hub.
+	io       context.Context
+	ioCancel context.CancelFunc
+	// ioTimeout bounds one call to the lease store, the directory or the
+	// bus: a third of the lease TTL, so that an owner whose store hangs
+	// learns it in time to stop sequencing before its lease could expire.
+	ioTimeout time.Duration
+	router    *router
+	mem       memoryReturn
 
 	mu    sync.Mutex
 	rooms map[string]*room
@@ -61,7 +72,6 @@ type Hub struct {
 
 	closing   atomic.Bool
 	bgWG      sync.WaitGroup // the advertiser, memory releases
-	released  atomic.Int64   // unix nanoseconds of the last forced memory release
 	roomWG    sync.WaitGroup // one per room goroutine
 	connWG    sync.WaitGroup // one per connection being served
 	roomsDone chan struct{}  // closed once every room has exited after Close
@@ -72,7 +82,11 @@ func New(store Store, cfg Config) *Hub {
 	solo := cfg.Bus == nil
 	cfg.setDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
+	io, ioCancel := context.WithCancel(context.Background())
 	h := &Hub{
+		io:        io,
+		ioCancel:  ioCancel,
+		ioTimeout: cfg.Leases.TTL() / 3,
 		cfg:       cfg,
 		store:     store,
 		id:        cfg.ProcessID,
@@ -107,6 +121,9 @@ func New(store Store, cfg Config) *Hub {
 	if len(bad) > 0 {
 		h.log.Warn().Strs("ignored", bad).Msg("allowed origins must be http(s)://host[:port]; ignoring these")
 	}
+	h.mem.wg = &h.bgWG
+	h.router = &router{dir: h.dir, leases: h.leases, self: h.id, url: cfg.AdvertiseURL, timeout: h.ioTimeout,
+		m: &h.metrics, log: h.log, loaded: h.loaded}
 	h.pub = newPublisher(h, h.bus)
 	unsub, err := h.bus.Subscribe(procChannel(h.id), h.onProcMsg)
 	if err != nil {
@@ -119,7 +136,7 @@ func New(store Store, cfg Config) *Hub {
 		h.bgWG.Add(1)
 		go func() {
 			defer h.bgWG.Done()
-			h.advertise()
+			h.router.advertise(h.ctx)
 		}()
 	}
 	return h
@@ -140,8 +157,8 @@ func (h *Hub) onProcMsg(msg []byte) {
 		// The owner may have unloaded the document; loading it here takes
 		// the lease again.
 		if r := h.acquire(m.Doc); r != nil {
-			r.busIn(&m)
-			r.refs.Add(-1)
+			r.in.busIn(&m)
+			r.in.refs.Add(-1)
 		}
 		return
 	}
@@ -149,14 +166,22 @@ func (h *Hub) onProcMsg(msg []byte) {
 	r := h.rooms[m.Doc]
 	h.mu.Unlock()
 	if r != nil {
-		r.busIn(&m)
+		r.in.busIn(&m)
 	}
 }
 
-// leaseTimeout bounds one call to the lease store or directory: a third of
-// the TTL, so that an owner whose store hangs learns it in time to stop
-// sequencing before its lease could expire.
-func (h *Hub) leaseTimeout() time.Duration { return h.leases.TTL() / 3 }
+// loaded reports whether doc has a room in this process.
+func (h *Hub) loaded(doc string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rooms[doc] != nil
+}
+
+// ioContext bounds one call made while serving: timeout, and the hub's
+// lifetime.
+func (h *Hub) ioContext(timeout time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(h.io, timeout)
+}
 
 // Config returns the effective configuration, defaults filled in.
 func (h *Hub) Config() Config { return h.cfg }
@@ -179,7 +204,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.register(c) {
 		h.connWG.Done()
 		_ = ws.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(protocol.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+			websocket.FormatCloseMessage(protocol.CloseGoingAway, "server shutting down"), time.Now().Add(h.cfg.WriteTimeout))
 		_ = ws.Close()
 		return
 	}
@@ -199,7 +224,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // deliverOpen hands an open to the document's room, starting the room if
 // needed, and returns the room (nil when the hub is closing).
 func (h *Hub) deliverOpen(c *conn, req protocol.Request) *room {
-	if h.routeUnloaded(c, req) {
+	if req.Route && h.router.routeUnloaded(h.ctx, c, c.id, req.Doc) {
 		return nil
 	}
 	for {
@@ -208,8 +233,8 @@ func (h *Hub) deliverOpen(c *conn, req protocol.Request) *room {
 			c.sendError(unavailable(req.Doc, "", "server shutting down"))
 			return nil
 		}
-		ok := r.deliver(command{kind: cmdOpen, c: c, req: req})
-		r.refs.Add(-1)
+		ok := r.in.deliver(req.Doc, command{kind: cmdOpen, from: c.origin(), req: req})
+		r.in.refs.Add(-1)
 		if ok {
 			return r
 		}
@@ -234,7 +259,7 @@ func (h *Hub) acquire(doc string) *room {
 			r.run()
 		}()
 	}
-	r.refs.Add(1)
+	r.in.refs.Add(1)
 	return r
 }
 
@@ -243,7 +268,7 @@ func (h *Hub) acquire(doc string) *room {
 func (h *Hub) release(r *room) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if r.refs.Load() != 0 || len(r.inbox) != 0 {
+	if !r.in.idle() {
 		return false
 	}
 	delete(h.rooms, r.doc)
@@ -259,21 +284,23 @@ func (h *Hub) Ready(context.Context) error {
 	return nil
 }
 
-// waitRooms blocks until every room has drained after Close began.
-func (h *Hub) waitRooms() { <-h.roomsDone }
-
 // Close shuts the hub down gracefully: new connections are refused, readers
 // stop taking commands, every room finishes its in-flight commits (so their
 // acks are sent), then every socket is flushed and closed with 1001. It
-// returns when all of that is done or ctx expires. The store is the
-// caller's to close afterwards.
+// returns when all of that is done or ctx expires; either way every call
+// the hub still has in flight to the log, the lease store, the directory
+// or the bus is then cancelled. The store is the caller's to close
+// afterwards.
 func (h *Hub) Close(ctx context.Context) error {
 	if h.closing.Swap(true) {
 		return ErrClosed
 	}
 	h.cancel()
 	h.mu.Lock()
-	conns := h.wakeReadersLocked()
+	conns := len(h.conns)
+	for c := range h.conns {
+		_ = c.ws.SetReadDeadline(time.Now()) // wake its reader to notice
+	}
 	h.mu.Unlock()
 	go func() {
 		h.roomWG.Wait()
@@ -285,8 +312,10 @@ func (h *Hub) Close(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		h.connWG.Wait()
+		<-h.roomsDone
 		close(done)
 	}()
+	defer h.ioCancel() // every call still in flight ends now
 	select {
 	case <-done:
 		h.log.Info().Int("connections", conns).Msg("hub closed")
@@ -315,15 +344,6 @@ func (h *Hub) unregister(c *conn) {
 	h.metrics.conns.Add(-1)
 }
 
-// wakeReadersLocked interrupts every connection's blocking read so it
-// notices the shutdown.
-func (h *Hub) wakeReadersLocked() int {
-	for c := range h.conns {
-		_ = c.ws.SetReadDeadline(time.Now())
-	}
-	return len(h.conns)
-}
-
 // queuedBytes sums what waits in every connection's send queue. It is
 // read at scrape time, so sending a frame costs no shared counter.
 func (h *Hub) queuedBytes() int64 {
@@ -335,7 +355,8 @@ func (h *Hub) queuedBytes() int64 {
 	h.mu.Unlock()
 	var n int64
 	for _, c := range conns {
-		n += int64(c.queue.queued())
+		q, _ := c.out.state()
+		n += int64(q)
 	}
 	return n
 }

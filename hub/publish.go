@@ -116,7 +116,7 @@ func (p *publisher) flush(batch []pubItem) {
 	// earlier fixed 2 s, a batch sent just before Redis resumed delayed
 	// them by up to 2 s after it). Dropped messages are recovered: events
 	// from the log, forwards by their resends.
-	ctx, cancel := context.WithTimeout(context.Background(), p.h.leaseTimeout())
+	ctx, cancel := p.h.ioContext(p.h.ioTimeout)
 	defer cancel()
 	for len(batch) > 0 {
 		n := 1

@@ -2,6 +2,8 @@ package hub
 
 import (
 	"runtime/debug"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,17 +21,24 @@ const bigRoom = 4 << 20
 // documents unload together.
 const releaseEvery = 10 * time.Second
 
-// releaseMemory returns freed memory to the operating system after a
-// large document unloaded, on a goroutine the hub's Close waits for.
-func (h *Hub) releaseMemory() {
+// memoryReturn hands freed memory back to the operating system after a
+// large document unloaded, at most once per releaseEvery.
+type memoryReturn struct {
+	last atomic.Int64    // unix nanoseconds of the last forced release
+	wg   *sync.WaitGroup // the hub's background goroutines, which Close waits for
+}
+
+// release returns freed memory on a goroutine of the hub's, unless one
+// did less than releaseEvery ago.
+func (m *memoryReturn) release() {
 	now := time.Now().UnixNano()
-	last := h.released.Load()
-	if now-last < int64(releaseEvery) || !h.released.CompareAndSwap(last, now) {
+	last := m.last.Load()
+	if now-last < int64(releaseEvery) || !m.last.CompareAndSwap(last, now) {
 		return
 	}
-	h.bgWG.Add(1)
+	m.wg.Add(1)
 	go func() {
-		defer h.bgWG.Done()
+		defer m.wg.Done()
 		debug.FreeOSMemory()
 	}()
 }

@@ -2,105 +2,58 @@ package hub
 
 import (
 	"bytes"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
 
-	"github.com/collabedit/collab/document"
 	"github.com/collabedit/collab/eventlog"
-	"github.com/collabedit/collab/presence"
 	"github.com/collabedit/collab/protocol"
 )
-
-type cmdKind uint8
-
-const (
-	cmdOpen cmdKind = iota
-	cmdOp
-	cmdLeave
-	cmdBus
-	cmdPresence
-)
-
-// command is what a connection asks of a room.
-type command struct {
-	kind cmdKind
-	c    *conn
-	req  protocol.Request
-	bus  *busMsg   // cmdBus; nil: messages may have been lost
-	at   time.Time // cmdOp: when it was read from the socket
-}
 
 type commitResult struct {
 	version int64
 	err     error
 }
 
-// leaseAnswer is the lease store's answer to a room's question.
-type leaseAnswer struct {
-	holder string
-	err    error
-	sent   time.Time
-}
-
 // room owns one open document. Its goroutine (run) is the only one touching
-// the state below the marker line, so commands on a document are serialised
-// without locks and without retries: a stale op is transformed, not bounced.
+// its parts, so commands on a document are serialised without locks and
+// without retries: a stale op is transformed, not bounced. The room itself
+// only selects, dispatches and does the I/O; the state lives in four parts
+// that each own their fields and do no I/O of their own:
+//
+//   - seq, the sequencer: text, version, history, op ids, pending commits;
+//   - own, the lease state machine (ownership.go), asked through lease;
+//   - fol, the follower: forwards in flight and ops held for an owner;
+//   - peers, the roster: presence.
 //
 // Commits are pipelined: an accepted op is handed to the store at once and
 // the room moves on; the store answers (in order, or at once when it
-// refuses at the door), and the room releases results in version order:
-// only then is an op applied to the committed text, acked and broadcast.
-// So a hot document is not limited to one fsync per op, and nothing
-// uncommitted is ever shown to anyone.
+// refuses at the door), and the sequencer releases results in version
+// order: only then is an op applied to the committed text, acked and
+// broadcast. So a hot document is not limited to one fsync per op, and
+// nothing uncommitted is ever shown to anyone.
 type room struct {
-	h     *Hub
-	doc   string
-	log   zerolog.Logger
-	inbox chan command
-	done  chan struct{} // closed when run returns
-	refs  atomic.Int32  // senders between acquire and delivery
-	// lostBus is set when a bus message was dropped because the inbox was
-	// full; the next tick reads the log.
-	lostBus atomic.Bool
+	h    *Hub
+	doc  string
+	log  zerolog.Logger
+	in   *inbox
+	subs audience
+
+	seq   *sequencer
+	own   ownership
+	lease *leaseCalls
+	fol   follower
+	peers *roster
+	out   *courier
 
 	results  *mailbox[commitResult]
-	leases   *mailbox[leaseAnswer]
-	rosters  *mailbox[[]presence.Peer]
-	onCommit func(eventlog.Event, error)
-	bg       sync.WaitGroup // lease and presence calls in flight
+	rosters  *mailbox[[]protocol.Peer]
+	onCommit func(eventlog.Event, error) // the store's callback: queues the result
+	outs     []outcome                   // reused between releases
 
-	// --- owned by run ---
-	loaded       bool
-	broken       bool           // a commit failed: reload once nothing is pending
-	stalled      bool           // the store missed CommitTimeout: refuse ops until it answers
-	text         *document.Text // committed text
-	version      int64          // committed version
-	next         int64          // the first pending version whose result is not released yet
-	specLen      int            // length after every accepted op, pending ones too
-	pendingBytes int            // payload bytes handed to the store and not answered
-	hist         history
-	ids          map[string]int64 // op id → version, for every op in hist
-	subs         map[*conn]struct{}
-	idle         *time.Timer
-	memReported  int // hist.bytes as last added to the hub's gauge
-	memPeak      int // the most hist.bytes plus pending bytes and text held at once
-
-	// Across processes: the lease decides who sequences (ownership.go);
-	// the others follow the published events and forward their clients'
-	// ops to the holder.
-	own     ownership
-	waiting []waitingOp // ops that arrived while no owner was known
-	heard   time.Time   // last event from the bus, for the position check
-	fwd     map[string]*forward
-	peers   peers
-
-	// Routing (route.go): the holder's advertised URL, looked up once per
-	// holder.
-	urlOf     string
-	holderURL string
+	idle        *time.Timer
+	memReported int // hist.bytes as last added to the hub's gauge
+	memPeak     int // the most hist.bytes plus pending bytes and text held at once
 }
 
 func newRoom(h *Hub, doc string) *room {
@@ -108,52 +61,31 @@ func newRoom(h *Hub, doc string) *room {
 		h:       h,
 		doc:     doc,
 		log:     h.log.With().Str("doc", doc).Logger(),
-		inbox:   make(chan command, 256),
-		done:    make(chan struct{}),
-		results: newMailbox[commitResult](),
-		leases:  newMailbox[leaseAnswer](),
-		rosters: newMailbox[[]presence.Peer](),
-		ids:     make(map[string]int64),
-		subs:    make(map[*conn]struct{}),
-		fwd:     make(map[string]*forward),
-		peers:   newPeers(),
+		in:      newInbox(),
+		subs:    make(audience),
+		seq:     newSequencer(doc, limitsOf(&h.cfg)),
 		own:     ownership{self: h.id, ttl: h.leases.TTL()},
+		fol:     newFollower(),
+		results: newMailbox[commitResult](),
+		rosters: newMailbox[[]protocol.Peer](),
+		out:     &courier{doc: doc, self: h.id, pub: h.pub, m: &h.metrics, pres: h.cfg.Presence, ttl: h.cfg.PresenceTTL},
 	}
+	r.lease = &leaseCalls{leases: h.leases, dir: h.dir, doc: doc, self: h.id, solo: h.solo,
+		timeout: h.ioTimeout, io: h.io, answers: newMailbox[leaseAnswer]()}
+	r.peers = newRoster(doc, h.id, r.out)
 	if h.solo {
 		r.own.permanent()
 	}
-	r.onCommit = r.committed
+	results := r.results
+	r.onCommit = func(e eventlog.Event, err error) { results.put(commitResult{version: e.Version, err: err}) }
 	return r
 }
 
-// deliver hands a command to the room. It blocks while the inbox is full
-// (backpressure on that one client) and reports false if the room has
-// stopped.
-func (r *room) deliver(cmd command) bool {
-	select {
-	case r.inbox <- cmd:
-		return true
-	case <-r.done:
-		if cmd.kind == cmdOp {
-			cmd.c.sendError(unavailable(r.doc, cmd.req.ID, "document is not loaded; reopen it"))
-		}
-		return false
-	}
-}
-
-// committed is the store's callback, run on the store's writer goroutine
-// (or the room's own, for an append refused at the door): it must not
-// block, so it only queues the result.
-func (r *room) committed(e eventlog.Event, err error) {
-	r.results.put(commitResult{version: e.Version, err: err})
-}
-
-// pending is the number of ops handed to the store whose results are not
-// released yet.
-func (r *room) pending() int64 { return r.hist.head() - r.next }
-
+// run is the room's goroutine: subscribe, load, then serve commands,
+// commit results, lease answers, rosters and timers until the document
+// unloads or the hub closes and nothing is pending.
 func (r *room) run() {
-	defer close(r.done)
+	defer close(r.in.done)
 	r.h.metrics.rooms.Add(1)
 	defer r.h.metrics.rooms.Add(-1)
 	r.idle = time.NewTimer(r.h.cfg.IdleTimeout)
@@ -161,22 +93,19 @@ func (r *room) run() {
 	// Subscribe, then load: an event committed in between is either in
 	// what we load or arrives after it, never lost.
 	if !r.h.solo {
-		if cancel, err := r.h.bus.Subscribe(docChannel(r.doc), func(msg []byte) {
-			if msg != nil && bytes.HasPrefix(msg, r.h.ownEvents) {
-				return // our own publication
-			}
-			r.busIn(parseBus(r, msg))
-		}); err != nil {
+		if cancel, err := r.h.bus.Subscribe(docChannel(r.doc), fromBus(r.in, r.h.ownEvents, &r.log)); err != nil {
 			r.log.Warn().Err(err).Msg("subscribe to document channel; following the log only")
 		} else {
 			defer cancel()
 		}
 	}
-	if err := r.load(); err != nil {
+	if err := r.reload(); err != nil {
 		r.log.Error().Err(err).Msg("load document")
 	} else {
-		r.claimNow()
-		r.reconcilePeers()
+		if a, ok := r.lease.claim(&r.own); ok {
+			r.onLease(a)
+		}
+		r.out.listPeers(r.rosters)
 	}
 	defer r.exit()
 	presTimer := time.NewTimer(time.Hour)
@@ -188,34 +117,31 @@ func (r *room) run() {
 	stopping := r.h.ctx.Done()
 	var results []commitResult
 	var answers []leaseAnswer
-	var rosters [][]presence.Peer
-	empty := true // the timer above is armed
+	var rosters [][]protocol.Peer
+	empty := true // the idle timer above is armed
 	for {
 		select {
-		case cmd := <-r.inbox:
+		case cmd := <-r.in.ch:
 			r.handle(cmd)
 		case now := <-ticker.C:
 			r.tick(now)
 		case now := <-presTimer.C:
-			r.flushPresence(now)
+			r.peers.flush(now)
 		case <-r.results.wake:
 			results = r.results.take(results)
-			for _, res := range results {
-				r.settle(res)
-			}
-			r.release()
-		case <-r.leases.wake:
-			answers = r.leases.take(answers)
+			r.released(results, time.Now())
+		case <-r.lease.answers.wake:
+			answers = r.lease.answers.take(answers)
 			for _, a := range answers {
 				r.onLease(a)
 			}
 		case <-r.rosters.wake:
 			rosters = r.rosters.take(rosters)
 			for _, list := range rosters {
-				r.applyRoster(list)
+				r.peers.reconcile(list)
 			}
 		case <-r.idle.C:
-			if len(r.subs) == 0 && r.pending() == 0 {
+			if len(r.subs) == 0 && r.seq.pending() == 0 {
 				if r.h.release(r) {
 					return
 				}
@@ -224,18 +150,18 @@ func (r *room) run() {
 		case <-stopping:
 			stopping = nil // drain: keep going until nothing is pending
 		}
-		if d := r.hist.bytes - r.memReported; d != 0 {
+		if d := r.seq.hist.bytes - r.memReported; d != 0 {
 			r.h.metrics.historyBytes.Add(int64(d))
-			r.memReported = r.hist.bytes
-			r.memPeak = max(r.memPeak, r.hist.bytes+r.pendingBytes+r.specLen)
+			r.memReported = r.seq.hist.bytes
+			r.memPeak = max(r.memPeak, r.seq.hist.bytes+r.seq.pendingBytes+r.seq.specLen)
 		}
-		if stopping == nil && r.pending() == 0 {
+		if stopping == nil && r.seq.pending() == 0 {
 			return
 		}
 		// Arm the idle timer when the room becomes empty, not on every
 		// pass: bus events and the 250ms tick would otherwise postpone the
 		// unload forever.
-		if now := len(r.subs) == 0 && r.pending() == 0; now != empty {
+		if now := len(r.subs) == 0 && r.seq.pending() == 0; now != empty {
 			empty = now
 			if empty {
 				r.idle.Reset(r.h.cfg.IdleTimeout)
@@ -244,55 +170,79 @@ func (r *room) run() {
 	}
 }
 
-// exit waits for the room's lease and presence calls, then gives the
-// lease up so another process can take the document at once.
-func (r *room) exit() {
-	r.h.metrics.historyBytes.Add(-int64(r.memReported))
-	r.bg.Wait()
-	// A question still in flight may have taken the lease: learn it, so
-	// that it is released now rather than left to expire.
-	for _, a := range r.leases.take(nil) {
-		r.own.answer(a.holder, a.err, a.sent, time.Now())
+// fromBus returns the bus's callback for a document's channel, run on
+// the bus's dispatcher goroutine: it decodes and queues, never blocks.
+// Messages starting with ownPrefix are this process's own publications.
+func fromBus(in *inbox, ownPrefix []byte, log *zerolog.Logger) func([]byte) {
+	return func(msg []byte) {
+		switch {
+		case msg == nil:
+			in.busIn(nil)
+		case bytes.HasPrefix(msg, ownPrefix):
+		default:
+			m, err := decodeBusMsg(msg)
+			if err != nil {
+				log.Warn().Err(err).Msg("bad bus message")
+				in.busIn(nil) // an undecodable message becomes a resync
+				return
+			}
+			in.busIn(&m)
+		}
 	}
-	r.releaseLease()
-	if r.memPeak >= bigRoom {
-		r.h.releaseMemory()
-	}
-	for _, w := range r.waiting {
-		w.refuse(r, "document unloaded; retry")
-	}
-	r.waiting = nil
 }
 
+// exit waits for the room's lease question, then gives the lease up so
+// another process can take the document at once.
+func (r *room) exit() {
+	r.h.metrics.historyBytes.Add(-int64(r.memReported))
+	// A question still in flight may have taken the lease: learn it, so
+	// that it is released now rather than left to expire.
+	for _, a := range r.lease.wait() {
+		r.own.answer(a.holder, a.err, a.sent, time.Now())
+	}
+	if !r.h.solo && r.own.role == owning {
+		if err := r.lease.release(); err != nil {
+			r.log.Debug().Err(err).Msg("release lease")
+		}
+		r.own.role = acquiring
+	}
+	if r.memPeak >= bigRoom {
+		r.h.mem.release()
+	}
+	r.out.refuseAll(r.fol.takeWaiting(), "document unloaded; retry")
+}
+
+// handle dispatches one command.
 func (r *room) handle(cmd command) {
+	c := cmd.from.c
 	switch cmd.kind {
 	case cmdOpen:
-		r.open(cmd.c, cmd.req)
+		r.open(cmd.from, cmd.req)
 	case cmdOp:
-		if err := r.submit(cmd.c, cmd.req, cmd.at); err != nil {
+		_, open := r.subs[c]
+		var err *protocol.Error
+		switch {
+		case !open:
+			err = refuse(protocol.CodeNotOpen, r.doc, cmd.req.ID, "document is not open on this connection; send open first")
+		case r.h.closing.Load():
+			err = unavailable(r.doc, cmd.req.ID, "server shutting down; retry on reconnect")
+		default:
+			err = r.place(cmd.from, cmd.req)
+		}
+		if err != nil {
 			r.h.metrics.opsRefused.Add(1)
-			cmd.c.sendError(err)
+			c.sendError(err)
 		}
 	case cmdLeave:
-		delete(r.subs, cmd.c)
-		r.connLeft(cmd.c)
+		delete(r.subs, c)
+		r.peers.leave(c)
 	case cmdPresence:
-		r.setPresence(cmd.c, cmd.req.Peer)
+		if _, open := r.subs[c]; !open {
+			c.sendError(refuse(protocol.CodeNotOpen, r.doc, "", "document is not open on this connection; send open first"))
+		} else if err := r.peers.set(cmd.from, cmd.req.Peer, r.seq.checkSelection, time.Now()); err != nil {
+			c.sendError(err)
+		}
 	case cmdBus:
 		r.onBus(cmd.bus)
 	}
-}
-
-// parseBus decodes a bus message for the room's inbox; nil (resync) stays
-// nil, and an undecodable message becomes a resync too.
-func parseBus(r *room, msg []byte) *busMsg {
-	if msg == nil {
-		return nil
-	}
-	m, err := decodeBusMsg(msg)
-	if err != nil {
-		r.log.Warn().Err(err).Msg("bad bus message")
-		return nil
-	}
-	return &m
 }

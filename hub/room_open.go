@@ -1,91 +1,95 @@
 package hub
 
 import (
-	"github.com/collabedit/collab/document"
+	"errors"
+	"fmt"
+
 	"github.com/collabedit/collab/protocol"
 )
 
-// open subscribes c and brings it to the committed version: a snapshot, or
-// for a reconnecting client the ops it missed followed by "opened". From
-// then on every commit reaches it in order, because broadcasts come from
-// this same goroutine.
-func (r *room) open(c *conn, req protocol.Request) {
-	if r.route(c, req) {
-		return
+var errRecovering = errors.New("document recovering from a failed commit")
+
+// open subscribes a connection and brings it to the committed version: a
+// snapshot, or for a reconnecting client the ops it missed followed by
+// "opened". From then on every commit reaches it in order, because
+// broadcasts come from this same goroutine. A routed open (protocol §15)
+// of a document another process owns is answered "moved" instead.
+func (r *room) open(o origin, req protocol.Request) {
+	c := o.c
+	if req.Route && r.h.dir != nil && r.own.role == following && !r.subs.has(c) {
+		url, err := r.lease.locate(r.own.holder)
+		if err != nil {
+			r.log.Debug().Err(err).Msg("locate owner")
+		}
+		if r.h.router.moveTo(c, o.conn, r.doc, r.own.holder, url) {
+			return
+		}
 	}
-	if err := r.ensureLoaded(); err != nil {
-		c.sendError(unavailable(r.doc, "", "storage unavailable; retry opening"))
-		return
+	if !r.seq.loaded || r.seq.broken {
+		if err := r.reload(); err != nil {
+			c.sendError(unavailable(r.doc, "", "storage unavailable; retry opening"))
+			return
+		}
 	}
 	r.subs[c] = struct{}{}
-	if req.HasVersion && req.Version <= r.version && r.catchUp(c, req.Version) {
-		c.send(protocol.AppendOpened(nil, r.doc, r.version))
+	s := r.seq
+	var frames [][]byte
+	ok := req.HasVersion && req.Version <= s.version && s.version-req.Version <= int64(s.lim.maxCatchUp)
+	if ok && req.Version < s.hist.base {
+		ctx, cancel := r.h.ioContext(r.h.cfg.ReadTimeout)
+		var err error
+		frames, err = readFrames(ctx, r.h.store, r.doc, req.Version, s.hist.base, r.h.cfg.MaxCatchUpBytes)
+		cancel()
+		if err != nil && !errors.Is(err, errTooManyBytes) {
+			r.log.Warn().Err(err).Int64("from", req.Version).Msg("catch-up from log")
+		}
+		ok = err == nil
+	}
+	if ok {
+		frames, ok = s.catchUp(req.Version, frames, r.h.cfg.MaxCatchUpBytes)
+	}
+	if ok {
+		for _, f := range frames {
+			c.send(f)
+		}
+		c.send(protocol.AppendOpened(nil, r.doc, s.version))
 	} else {
-		c.send(protocol.AppendSnapshot(nil, r.doc, r.version, r.text.String()))
+		c.send(protocol.AppendSnapshot(nil, r.doc, s.version, s.text.String()))
 	}
 	if req.Presence {
-		r.watchPresence(c)
+		r.peers.watchFrom(c)
 	}
 }
 
-// catchUp sends the committed ops from version `from` on. It reports false
-// when they cannot be served (too many, too many bytes for the send
-// queue, or gone from the log), in which case the caller sends a snapshot
-// instead.
-func (r *room) catchUp(c *conn, from int64) bool {
-	if r.version-from > int64(r.h.cfg.MaxCatchUp) {
-		return false
+// reload replaces the in-memory state with the log's: at the first load,
+// and after a failed commit left memory ahead of the log. Every subscriber
+// is then sent what the log holds beyond what it was sent, in order (a
+// snapshot if that is no longer in the window). It changes nothing if
+// the log cannot be read, and refuses while commits are still pending.
+func (r *room) reload() error {
+	s := r.seq
+	if s.broken && s.pending() > 0 {
+		return errRecovering
 	}
-	var frames [][]byte
-	if from < r.hist.base {
-		var ok bool
-		if frames, ok = r.framesFromLog(from, r.hist.base); !ok {
-			return false
-		}
-	}
-	bytes := 0
-	for _, f := range frames {
-		bytes += len(f)
-	}
-	for v := max(from, r.hist.base); v < r.version; v++ {
-		bytes += len(r.hist.at(v).frame)
-	}
-	if bytes > r.h.cfg.MaxCatchUpBytes {
-		return false // a snapshot is smaller, and fits the send queue
-	}
-	for _, f := range frames {
-		c.send(f)
-	}
-	for v := max(from, r.hist.base); v < r.version; v++ {
-		c.send(r.hist.at(v).frame)
-	}
-	return true
-}
-
-// framesFromLog reads [from, to) from the store for a client further
-// behind than the in-memory history, stopping once the frames are over
-// MaxCatchUpBytes.
-func (r *room) framesFromLog(from, to int64) ([][]byte, bool) {
-	ctx, cancel := r.readContext()
+	sent := s.version // every subscriber has been sent exactly the committed ops
+	ctx, cancel := r.h.ioContext(r.h.cfg.ReadTimeout)
 	defer cancel()
-	events, err := r.h.store.Events(ctx, r.doc, from, int(to-from))
-	if err != nil || int64(len(events)) != to-from {
-		r.log.Warn().Err(err).Int64("from", from).Int("got", len(events)).Msg("catch-up from log")
-		return nil, false
+	hist, text, snap, err := load(ctx, r.h.store, r.doc, s.lim.historyLen, s.lim.historyBytes)
+	if err != nil {
+		return fmt.Errorf("load %q: %w", r.doc, err)
 	}
-	frames := make([][]byte, 0, len(events))
-	bytes := 0
-	for _, ev := range events {
-		var op document.Op
-		if err := op.UnmarshalJSON(ev.Op); err != nil {
-			r.log.Error().Err(err).Int64("version", ev.Version).Msg("stored op does not decode")
-			return nil, false
+	s.reset(hist, text)
+	r.log.Debug().Int64("version", s.version).Int64("snapshot", snap).Msg("document loaded")
+	switch {
+	case len(r.subs) == 0 || sent == s.version:
+	case sent < s.hist.base || sent > s.version:
+		// Too far behind for the window (or a log shorter than what was
+		// sent, which only a replaced file can cause): a snapshot (§5).
+		r.subs.send(protocol.AppendSnapshot(nil, r.doc, s.version, s.text.String()), nil)
+	default:
+		for v := sent; v < s.version; v++ {
+			r.subs.send(s.hist.at(v).frame, nil)
 		}
-		f := protocol.AppendOp(nil, r.doc, ev.Version, ev.OpID, ev.Author, op)
-		if bytes += len(f); bytes > r.h.cfg.MaxCatchUpBytes {
-			return nil, false
-		}
-		frames = append(frames, f)
 	}
-	return frames, true
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -21,19 +23,33 @@ const (
 	advertiseTTL = 30 * time.Second
 )
 
-// advertise publishes AdvertiseURL in the Directory until the hub closes.
-func (h *Hub) advertise() {
+// router sends clients that accept it to the process that owns their
+// document, and advertises this process's URL so others can send clients
+// here. A nil Directory disables both.
+type router struct {
+	dir     Directory
+	leases  Leases
+	self    string
+	url     string // Config.AdvertiseURL
+	timeout time.Duration
+	m       *metrics
+	log     zerolog.Logger
+	loaded  func(doc string) bool // whether this process has a room for doc
+}
+
+// advertise publishes url in the Directory until ctx is cancelled.
+func (rt *router) advertise(ctx context.Context) {
 	t := time.NewTicker(advertiseTTL / 3)
 	defer t.Stop()
 	for {
-		ctx, cancel := context.WithTimeout(h.ctx, h.leaseTimeout())
-		if err := h.dir.Advertise(ctx, h.id, h.cfg.AdvertiseURL, advertiseTTL); err != nil && h.ctx.Err() == nil {
-			h.log.Warn().Err(err).Msg("advertise url; retrying")
+		actx, cancel := context.WithTimeout(ctx, rt.timeout)
+		if err := rt.dir.Advertise(actx, rt.self, rt.url, advertiseTTL); err != nil && ctx.Err() == nil {
+			rt.log.Warn().Err(err).Msg("advertise url; retrying")
 		}
 		cancel()
 		select {
 		case <-t.C:
-		case <-h.ctx.Done():
+		case <-ctx.Done():
 			return
 		}
 	}
@@ -46,65 +62,28 @@ func (h *Hub) advertise() {
 // cost it a decode and apply of every event. Otherwise (no holder, this
 // process, no answer) the open goes to a room as usual; a free lease taken
 // here is this process's to sequence.
-func (h *Hub) routeUnloaded(c *conn, req protocol.Request) bool {
-	if !req.Route || h.dir == nil {
-		return false
+func (rt *router) routeUnloaded(ctx context.Context, c subscriber, connID, doc string) bool {
+	if rt.dir == nil || rt.loaded(doc) {
+		return false // a loaded room answers (room.open)
 	}
-	h.mu.Lock()
-	_, loaded := h.rooms[req.Doc]
-	h.mu.Unlock()
-	if loaded {
-		return false // the room answers (room.route)
-	}
-	ctx, cancel := context.WithTimeout(h.ctx, h.leaseTimeout())
+	ctx, cancel := context.WithTimeout(ctx, rt.timeout)
 	defer cancel()
-	holder, err := h.leases.Acquire(ctx, req.Doc, h.id)
-	if err != nil || holder == h.id {
+	holder, err := rt.leases.Acquire(ctx, doc, rt.self)
+	if err != nil || holder == rt.self {
 		return false
 	}
-	url, err := h.dir.Locate(ctx, holder)
-	return err == nil && c.moveTo(req.Doc, holder, url)
+	url, err := rt.dir.Locate(ctx, holder)
+	return err == nil && rt.moveTo(c, connID, doc, holder, url)
 }
 
 // moveTo sends the client to holder's url, unless that is unknown or
 // this process, and reports whether it did.
-func (c *conn) moveTo(doc, holder, url string) bool {
-	if url == "" || url == c.h.cfg.AdvertiseURL {
+func (rt *router) moveTo(c subscriber, connID, doc, holder, url string) bool {
+	if url == "" || url == rt.url {
 		return false
 	}
-	c.h.metrics.redirects.Add(1)
-	c.log.Debug().Str("doc", doc).Str("owner", holder).Str("url", url).Msg("open routed to the owner")
+	rt.m.redirects.Add(1)
+	rt.log.Debug().Str("conn", connID).Str("doc", doc).Str("owner", holder).Str("url", url).Msg("open routed to the owner")
 	c.send(protocol.AppendMoved(nil, doc, url))
 	return true
-}
-
-// route answers a routed open with "moved" when another process owns the
-// document and can be reached, and reports whether it did. The holder is
-// the one the room follows, checked every third of the lease's TTL.
-func (r *room) route(c *conn, req protocol.Request) bool {
-	if _, reopen := r.subs[c]; !req.Route || r.h.dir == nil || r.own.role != following || reopen {
-		return false
-	}
-	return c.moveTo(r.doc, r.own.holder, r.ownerURL())
-}
-
-// ownerURL returns the URL the current holder advertised, "" if unknown.
-// It is looked up once per holder: a Redis GET on the room's goroutine,
-// ≈0.1 ms, only when the lease changed hands.
-func (r *room) ownerURL() string {
-	holder := r.own.holder
-	if holder == "" {
-		return ""
-	}
-	if r.urlOf != holder {
-		ctx, cancel := context.WithTimeout(context.Background(), r.h.leaseTimeout())
-		url, err := r.h.dir.Locate(ctx, holder)
-		cancel()
-		if err != nil {
-			r.log.Debug().Err(err).Msg("locate owner")
-			return ""
-		}
-		r.urlOf, r.holderURL = holder, url
-	}
-	return r.holderURL
 }
