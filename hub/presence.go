@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/collabedit/collab/presence"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -18,22 +17,22 @@ const presenceInterval = 50 * time.Millisecond
 
 // peers is a room's presence state.
 type peers struct {
-	all       map[string]presence.Peer // every known peer, by session
+	all       map[string]protocol.Peer // every known peer, by session
 	mine      map[*conn]string         // this process's connections' sessions
 	bySession map[string]*conn         // the inverse of mine: who holds a session here
 	watch     map[*conn]bool           // connections that asked for presence
-	limiter   presence.Limiter
+	limiter   presenceLimiter
 	synced    time.Time   // last refresh and reconcile with the store
 	timer     *time.Timer // fires when a coalesced update is due
 }
 
 func newPeers() peers {
-	return peers{all: make(map[string]presence.Peer), mine: make(map[*conn]string), bySession: make(map[string]*conn),
-		watch: make(map[*conn]bool), limiter: presence.Limiter{Interval: presenceInterval}}
+	return peers{all: make(map[string]protocol.Peer), mine: make(map[*conn]string), bySession: make(map[string]*conn),
+		watch: make(map[*conn]bool), limiter: presenceLimiter{Interval: presenceInterval}}
 }
 
 // setPresence handles a connection's presence message.
-func (r *room) setPresence(c *conn, p presence.Peer) {
+func (r *room) setPresence(c *conn, p protocol.Peer) {
 	if _, ok := r.subs[c]; !ok {
 		c.sendError(refuse(protocol.CodeNotOpen, r.doc, "", "document is not open on this connection; send open first"))
 		return
@@ -66,7 +65,7 @@ func (r *room) setPresence(c *conn, p presence.Peer) {
 // checkPresence refuses a session another connection of this process
 // holds (so one peer cannot move, rename or remove another), and a
 // selection that does not fit the text at its version.
-func (r *room) checkPresence(c *conn, p presence.Peer) *protocol.Error {
+func (r *room) checkPresence(c *conn, p protocol.Peer) *protocol.Error {
 	if holder := r.peers.bySession[p.Session]; holder != nil && holder != c {
 		return refuse(protocol.CodeForbidden, r.doc, "", fmt.Sprintf("presence session %q is held by another connection", p.Session))
 	}
@@ -102,7 +101,7 @@ func (r *room) flushPresence(now time.Time) {
 
 // peerChanged records p and tells local subscribers; local changes are
 // also stored and published to the other processes.
-func (r *room) peerChanged(p presence.Peer, local bool) {
+func (r *room) peerChanged(p protocol.Peer, local bool) {
 	r.peers.all[p.Session] = p
 	frame := protocol.AppendPresence(nil, r.doc, p)
 	for c := range r.peers.watch {
@@ -179,7 +178,7 @@ func (r *room) onPeerMsg(m *busMsg) {
 // against v1 alone never see a message type they do not know.
 func (r *room) watchPresence(c *conn) {
 	r.peers.watch[c] = true
-	list := make([]presence.Peer, 0, len(r.peers.all))
+	list := make([]protocol.Peer, 0, len(r.peers.all))
 	for _, p := range r.peers.all {
 		list = append(list, p)
 	}
@@ -218,7 +217,7 @@ func (r *room) reconcilePeers() {
 }
 
 // applyRoster makes the roster match the store (plus local peers).
-func (r *room) applyRoster(stored []presence.Peer) {
+func (r *room) applyRoster(stored []protocol.Peer) {
 	local := r.peers.bySession
 	seen := make(map[string]bool, len(stored))
 	for _, p := range stored {
@@ -234,7 +233,7 @@ func (r *room) applyRoster(stored []presence.Peer) {
 	}
 }
 
-func samePeer(a, b presence.Peer) bool {
+func samePeer(a, b protocol.Peer) bool {
 	if a.Session != b.Session || a.Name != b.Name || a.Color != b.Color || a.Version != b.Version {
 		return false
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/collabedit/collab/document"
 	"github.com/collabedit/collab/eventlog"
-	"github.com/collabedit/collab/presence"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -68,7 +67,7 @@ type room struct {
 
 	results  *mailbox[commitResult]
 	leases   *mailbox[leaseAnswer]
-	rosters  *mailbox[[]presence.Peer]
+	rosters  *mailbox[[]protocol.Peer]
 	onCommit func(eventlog.Event, error)
 	bg       sync.WaitGroup // lease and presence calls in flight
 
@@ -112,7 +111,7 @@ func newRoom(h *Hub, doc string) *room {
 		done:    make(chan struct{}),
 		results: newMailbox[commitResult](),
 		leases:  newMailbox[leaseAnswer](),
-		rosters: newMailbox[[]presence.Peer](),
+		rosters: newMailbox[[]protocol.Peer](),
 		ids:     make(map[string]int64),
 		subs:    make(map[*conn]struct{}),
 		fwd:     make(map[string]*forward),
@@ -188,7 +187,7 @@ func (r *room) run() {
 	stopping := r.h.ctx.Done()
 	var results []commitResult
 	var answers []leaseAnswer
-	var rosters [][]presence.Peer
+	var rosters [][]protocol.Peer
 	empty := true // the timer above is armed
 	for {
 		select {
