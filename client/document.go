@@ -10,7 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/collabedit/collab/document"
-	"github.com/collabedit/collab/presence"
+	"github.com/collabedit/collab/protocol"
 )
 
 // Doc is one open document: the local text (server state plus pending local
@@ -40,10 +40,10 @@ type Doc struct {
 	changed  chan struct{}  // closed and replaced on every change (WaitSynced)
 	hooks    []func()       // callbacks to run once the lock is released
 	running  int            // goroutines running hooks
-	me       *presence.Peer // our presence, resent after a reconnect
+	me       *protocol.Peer // our presence, resent after a reconnect
 	// presenceRetrying: a resend of a refused presence is armed.
 	presenceRetrying bool
-	peers            map[string]presence.Peer // everyone else present, by session
+	peers            map[string]protocol.Peer // everyone else present, by session
 	opens            int                      // opens sent on sess: more than one re-serves the document (§6.2)
 	probes           int                      // probes sent (for tests and debugging)
 	resyncs          int                      // fresh snapshots requested (for tests and debugging)

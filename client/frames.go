@@ -2,7 +2,6 @@ package client
 
 import (
 	"github.com/collabedit/collab/document"
-	"github.com/collabedit/collab/presence"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -26,7 +25,7 @@ func closeFrame(doc string) []byte {
 }
 
 // presenceFrame states p at version (its selection refers to it).
-func presenceFrame(doc string, version int64, p presence.Peer) []byte {
+func presenceFrame(doc string, version int64, p protocol.Peer) []byte {
 	return protocol.AppendRequest(nil, protocol.Request{Type: protocol.TypePresence, Doc: doc,
 		Version: version, HasVersion: true, Peer: p})
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/collabedit/collab/document"
-	"github.com/collabedit/collab/presence"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -14,13 +13,13 @@ import (
 // selection is (code points in the local text; nil for no cursor). The
 // server coalesces updates to 20 per second per session; the client keeps
 // the last one and sends it again after a reconnect.
-func (d *Doc) SetPresence(name, color string, sel *presence.Selection) error {
+func (d *Doc) SetPresence(name, color string, sel *protocol.Selection) error {
 	d.mu.Lock()
 	defer d.unlock()
 	if d.closed {
 		return fmt.Errorf("set presence on %q: %w", d.id, d.closeErrLocked())
 	}
-	p := presence.Peer{Session: d.c.ID(), Name: name, Color: color, Selection: sel, Version: d.version}
+	p := protocol.Peer{Session: d.c.ID(), Name: name, Color: color, Selection: sel, Version: d.version}
 	d.me = &p
 	d.send(presenceFrame(d.id, d.version, d.stated()))
 	return nil
@@ -31,7 +30,7 @@ func (d *Doc) SetPresence(name, color string, sel *presence.Selection) error {
 // local edits pending, the selection (kept on the local text) is mapped
 // back through the buffer and then the op in flight, in time proportional
 // to those ops, not to the document.
-func (d *Doc) stated() presence.Peer {
+func (d *Doc) stated() protocol.Peer {
 	p := *d.me
 	p.Version = d.version
 	if p.Selection == nil {
@@ -84,10 +83,10 @@ func (d *Doc) onPresenceRefused(e *protocol.Error) {
 }
 
 // Peers returns the others present in the document, sorted by session.
-func (d *Doc) Peers() []presence.Peer {
+func (d *Doc) Peers() []protocol.Peer {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := make([]presence.Peer, 0, len(d.peers))
+	out := make([]protocol.Peer, 0, len(d.peers))
 	for _, p := range d.peers {
 		out = append(out, p)
 	}
@@ -99,7 +98,7 @@ func (d *Doc) Peers() []presence.Peer {
 func (d *Doc) onPresence(msg protocol.Message) {
 	switch msg.Type {
 	case protocol.TypeRoster:
-		d.peers = make(map[string]presence.Peer, len(msg.Peers))
+		d.peers = make(map[string]protocol.Peer, len(msg.Peers))
 		for _, p := range msg.Peers {
 			d.peers[p.Session] = p
 		}
@@ -108,7 +107,7 @@ func (d *Doc) onPresence(msg protocol.Message) {
 			return
 		}
 		if d.peers == nil {
-			d.peers = make(map[string]presence.Peer)
+			d.peers = make(map[string]protocol.Peer)
 		}
 		d.peers[msg.Peer.Session] = *msg.Peer
 	case protocol.TypeLeft:

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/collabedit/collab/hub"
-	"github.com/collabedit/collab/presence"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -18,19 +17,19 @@ func TestPresenceFollowsTheText(t *testing.T) {
 	da, db := open(t, a, "p"), open(t, b, "p")
 	must(t, da.Insert(0, "hello"))
 	converge(t, da, db)
-	must(t, da.SetPresence("Ann", "#e91e63", &presence.Selection{Anchor: 5, Head: 5}))
-	waitPeer(t, db, func(p presence.Peer) bool { return p.Selection != nil && p.Selection.Head == 5 })
+	must(t, da.SetPresence("Ann", "#e91e63", &protocol.Selection{Anchor: 5, Head: 5}))
+	waitPeer(t, db, func(p protocol.Peer) bool { return p.Selection != nil && p.Selection.Head == 5 })
 
 	must(t, db.Insert(0, "XX"))
 	converge(t, da, db)
 	must(t, da.Insert(7, "!"))
 	converge(t, da, db)
-	waitPeer(t, db, func(p presence.Peer) bool {
+	waitPeer(t, db, func(p protocol.Peer) bool {
 		return p.Selection != nil && p.Selection.Head == 7 && p.Version == da.Version()
 	})
 }
 
-func waitPeer(t *testing.T, d *Doc, ok func(presence.Peer) bool) {
+func waitPeer(t *testing.T, d *Doc, ok func(protocol.Peer) bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -60,11 +59,11 @@ func TestPresenceWithEditsPending(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		must(t, da.Insert(0, "0123456789"))
 		end := len([]rune(da.Text()))
-		must(t, da.SetPresence("Ann", "#e91e63", &presence.Selection{Anchor: end, Head: end}))
+		must(t, da.SetPresence("Ann", "#e91e63", &protocol.Selection{Anchor: end, Head: end}))
 	}
 	converge(t, da, db)
 	end := len([]rune(da.Text()))
-	waitPeer(t, db, func(p presence.Peer) bool { return p.Selection != nil && p.Selection.Head == end })
+	waitPeer(t, db, func(p protocol.Peer) bool { return p.Selection != nil && p.Selection.Head == end })
 	if errs := rec.errors(); len(errs) > 0 {
 		t.Fatalf("presence refused: %v", errs)
 	}
@@ -82,7 +81,7 @@ func TestPresenceWaitsForOldConnection(t *testing.T) {
 	old, cur, watcher := dial(t, ts, nil, sameID), dial(t, ts, rec, sameID), dial(t, ts, nil)
 	dOld, dCur, dw := open(t, old, "p"), open(t, cur, "p"), open(t, watcher, "p")
 	must(t, dOld.SetPresence("Ann (old tab)", "#e91e63", nil))
-	waitPeer(t, dw, func(p presence.Peer) bool { return p.Name == "Ann (old tab)" })
+	waitPeer(t, dw, func(p protocol.Peer) bool { return p.Name == "Ann (old tab)" })
 	for i := 0; i < 10; i++ {
 		must(t, dCur.SetPresence("Ann", "#e91e63", nil))
 	}
@@ -95,7 +94,7 @@ func TestPresenceWaitsForOldConnection(t *testing.T) {
 		t.Fatalf("%d presence refusals in 2.5 s: resends pile up", n)
 	}
 	must(t, old.Close())
-	waitPeer(t, dw, func(p presence.Peer) bool { return p.Name == "Ann" })
+	waitPeer(t, dw, func(p protocol.Peer) bool { return p.Name == "Ann" })
 	if errs := rec.errors(); len(errs) > 0 {
 		t.Fatalf("the refusal reached the application: %v", errs)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/collabedit/collab/redisopt"
 	"github.com/collabedit/collab/redistest"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
@@ -31,7 +32,7 @@ const wait = 5 * time.Second
 
 func newClient(t *testing.T, srv *redistest.Server) *redis.Client {
 	t.Helper()
-	opt, err := ClientOptions(srv.URL())
+	opt, err := redisopt.Parse(srv.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,7 +427,7 @@ func TestRedisReconnectResyncs(t *testing.T) {
 	srv.Kill()
 
 	// Publishing during the outage fails promptly, even with a patient
-	// ctx, thanks to ClientOptions' timeouts.
+	// ctx, thanks to the timeouts set by redisopt.Parse.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	start := time.Now()
 	err := b.Publish(ctx, "doc:1", []byte("lost"))
@@ -490,23 +491,6 @@ func TestRedisDropRate(t *testing.T) {
 		witness.expectMsg(t, fmt.Sprint(i))
 	}
 	dropped.expectNone(t, 300*time.Millisecond)
-}
-
-func TestClientOptions(t *testing.T) {
-	opt, err := ClientOptions("redis://127.0.0.1:6390/2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opt.Addr != "127.0.0.1:6390" || opt.DB != 2 {
-		t.Fatalf("addr %q db %d", opt.Addr, opt.DB)
-	}
-	if opt.DialTimeout != time.Second || opt.ReadTimeout != time.Second || opt.WriteTimeout != time.Second ||
-		opt.PoolTimeout != time.Second || opt.MaxRetries != 1 {
-		t.Fatalf("timeouts not set: %+v", opt)
-	}
-	if _, err := ClientOptions("http://x"); err == nil {
-		t.Fatal("bad scheme accepted")
-	}
 }
 
 // The queue must keep fn(nil) markers in order and collapse adjacent ones.

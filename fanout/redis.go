@@ -13,8 +13,9 @@ import (
 )
 
 // subscribeTimeout bounds the SUBSCRIBE or UNSUBSCRIBE write. It is 2 s,
-// twice ClientOptions' 1 s dial timeout, so that a down server does not
-// hold up Subscribe (and the cancels queued behind it) for longer.
+// twice the 1 s dial timeout set by redisopt.Parse, so that a down server
+// does not hold up Subscribe (and the cancels queued behind it) for
+// longer.
 const subscribeTimeout = 2 * time.Second
 
 // Redis is a hub.Bus over Redis pub/sub, for several processes sharing one
@@ -65,7 +66,7 @@ type redisChan struct {
 
 // NewRedis returns a bus publishing with client and receiving on one
 // PubSub connection of client, and starts its receive loop. client stays
-// the caller's: Close does not close it. Build it from ClientOptions so
+// the caller's: Close does not close it. Build it from redisopt.Parse so
 // Publish fails promptly while Redis is down.
 func NewRedis(client *redis.Client, log zerolog.Logger) *Redis {
 	r := &Redis{
@@ -86,8 +87,9 @@ func NewRedis(client *redis.Client, log zerolog.Logger) *Redis {
 	return r
 }
 
-// Publish sends msg on channel with one PUBLISH. With ClientOptions it
-// fails within about 2 s while Redis is unreachable, sooner if ctx ends.
+// Publish sends msg on channel with one PUBLISH. With the options of
+// redisopt.Parse it fails within about 2 s while Redis is unreachable,
+// sooner if ctx ends.
 func (r *Redis) Publish(ctx context.Context, channel string, msg []byte) error {
 	r.mu.Lock()
 	closed := r.closed

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/collabedit/collab/presence"
+	"github.com/collabedit/collab/protocol"
 )
 
 // Bus carries messages between server processes: committed events of a
@@ -47,11 +47,11 @@ type Leases interface {
 // presence.Memory (one process) and presence.Redis implement it.
 type Presence interface {
 	// Put creates or replaces a peer's entry, valid for ttl.
-	Put(ctx context.Context, doc string, p presence.Peer, ttl time.Duration) error
+	Put(ctx context.Context, doc string, p protocol.Peer, ttl time.Duration) error
 	// Remove deletes a peer's entry.
 	Remove(ctx context.Context, doc, session string) error
 	// List returns the unexpired peers of doc.
-	List(ctx context.Context, doc string) ([]presence.Peer, error)
+	List(ctx context.Context, doc string) ([]protocol.Peer, error)
 }
 
 // Directory maps process ids to the URLs their clients connect to, so a

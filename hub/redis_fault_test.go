@@ -20,6 +20,7 @@ import (
 	"github.com/collabedit/collab/lease"
 	"github.com/collabedit/collab/presence"
 	"github.com/collabedit/collab/protocol"
+	"github.com/collabedit/collab/redisopt"
 	"github.com/collabedit/collab/redistest"
 )
 
@@ -28,7 +29,7 @@ import (
 func startRedisHubs(t *testing.T, n int, ttl time.Duration) (*redistest.Server, []*testServer) {
 	t.Helper()
 	srv := redistest.Start(t)
-	opt, err := fanout.ClientOptions(srv.URL())
+	opt, err := redisopt.Parse(srv.URL())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/collabedit/collab/presence"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -34,7 +33,7 @@ type busMsg struct {
 	Conn    string          `json:"c,omitempty"` // the origin connection
 	Owner   string          `json:"o,omitempty"` // ev: the process that sequenced it
 	Frame   string          `json:"f,omitempty"` // reply: the protocol frame to send to Conn
-	Peer    *presence.Peer  `json:"pe,omitempty"`
+	Peer    *protocol.Peer  `json:"pe,omitempty"`
 	Time    int64           `json:"t,omitempty"` // ev: when the owner sequenced it, unix nanoseconds
 }
 

@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/collabedit/collab/presence"
+	"github.com/collabedit/collab/protocol"
 )
 
 // TestBusMsgRoundTrip: the hand-written encoder produces JSON that
@@ -17,8 +17,8 @@ func TestBusMsgRoundTrip(t *testing.T) {
 			Proc: "p1", Conn: "c9", Owner: "p0"},
 		{Kind: msgForward, Doc: "a.b_c", Version: 0, ID: "k:2", Op: json.RawMessage(`["\u2028"]`), Proc: "p2", Conn: "c1"},
 		{Kind: msgReply, Doc: "d", ID: "k:3", Proc: "p1", Conn: "c1", Frame: `{"type":"ack","doc":"d","version":3,"id":"k:3"}`},
-		{Kind: msgPeer, Doc: "d", Proc: "p0", Peer: &presence.Peer{Session: "s", Name: "Bø", Color: "#fff",
-			Selection: &presence.Selection{Anchor: 1, Head: 4}, Version: 9}},
+		{Kind: msgPeer, Doc: "d", Proc: "p0", Peer: &protocol.Peer{Session: "s", Name: "Bø", Color: "#fff",
+			Selection: &protocol.Selection{Anchor: 1, Head: 4}, Version: 9}},
 		{Kind: msgLeft, Doc: "d", ID: "s", Proc: "p0"},
 	}
 	for _, m := range msgs {
@@ -46,7 +46,7 @@ func TestOwnEventsPrefix(t *testing.T) {
 		{busMsg{Kind: msgEvent, Doc: "d", Owner: "p0", Proc: "p1"}, true},
 		{busMsg{Kind: msgEvent, Doc: "d", Owner: "p01", Proc: "p0"}, false},
 		{busMsg{Kind: msgEvent, Doc: "d", Owner: "p1", Proc: "p0"}, false},
-		{busMsg{Kind: msgPeer, Doc: "d", Proc: "p0", Peer: &presence.Peer{Session: "s"}}, false},
+		{busMsg{Kind: msgPeer, Doc: "d", Proc: "p0", Peer: &protocol.Peer{Session: "s"}}, false},
 	}
 	for _, c := range cases {
 		if got := bytes.HasPrefix(c.m.encode(), own); got != c.want {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/collabedit/collab/fanout"
+	"github.com/collabedit/collab/redisopt"
 	"github.com/collabedit/collab/redistest"
 	"github.com/redis/go-redis/v9"
 )
@@ -30,7 +30,7 @@ const ttl = 300 * time.Millisecond
 
 func newClient(t *testing.T, srv *redistest.Server) *redis.Client {
 	t.Helper()
-	opt, err := fanout.ClientOptions(srv.URL())
+	opt, err := redisopt.Parse(srv.URL())
 	if err != nil {
 		t.Fatal(err)
 	}

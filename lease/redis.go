@@ -45,7 +45,7 @@ type Redis struct {
 
 // NewRedis returns leases lasting ttl unless renewed, stored through
 // client (which stays the caller's). Build the client with
-// fanout.ClientOptions so calls fail within ~2 s while Redis is down:
+// redisopt.Parse so calls fail within ~2 s while Redis is down:
 // longer would let a lease expire while its owner still waits to renew
 // it. It panics if ttl is under 1 ms, the resolution of PX.
 func NewRedis(client *redis.Client, ttl time.Duration) *Redis {

@@ -1,6 +1,9 @@
-// Package presence tracks who is in each document: one Peer per editing
-// session, with its display name, colour and selection (and the document
-// version that selection refers to).
+// Package presence stores who is in each document: one protocol.Peer per
+// editing session, with its display name, colour and selection (and the
+// document version that selection refers to), each entry expiring unless
+// refreshed. It holds the stores only; the Peer and Selection values are
+// part of the wire format and live in package protocol, so a client of the
+// protocol links no Redis client.
 //
 // # Role
 //
@@ -40,16 +43,16 @@
 // host the skew is ~0 anyway, but with the server clock correctness does
 // not depend on it.
 //
-// # Rate limiting and selections
+// # Elsewhere
 //
-// Limiter coalesces a session's presence updates so that a client dragging
-// a selection produces at most one broadcast per interval, the latest one
-// winning. Selection.Transform keeps a selection pointing at the same text
-// when a document operation is applied.
+// The hub coalesces a session's updates to one per 50 ms before they reach
+// a store or the bus, and protocol.Selection.Transform keeps a selection
+// pointing at the same text when a document operation is applied; neither
+// is about storing, so neither lives here.
 //
 // # Concurrency
 //
 // Memory and Redis are safe for concurrent use by multiple goroutines.
-// Limiter is not: the hub uses one per document, from that document's
-// goroutine. Selection and Peer are plain values.
+// Build the Redis store's client with redisopt.Parse so a call fails
+// within ~2 s while Redis is unreachable.
 package presence

@@ -7,9 +7,11 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/collabedit/collab/protocol"
 )
 
-// errEmptySession is returned for a Peer or session id that is empty.
+// errEmptySession is returned for a peer or session id that is empty.
 var errEmptySession = errors.New("presence: empty session id")
 
 // Memory is a Presence store for a single process. Entries expire by
@@ -27,7 +29,7 @@ type Memory struct {
 }
 
 type memEntry struct {
-	peer    Peer
+	peer    protocol.Peer
 	expires time.Time
 }
 
@@ -39,7 +41,7 @@ func NewMemory() *Memory {
 // Put creates or replaces p's entry in doc, valid for ttl from now. The
 // peer is copied: later changes to p or its Selection do not affect the
 // stored entry.
-func (m *Memory) Put(ctx context.Context, doc string, p Peer, ttl time.Duration) error {
+func (m *Memory) Put(ctx context.Context, doc string, p protocol.Peer, ttl time.Duration) error {
 	if p.Session == "" {
 		return fmt.Errorf("presence: put in %q: %w", doc, errEmptySession)
 	}
@@ -82,13 +84,13 @@ func (m *Memory) Remove(ctx context.Context, doc, session string) error {
 
 // List returns copies of the unexpired peers of doc, sorted by Session.
 // An unknown document has no peers.
-func (m *Memory) List(ctx context.Context, doc string) ([]Peer, error) {
+func (m *Memory) List(ctx context.Context, doc string) ([]protocol.Peer, error) {
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.pruneLocked(doc, now)
 	peers := m.docs[doc]
-	out := make([]Peer, 0, len(peers))
+	out := make([]protocol.Peer, 0, len(peers))
 	for _, e := range peers {
 		out = append(out, clonePeer(e.peer))
 	}
@@ -110,7 +112,7 @@ func (m *Memory) pruneLocked(doc string, now time.Time) {
 }
 
 // clonePeer returns p with its own copy of the Selection.
-func clonePeer(p Peer) Peer {
+func clonePeer(p protocol.Peer) protocol.Peer {
 	if p.Selection != nil {
 		s := *p.Selection
 		p.Selection = &s
@@ -118,6 +120,7 @@ func clonePeer(p Peer) Peer {
 	return p
 }
 
-func sortPeers(ps []Peer) {
+// sortPeers orders ps by Session, the order List promises.
+func sortPeers(ps []protocol.Peer) {
 	sort.Slice(ps, func(i, j int) bool { return ps[i].Session < ps[j].Session })
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/collabedit/collab/protocol"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -70,7 +71,7 @@ return redis.call('HGETALL', KEYS[1])
 // Put creates or replaces p's entry in doc, valid for ttl (rounded up to a
 // whole millisecond) from the Redis server's current time. It is one
 // atomic script call.
-func (r *Redis) Put(ctx context.Context, doc string, p Peer, ttl time.Duration) error {
+func (r *Redis) Put(ctx context.Context, doc string, p protocol.Peer, ttl time.Duration) error {
 	if p.Session == "" {
 		return fmt.Errorf("presence: put in %q: %w", doc, errEmptySession)
 	}
@@ -106,15 +107,15 @@ func (r *Redis) Remove(ctx context.Context, doc, session string) error {
 // List returns the unexpired peers of doc, sorted by Session, deleting
 // the expired ones as it goes (one atomic script call). An unknown
 // document has no peers.
-func (r *Redis) List(ctx context.Context, doc string) ([]Peer, error) {
+func (r *Redis) List(ctx context.Context, doc string) ([]protocol.Peer, error) {
 	keys := []string{peersKey(doc), expiryKey(doc)}
 	flat, err := listScript.Run(ctx, r.client, keys).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("presence: list %q: %w", doc, err)
 	}
-	out := make([]Peer, 0, len(flat)/2)
+	out := make([]protocol.Peer, 0, len(flat)/2)
 	for i := 0; i+1 < len(flat); i += 2 {
-		var p Peer
+		var p protocol.Peer
 		if err := json.Unmarshal([]byte(flat[i+1]), &p); err != nil {
 			return nil, fmt.Errorf("presence: list %q: decode session %q: %w", doc, flat[i], err)
 		}

@@ -10,14 +10,15 @@ import (
 	"time"
 
 	"github.com/collabedit/collab/presence"
+	"github.com/collabedit/collab/protocol"
 )
 
 // store is the hub's Presence interface, restated so the tests need not
 // import hub.
 type store interface {
-	Put(ctx context.Context, doc string, p presence.Peer, ttl time.Duration) error
+	Put(ctx context.Context, doc string, p protocol.Peer, ttl time.Duration) error
 	Remove(ctx context.Context, doc, session string) error
-	List(ctx context.Context, doc string) ([]presence.Peer, error)
+	List(ctx context.Context, doc string) ([]protocol.Peer, error)
 }
 
 var (
@@ -41,9 +42,9 @@ func impls(t *testing.T) []struct {
 	}
 }
 
-func sel(a, h int) *presence.Selection { return &presence.Selection{Anchor: a, Head: h} }
+func sel(a, h int) *protocol.Selection { return &protocol.Selection{Anchor: a, Head: h} }
 
-func mustList(t *testing.T, s store, doc string) []presence.Peer {
+func mustList(t *testing.T, s store, doc string) []protocol.Peer {
 	t.Helper()
 	ps, err := s.List(context.Background(), doc)
 	if err != nil {
@@ -52,14 +53,14 @@ func mustList(t *testing.T, s store, doc string) []presence.Peer {
 	return ps
 }
 
-func mustPut(t *testing.T, s store, doc string, p presence.Peer, ttl time.Duration) {
+func mustPut(t *testing.T, s store, doc string, p protocol.Peer, ttl time.Duration) {
 	t.Helper()
 	if err := s.Put(context.Background(), doc, p, ttl); err != nil {
 		t.Fatalf("Put(%q, %q): %v", doc, p.Session, err)
 	}
 }
 
-func sessions(ps []presence.Peer) []string {
+func sessions(ps []protocol.Peer) []string {
 	out := []string{}
 	for _, p := range ps {
 		out = append(out, p.Session)
@@ -75,19 +76,19 @@ func TestStore(t *testing.T) {
 			t.Run("put list update remove", func(t *testing.T) {
 				s := im.new(t)
 				const doc = "doc-crud"
-				b := presence.Peer{Session: "b", Name: "Bob", Color: "#00f", Version: 3}
-				a := presence.Peer{Session: "a", Name: "Ann", Color: "#e91e63", Selection: sel(1, 4), Version: 7}
+				b := protocol.Peer{Session: "b", Name: "Bob", Color: "#00f", Version: 3}
+				a := protocol.Peer{Session: "a", Name: "Ann", Color: "#e91e63", Selection: sel(1, 4), Version: 7}
 				mustPut(t, s, doc, b, time.Minute)
 				mustPut(t, s, doc, a, time.Minute)
-				mustPut(t, s, "other-doc", presence.Peer{Session: "c"}, time.Minute)
-				if got, want := mustList(t, s, doc), []presence.Peer{a, b}; !reflect.DeepEqual(got, want) {
+				mustPut(t, s, "other-doc", protocol.Peer{Session: "c"}, time.Minute)
+				if got, want := mustList(t, s, doc), []protocol.Peer{a, b}; !reflect.DeepEqual(got, want) {
 					t.Fatalf("List = %+v, want %+v (sorted by session)", got, want)
 				}
 
 				a2 := a
 				a2.Selection, a2.Version = sel(5, 5), 8
 				mustPut(t, s, doc, a2, time.Minute)
-				if got, want := mustList(t, s, doc), []presence.Peer{a2, b}; !reflect.DeepEqual(got, want) {
+				if got, want := mustList(t, s, doc), []protocol.Peer{a2, b}; !reflect.DeepEqual(got, want) {
 					t.Fatalf("after update List = %+v, want %+v", got, want)
 				}
 
@@ -97,7 +98,7 @@ func TestStore(t *testing.T) {
 				if err := s.Remove(ctx, doc, "never-there"); err != nil {
 					t.Fatalf("Remove of absent session: %v", err)
 				}
-				if got, want := mustList(t, s, doc), []presence.Peer{b}; !reflect.DeepEqual(got, want) {
+				if got, want := mustList(t, s, doc), []protocol.Peer{b}; !reflect.DeepEqual(got, want) {
 					t.Fatalf("after remove List = %+v, want %+v", got, want)
 				}
 				if got := sessions(mustList(t, s, "other-doc")); !reflect.DeepEqual(got, []string{"c"}) {
@@ -122,7 +123,7 @@ func TestStore(t *testing.T) {
 			t.Run("nil and zero selection round trip", func(t *testing.T) {
 				s := im.new(t)
 				const doc = "doc-sel"
-				want := []presence.Peer{
+				want := []protocol.Peer{
 					{Session: "caret0", Selection: sel(0, 0)},
 					{Session: "nosel", Name: "N", Version: 1},
 				}
@@ -136,7 +137,7 @@ func TestStore(t *testing.T) {
 
 			t.Run("stored peer is a copy", func(t *testing.T) {
 				s := im.new(t)
-				p := presence.Peer{Session: "a", Selection: sel(1, 2)}
+				p := protocol.Peer{Session: "a", Selection: sel(1, 2)}
 				mustPut(t, s, "doc-copy", p, time.Minute)
 				p.Selection.Anchor = 99
 				got := mustList(t, s, "doc-copy")
@@ -151,10 +152,10 @@ func TestStore(t *testing.T) {
 
 			t.Run("invalid put", func(t *testing.T) {
 				s := im.new(t)
-				if err := s.Put(ctx, "d", presence.Peer{}, time.Minute); err == nil {
+				if err := s.Put(ctx, "d", protocol.Peer{}, time.Minute); err == nil {
 					t.Error("Put with empty session: no error")
 				}
-				if err := s.Put(ctx, "d", presence.Peer{Session: "a"}, 0); err == nil {
+				if err := s.Put(ctx, "d", protocol.Peer{Session: "a"}, 0); err == nil {
 					t.Error("Put with zero ttl: no error")
 				}
 			})
@@ -163,15 +164,15 @@ func TestStore(t *testing.T) {
 				t.Parallel()
 				s := im.new(t)
 				const ttl = 200 * time.Millisecond
-				mustPut(t, s, "doc-exp", presence.Peer{Session: "gone"}, ttl)
-				mustPut(t, s, "doc-exp", presence.Peer{Session: "kept"}, ttl)
+				mustPut(t, s, "doc-exp", protocol.Peer{Session: "gone"}, ttl)
+				mustPut(t, s, "doc-exp", protocol.Peer{Session: "kept"}, ttl)
 				if got := sessions(mustList(t, s, "doc-exp")); !reflect.DeepEqual(got, []string{"gone", "kept"}) {
 					t.Fatalf("before expiry: %v", got)
 				}
 				// Refresh "kept" every ttl/3 as the hub does; let "gone" lapse.
 				for i := 0; i < 5; i++ {
 					time.Sleep(ttl / 3)
-					mustPut(t, s, "doc-exp", presence.Peer{Session: "kept", Version: int64(i)}, ttl)
+					mustPut(t, s, "doc-exp", protocol.Peer{Session: "kept", Version: int64(i)}, ttl)
 				}
 				// 5*ttl/3 > ttl since "gone" was put.
 				if got := sessions(mustList(t, s, "doc-exp")); !reflect.DeepEqual(got, []string{"kept"}) {
@@ -186,8 +187,8 @@ func TestStore(t *testing.T) {
 			t.Run("short ttl does not cut a long one", func(t *testing.T) {
 				t.Parallel()
 				s := im.new(t)
-				mustPut(t, s, "doc-mixed", presence.Peer{Session: "long"}, time.Minute)
-				mustPut(t, s, "doc-mixed", presence.Peer{Session: "short"}, 100*time.Millisecond)
+				mustPut(t, s, "doc-mixed", protocol.Peer{Session: "long"}, time.Minute)
+				mustPut(t, s, "doc-mixed", protocol.Peer{Session: "short"}, 100*time.Millisecond)
 				time.Sleep(250 * time.Millisecond)
 				if got := sessions(mustList(t, s, "doc-mixed")); !reflect.DeepEqual(got, []string{"long"}) {
 					t.Fatalf("List = %v, want [long]", got)
@@ -203,7 +204,7 @@ func TestStore(t *testing.T) {
 						defer wg.Done()
 						for i := 0; i < 20; i++ {
 							sess := fmt.Sprintf("s%d-%d", g, i%3)
-							if err := s.Put(ctx, "doc-conc", presence.Peer{Session: sess, Selection: sel(i, i)}, time.Minute); err != nil {
+							if err := s.Put(ctx, "doc-conc", protocol.Peer{Session: sess, Selection: sel(i, i)}, time.Minute); err != nil {
 								t.Error(err)
 								return
 							}
@@ -236,12 +237,12 @@ func TestRedisTwoProcesses(t *testing.T) {
 	p1 := presence.NewRedis(newRedisClient(t, addr))
 	p2 := presence.NewRedis(newRedisClient(t, addr))
 
-	a := presence.Peer{Session: "a", Name: "on process 1", Selection: sel(2, 3), Version: 4}
-	b := presence.Peer{Session: "b", Name: "on process 2"}
+	a := protocol.Peer{Session: "a", Name: "on process 1", Selection: sel(2, 3), Version: 4}
+	b := protocol.Peer{Session: "b", Name: "on process 2"}
 	mustPut(t, p1, "shared", a, time.Minute)
 	mustPut(t, p2, "shared", b, time.Minute)
 	for i, s := range []store{p1, p2} {
-		if got, want := mustList(t, s, "shared"), []presence.Peer{a, b}; !reflect.DeepEqual(got, want) {
+		if got, want := mustList(t, s, "shared"), []protocol.Peer{a, b}; !reflect.DeepEqual(got, want) {
 			t.Fatalf("process %d List = %+v, want %+v", i+1, got, want)
 		}
 	}
@@ -258,8 +259,8 @@ func TestRedisKeysVanish(t *testing.T) {
 	addr := startRedis(t)
 	c := newRedisClient(t, addr)
 	s := presence.NewRedis(c)
-	mustPut(t, s, "abandoned", presence.Peer{Session: "a"}, 150*time.Millisecond)
-	mustPut(t, s, "abandoned", presence.Peer{Session: "b"}, 100*time.Millisecond)
+	mustPut(t, s, "abandoned", protocol.Peer{Session: "a"}, 150*time.Millisecond)
+	mustPut(t, s, "abandoned", protocol.Peer{Session: "b"}, 100*time.Millisecond)
 	keys, err := c.Keys(ctx, "collab:presence*").Result()
 	if err != nil {
 		t.Fatal(err)
@@ -289,7 +290,7 @@ func TestRedisError(t *testing.T) {
 		t.Error("List with cancelled context: no error")
 	}
 	c.Close()
-	if err := s.Put(context.Background(), "d", presence.Peer{Session: "a"}, time.Second); err == nil {
+	if err := s.Put(context.Background(), "d", protocol.Peer{Session: "a"}, time.Second); err == nil {
 		t.Error("Put on closed client: no error")
 	}
 }
@@ -297,17 +298,17 @@ func TestRedisError(t *testing.T) {
 func TestPeerJSON(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		peer presence.Peer
+		peer protocol.Peer
 		json string
 	}{
 		{"with selection",
-			presence.Peer{Session: "s1", Name: "Ann", Color: "#e91e63", Selection: sel(3, 7), Version: 12},
+			protocol.Peer{Session: "s1", Name: "Ann", Color: "#e91e63", Selection: sel(3, 7), Version: 12},
 			`{"session":"s1","name":"Ann","color":"#e91e63","selection":{"anchor":3,"head":7},"version":12}`},
 		{"caret at 0",
-			presence.Peer{Session: "s2", Selection: sel(0, 0)},
+			protocol.Peer{Session: "s2", Selection: sel(0, 0)},
 			`{"session":"s2","selection":{"anchor":0,"head":0},"version":0}`},
 		{"without selection",
-			presence.Peer{Session: "s3", Name: "Bob", Version: 1},
+			protocol.Peer{Session: "s3", Name: "Bob", Version: 1},
 			`{"session":"s3","name":"Bob","version":1}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -318,7 +319,7 @@ func TestPeerJSON(t *testing.T) {
 			if string(data) != tc.json {
 				t.Errorf("Marshal = %s, want %s", data, tc.json)
 			}
-			var back presence.Peer
+			var back protocol.Peer
 			if err := json.Unmarshal(data, &back); err != nil {
 				t.Fatal(err)
 			}

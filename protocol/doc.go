@@ -8,6 +8,12 @@
 // (AppendAck, AppendOp, ...) so that a broadcast is encoded once and the same
 // bytes are queued to every recipient.
 //
+// Peer and Selection, the presence extension's values, live here too: they
+// are part of the wire format, and package presence only stores them. So
+// protocol depends on nothing but the standard library and package
+// document, and a client of the wire format (package client, a load
+// generator) links no Redis client; TestNoRedisDeps keeps it that way.
+//
 // Everything here is pure functions and immutable values: safe for concurrent
 // use without locks.
 package protocol

@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/collabedit/collab/document"
-	"github.com/collabedit/collab/presence"
 )
 
 // Server → client message types of protocol v1.
@@ -93,7 +92,7 @@ const (
 )
 
 // AppendRoster appends {"type":"roster","doc":…,"peers":[…]}.
-func AppendRoster(dst []byte, doc string, peers []presence.Peer) []byte {
+func AppendRoster(dst []byte, doc string, peers []Peer) []byte {
 	dst = append(dst, `{"type":"roster","doc":`...)
 	dst = AppendString(dst, doc)
 	dst = append(dst, `,"peers":[`...)
@@ -107,7 +106,7 @@ func AppendRoster(dst []byte, doc string, peers []presence.Peer) []byte {
 }
 
 // AppendPresence appends {"type":"presence","doc":…,"peer":{…}}.
-func AppendPresence(dst []byte, doc string, p presence.Peer) []byte {
+func AppendPresence(dst []byte, doc string, p Peer) []byte {
 	dst = append(dst, `{"type":"presence","doc":`...)
 	dst = AppendString(dst, doc)
 	dst = append(dst, `,"peer":`...)
@@ -123,7 +122,7 @@ func AppendLeft(dst []byte, doc, session string) []byte {
 	return append(dst, '}')
 }
 
-func appendPeer(dst []byte, p presence.Peer) []byte {
+func appendPeer(dst []byte, p Peer) []byte {
 	b, _ := json.Marshal(p) // strings, ints and a small struct: cannot fail
 	return append(dst, b...)
 }

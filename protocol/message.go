@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/collabedit/collab/document"
-	"github.com/collabedit/collab/presence"
 )
 
 // Message is any server → client message, decoded loosely (unknown fields
@@ -22,9 +21,9 @@ type Message struct {
 	Code    Code        `json:"code,omitempty"`
 	Message string      `json:"message,omitempty"`
 	// presence extension
-	Peer    *presence.Peer  `json:"peer,omitempty"`
-	Peers   []presence.Peer `json:"peers,omitempty"`
-	Session string          `json:"session,omitempty"`
+	Peer    *Peer  `json:"peer,omitempty"`
+	Peers   []Peer `json:"peers,omitempty"`
+	Session string `json:"session,omitempty"`
 	// routing extension (moved)
 	URL string `json:"url,omitempty"`
 }

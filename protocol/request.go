@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/collabedit/collab/document"
-	"github.com/collabedit/collab/presence"
 )
 
 // Client → server message types of protocol v1.
@@ -48,7 +47,7 @@ type Request struct {
 	HasVersion bool  // open carried a version (a reconnecting client)
 	ID         string
 	Op         document.Op
-	Peer       presence.Peer // TypePresence: Session is "" when not given
+	Peer       Peer // TypePresence: Session is "" when not given
 	// Presence: an open asks for the roster and presence changes (an
 	// extension; v1 clients that do not ask never see those messages).
 	Presence bool
@@ -66,12 +65,12 @@ type wireRequest struct {
 	ID      *string         `json:"id"`
 	Op      json.RawMessage `json:"op"`
 	// presence
-	Session   *string             `json:"session"`
-	Name      *string             `json:"name"`
-	Color     *string             `json:"color"`
-	Selection *presence.Selection `json:"selection"`
-	Presence  *bool               `json:"presence"`
-	Route     *bool               `json:"route"`
+	Session   *string    `json:"session"`
+	Name      *string    `json:"name"`
+	Color     *string    `json:"color"`
+	Selection *Selection `json:"selection"`
+	Presence  *bool      `json:"presence"`
+	Route     *bool      `json:"route"`
 }
 
 // DecodeRequest parses one client frame. Every failure is an *Error with

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/collabedit/collab/document"
-	"github.com/collabedit/collab/presence"
 )
 
 // TestAppendRequestRoundTrip: every request a client sends decodes back to
@@ -18,8 +17,8 @@ func TestAppendRequestRoundTrip(t *testing.T) {
 		{Type: TypeOp, Doc: "d", Version: 3, HasVersion: true, ID: "k:1",
 			Op: document.Op{{Retain: 2}, {Insert: "😀\"\n"}, {Delete: 1}}},
 		{Type: TypePresence, Doc: "d", Version: 4, HasVersion: true,
-			Peer: presence.Peer{Session: "s", Name: "Ann", Color: "#e91e63", Selection: &presence.Selection{Anchor: 1, Head: 3}, Version: 4}},
-		{Type: TypePresence, Doc: "d", Version: 0, HasVersion: true, Peer: presence.Peer{Session: "s"}},
+			Peer: Peer{Session: "s", Name: "Ann", Color: "#e91e63", Selection: &Selection{Anchor: 1, Head: 3}, Version: 4}},
+		{Type: TypePresence, Doc: "d", Version: 0, HasVersion: true, Peer: Peer{Session: "s"}},
 	}
 	for _, r := range reqs {
 		frame := AppendRequest(nil, r)

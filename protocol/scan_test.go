@@ -5,14 +5,13 @@ import (
 	"testing"
 
 	"github.com/collabedit/collab/document"
-	"github.com/collabedit/collab/presence"
 )
 
 // serverFrames are frames as the server writes them, plus variants that
 // must leave the fast path.
 func serverFrames() []string {
 	op := document.Op{{Retain: 3}, {Insert: "a😀\"\n"}, {Delete: 2}}
-	peer := presence.Peer{Session: "s", Name: "Bø", Color: "#fff", Selection: &presence.Selection{Anchor: 1, Head: 2}, Version: 3}
+	peer := Peer{Session: "s", Name: "Bø", Color: "#fff", Selection: &Selection{Anchor: 1, Head: 2}, Version: 3}
 	return []string{
 		string(AppendOp(nil, "d", 41, "k:1", "ann", op)),
 		string(AppendOp(nil, "d", 0, "k:2", "", nil)),
@@ -21,7 +20,7 @@ func serverFrames() []string {
 		string(AppendSnapshot(nil, "d", 3, "plain")),
 		string(AppendSnapshot(nil, "d", 3, "esc\"aped\n")),
 		string(AppendError(nil, &Error{Code: CodeBadVersion, Message: "too new", Doc: "d", ID: "k"})),
-		string(AppendRoster(nil, "d", []presence.Peer{peer, {Session: "t"}})),
+		string(AppendRoster(nil, "d", []Peer{peer, {Session: "t"}})),
 		string(AppendPresence(nil, "d", peer)),
 		string(AppendLeft(nil, "d", "s")),
 		string(AppendMoved(nil, "d", "ws://h:1/ws")),

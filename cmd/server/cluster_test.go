@@ -16,7 +16,7 @@ import (
 	"github.com/collabedit/collab/client"
 	"github.com/collabedit/collab/document"
 	"github.com/collabedit/collab/eventlog"
-	"github.com/collabedit/collab/presence"
+	"github.com/collabedit/collab/protocol"
 	"github.com/collabedit/collab/redistest"
 	"github.com/collabedit/collab/servertest"
 )
@@ -272,14 +272,14 @@ func TestClusterPresence(t *testing.T) {
 	if err := a.Insert(0, "hello"); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.SetPresence("Ann", "#e91e63", &presence.Selection{Anchor: 1, Head: 3}); err != nil {
+	if err := a.SetPresence("Ann", "#e91e63", &protocol.Selection{Anchor: 1, Head: 3}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "b to see Ann's selection", func() bool {
 		ps := b.Peers()
 		return len(ps) == 1 && ps[0].Name == "Ann" && ps[0].Selection != nil && ps[0].Selection.Head == 3
 	})
-	if err := a.SetPresence("Ann", "#e91e63", &presence.Selection{Anchor: 4, Head: 4}); err != nil {
+	if err := a.SetPresence("Ann", "#e91e63", &protocol.Selection{Anchor: 4, Head: 4}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "b to see Ann's caret move", func() bool {

@@ -31,6 +31,7 @@ import (
 	"github.com/collabedit/collab/lease"
 	"github.com/collabedit/collab/metrics"
 	"github.com/collabedit/collab/presence"
+	"github.com/collabedit/collab/redisopt"
 	"github.com/collabedit/collab/static"
 )
 
@@ -178,7 +179,7 @@ func connectCluster(o *options, addr net.Addr, log zerolog.Logger) (*redis.Clien
 	if o.redisURL == "" {
 		return nil, func() {}, nil
 	}
-	opts, err := fanout.ClientOptions(o.redisURL)
+	opts, err := redisopt.Parse(o.redisURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("redis url: %w", err)
 	}

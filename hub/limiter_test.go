@@ -1,20 +1,20 @@
-package presence_test
+package hub
 
 import (
 	"reflect"
 	"testing"
 	"time"
 
-	"github.com/collabedit/collab/presence"
+	"github.com/collabedit/collab/protocol"
 )
 
-func TestLimiter(t *testing.T) {
+func TestPresenceLimiter(t *testing.T) {
 	const iv = 100 * time.Millisecond
 	t0 := time.Unix(1000, 0)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	v := func(session string, n int64) presence.Peer { return presence.Peer{Session: session, Version: n} }
+	v := func(session string, n int64) protocol.Peer { return protocol.Peer{Session: session, Version: n} }
 
-	l := &presence.Limiter{Interval: iv}
+	l := &presenceLimiter{Interval: iv}
 	if _, ok := l.Next(); ok {
 		t.Fatal("Next on empty limiter: ok")
 	}
@@ -36,7 +36,7 @@ func TestLimiter(t *testing.T) {
 	if got := l.Due(at(99)); len(got) != 0 {
 		t.Fatalf("Due before the interval passed = %+v, want none", got)
 	}
-	if got, want := l.Due(at(100)), []presence.Peer{v("a", 3)}; !reflect.DeepEqual(got, want) {
+	if got, want := l.Due(at(100)), []protocol.Peer{v("a", 3)}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("Due = %+v, want only the latest held %+v", got, want)
 	}
 	if got := l.Due(at(500)); len(got) != 0 {
@@ -47,7 +47,7 @@ func TestLimiter(t *testing.T) {
 	}
 
 	// The release at 100 counts as a send: the next update waits for 200.
-	l2 := &presence.Limiter{Interval: iv}
+	l2 := &presenceLimiter{Interval: iv}
 	l2.Offer(at(0), "a", v("a", 1))
 	l2.Offer(at(50), "a", v("a", 2))
 	if got := l2.Due(at(100)); len(got) != 1 {
@@ -68,13 +68,13 @@ func TestLimiter(t *testing.T) {
 	}
 
 	// Forget drops a held update.
-	l3 := &presence.Limiter{Interval: iv}
+	l3 := &presenceLimiter{Interval: iv}
 	l3.Offer(at(0), "a", v("a", 1))
 	l3.Offer(at(0), "b", v("b", 1))
 	l3.Offer(at(10), "a", v("a", 2))
 	l3.Offer(at(20), "b", v("b", 2))
 	l3.Forget("a")
-	if got, want := l3.Due(at(200)), []presence.Peer{v("b", 2)}; !reflect.DeepEqual(got, want) {
+	if got, want := l3.Due(at(200)), []protocol.Peer{v("b", 2)}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("Due after Forget(a) = %+v, want %+v", got, want)
 	}
 	if !l3.Offer(at(201), "a", v("a", 3)) {
@@ -82,7 +82,7 @@ func TestLimiter(t *testing.T) {
 	}
 
 	// Several sessions due at once come out sorted; Next is the earliest.
-	l4 := &presence.Limiter{Interval: iv}
+	l4 := &presenceLimiter{Interval: iv}
 	for _, s := range []string{"c", "a", "b"} {
 		l4.Offer(at(0), s, v(s, 1))
 	}
@@ -96,16 +96,16 @@ func TestLimiter(t *testing.T) {
 		t.Fatalf("Due order = %v, want [a b c]", got)
 	}
 
-	// The zero Limiter lets everything through.
-	var z presence.Limiter
+	// The zero limiter lets everything through.
+	var z presenceLimiter
 	for i := 0; i < 3; i++ {
 		if !z.Offer(at(0), "a", v("a", int64(i))) {
-			t.Fatal("zero Limiter held an update")
+			t.Fatal("zero limiter held an update")
 		}
 	}
 }
 
-func sessionsOf(ps []presence.Peer) []string {
+func sessionsOf(ps []protocol.Peer) []string {
 	out := []string{}
 	for _, p := range ps {
 		out = append(out, p.Session)

@@ -1,6 +1,14 @@
-package presence
+package protocol
 
 import "github.com/collabedit/collab/document"
+
+// Selection is a caret or selection in code points (not bytes or UTF-16
+// units, so "😀" counts 1, as in ops); Anchor == Head is a caret. Anchor
+// is where the selection started and may be after Head.
+type Selection struct {
+	Anchor int `json:"anchor"`
+	Head   int `json:"head"`
+}
 
 // Transform returns where s ends up after op is applied to the document s
 // refers to. Both ends move as document.TransformIndex with

@@ -1,17 +1,16 @@
-package fanout
-
-import (
-	"fmt"
-	"time"
-
-	"github.com/redis/go-redis/v9"
-)
-
-// ClientOptions parses a redis:// URL into the client options this
-// package (and lease) are meant to run with: every operation fails within
-// about two seconds while Redis is unreachable, instead of go-redis's
-// defaults (5 s dial, 5 s read, 3 retries: ~20 s), so a room notices an
-// outage and falls back to the log promptly.
+// Package redisopt holds the go-redis client options every Redis user in
+// this project runs with: the fan-out bus (fanout.Redis), owner leases
+// (lease.Redis) and presence (presence.Redis), all sharing one client built
+// by cmd/server. Parse turns a redis:// URL into those options.
+//
+// # Why not go-redis's defaults
+//
+// With the defaults (5 s dial, 5 s read, 3 retries) one operation takes
+// ~20 s to fail while Redis is unreachable. With these options every
+// operation fails within about two seconds, so a room notices an outage
+// and falls back to the event log promptly, and an owner learns that it
+// cannot renew its lease well before the lease (-lease-ttl, 5 s by
+// default) runs out:
 //
 //   - DialTimeout 1 s and DialerRetries 2: a dead server costs ~1 s per
 //     connection attempt (refused connections fail at once, ~100 ms
@@ -28,17 +27,4 @@ import (
 //
 // The PubSub connection of a Redis bus ignores ReadTimeout while waiting
 // for messages; go-redis pings it every 3 s instead.
-func ClientOptions(url string) (*redis.Options, error) {
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, fmt.Errorf("fanout: parse redis url: %w", err)
-	}
-	opt.DialTimeout = time.Second
-	opt.DialerRetries = 2
-	opt.ReadTimeout = time.Second
-	opt.WriteTimeout = time.Second
-	opt.PoolTimeout = time.Second
-	opt.MaxRetries = 1
-	opt.ContextTimeoutEnabled = true
-	return opt, nil
-}
+package redisopt
