@@ -2,6 +2,10 @@ package hub
 
 import (
 	"context"
+	"github.com/collabedit/collab/eventlog"
+	"github.com/collabedit/collab/fanout"
+	"github.com/collabedit/collab/lease"
+	"github.com/collabedit/collab/presence"
 	"time"
 
 	"github.com/collabedit/collab/protocol"
@@ -65,3 +69,16 @@ type Directory interface {
 	// Locate returns the url process advertised, or "" if none is current.
 	Locate(ctx context.Context, process string) (string, error)
 }
+
+// The adapters this package is used with, checked at compile time.
+var (
+	_ Bus       = (*fanout.Memory)(nil)
+	_ Bus       = (*fanout.Redis)(nil)
+	_ Leases    = (*lease.Memory)(nil)
+	_ Leases    = (*lease.Redis)(nil)
+	_ Directory = (*lease.Memory)(nil)
+	_ Directory = (*lease.Redis)(nil)
+	_ Presence  = (*presence.Memory)(nil)
+	_ Presence  = (*presence.Redis)(nil)
+	_ Store     = (*eventlog.Store)(nil)
+)

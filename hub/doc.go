@@ -4,22 +4,41 @@
 //
 // # Structure
 //
-// A room owns one open document in a single goroutine. Every command on the
-// document (open, op, leave) and every commit result passes through that
-// goroutine, so versions are assigned without locks or retries: a stale op
-// is transformed against the retained history, never bounced back. Rooms
+// A room owns one open document in a single goroutine (room.go). Every
+// command on the document (open, op, presence, leave), every commit
+// result, lease answer and bus message passes through that goroutine, so
+// versions are assigned without locks or retries: a stale op is
+// transformed against the retained history, never bounced back. Rooms
 // with no subscribers unload after Config.IdleTimeout, keeping memory
 // bounded by the documents in use.
 //
+// The room only selects, dispatches and does I/O. Its state lives in
+// parts that each own their fields, do no I/O and return what to send:
+//
+//   - sequencer (sequencer.go): text, version, history window, op-id
+//     index, pending commits; admit, rebase, release in version order.
+//     A pure state machine, tested without sockets or a database.
+//   - ownership (ownership.go): the lease state machine below; its I/O
+//     goes through leaseCalls (lease_calls.go).
+//   - follower (follower.go): forwards in flight to the owner, ops held
+//     while no owner is known, when the last event was heard.
+//   - roster (roster.go): presence, with its update limiter.
+//
+// The courier (courier.go) carries a document's answers and publications
+// to origins and other processes; rooms see connections only as a
+// two-method subscriber (send, sendError), so room tests use recorders.
+//
 // A conn is one socket: its reader runs on a goroutine the hub starts
 // after the upgrade (ServeHTTP returns, so net/http frees what it kept for
-// the request) and forwards decoded requests to rooms; its single writer
-// goroutine drains a send queue bounded in bytes. The writer runs only
-// while there is something to send (frames, a due ping, the close frame)
-// and exits after a second idle, so an idle socket costs one goroutine. Rooms never wait on a socket: they push
-// already-encoded frames (one encoding per broadcast, shared by every
-// recipient) and a connection whose queue overflows is closed with 4001 so
-// it never slows anyone else.
+// the request) and forwards decoded requests to rooms' inboxes. Its
+// writer (writer.go) owns the send queue, bounded in bytes, the frame
+// writer and the one goroutine that writes to the socket; that goroutine
+// runs only while there is something to send (frames, a due ping, the
+// close frame) and exits after a second idle, so an idle socket costs one
+// goroutine. Rooms never wait on a socket: they push already-encoded
+// frames (one encoding per broadcast, shared by every recipient) and a
+// connection whose queue overflows is closed with 4001 so it never slows
+// anyone else.
 //
 // # Commit pipeline
 //
@@ -32,27 +51,63 @@
 // # Several processes
 //
 // With a Bus other than the default, several processes serve the same
-// documents. The lease store alone decides each room's role, through an
-// explicit state machine (ownership.go): owning (this process holds the
-// lease: it sequences, commits, then publishes each event), following
-// (another holds it: the room applies published events for its own
+// documents. The lease store alone decides each room's role: owning (it
+// sequences, commits, then publishes each event), following (another
+// process holds the lease: the room applies published events for its own
 // clients and forwards their ops to the holder, resending them with the
 // same id until they come back committed), or acquiring (no owner known:
-// ops wait for the store's answer, or are refused with unavailable when it
-// cannot be reached). A room asks the store on a goroutine of its own, at
-// most one question at a time: an owner renews every third of the TTL and
-// stops sequencing a tenth of the TTL before its lease could expire
-// unrenewed; a follower checks the holder at the same pace, so a lease
-// that nobody holds is taken within TTL/3; a room that knows no owner asks
-// every tick. Ownership is never inferred from events: two processes that
-// each inferred the other owned a document once refused its ops for good.
+// ops wait for the store's answer, and are refused with unavailable when
+// it cannot be reached or does not answer within Config.CommitTimeout).
+// An owner renews every third of the TTL and stops sequencing a tenth of
+// the TTL before its lease could expire unrenewed; a follower checks the
+// holder at the same pace, so a lease nobody holds is taken within TTL/3;
+// a room that knows no owner asks every Config.ClusterTick. Ownership is
+// never inferred from events: two processes that each inferred the other
+// owned a document once refused its ops for good. Every transition is
+// named (ownership.go), acted on in room_lease.go, counted in
+// collab_ownership_transitions_total, and listed here; TestDocTable checks
+// this table against the state machine:
+//
+//	from       event                          to         transition  the room then
+//	acquiring  store: this process holds it   owning     took over   reads the log to its head, sequences held ops
+//	following  store: this process holds it   owning     took over   same, and sequences its own forwards
+//	owning     store: this process holds it   owning     renewed     keeps sequencing until the new deadline
+//	owning     store: another process holds   following  deposed     forwards new ops to the holder
+//	owning     clock: deadline passed         acquiring  lapsed      holds new ops, asks every tick
+//	acquiring  store: another process holds   following  followed    forwards held ops to the holder
+//	following  store: a different process     following  followed    resends its forwards to the new holder
+//	following  store unreachable              acquiring  lost        holds new ops until the store answers
+//	owning     store unreachable              owning     unchanged   sequences until its deadline, then lapses
+//	acquiring  store unreachable              acquiring  unchanged   refuses held ops with unavailable
+//
 // Every event carries its version: a follower that sees a gap, a
 // resubscribe signal, or nothing for Config.PositionCheck reads the shared
 // log. The log's guards, not the lease, are what make a deposed owner
-// harmless. Publishing runs on a few goroutines owned by the hub
-// (publish.go), with calls bounded by a third of the lease TTL, so a slow
-// or paused Redis never blocks a room; without a Bus nothing is published
-// at all, and every room owns its document for good.
+// harmless.
+//
+// # Timeouts and what may block a room
+//
+// Every call the hub makes to something that can hang has a bound, from a
+// setting, and derives from a context that Close cancels:
+//
+//	call                                   bound                         where
+//	lease Acquire (asked), Release         lease TTL/3 (Leases.TTL)      leaseCalls, a goroutine per question
+//	lease Acquire at a room's first open   lease TTL/3                   room goroutine, once per load
+//	directory Locate, Advertise            lease TTL/3                   room goroutine once per holder; advertiser
+//	bus publish, presence Put/Remove/List  lease TTL/3 per batch         publisher goroutines
+//	log reads: load, catch-up, old bases   Config.ReadTimeout            room goroutine
+//	log appends                            Config.CommitTimeout          answered unavailable past it, never waited on
+//	socket writes, pings, close frames     Config.WriteTimeout           writer goroutine
+//	socket reads                           Config.PongWait               reader goroutine
+//
+// So a slow or paused Redis never blocks a room for long, but not never:
+// publishing and questions to the lease store run on other goroutines,
+// while the first lease question of a newly loaded document, a lookup of
+// a new holder's URL and the lease release at unload are made inline, at
+// most TTL/3 each (1.7 s with the default 5 s TTL). A stuck disk holds a
+// room for at most ReadTimeout per read, and only when it must read the
+// log: serving an op at the head or a client within the history window
+// reads nothing.
 //
 // # Faults and bounds
 //
@@ -72,5 +127,6 @@
 // pending commits are answered, releasing its lease), stops the publisher
 // goroutines after they send what is queued, then each connection flushes
 // its queue, sends close 1001 and stops its writer. Close returns when all
-// are gone.
+// are gone, or when its ctx expires; either way it then cancels every call
+// still in flight.
 package hub

@@ -2,6 +2,9 @@ package hub
 
 import (
 	"errors"
+	"os"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -114,5 +117,62 @@ func TestOwnershipSchedule(t *testing.T) {
 	solo.permanent()
 	if !solo.sequencing(time.Now().Add(100*365*24*time.Hour)) || solo.due(time.Now(), tick) {
 		t.Fatal("a single process owns its documents for good and never asks")
+	}
+}
+
+// TestDocTable checks the ownership table in doc.go against the state
+// machine, row by row, so the documentation cannot drift from the code.
+func TestDocTable(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ttl = time.Second
+	t0 := time.Unix(1000, 0)
+	cols := regexp.MustCompile(`\s{2,}`)
+	rows := 0
+	for _, line := range strings.Split(string(src), "\n") {
+		if !strings.HasPrefix(line, "//\t") {
+			continue
+		}
+		f := cols.Split(strings.TrimPrefix(line, "//\t"), -1)
+		if len(f) < 4 || f[0] == "from" {
+			continue
+		}
+		roles := map[string]role{"acquiring": acquiring, "owning": owning, "following": following}
+		from, ok := roles[f[0]]
+		if !ok {
+			continue // another table
+		}
+		rows++
+		o := ownership{self: "me", ttl: ttl, role: from}
+		switch from {
+		case following:
+			o.holder = "p2"
+		case owning:
+			o.until = t0.Add(ttl)
+		}
+		now := t0.Add(time.Millisecond)
+		var got transition
+		switch f[1] {
+		case "store: this process holds it":
+			got = o.answer("me", nil, now, now)
+		case "store: another process holds":
+			got = o.answer("p2", nil, now, now)
+		case "store: a different process":
+			got = o.answer("p3", nil, now, now)
+		case "store unreachable":
+			got = o.answer("", errors.New("down"), now, now)
+		case "clock: deadline passed":
+			got = o.expire(t0.Add(2 * ttl))
+		default:
+			t.Fatalf("doc.go row %q: unknown event %q", line, f[1])
+		}
+		if o.role.String() != f[2] || got.String() != f[3] {
+			t.Errorf("doc.go says %s + %q → %s (%s); the code gives %s (%s)", f[0], f[1], f[2], f[3], o.role, got)
+		}
+	}
+	if rows < 10 {
+		t.Fatalf("found %d rows of the ownership table in doc.go", rows)
 	}
 }

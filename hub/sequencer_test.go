@@ -85,10 +85,16 @@ func TestSequencerTransformsAndReleasesInOrder(t *testing.T) {
 	if len(outs) != 2 || outs[0].id != "a:1" || outs[1].id != "b:1" || outs[0].kind != committed || outs[1].kind != committed {
 		t.Fatalf("outcomes %+v", outs)
 	}
-	if outs[1].from.conn != "b" || !strings.Contains(string(outs[1].frame), `"v":1`) {
+	if outs[1].from.conn != "b" || !strings.Contains(string(outs[1].frame), `"version":1`) {
 		t.Fatalf("second outcome %+v frame %s", outs[1], outs[1].frame)
 	}
-	if got := s.text.String(); s.version != 2 || s.pending() != 0 || got != "xy" {
+	// The second op was transformed over the first, as the OT type does it.
+	y, _ := document.Transform(opReq(t, "", 0, `["y"]`).Op, opReq(t, "", 0, `["x"]`).Op)
+	want := document.NewText("x")
+	if err := want.Apply(y); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.text.String(); s.version != 2 || s.pending() != 0 || got != want.String() {
 		t.Fatalf("version %d pending %d text %q", s.version, s.pending(), got)
 	}
 	if s.hist.at(0).from.c != nil || s.hist.at(1).waiters != nil {
@@ -249,13 +255,13 @@ func TestSequencerApplyAndCatchUp(t *testing.T) {
 		t.Fatalf("version %d next %d text %q", s.version, s.next, s.text.String())
 	}
 	frames, ok := s.catchUp(1, nil, 1<<20)
-	if !ok || len(frames) != 2 || !strings.Contains(string(frames[0]), `"v":1`) {
+	if !ok || len(frames) != 2 || !strings.Contains(string(frames[0]), `"version":1`) {
 		t.Fatalf("catch-up %q %v", frames, ok)
 	}
 	if _, ok := s.catchUp(1, nil, 10); ok {
 		t.Fatal("a catch-up over its byte bound was served")
 	}
-	if _, err := s.apply(3, "p:9", "p", document.Op{document.Retain(9)}); err == nil || !s.broken {
+	if _, err := s.apply(3, "p:9", "p", document.Op{{Retain: 9}}); err == nil || !s.broken {
 		t.Fatal("an event that does not apply left the sequencer usable")
 	}
 }
