@@ -26,31 +26,31 @@ var errInvalidUTF8 = errors.New("text frame is not valid UTF-8")
 // only one touching subs; its writer owns everything written to the
 // socket. Rooms reach it only through send and sendError (subscriber).
 type conn struct {
-	h       *Hub
+	n       *node
 	ws      *websocket.Conn
 	id      string
 	log     zerolog.Logger
 	remote  string // the peer's address, for the logs
 	out     *writer
-	limiter *rate.Limiter    // messages per second
-	inserts *rate.Limiter    // inserted bytes per second
-	subs    map[string]*room // reader goroutine only
+	limiter *rate.Limiter     // messages per second
+	inserts *rate.Limiter     // inserted bytes per second
+	subs    map[string]*inbox // reader goroutine only: the rooms of its open documents
 	// strikes counts rate-limit refusals in a row; a client that ignores
 	// them is disconnected rather than answered forever.
 	strikes int
 }
 
-func newConn(h *Hub, ws *websocket.Conn, remote string) *conn {
+func newConn(h *node, ws *websocket.Conn, remote string) *conn {
 	id := strconv.FormatUint(connSeq.Add(1), 36)
 	c := &conn{
-		h:       h,
+		n:       h,
 		ws:      ws,
 		id:      id,
 		remote:  remote,
 		log:     h.log.With().Str("conn", id).Logger(),
 		limiter: rate.NewLimiter(rate.Limit(h.cfg.RatePerSecond), h.cfg.RateBurst),
 		inserts: rate.NewLimiter(rate.Limit(h.cfg.InsertRate), h.cfg.InsertBurst),
-		subs:    make(map[string]*room),
+		subs:    make(map[string]*inbox),
 	}
 	c.out = newWriter(ws, &h.cfg, &h.metrics, func(err error) {
 		c.log.Debug().Err(err).Msg("write failed")
@@ -59,16 +59,16 @@ func newConn(h *Hub, ws *websocket.Conn, remote string) *conn {
 	return c
 }
 
-// origin is this connection as the origin of a command.
-func (c *conn) origin() origin {
-	return origin{c: c, proc: c.h.id, conn: c.id, at: time.Now()}
+// asOrigin is this connection as the origin of a command.
+func (c *conn) asOrigin() origin {
+	return origin{c: c, proc: c.n.id, connID: c.id, at: time.Now()}
 }
 
 // send queues a frame without blocking. A client too far behind is closed
 // with CloseSlowConsumer; it can reopen with its version and catch up.
 func (c *conn) send(frame []byte) {
 	if _, overflow := c.out.push(frame, protocol.CloseSlowConsumer); overflow {
-		c.h.metrics.slowConsumers.Add(1)
+		c.n.metrics.slowConsumers.Add(1)
 		c.log.Warn().Msg("slow consumer disconnected")
 		// Wake the reader so the connection is torn down promptly.
 		_ = c.ws.SetReadDeadline(time.Now())
@@ -77,7 +77,7 @@ func (c *conn) send(frame []byte) {
 
 // sendError sends a refusal, counted by code for /metrics.
 func (c *conn) sendError(e *protocol.Error) {
-	c.h.metrics.refused(e.Code)
+	c.n.metrics.refused(e.Code)
 	c.send(protocol.AppendError(nil, e))
 }
 
@@ -87,12 +87,12 @@ func (c *conn) serve() {
 	err := c.readLoop()
 	c.leaveAll()
 	switch {
-	case c.h.closing.Load():
+	case c.n.closing.Load():
 		// Let in-flight commits finish so their acks go out first.
-		<-c.h.roomsDone
+		<-c.n.roomsDone
 		c.out.close(protocol.CloseGoingAway, "server shutting down", true)
 	case errors.Is(err, websocket.ErrReadLimit):
-		c.h.notice.Info().Str("remote", c.remote).Str("conn", c.id).Int64("limit", 4*c.h.cfg.MaxMessageBytes).Msg("frame over the hard limit; closing 1009")
+		c.n.notice.Info().Str("remote", c.remote).Str("conn", c.id).Int64("limit", 4*c.n.cfg.MaxMessageBytes).Msg("frame over the hard limit; closing 1009")
 		c.out.close(protocol.CloseTooLarge, "frame too large", true)
 	case errors.Is(err, errInvalidUTF8):
 		c.out.close(protocol.CloseInvalidPayload, "text frame is not valid UTF-8", true)
@@ -106,30 +106,30 @@ func (c *conn) serve() {
 }
 
 func (c *conn) readLoop() error {
-	hard := 4 * c.h.cfg.MaxMessageBytes
+	hard := 4 * c.n.cfg.MaxMessageBytes
 	c.ws.SetReadLimit(hard)
-	_ = c.ws.SetReadDeadline(time.Now().Add(c.h.cfg.PongWait))
+	_ = c.ws.SetReadDeadline(time.Now().Add(c.n.cfg.PongWait))
 	c.ws.SetPongHandler(func(string) error {
-		return c.ws.SetReadDeadline(time.Now().Add(c.h.cfg.PongWait))
+		return c.ws.SetReadDeadline(time.Now().Add(c.n.cfg.PongWait))
 	})
 	for {
 		typ, data, err := c.ws.ReadMessage()
 		if err != nil {
 			return err
 		}
-		if _, closed := c.out.state(); c.h.closing.Load() || closed {
+		if _, closed := c.out.state(); c.n.closing.Load() || closed {
 			return nil
 		}
-		_ = c.ws.SetReadDeadline(time.Now().Add(c.h.cfg.PongWait))
+		_ = c.ws.SetReadDeadline(time.Now().Add(c.n.cfg.PongWait))
 		if typ == websocket.TextMessage && !utf8.Valid(data) {
 			// RFC 6455 §8.1: a text frame that is not UTF-8 fails the
 			// connection (1007); decoding it would turn the bad bytes into
 			// U+FFFD and store text the client never sent.
 			return errInvalidUTF8
 		}
-		if !c.admit(typ, data) {
+		if !c.screen(typ, data) {
 			if c.strikes > 100 {
-				c.h.notice.Info().Str("remote", c.remote).Str("conn", c.id).Msg("rate limit ignored; closing 1008")
+				c.n.notice.Info().Str("remote", c.remote).Str("conn", c.id).Msg("rate limit ignored; closing 1008")
 				c.out.close(protocol.ClosePolicy, "rate limit ignored", false)
 				return nil
 			}
@@ -147,19 +147,19 @@ func (c *conn) readLoop() error {
 	}
 }
 
-// admit applies the checks that come before decoding: frame type, size and
+// screen applies the checks that come before decoding: frame type, size and
 // rate. It answers the client itself when it refuses.
-func (c *conn) admit(typ int, data []byte) bool {
+func (c *conn) screen(typ int, data []byte) bool {
 	switch {
 	case typ != websocket.TextMessage:
 		c.sendError(protocol.Errorf(protocol.CodeBadRequest, "binary frames are not part of the protocol; send JSON text frames"))
-	case int64(len(data)) > c.h.cfg.MaxMessageBytes:
-		c.h.notice.Info().Str("remote", c.remote).Str("conn", c.id).Int("bytes", len(data)).Msg("message over the limit refused")
-		c.sendError(protocol.Errorf(protocol.CodeTooLarge, "message of %d bytes is over the limit of %d", len(data), c.h.cfg.MaxMessageBytes))
+	case int64(len(data)) > c.n.cfg.MaxMessageBytes:
+		c.n.notice.Info().Str("remote", c.remote).Str("conn", c.id).Int("bytes", len(data)).Msg("message over the limit refused")
+		c.sendError(protocol.Errorf(protocol.CodeTooLarge, "message of %d bytes is over the limit of %d", len(data), c.n.cfg.MaxMessageBytes))
 	case !c.limiter.Allow():
 		c.strikes++
-		c.h.metrics.rateLimited.Add(1)
-		c.sendError(protocol.Errorf(protocol.CodeRateLimited, "over %g messages/s; slow down", c.h.cfg.RatePerSecond))
+		c.n.metrics.rateLimited.Add(1)
+		c.sendError(protocol.Errorf(protocol.CodeRateLimited, "over %g messages/s; slow down", c.n.cfg.RatePerSecond))
 		return false
 	default:
 		c.strikes = 0
@@ -172,12 +172,12 @@ func (c *conn) dispatch(req protocol.Request) {
 	r := c.subs[req.Doc]
 	switch req.Type {
 	case protocol.TypeOpen:
-		if r == nil && len(c.subs) >= c.h.cfg.MaxDocsPerConn {
+		if r == nil && len(c.subs) >= c.n.cfg.MaxDocsPerConn {
 			c.sendError(&protocol.Error{Code: protocol.CodeTooLarge, Doc: req.Doc,
-				Message: "too many documents open on this connection (limit " + strconv.Itoa(c.h.cfg.MaxDocsPerConn) + ")"})
+				Message: "too many documents open on this connection (limit " + strconv.Itoa(c.n.cfg.MaxDocsPerConn) + ")"})
 			return
 		}
-		if r = c.h.deliverOpen(c, req); r != nil {
+		if r = c.n.open(c.asOrigin(), req); r != nil {
 			c.subs[req.Doc] = r
 		}
 	case protocol.TypeOp, protocol.TypeClose, protocol.TypePresence:
@@ -188,25 +188,25 @@ func (c *conn) dispatch(req protocol.Request) {
 		}
 		if req.Type == protocol.TypeClose {
 			delete(c.subs, req.Doc)
-			r.in.deliver(req.Doc, command{kind: cmdLeave, from: origin{c: c, conn: c.id}})
+			r.deliver(req.Doc, command{kind: cmdLeave, from: origin{c: c, connID: c.id}})
 			return
 		}
 		kind := cmdOp
 		if req.Type == protocol.TypePresence {
 			kind = cmdPresence
 		} else if n := insertedBytes(req.Op); n > 0 && !c.inserts.AllowN(time.Now(), n) {
-			c.h.metrics.rateLimited.Add(1)
+			c.n.metrics.rateLimited.Add(1)
 			c.sendError(&protocol.Error{Code: protocol.CodeRateLimited, Doc: req.Doc, ID: req.ID,
-				Message: fmt.Sprintf("over %g bytes/s of inserted text; nothing was applied, resend later", c.h.cfg.InsertRate)})
+				Message: fmt.Sprintf("over %g bytes/s of inserted text; nothing was applied, resend later", c.n.cfg.InsertRate)})
 			return
 		}
-		r.in.deliver(req.Doc, command{kind: kind, from: c.origin(), req: req})
+		r.deliver(req.Doc, command{kind: kind, from: c.asOrigin(), req: req})
 	}
 }
 
 func (c *conn) leaveAll() {
 	for doc, r := range c.subs {
-		r.in.deliver(doc, command{kind: cmdLeave, from: origin{c: c, conn: c.id}})
+		r.deliver(doc, command{kind: cmdLeave, from: origin{c: c, connID: c.id}})
 		delete(c.subs, doc)
 	}
 }

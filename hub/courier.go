@@ -7,43 +7,6 @@ import (
 	"github.com/collabedit/collab/protocol"
 )
 
-// subscriber is what a room needs of a connection: queue a frame, queue a
-// refusal. Neither blocks (a connection too far behind is closed instead),
-// so a room never waits on a socket. *conn implements it; room and
-// sequencer tests use a recorder.
-type subscriber interface {
-	send(frame []byte)
-	sendError(e *protocol.Error)
-}
-
-// origin is where an op came from and where its answers go: a connection
-// of this process, or one of another process whose op was forwarded here
-// because this process owns the document.
-type origin struct {
-	c    subscriber // local connection; nil for a forwarded op
-	proc string     // the origin's process (this one for local ops)
-	conn string     // the origin's connection id, for the logs and replies
-	at   time.Time  // local ops: when the op was read from the socket
-}
-
-// audience is a room's subscribed connections.
-type audience map[subscriber]struct{}
-
-// send queues frame for every subscriber but except.
-func (a audience) send(frame []byte, except subscriber) {
-	for c := range a {
-		if c != except {
-			c.send(frame)
-		}
-	}
-}
-
-// has reports whether c is subscribed.
-func (a audience) has(c subscriber) bool {
-	_, ok := a[c]
-	return ok
-}
-
 // courier carries one document's messages to origins and to the other
 // processes: answers to an op's origin (directly, or through its
 // process's channel), published events, forwards, and presence. Every
@@ -66,7 +29,7 @@ func (k *courier) reply(o origin, id string, frame []byte) {
 	if o.proc == "" {
 		return
 	}
-	k.pub.send(k.doc, procChannel(o.proc), busMsg{Kind: msgReply, Doc: k.doc, ID: id, Proc: o.proc, Conn: o.conn, Frame: string(frame)})
+	k.pub.send(k.doc, procChannel(o.proc), busMsg{Kind: msgReply, Doc: k.doc, ID: id, Proc: o.proc, Conn: o.connID, Frame: string(frame)})
 }
 
 // refuse sends a refusal to o, counted by code.
@@ -90,14 +53,14 @@ func (k *courier) ack(o origin, id string, v int64) {
 	if o.proc == "" {
 		return
 	}
-	k.pub.send(k.doc, procChannel(o.proc), busMsg{Kind: msgAck, Doc: k.doc, ID: id, Version: v, Proc: o.proc, Conn: o.conn})
+	k.pub.send(k.doc, procChannel(o.proc), busMsg{Kind: msgAck, Doc: k.doc, ID: id, Version: v, Proc: o.proc, Conn: o.connID})
 }
 
 // event publishes a committed op, so other processes deliver it to their
 // clients and ack it to its origin if it was forwarded from one of them.
 func (k *courier) event(o *outcome) {
 	k.pub.send(k.doc, docChannel(k.doc), busMsg{Kind: msgEvent, Doc: k.doc, Version: o.version, ID: o.id,
-		Author: o.author, Op: o.payload, Proc: o.from.proc, Conn: o.from.conn, Owner: k.self, Time: o.at.UnixNano()})
+		Author: o.author, Op: o.payload, Proc: o.from.proc, Conn: o.from.connID, Owner: k.self, Time: o.at.UnixNano()})
 }
 
 // refuseAll answers every op held for an owner with unavailable.
@@ -113,7 +76,7 @@ func (k *courier) forwardAll(fs []*forward, holder string) {
 	for _, f := range fs {
 		k.m.forwarded.Add(1)
 		k.pub.send(k.doc, procChannel(holder), busMsg{Kind: msgForward, Doc: k.doc, Version: f.req.Version, ID: f.req.ID,
-			Op: f.req.Op.AppendJSON(nil), Proc: k.self, Conn: f.o.conn})
+			Op: f.req.Op.AppendJSON(nil), Proc: k.self, Conn: f.o.connID})
 	}
 }
 
@@ -121,7 +84,7 @@ func (k *courier) forwardAll(fs []*forward, holder string) {
 // sequence the document: the origin keeps the op, asks the lease store
 // who does, and forwards it there. The client never sees this.
 func (k *courier) notOwner(o origin, id string) {
-	k.pub.send(k.doc, procChannel(o.proc), busMsg{Kind: msgNotOwner, Doc: k.doc, ID: id, Proc: o.proc, Conn: o.conn})
+	k.pub.send(k.doc, procChannel(o.proc), busMsg{Kind: msgNotOwner, Doc: k.doc, ID: id, Proc: o.proc, Conn: o.connID})
 }
 
 // peerChanged stores a local peer and publishes it to the other processes.

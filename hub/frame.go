@@ -37,7 +37,7 @@ func appendHeader(dst []byte, n int) []byte {
 
 // write sends frames as text messages, in order, in one system call where
 // the kernel allows (Go splits batches over 1024 buffers).
-func (w *frameWriter) write(conn net.Conn, frames [][]byte) (int64, error) {
+func (w *frameWriter) write(nc net.Conn, frames [][]byte) (int64, error) {
 	// Reserve the worst case up front so the header slices below never
 	// move when hdrs grows.
 	if need := 10 * len(frames); cap(w.hdrs) < need {
@@ -53,7 +53,7 @@ func (w *frameWriter) write(conn net.Conn, frames [][]byte) (int64, error) {
 	// WriteTo consumes its receiver; keep our backing array for reuse.
 	w.bufs = bufs[:0]
 	send := bufs
-	n, err := send.WriteTo(conn)
+	n, err := send.WriteTo(nc)
 	clear(bufs) // drop references to the shared payloads
 	return n, err
 }

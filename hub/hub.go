@@ -6,25 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/rs/zerolog"
 
-	"github.com/collabedit/collab/eventlog"
 	"github.com/collabedit/collab/protocol"
 )
-
-// Store is what the hub needs from the event log. *eventlog.Store
-// implements it.
-type Store interface {
-	AppendAsync(e eventlog.Event, done func(eventlog.Event, error))
-	PutSnapshotAsync(s eventlog.Snapshot)
-	LatestSnapshot(ctx context.Context, doc string) (eventlog.Snapshot, bool, error)
-	Events(ctx context.Context, doc string, from int64, limit int) ([]eventlog.Event, error)
-	FindOp(ctx context.Context, doc, opID string) (int64, bool, error)
-}
 
 // ErrClosed is returned by Close when called twice.
 var ErrClosed = errors.New("hub closed")
@@ -33,48 +21,19 @@ var ErrClosed = errors.New("hub closed")
 // one conn per socket. Create it with New, serve it as an http.Handler, and
 // stop it with Close.
 type Hub struct {
-	cfg   Config
-	store Store
-	id    string // this process, on the bus and in leases
-	// solo: no Bus was configured, so no other process can exist and
-	// nothing is published: a one-process server pays nothing per op for
-	// scale-out.
-	solo   bool
-	bus    Bus
-	leases Leases
-	dir    Directory // nil: no routing
-	// ownEvents prefixes every event this process publishes (wire.go).
-	ownEvents []byte
-	pub       *publisher
-	unsub     func() // this process's channel
-	log       zerolog.Logger
-	notice    zerolog.Logger // info-level notices from clients' misbehaviour, sampled
-	upgrader  websocket.Upgrader
-	metrics   metrics
-
-	ctx    context.Context // cancelled when Close begins: rooms drain and exit
-	cancel context.CancelFunc
-	// io bounds every call to the log, the lease store, the directory and
-	// the bus, each with its own timeout (ioContext): it is cancelled once
-	// Close has finished or its ctx expired, so no call outlives the hub.
-	io       context.Context
-	ioCancel context.CancelFunc
-	// ioTimeout bounds one call to the lease store, the directory or the
-	// bus: a third of the lease TTL, so that an owner whose store hangs
-	// learns it in time to stop sequencing before its lease could expire.
-	ioTimeout time.Duration
-	router    *router
-	mem       memoryReturn
+	node
+	unsub    func() // this process's channel
+	upgrader websocket.Upgrader
+	cancel   context.CancelFunc // cancels node.ctx
+	ioCancel context.CancelFunc // cancels node.io
 
 	mu    sync.Mutex
 	rooms map[string]*room
 	conns map[*conn]struct{}
 
-	closing   atomic.Bool
-	bgWG      sync.WaitGroup // the advertiser, memory releases
-	roomWG    sync.WaitGroup // one per room goroutine
-	connWG    sync.WaitGroup // one per connection being served
-	roomsDone chan struct{}  // closed once every room has exited after Close
+	bgWG   sync.WaitGroup // the advertiser, memory releases
+	roomWG sync.WaitGroup // one per room goroutine
+	connWG sync.WaitGroup // one per connection being served
 }
 
 // New returns a Hub on store with cfg's zero fields set to their defaults.
@@ -84,23 +43,26 @@ func New(store Store, cfg Config) *Hub {
 	ctx, cancel := context.WithCancel(context.Background())
 	io, ioCancel := context.WithCancel(context.Background())
 	h := &Hub{
-		io:        io,
-		ioCancel:  ioCancel,
-		ioTimeout: cfg.Leases.TTL() / 3,
-		cfg:       cfg,
-		store:     store,
-		id:        cfg.ProcessID,
-		solo:      solo,
-		bus:       cfg.Bus,
-		leases:    cfg.Leases,
-		dir:       cfg.Directory,
-		log:       cfg.Logger.With().Str("component", "hub").Logger(),
-		ctx:       ctx,
-		cancel:    cancel,
-		rooms:     make(map[string]*room),
-		conns:     make(map[*conn]struct{}),
-		roomsDone: make(chan struct{}),
+		node: node{
+			cfg:       cfg,
+			store:     store,
+			id:        cfg.ProcessID,
+			solo:      solo,
+			bus:       cfg.Bus,
+			leases:    cfg.Leases,
+			dir:       cfg.Directory,
+			log:       cfg.Logger.With().Str("component", "hub").Logger(),
+			ctx:       ctx,
+			io:        io,
+			ioTimeout: cfg.Leases.TTL() / 3,
+			roomsDone: make(chan struct{}),
+		},
+		cancel:   cancel,
+		ioCancel: ioCancel,
+		rooms:    make(map[string]*room),
+		conns:    make(map[*conn]struct{}),
 	}
+	h.open, h.unload = h.deliverOpen, h.release
 	h.upgrader = websocket.Upgrader{
 		// 1 KB: a client frame is an op of ~100 bytes; a larger paste
 		// just takes more reads. net/http's 4 KB reader is freed with the
@@ -124,7 +86,7 @@ func New(store Store, cfg Config) *Hub {
 	h.mem.wg = &h.bgWG
 	h.router = &router{dir: h.dir, leases: h.leases, self: h.id, url: cfg.AdvertiseURL, timeout: h.ioTimeout,
 		m: &h.metrics, log: h.log, loaded: h.loaded}
-	h.pub = newPublisher(h, h.bus)
+	h.pub = newPublisher(h.bus, h.solo, &h.metrics, h.log, h.io, h.ioTimeout)
 	unsub, err := h.bus.Subscribe(procChannel(h.id), h.onProcMsg)
 	if err != nil {
 		// Only forwarded ops need it; they are retried once it is back.
@@ -177,12 +139,6 @@ func (h *Hub) loaded(doc string) bool {
 	return h.rooms[doc] != nil
 }
 
-// ioContext bounds one call made while serving: timeout, and the hub's
-// lifetime.
-func (h *Hub) ioContext(timeout time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(h.io, timeout)
-}
-
 // Config returns the effective configuration, defaults filled in.
 func (h *Hub) Config() Config { return h.cfg }
 
@@ -200,7 +156,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.notice.Info().Err(err).Str("remote", r.RemoteAddr).Str("origin", r.Header.Get("Origin")).Msg("upgrade refused")
 		return
 	}
-	c := newConn(h, ws, r.RemoteAddr)
+	c := newConn(&h.node, ws, r.RemoteAddr)
 	if !h.register(c) {
 		h.connWG.Done()
 		_ = ws.WriteControl(websocket.CloseMessage,
@@ -222,21 +178,22 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // deliverOpen hands an open to the document's room, starting the room if
-// needed, and returns the room (nil when the hub is closing).
-func (h *Hub) deliverOpen(c *conn, req protocol.Request) *room {
-	if req.Route && h.router.routeUnloaded(h.ctx, c, c.id, req.Doc) {
+// needed, and returns the room's inbox (nil when the client was sent
+// elsewhere or the hub is closing).
+func (h *Hub) deliverOpen(o origin, req protocol.Request) *inbox {
+	if req.Route && h.router.routeUnloaded(h.ctx, o.c, o.connID, req.Doc) {
 		return nil
 	}
 	for {
 		r := h.acquire(req.Doc)
 		if r == nil {
-			c.sendError(unavailable(req.Doc, "", "server shutting down"))
+			o.c.sendError(unavailable(req.Doc, "", "server shutting down"))
 			return nil
 		}
-		ok := r.in.deliver(req.Doc, command{kind: cmdOpen, from: c.origin(), req: req})
+		ok := r.in.deliver(req.Doc, command{kind: cmdOpen, from: o, req: req})
 		r.in.refs.Add(-1)
 		if ok {
-			return r
+			return r.in
 		}
 	}
 }
@@ -251,7 +208,7 @@ func (h *Hub) acquire(doc string) *room {
 	}
 	r := h.rooms[doc]
 	if r == nil {
-		r = newRoom(h, doc)
+		r = newRoom(&h.node, doc)
 		h.rooms[doc] = r
 		h.roomWG.Add(1)
 		go func() {
@@ -265,13 +222,13 @@ func (h *Hub) acquire(doc string) *room {
 
 // release removes an idle room from the registry. It refuses while a sender
 // holds a reference or a command waits, so no command is ever stranded.
-func (h *Hub) release(r *room) bool {
+func (h *Hub) release(doc string, in *inbox) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !r.in.idle() {
+	if !in.idle() {
 		return false
 	}
-	delete(h.rooms, r.doc)
+	delete(h.rooms, doc)
 	return true
 }
 

@@ -4,6 +4,9 @@ import (
 	"context"
 	"hash/maphash"
 	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // publisher sends bus messages without blocking rooms. A Redis PUBLISH is a
@@ -13,11 +16,15 @@ import (
 // document's events stay in order (receivers treat a reordering as a gap
 // and read the log, which is correct but slower).
 type publisher struct {
-	bus    Bus
-	h      *Hub
-	seed   maphash.Seed
-	shards []chan pubItem
-	wg     sync.WaitGroup
+	bus     Bus
+	solo    bool // nobody could receive: send is a no-op
+	m       *metrics
+	log     zerolog.Logger
+	io      context.Context // the hub's I/O context
+	timeout time.Duration   // per batch
+	seed    maphash.Seed
+	shards  []chan pubItem
+	wg      sync.WaitGroup
 }
 
 type pubItem struct {
@@ -31,8 +38,8 @@ const (
 	pubQueueLen = 4096
 )
 
-func newPublisher(h *Hub, bus Bus) *publisher {
-	p := &publisher{bus: bus, h: h, seed: maphash.MakeSeed()}
+func newPublisher(bus Bus, solo bool, m *metrics, log zerolog.Logger, io context.Context, timeout time.Duration) *publisher {
+	p := &publisher{bus: bus, solo: solo, m: m, log: log, io: io, timeout: timeout, seed: maphash.MakeSeed()}
 	for i := 0; i < pubShards; i++ {
 		ch := make(chan pubItem, pubQueueLen)
 		p.shards = append(p.shards, ch)
@@ -54,7 +61,7 @@ func (p *publisher) publish(key, channel string, msg []byte) {
 // send encodes m and publishes it, unless this process is alone (then
 // nobody could receive it and even the encoding is skipped).
 func (p *publisher) send(key, channel string, m busMsg) {
-	if p.h.solo {
+	if p.solo {
 		return
 	}
 	p.publish(key, channel, m.encode())
@@ -71,7 +78,7 @@ func (p *publisher) enqueue(key string, it pubItem) {
 	select {
 	case ch <- it:
 	default:
-		p.h.metrics.publishDropped.Add(1)
+		p.m.publishDropped.Add(1)
 	}
 }
 
@@ -116,7 +123,7 @@ func (p *publisher) flush(batch []pubItem) {
 	// earlier fixed 2 s, a batch sent just before Redis resumed delayed
 	// them by up to 2 s after it). Dropped messages are recovered: events
 	// from the log, forwards by their resends.
-	ctx, cancel := p.h.ioContext(p.h.ioTimeout)
+	ctx, cancel := context.WithTimeout(p.io, p.timeout)
 	defer cancel()
 	for len(batch) > 0 {
 		n := 1
@@ -130,8 +137,8 @@ func (p *publisher) flush(batch []pubItem) {
 			err = p.publishRun(ctx, batch[:n])
 		}
 		if err != nil {
-			p.h.metrics.publishFailed.Add(uint64(n))
-			p.h.log.Debug().Err(err).Int("messages", n).Msg("publish failed")
+			p.m.publishFailed.Add(uint64(n))
+			p.log.Debug().Err(err).Int("messages", n).Msg("publish failed")
 		}
 		batch = batch[n:]
 	}

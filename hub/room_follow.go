@@ -25,13 +25,13 @@ func (r *room) onBus(m *busMsg) {
 	case m.Kind == msgEvent:
 		r.onEvent(m)
 	case m.Kind == msgForward:
-		o := origin{proc: m.Proc, conn: m.Conn}
+		o := origin{proc: m.Proc, connID: m.Conn}
 		req := protocol.Request{Type: protocol.TypeOp, Doc: r.doc, Version: m.Version, HasVersion: true, ID: m.ID}
 		err := req.Op.UnmarshalJSON(m.Op)
 		if err != nil {
 			r.out.refuse(o, refuse(protocol.CodeInvalidOp, r.doc, m.ID, err.Error()))
 		} else if perr := r.place(o, req); perr != nil {
-			r.h.metrics.opsRefused.Add(1)
+			r.n.metrics.opsRefused.Add(1)
 			r.out.refuse(o, perr)
 		}
 	case m.Kind == msgReply:
@@ -46,7 +46,7 @@ func (r *room) onBus(m *busMsg) {
 		if m.Version < r.seq.version {
 			if f := r.fol.answered(m.ID); f != nil {
 				f.o.c.send(protocol.AppendAck(nil, r.doc, m.ID, m.Version))
-				r.h.metrics.ack.observe(time.Since(f.o.at))
+				r.n.metrics.ack.observe(time.Since(f.o.at))
 			}
 		}
 	case m.Kind == msgNotOwner:
@@ -55,7 +55,7 @@ func (r *room) onBus(m *busMsg) {
 		if r.fol.notOwner(m.ID) {
 			r.lease.ask(&r.own, time.Now())
 		}
-	case (m.Kind == msgPeer || m.Kind == msgLeft) && m.Proc != r.h.id:
+	case (m.Kind == msgPeer || m.Kind == msgLeft) && m.Proc != r.n.id:
 		r.peers.remote(m)
 	}
 }
@@ -65,7 +65,7 @@ func (r *room) onBus(m *busMsg) {
 // order whenever nothing of ours is in flight; when something is, the
 // results decide, and the log is read once they are in.
 func (r *room) onEvent(m *busMsg) {
-	if m.Owner == r.h.id {
+	if m.Owner == r.n.id {
 		return // our own publication
 	}
 	now := time.Now()
@@ -108,13 +108,13 @@ func (r *room) applyEvent(v int64, id, author string, op document.Op, sequenced 
 	}
 	f := r.fol.answered(id)
 	if sequenced != 0 {
-		r.h.metrics.lag.observe(time.Since(time.Unix(0, sequenced)))
+		r.n.metrics.lag.observe(time.Since(time.Unix(0, sequenced)))
 	}
 	if f == nil {
 		r.subs.send(frame, nil)
 		return
 	}
-	r.h.metrics.ack.observe(time.Since(f.o.at))
+	r.n.metrics.ack.observe(time.Since(f.o.at))
 	r.subs.send(frame, f.o.c)
 	f.o.c.send(protocol.AppendAck(nil, r.doc, id, v))
 }
@@ -129,16 +129,16 @@ func (r *room) catchUp() {
 		if r.seq.pending() > 0 || r.seq.broken || !r.seq.loaded {
 			return
 		}
-		ctx, cancel := r.h.ioContext(r.h.cfg.ReadTimeout)
+		ctx, cancel := r.n.ioContext(r.n.cfg.ReadTimeout)
 		from := r.seq.version
-		events, err := r.h.store.Events(ctx, r.doc, from, catchUpChunk)
+		events, err := r.n.store.Events(ctx, r.doc, from, catchUpChunk)
 		cancel()
 		if err != nil {
 			r.log.Warn().Err(err).Msg("catch up from log")
 			return
 		}
 		if len(events) > 0 {
-			r.h.metrics.gapsFilled.Add(1)
+			r.n.metrics.gapsFilled.Add(1)
 			r.log.Debug().Int64("from", from).Int("events", len(events)).Msg("filled from log")
 		}
 		for _, ev := range events {

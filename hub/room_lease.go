@@ -24,7 +24,7 @@ func (r *room) onLease(a leaseAnswer) {
 	}
 	for _, w := range r.fol.takeWaiting() {
 		if err := r.place(w.o, w.req); err != nil {
-			r.h.metrics.opsRefused.Add(1)
+			r.n.metrics.opsRefused.Add(1)
 			r.out.refuse(w.o, err)
 		}
 	}
@@ -36,15 +36,7 @@ func (r *room) onLease(a leaseAnswer) {
 // (their ids make that safe if the old owner committed them after all);
 // a follower of a new holder resends its forwards there.
 func (r *room) transitioned(t transition) {
-	if t == unchanged || t == renewed {
-		return
-	}
-	r.h.metrics.transition(t)
-	ev := r.log.Info()
-	if t == deposed || t == lapsed || t == lost {
-		ev = r.log.Warn()
-	}
-	ev.Str("transition", t.String()).Str("holder", r.own.holder).Int64("version", r.seq.version).Msg("document ownership changed")
+	noteTransition(&r.log, &r.n.metrics, t, r.own.holder, r.seq.version)
 	switch t {
 	case tookOver:
 		r.catchUp()
@@ -53,13 +45,13 @@ func (r *room) transitioned(t transition) {
 				continue
 			}
 			if err := r.sequence(f.o, f.req); err != nil {
-				r.h.metrics.opsRefused.Add(1)
+				r.n.metrics.opsRefused.Add(1)
 				f.o.c.sendError(err)
 			}
 		}
 	case followed:
 		r.fol.resendAll()
-		r.out.forwardAll(r.fol.due(time.Now(), r.h.cfg.ForwardRetry, r.subs.has, nil), r.own.holder)
+		r.out.forwardAll(r.fol.due(time.Now(), r.n.cfg.ForwardRetry, r.subs.has, nil), r.own.holder)
 	}
 }
 
@@ -71,15 +63,15 @@ func (r *room) tick(now time.Time) {
 	if !r.seq.loaded {
 		return
 	}
-	if r.peers.refresh(now, r.h.cfg.PresenceTTL) {
+	if r.peers.refresh(now, r.n.cfg.PresenceTTL) {
 		r.out.listPeers(r.rosters)
 	}
 	r.released(nil, now) // the commit deadline; a failed commit drained: reload, retried each tick
-	if since, any := r.fol.waitedSince(); any && now.Sub(since) > r.h.cfg.CommitTimeout {
+	if since, any := r.fol.waitedSince(); any && now.Sub(since) > r.n.cfg.CommitTimeout {
 		r.out.refuseAll(r.fol.takeWaiting(), "no owner is known for this document yet; retry")
 	}
 	r.transitioned(r.own.expire(now))
-	if r.own.due(now, r.h.cfg.ClusterTick) {
+	if r.own.due(now, r.n.cfg.ClusterTick) {
 		r.lease.ask(&r.own, now)
 	}
 	if r.seq.broken {
@@ -92,11 +84,11 @@ func (r *room) tick(now time.Time) {
 		}
 		return
 	}
-	if lost || now.Sub(r.fol.heard) >= r.h.cfg.PositionCheck {
+	if lost || now.Sub(r.fol.heard) >= r.n.cfg.PositionCheck {
 		r.fol.heard = now
 		r.catchUp()
 	}
 	if r.own.role == following {
-		r.out.forwardAll(r.fol.due(now, r.h.cfg.ForwardRetry, r.subs.has, nil), r.own.holder)
+		r.out.forwardAll(r.fol.due(now, r.n.cfg.ForwardRetry, r.subs.has, nil), r.own.holder)
 	}
 }

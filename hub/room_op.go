@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/collabedit/collab/eventlog"
 	"github.com/collabedit/collab/protocol"
 )
@@ -15,7 +17,7 @@ import (
 // later.
 func (r *room) place(o origin, req protocol.Request) *protocol.Error {
 	now := time.Now()
-	r.transitioned(r.own.expire(now))
+	noteTransition(&r.log, &r.n.metrics, r.own.expire(now), r.own.holder, r.seq.version) // lapsed: nothing to do but hold
 	switch r.own.role {
 	case owning:
 		return r.sequence(o, req)
@@ -29,7 +31,7 @@ func (r *room) place(o origin, req protocol.Request) *protocol.Error {
 			return nil
 		}
 		r.out.forwardAll([]*forward{r.fol.forward(o, req, now)}, r.own.holder)
-		r.log.Debug().Str("op", req.ID).Str("conn", o.conn).Str("owner", r.own.holder).Msg("op forwarded")
+		r.log.Debug().Str("op", req.ID).Str("conn", o.connID).Str("owner", r.own.holder).Msg("op forwarded")
 		return nil
 	}
 	if !r.fol.hold(o, req, now) {
@@ -51,9 +53,9 @@ func (r *room) sequence(o origin, req protocol.Request) *protocol.Error {
 	}
 	a := r.seq.admit(o, req, time.Now())
 	if a.kind == readLog {
-		ctx, cancel := r.h.ioContext(r.h.cfg.ReadTimeout)
+		ctx, cancel := r.n.ioContext(r.n.cfg.ReadTimeout)
 		defer cancel()
-		v, found, err := r.h.store.FindOp(ctx, r.doc, req.ID)
+		v, found, err := r.n.store.FindOp(ctx, r.doc, req.ID)
 		switch {
 		case err != nil:
 			r.log.Warn().Err(err).Str("op", req.ID).Msg("find op")
@@ -65,7 +67,7 @@ func (r *room) sequence(o origin, req protocol.Request) *protocol.Error {
 			return a.err
 		}
 		n := a.version - req.Version
-		older, err := r.h.store.Events(ctx, r.doc, req.Version, int(n))
+		older, err := r.n.store.Events(ctx, r.doc, req.Version, int(n))
 		if err != nil || int64(len(older)) != n {
 			r.log.Warn().Err(err).Int64("from", req.Version).Msg("read ops to transform against")
 			return unavailable(r.doc, req.ID, "storage unavailable; retry")
@@ -74,11 +76,11 @@ func (r *room) sequence(o origin, req protocol.Request) *protocol.Error {
 	}
 	switch a.kind {
 	case admitted:
-		r.log.Debug().Str("op", req.ID).Int64("version", a.version).Str("conn", o.conn).Str("origin", o.proc).Msg("op sequenced")
-		r.h.store.AppendAsync(a.ev, r.onCommit)
+		r.log.Debug().Str("op", req.ID).Int64("version", a.version).Str("conn", o.connID).Str("origin", o.proc).Msg("op sequenced")
+		r.n.store.AppendAsync(a.ev, r.onCommit)
 	case ackNow:
 		r.out.ack(o, req.ID, a.version)
-	case refused:
+	case rejected:
 		return a.err
 	case failed:
 		return internalError(&r.log, r.doc, req.ID, a.bug)
@@ -98,45 +100,45 @@ func (r *room) released(results []commitResult, now time.Time) {
 			r.log.Error().Err(err).Msg("commit result")
 			continue
 		}
-		r.h.metrics.commit.observe(time.Since(at))
+		r.n.metrics.commit.observe(time.Since(at))
 	}
 	outs := r.seq.release(now, r.outs[:0])
 	for i := range outs {
 		o := &outs[i]
 		switch o.kind {
-		case committed:
-			r.h.metrics.opsApplied.Add(1)
+		case outCommitted:
+			r.n.metrics.opsApplied.Add(1)
 			r.subs.send(o.frame, o.from.c)
 			r.out.event(o)
 			if o.from.c != nil {
 				o.from.c.send(protocol.AppendAck(nil, r.doc, o.id, o.version))
-				r.h.metrics.ack.observe(time.Since(o.from.at))
+				r.n.metrics.ack.observe(time.Since(o.from.at))
 			}
 			for _, w := range o.waiters {
 				r.out.ack(w, o.id, o.version)
 			}
-			r.log.Debug().Str("op", o.id).Int64("version", o.version).Str("conn", o.from.conn).Int("subscribers", len(r.subs)).Msg("op committed")
+			r.log.Debug().Str("op", o.id).Int64("version", o.version).Str("conn", o.from.connID).Int("subscribers", len(r.subs)).Msg("op committed")
 			if o.snapshot != nil {
-				r.h.store.PutSnapshotAsync(*o.snapshot)
+				r.n.store.PutSnapshotAsync(*o.snapshot)
 			}
-		case refusedByStore, timedOut:
-			r.h.metrics.opsRefused.Add(1)
-			msg := fmt.Sprintf("storage did not confirm this op within %v; its outcome is not known yet: resend it with the same id", r.h.cfg.CommitTimeout)
-			if o.kind == refusedByStore {
-				r.log.Warn().Err(o.err).Str("op", o.id).Str("conn", o.from.conn).Msg("commit failed")
+		case outRefused, outTimedOut:
+			r.n.metrics.opsRefused.Add(1)
+			msg := fmt.Sprintf("storage did not confirm this op within %v; its outcome is not known yet: resend it with the same id", r.n.cfg.CommitTimeout)
+			if o.kind == outRefused {
+				r.log.Warn().Err(o.err).Str("op", o.id).Str("conn", o.from.connID).Msg("commit failed")
 				msg = commitRefusal(o.err)
 			}
-			if o.kind == timedOut || !o.told {
+			if o.kind == outTimedOut || !o.told {
 				for _, to := range append(o.waiters, o.from) {
 					r.out.refuse(to, unavailable(r.doc, o.id, msg))
 				}
 			}
-		case unapplied:
+		case outUnapplied:
 			r.log.Error().Err(o.err).Str("op", o.id).Msg("committed op does not apply")
 		}
 	}
-	if n := len(outs); n > 0 && outs[n-1].kind == timedOut {
-		r.log.Warn().Int64("pending", r.seq.pending()).Dur("timeout", r.h.cfg.CommitTimeout).Msg("storage has not confirmed commits; answering unavailable")
+	if n := len(outs); n > 0 && outs[n-1].kind == outTimedOut {
+		r.log.Warn().Int64("pending", r.seq.pending()).Dur("timeout", r.n.cfg.CommitTimeout).Msg("storage has not confirmed commits; answering unavailable")
 	}
 	clear(outs)
 	r.outs = outs
@@ -162,4 +164,17 @@ func commitRefusal(err error) string {
 		return "the server's storage is busy; nothing was applied, retry"
 	}
 	return "storage unavailable; nothing was applied, retry"
+}
+
+// noteTransition logs and counts a change of a room's role.
+func noteTransition(log *zerolog.Logger, m *metrics, t transition, holder string, version int64) {
+	if t == unchanged || t == renewed {
+		return
+	}
+	m.transition(t)
+	ev := log.Info()
+	if t == deposed || t == lapsed || t == lost {
+		ev = log.Warn()
+	}
+	ev.Str("transition", t.String()).Str("holder", holder).Int64("version", version).Msg("document ownership changed")
 }

@@ -16,12 +16,12 @@ var errRecovering = errors.New("document recovering from a failed commit")
 // of a document another process owns is answered "moved" instead.
 func (r *room) open(o origin, req protocol.Request) {
 	c := o.c
-	if req.Route && r.h.dir != nil && r.own.role == following && !r.subs.has(c) {
+	if req.Route && r.n.dir != nil && r.own.role == following && !r.subs.has(c) {
 		url, err := r.lease.locate(r.own.holder)
 		if err != nil {
 			r.log.Debug().Err(err).Msg("locate owner")
 		}
-		if r.h.router.moveTo(c, o.conn, r.doc, r.own.holder, url) {
+		if r.n.router.moveTo(c, o.connID, r.doc, r.own.holder, url) {
 			return
 		}
 	}
@@ -36,9 +36,9 @@ func (r *room) open(o origin, req protocol.Request) {
 	var frames [][]byte
 	ok := req.HasVersion && req.Version <= s.version && s.version-req.Version <= int64(s.lim.maxCatchUp)
 	if ok && req.Version < s.hist.base {
-		ctx, cancel := r.h.ioContext(r.h.cfg.ReadTimeout)
+		ctx, cancel := r.n.ioContext(r.n.cfg.ReadTimeout)
 		var err error
-		frames, err = readFrames(ctx, r.h.store, r.doc, req.Version, s.hist.base, r.h.cfg.MaxCatchUpBytes)
+		frames, err = readFrames(ctx, r.n.store, r.doc, req.Version, s.hist.base, r.n.cfg.MaxCatchUpBytes)
 		cancel()
 		if err != nil && !errors.Is(err, errTooManyBytes) {
 			r.log.Warn().Err(err).Int64("from", req.Version).Msg("catch-up from log")
@@ -46,7 +46,7 @@ func (r *room) open(o origin, req protocol.Request) {
 		ok = err == nil
 	}
 	if ok {
-		frames, ok = s.catchUp(req.Version, frames, r.h.cfg.MaxCatchUpBytes)
+		frames, ok = s.catchUp(req.Version, frames, r.n.cfg.MaxCatchUpBytes)
 	}
 	if ok {
 		for _, f := range frames {
@@ -72,9 +72,9 @@ func (r *room) reload() error {
 		return errRecovering
 	}
 	sent := s.version // every subscriber has been sent exactly the committed ops
-	ctx, cancel := r.h.ioContext(r.h.cfg.ReadTimeout)
+	ctx, cancel := r.n.ioContext(r.n.cfg.ReadTimeout)
 	defer cancel()
-	hist, text, snap, err := load(ctx, r.h.store, r.doc, s.lim.historyLen, s.lim.historyBytes)
+	hist, text, snap, err := load(ctx, r.n.store, r.doc, s.lim.historyLen, s.lim.historyBytes)
 	if err != nil {
 		return fmt.Errorf("load %q: %w", r.doc, err)
 	}

@@ -28,7 +28,7 @@ func newTestRoom(tb testing.TB, cfg Config) *room {
 		}
 		_ = store.Close()
 	})
-	r := newRoom(h, "d")
+	r := newRoom(&h.node, "d")
 	if err := r.reload(); err != nil {
 		tb.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func newTestRoom(tb testing.TB, cfg Config) *room {
 func openRoom(tb testing.TB, r *room, id string, presence bool) (*recorder, origin) {
 	tb.Helper()
 	rec := &recorder{}
-	o := origin{c: rec, proc: r.h.id, conn: id, at: time.Now()}
+	o := origin{c: rec, proc: r.n.id, connID: id, at: time.Now()}
 	r.handle(command{kind: cmdOpen, from: o, req: protocol.Request{Type: protocol.TypeOpen, Doc: "d", Presence: presence}})
 	if len(rec.frames) == 0 || !strings.Contains(rec.frames[0], `"snapshot"`) {
 		tb.Fatalf("open: %q", rec.frames)

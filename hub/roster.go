@@ -50,7 +50,7 @@ func newRoster(doc, self string, out announcer) *roster {
 func (r *roster) set(o origin, p protocol.Peer, fits func(protocol.Peer) *protocol.Error, now time.Time) *protocol.Error {
 	c := o.c
 	if p.Session == "" {
-		p.Session = "conn-" + r.self + "-" + o.conn
+		p.Session = "conn-" + r.self + "-" + o.connID
 	}
 	err := fits(p)
 	if holder := r.bySession[p.Session]; holder != nil && holder != c {

@@ -66,7 +66,7 @@ type admitKind uint8
 
 const (
 	admitted admitKind = iota // sequenced: store ev
-	refused                   // err: answer the origin with it
+	rejected                  // err: answer the origin with it
 	ackNow                    // a resend of an op committed at version
 	awaiting                  // a resend of a pending op: its origin is acked with it
 	readLog                   // the base is older than the window: read the log (see admitOld)
@@ -153,8 +153,8 @@ func (s *sequencer) admitOld(o origin, req protocol.Request, older []eventlog.Ev
 		return refusal(refuse(protocol.CodeInvalidOp, s.doc, req.ID,
 			fmt.Sprintf("op spans %d characters but the document had %d at version %d", n, lenAt, req.Version)))
 	}
-	for _, applied := range ops {
-		req.Op, _ = document.Transform(req.Op, applied)
+	for _, prior := range ops {
+		req.Op, _ = document.Transform(req.Op, prior)
 	}
 	req.Version = s.hist.base
 	op, perr := s.rebase(req)
@@ -164,7 +164,7 @@ func (s *sequencer) admitOld(o origin, req protocol.Request, older []eventlog.Ev
 	return s.push(o, req.ID, op, now)
 }
 
-func refusal(err *protocol.Error) admission { return admission{kind: refused, err: err} }
+func refusal(err *protocol.Error) admission { return admission{kind: rejected, err: err} }
 
 // duplicate answers a resent op id: at once with the original version if
 // it is committed, else when its commit lands. If its outcome is not known

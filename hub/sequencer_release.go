@@ -13,11 +13,11 @@ import (
 type outcomeKind uint8
 
 const (
-	committed      outcomeKind = iota // applied: broadcast frame, ack from and waiters, publish
-	refusedByStore                    // err: the store refused it; answer from and waiters unless told
-	silent                            // durable while the room is broken: the reload delivers it
-	unapplied                         // err: committed but does not apply to the text (a bug); the room reloads
-	timedOut                          // not confirmed within the commit timeout; its outcome is not known yet
+	outCommitted outcomeKind = iota // applied: broadcast frame, ack from and waiters, publish
+	outRefused                      // err: the store refused it; answer from and waiters unless told
+	outSilent                       // durable while the room is broken: the reload delivers it
+	outUnapplied                    // err: committed but does not apply to the text (a bug); the room reloads
+	outTimedOut                     // not confirmed within the commit timeout; its outcome is not known yet
 )
 
 // outcome is one released op, with what the room needs to answer for it.
@@ -32,7 +32,7 @@ type outcome struct {
 	waiters  []origin
 	at       time.Time          // when it was handed to the store
 	told     bool               // its origins were already told it timed out
-	err      error              // refusedByStore, unapplied
+	err      error              // outRefused, unapplied
 	snapshot *eventlog.Snapshot // committed: a snapshot is due at this version
 }
 
@@ -55,11 +55,11 @@ func (s *sequencer) release(now time.Time, out []outcome) []outcome {
 			// pending after it fails too (each names its predecessor,
 			// which the log does not have), and the room reloads once
 			// they have drained.
-			o.kind = refusedByStore
+			o.kind = outRefused
 			s.broken = true
 			delete(s.ids, e.id)
 		case s.broken:
-			o.kind = silent
+			o.kind = outSilent
 		default:
 			s.finish(e, &o) // may trim: e is not used after it
 		}
@@ -74,14 +74,14 @@ func (s *sequencer) release(now time.Time, out []outcome) []outcome {
 // finish applies one committed op to the text.
 func (s *sequencer) finish(e *entry, o *outcome) {
 	if err := s.text.Apply(e.op); err != nil {
-		o.kind, o.err = unapplied, err
+		o.kind, o.err = outUnapplied, err
 		s.broken = true
 		return
 	}
 	v := s.version
 	s.version++
 	e.frame = protocol.AppendOp(nil, s.doc, v, e.id, e.author, e.op)
-	o.kind, o.frame, o.payload = committed, e.frame, e.payload
+	o.kind, o.frame, o.payload = outCommitted, e.frame, e.payload
 	e.payload = nil
 	s.hist.committed(e)
 	if s.version%s.lim.snapshotEvery == 0 {
@@ -106,7 +106,7 @@ func (s *sequencer) overdue(now time.Time, out []outcome) []outcome {
 			continue
 		}
 		e.told = true
-		out = append(out, outcome{kind: timedOut, version: v, id: e.id, from: e.from, waiters: e.waiters, at: e.at})
+		out = append(out, outcome{kind: outTimedOut, version: v, id: e.id, from: e.from, waiters: e.waiters, at: e.at})
 		e.waiters = nil
 	}
 	return out

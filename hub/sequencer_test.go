@@ -18,7 +18,7 @@ type recorder struct {
 	errs   []*protocol.Error
 }
 
-func (r *recorder) send(frame []byte)            { r.frames = append(r.frames, string(frame)) }
+func (r *recorder) send(frame []byte)           { r.frames = append(r.frames, string(frame)) }
 func (r *recorder) sendError(e *protocol.Error) { r.errs = append(r.errs, e) }
 
 var _ subscriber = (*recorder)(nil)
@@ -68,7 +68,7 @@ func settle(tb testing.TB, s *sequencer, v int64, err error) {
 
 func TestSequencerTransformsAndReleasesInOrder(t *testing.T) {
 	s := newTestSequencer(t, testLimits(), "")
-	a, b := origin{c: &recorder{}, conn: "a"}, origin{c: &recorder{}, conn: "b"}
+	a, b := origin{c: &recorder{}, connID: "a"}, origin{c: &recorder{}, connID: "b"}
 	mustAdmit(t, s, a, opReq(t, "a:1", 0, `["x"]`))
 	adm := s.admit(b, opReq(t, "b:1", 0, `["y"]`), t0) // stale: made against version 0
 	if adm.kind != admitted || adm.ev.Version != 1 || adm.ev.Prev != "a:1" || adm.ev.Size != 2 {
@@ -82,10 +82,10 @@ func TestSequencerTransformsAndReleasesInOrder(t *testing.T) {
 	}
 	settle(t, s, 0, nil)
 	outs := s.release(t0, nil)
-	if len(outs) != 2 || outs[0].id != "a:1" || outs[1].id != "b:1" || outs[0].kind != committed || outs[1].kind != committed {
+	if len(outs) != 2 || outs[0].id != "a:1" || outs[1].id != "b:1" || outs[0].kind != outCommitted || outs[1].kind != outCommitted {
 		t.Fatalf("outcomes %+v", outs)
 	}
-	if outs[1].from.conn != "b" || !strings.Contains(string(outs[1].frame), `"version":1`) {
+	if outs[1].from.connID != "b" || !strings.Contains(string(outs[1].frame), `"version":1`) {
 		t.Fatalf("second outcome %+v frame %s", outs[1], outs[1].frame)
 	}
 	// The second op was transformed over the first, as the OT type does it.
@@ -118,7 +118,7 @@ func TestSequencerRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newTestSequencer(t, lim, "ab")
 			a := s.admit(origin{}, tt.req, t0)
-			if a.kind != refused || a.err.Code != tt.code {
+			if a.kind != rejected || a.err.Code != tt.code {
 				t.Fatalf("kind %d err %v, want %s", a.kind, a.err, tt.code)
 			}
 			if s.pending() != 0 || s.text.String() != "ab" {
@@ -130,7 +130,7 @@ func TestSequencerRefusals(t *testing.T) {
 
 func TestSequencerDuplicates(t *testing.T) {
 	s := newTestSequencer(t, testLimits(), "")
-	first, resend := origin{conn: "a"}, origin{conn: "a2"}
+	first, resend := origin{connID: "a"}, origin{connID: "a2"}
 	mustAdmit(t, s, first, opReq(t, "a:1", 0, `["x"]`))
 	// A resend while it is pending waits for its commit.
 	if a := s.admit(resend, opReq(t, "a:1", 0, `["x"]`), t0); a.kind != awaiting {
@@ -138,7 +138,7 @@ func TestSequencerDuplicates(t *testing.T) {
 	}
 	settle(t, s, 0, nil)
 	outs := s.release(t0, nil)
-	if len(outs) != 1 || len(outs[0].waiters) != 1 || outs[0].waiters[0].conn != "a2" {
+	if len(outs) != 1 || len(outs[0].waiters) != 1 || outs[0].waiters[0].connID != "a2" {
 		t.Fatalf("outcome %+v", outs)
 	}
 	// A resend once committed is acked with its version, not applied again.
@@ -152,12 +152,12 @@ func TestSequencerDuplicates(t *testing.T) {
 
 func TestSequencerFailedCommitFailsLaterOpsAndAsksForReload(t *testing.T) {
 	s := newTestSequencer(t, testLimits(), "")
-	mustAdmit(t, s, origin{conn: "a"}, opReq(t, "a:1", 0, `["x"]`))
-	mustAdmit(t, s, origin{conn: "a"}, opReq(t, "a:2", 1, `[1,"y"]`))
+	mustAdmit(t, s, origin{connID: "a"}, opReq(t, "a:1", 0, `["x"]`))
+	mustAdmit(t, s, origin{connID: "a"}, opReq(t, "a:2", 1, `[1,"y"]`))
 	down := errors.New("disk gone")
 	settle(t, s, 0, down)
 	outs := s.release(t0, nil)
-	if len(outs) != 1 || outs[0].kind != refusedByStore || !errors.Is(outs[0].err, down) {
+	if len(outs) != 1 || outs[0].kind != outRefused || !errors.Is(outs[0].err, down) {
 		t.Fatalf("outcomes %+v", outs)
 	}
 	if s.needsReload() {
@@ -165,7 +165,7 @@ func TestSequencerFailedCommitFailsLaterOpsAndAsksForReload(t *testing.T) {
 	}
 	settle(t, s, 1, nil) // durable, but memory is no longer the log
 	outs = s.release(t0, nil)
-	if len(outs) != 1 || outs[0].kind != silent {
+	if len(outs) != 1 || outs[0].kind != outSilent {
 		t.Fatalf("outcomes %+v", outs)
 	}
 	if !s.needsReload() || s.version != 0 {
@@ -178,28 +178,28 @@ func TestSequencerFailedCommitFailsLaterOpsAndAsksForReload(t *testing.T) {
 
 func TestSequencerCommitTimeout(t *testing.T) {
 	s := newTestSequencer(t, testLimits(), "")
-	mustAdmit(t, s, origin{conn: "a"}, opReq(t, "a:1", 0, `["x"]`))
+	mustAdmit(t, s, origin{connID: "a"}, opReq(t, "a:1", 0, `["x"]`))
 	if outs := s.release(t0.Add(999*time.Millisecond), nil); len(outs) != 0 {
 		t.Fatalf("overdue before the timeout: %+v", outs)
 	}
 	outs := s.release(t0.Add(time.Second), nil)
-	if len(outs) != 1 || outs[0].kind != timedOut || outs[0].id != "a:1" {
+	if len(outs) != 1 || outs[0].kind != outTimedOut || outs[0].id != "a:1" {
 		t.Fatalf("outcomes %+v", outs)
 	}
 	if outs := s.release(t0.Add(2*time.Second), nil); len(outs) != 0 {
 		t.Fatalf("told twice: %+v", outs)
 	}
-	if a := s.admit(origin{}, opReq(t, "b:1", 0, `["y"]`), t0); a.kind != refused || a.err.Code != protocol.CodeUnavailable {
+	if a := s.admit(origin{}, opReq(t, "b:1", 0, `["y"]`), t0); a.kind != rejected || a.err.Code != protocol.CodeUnavailable {
 		t.Fatalf("a stalled document took an op: %+v", a)
 	}
 	// A resend of the told op cannot be answered yet.
-	if a := s.admit(origin{}, opReq(t, "a:1", 0, `["x"]`), t0); a.kind != refused {
+	if a := s.admit(origin{}, opReq(t, "a:1", 0, `["x"]`), t0); a.kind != rejected {
 		t.Fatalf("resend of an op of unknown outcome: %+v", a)
 	}
 	// The disk comes back: the op commits, its author was told already.
 	settle(t, s, 0, nil)
 	outs = s.release(t0.Add(3*time.Second), nil)
-	if len(outs) != 1 || outs[0].kind != committed || !outs[0].told || s.stalled {
+	if len(outs) != 1 || outs[0].kind != outCommitted || !outs[0].told || s.stalled {
 		t.Fatalf("outcomes %+v stalled %v", outs, s.stalled)
 	}
 }

@@ -2,14 +2,24 @@ package hub
 
 import (
 	"context"
+	"time"
+
 	"github.com/collabedit/collab/eventlog"
 	"github.com/collabedit/collab/fanout"
 	"github.com/collabedit/collab/lease"
 	"github.com/collabedit/collab/presence"
-	"time"
-
 	"github.com/collabedit/collab/protocol"
 )
+
+// Store is what the hub needs from the event log. *eventlog.Store
+// implements it.
+type Store interface {
+	AppendAsync(e eventlog.Event, done func(eventlog.Event, error))
+	PutSnapshotAsync(s eventlog.Snapshot)
+	LatestSnapshot(ctx context.Context, doc string) (eventlog.Snapshot, bool, error)
+	Events(ctx context.Context, doc string, from int64, limit int) ([]eventlog.Event, error)
+	FindOp(ctx context.Context, doc, opID string) (int64, bool, error)
+}
 
 // Bus carries messages between server processes: committed events of a
 // document to every process serving it, and commands forwarded to the
