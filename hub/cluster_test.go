@@ -42,6 +42,7 @@ func startHubs(t *testing.T, routed bool) (a, b *testServer) {
 // TestTwoProcessesConverge: editors on two hubs edit one document; one hub
 // owns it and the other forwards; all end equal to the shared log.
 func TestTwoProcessesConverge(t *testing.T) {
+	t.Parallel()
 	seed := testSeed(t)
 	a, b := startPair(t)
 	eds := runEditors(t, []string{a.URL, b.URL}, "shared", 6, 60, seed, func(rng *rand.Rand, _, _ int, e *editor) error {
@@ -58,6 +59,7 @@ func TestTwoProcessesConverge(t *testing.T) {
 // TestOwnerTakeover: when the owner hub goes away, the other takes the
 // document over once the lease expires, and editing goes on.
 func TestOwnerTakeover(t *testing.T) {
+	t.Parallel()
 	a, b := startPair(t)
 	ea := newEditor(t, a.URL, "d") // a loads first: a owns d
 	eb := newEditor(t, b.URL, "d")

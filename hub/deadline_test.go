@@ -15,6 +15,7 @@ import (
 // its deadline on the net.Conn, both were dropped one ping interval plus
 // one write timeout after connecting (35 s with the defaults).
 func TestBusySocketsOutliveTheirTimers(t *testing.T) {
+	t.Parallel()
 	// 200 ms for a write on loopback leaves room for a loaded CI machine
 	// under -race; the defect dropped every socket after ping+write.
 	const ping, write = 300 * time.Millisecond, 200 * time.Millisecond
@@ -32,7 +33,7 @@ func TestBusySocketsOutliveTheirTimers(t *testing.T) {
 		if m := reader.expect("op"); m.Version != int64(n) {
 			t.Fatalf("reader got version %d, want %d", m.Version, n)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond) // a typist's pace: the subject is a socket busy over time, not a wait
 	}
 	if n < 100 {
 		t.Fatalf("only %d ops in %v", n, 15*ping)

@@ -15,6 +15,7 @@ import (
 // contract's error table on one connection, which must stay open, and then
 // checks the document was not touched.
 func TestBadInputIsAnsweredAndLosesNothing(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, hub.Config{MaxMessageBytes: 4096, MaxDocLen: 20})
 	c := dial(t, s.URL)
 	c.open("d")
@@ -83,6 +84,7 @@ func TestBadInputIsAnsweredAndLosesNothing(t *testing.T) {
 }
 
 func TestFrameOverHardLimitCloses(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, hub.Config{MaxMessageBytes: 1024})
 	c := dial(t, s.URL)
 	c.send(`{"type":"open","doc":"` + strings.Repeat("a", 5000) + `"}`)
@@ -92,6 +94,7 @@ func TestFrameOverHardLimitCloses(t *testing.T) {
 }
 
 func TestRateLimited(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, hub.Config{RatePerSecond: 0.001, RateBurst: 3})
 	c := dial(t, s.URL)
 	c.open("d")
@@ -106,6 +109,7 @@ func TestRateLimited(t *testing.T) {
 // is closed with 4001 once its queue passes the limit, while the writer
 // keeps getting acks.
 func TestSlowConsumerIsDroppedWithoutSlowingOthers(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, hub.Config{MaxQueueBytes: 64 << 10, MaxMessageBytes: 256 << 10, InsertRate: 1e9})
 	w := dial(t, s.URL)
 	w.open("d")
@@ -131,6 +135,7 @@ func TestSlowConsumerIsDroppedWithoutSlowingOthers(t *testing.T) {
 }
 
 func TestIdleDocumentUnloads(t *testing.T) {
+	t.Parallel()
 	// IdleTimeout longer than ClusterTick: the room's periodic tick must
 	// not keep postponing the unload.
 	s := startServer(t, hub.Config{IdleTimeout: 200 * time.Millisecond, ClusterTick: 20 * time.Millisecond})

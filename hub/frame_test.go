@@ -14,6 +14,7 @@ import (
 // frameWriter on an upgraded socket and reads them back with gorilla's
 // client, which checks framing strictly.
 func TestFrameWriterSpeaksWebSocket(t *testing.T) {
+	t.Parallel()
 	payloads := [][]byte{[]byte("{}"), bytes.Repeat([]byte("a"), 125), bytes.Repeat([]byte("b"), 126),
 		bytes.Repeat([]byte("c"), 65535), bytes.Repeat([]byte("d"), 65536), []byte(strings.Repeat("😀", 40000))}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

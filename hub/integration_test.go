@@ -93,6 +93,7 @@ func randomEdit(rng *rand.Rand, d *client.Doc) error {
 // end on the same version and text, and that version is the number of ops
 // the clients sent.
 func TestConcurrentEditorsConverge(t *testing.T) {
+	t.Parallel()
 	seed := testSeed(t)
 	s := startServer(t, hub.Config{SnapshotEvery: 50})
 	const editors, edits = 6, 150
@@ -140,7 +141,7 @@ func runEditors(t *testing.T, urls []string, doc string, n, steps int, seed uint
 					t.Errorf("editor %d edit %d: %v", i, j, err)
 					return
 				}
-				time.Sleep(time.Duration(rng.IntN(2000)) * time.Microsecond)
+				time.Sleep(time.Duration(rng.IntN(2000)) * time.Microsecond) // random pacing interleaves the editors' ops
 			}
 		}()
 	}
@@ -203,6 +204,7 @@ func checkServerAgrees(t *testing.T, s *testServer, doc, text string, version in
 // of them has its connection cut again and again; afterwards every token
 // is in the text exactly once.
 func TestReconnectMidEditLosesNothing(t *testing.T) {
+	t.Parallel()
 	seed := testSeed(t)
 	s := startServer(t, hub.Config{})
 	const editors, tokens = 4, 60

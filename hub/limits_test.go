@@ -24,6 +24,7 @@ func opFrame(doc string, version int, id, text string) string {
 // document unloads. Before the bound, a thousand 900 KB ops stayed in
 // memory per document (1.8 GB measured).
 func TestHistoryBoundedInBytes(t *testing.T) {
+	t.Parallel()
 	const opBytes = 100 << 10
 	s := startServer(t, hub.Config{HistoryBytes: 1 << 20, InsertRate: 1e9, MaxMessageBytes: 1 << 20})
 	c := dial(t, s.URL)
@@ -47,6 +48,7 @@ func TestHistoryBoundedInBytes(t *testing.T) {
 // TestUnloadReleasesMemory: a document's memory is given back to the heap
 // when it unloads after its idle timeout.
 func TestUnloadReleasesMemory(t *testing.T) {
+	// Not parallel: it measures the process's heap, which other tests move.
 	const ops, opBytes = 20, 512 << 10
 	s := startServer(t, hub.Config{HistoryBytes: 64 << 20, InsertRate: 1e9, MaxDocLen: 32 << 20,
 		IdleTimeout: 100 * time.Millisecond, ClusterTick: 20 * time.Millisecond})
@@ -97,6 +99,7 @@ func heapAlloc() uint64 {
 // op, nothing is applied, and the same op is accepted once the bucket has
 // refilled.
 func TestInsertRateLimited(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, hub.Config{InsertRate: 200 << 10, InsertBurst: 256 << 10, MaxMessageBytes: 256 << 10})
 	c, other := dial(t, s.URL), dial(t, s.URL)
 	c.open("d")
@@ -112,7 +115,7 @@ func TestInsertRateLimited(t *testing.T) {
 	other.expect("op")
 	other.send(opFrame("d", 1, "o:1", "y"))
 	other.expect("ack")
-	time.Sleep(time.Second) // 200 KB/s refills the 200 KB the op needs
+	time.Sleep(time.Second) // time itself is the subject: 200 KB/s refills the 200 KB the op needs
 	c.send(opFrame("d", 1, "c:2", body))
 	if m := c.expect("op"); m.ID != "o:1" {
 		t.Fatalf("got %+v", m)
@@ -129,6 +132,7 @@ func TestInsertRateLimited(t *testing.T) {
 // not fit the send queue gets a snapshot instead of being closed with 4001
 // on every reconnect; a small catch-up is still served op by op.
 func TestCatchUpBoundedInBytes(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, hub.Config{MaxQueueBytes: 1 << 20, InsertRate: 1e9}) // catch-up ≤ 256 KB
 	c := dial(t, s.URL)
 	c.open("d")
@@ -156,6 +160,7 @@ func TestCatchUpBoundedInBytes(t *testing.T) {
 // connection with 1007 (RFC 6455 §8.1) and stores nothing; before, it was
 // decoded with U+FFFD in place of the bad bytes and applied.
 func TestInvalidUTF8Closes(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, hub.Config{})
 	c := dial(t, s.URL)
 	c.open("d")

@@ -13,6 +13,7 @@ import (
 // named transition, including what happens in each role when the lease
 // store cannot be reached.
 func TestOwnershipTransitions(t *testing.T) {
+	t.Parallel()
 	const ttl = time.Second
 	t0 := time.Unix(1000, 0)
 	down := errors.New("redis: connection refused")
@@ -88,6 +89,7 @@ func TestOwnershipTransitions(t *testing.T) {
 
 // TestOwnershipSchedule: who asks when, and who may sequence.
 func TestOwnershipSchedule(t *testing.T) {
+	t.Parallel()
 	const ttl, tick = 900 * time.Millisecond, 50 * time.Millisecond
 	t0 := time.Unix(1000, 0)
 	o := ownership{self: "me", ttl: ttl}
@@ -123,6 +125,7 @@ func TestOwnershipSchedule(t *testing.T) {
 // TestDocTable checks the ownership table in doc.go against the state
 // machine, row by row, so the documentation cannot drift from the code.
 func TestDocTable(t *testing.T) {
+	t.Parallel()
 	src, err := os.ReadFile("doc.go")
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 // remove it (forbidden); once the holder leaves, a reconnecting client
 // takes it, and the old connection's cleanup does not remove it.
 func TestPresenceSessionBoundToConnection(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, hub.Config{})
 	old, cur, watcher := dial(t, s.URL), dial(t, s.URL), dial(t, s.URL)
 	old.open("d")
@@ -51,6 +52,7 @@ func TestPresenceSessionBoundToConnection(t *testing.T) {
 // TestPresenceSelectionValidated: a selection must fit the text at the
 // version it names, and that version must exist.
 func TestPresenceSelectionValidated(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, hub.Config{HistoryLen: 2})
 	c, watcher := dial(t, s.URL), dial(t, s.URL)
 	c.send(`{"type":"open","doc":"d","presence":true}`)

@@ -16,6 +16,7 @@ import (
 )
 
 func TestAckAndBroadcast(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, hub.Config{})
 	a, b := dial(t, s.URL), dial(t, s.URL)
 	if snap := a.open("notes"); snap.Version != 0 || snap.Text != "" {
@@ -43,6 +44,7 @@ func TestAckAndBroadcast(t *testing.T) {
 // TestStaleOpTransformed: two clients edit version 0 concurrently; the one
 // sequenced later is transformed and its insert goes first at the tie.
 func TestStaleOpTransformed(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, hub.Config{})
 	a, b := dial(t, s.URL), dial(t, s.URL)
 	a.open("d")
@@ -64,6 +66,7 @@ func TestStaleOpTransformed(t *testing.T) {
 }
 
 func TestDuplicateOpAckedOnNewConnection(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, hub.Config{})
 	a := dial(t, s.URL)
 	a.open("d")
@@ -93,6 +96,7 @@ func TestDuplicateOpAckedOnNewConnection(t *testing.T) {
 // TestDuplicateOfOldOpAckedFromLog: a resend whose base is older than the
 // in-memory history is looked up in the log.
 func TestDuplicateOfOldOpAckedFromLog(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, hub.Config{HistoryLen: 2})
 	a := dial(t, s.URL)
 	a.open("d")
@@ -127,6 +131,7 @@ func TestDuplicateOfOldOpAckedFromLog(t *testing.T) {
 }
 
 func TestReopenCatchUp(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		cfg        hub.Config
@@ -174,6 +179,7 @@ func TestReopenCatchUp(t *testing.T) {
 }
 
 func TestOriginCheck(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		allowed []string
@@ -225,6 +231,7 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // TestMisbehaviourLogged: refused upgrades and oversized messages are
 // logged at info with the client's address, for an operator to act on.
 func TestMisbehaviourLogged(t *testing.T) {
+	t.Parallel()
 	logs := &syncBuffer{}
 	s := startServer(t, hub.Config{MaxMessageBytes: 1 << 10, Logger: zerolog.New(logs).Level(zerolog.InfoLevel)})
 	if _, resp, err := websocket.DefaultDialer.Dial(s.URL, http.Header{"Origin": {"https://evil.example"}}); err == nil || resp.StatusCode != http.StatusForbidden {
@@ -243,6 +250,7 @@ func TestMisbehaviourLogged(t *testing.T) {
 // TestReadyUntilClose: the hub's readiness check fails once shutdown has
 // begun, so a load balancer stops sending it clients.
 func TestReadyUntilClose(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, hub.Config{})
 	ctx := context.Background()
 	if err := s.Hub.Ready(ctx); err != nil {

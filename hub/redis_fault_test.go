@@ -153,7 +153,7 @@ func probeAck(t *testing.T, url, doc, id string, deadline time.Duration) time.Du
 		case m.Type == protocol.TypeAck && m.ID == id:
 			return time.Since(start)
 		case m.Type == protocol.TypeError && m.Code == protocol.CodeUnavailable:
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(20 * time.Millisecond) // a client's retry backoff, as real clients do on unavailable
 			send(fmt.Sprintf(`{"type":"op","doc":"%s","version":%d,"id":"%s","op":["."]}`, doc, version, id))
 		case m.Type == protocol.TypeError:
 			t.Fatalf("probe on %s: %+v", url, m)
@@ -172,6 +172,7 @@ func probeAck(t *testing.T, url, doc, id string, deadline time.Duration) time.Du
 // two processes ended up each following the other and the document
 // refused every op for good.
 func TestRedisPauseHeals(t *testing.T) {
+	t.Parallel()
 	const ttl, cycles = 600 * time.Millisecond, 4
 	seed := testSeed(t)
 	rds, hubs := startRedisHubs(t, 3, ttl)
@@ -205,9 +206,9 @@ func TestRedisPauseHeals(t *testing.T) {
 		}()
 	}
 	for cycle := 0; cycle < cycles; cycle++ {
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(300 * time.Millisecond) // editing before the fault
 		rds.Pause()
-		time.Sleep(3 * ttl)
+		time.Sleep(3 * ttl) // the fault: Redis paused past every lease
 		rds.Resume()
 		var worst time.Duration
 		for _, doc := range docs {
@@ -277,6 +278,7 @@ func (s *syncBuffer) String() string {
 // answers, p0 followed p1 and p1 followed p0, and the document refused
 // every op on both until the processes were restarted.
 func TestStaleLeaseCommandHeals(t *testing.T) {
+	t.Parallel()
 	const ttl = 500 * time.Millisecond
 	rds, hubs := startRedisHubs(t, 2, ttl)
 	a, b := dial(t, hubs[0].URL), dial(t, hubs[1].URL)
@@ -298,12 +300,12 @@ func TestStaleLeaseCommandHeals(t *testing.T) {
 	}
 	// Within two TTLs both processes must serve ops again, and go on doing
 	// so for several more.
-	time.Sleep(2 * ttl)
+	time.Sleep(2 * ttl) // the subject is healing within two TTLs, so the clock must pass them
 	for i := 0; i < 3; i++ {
 		for j, h := range hubs {
 			probeAck(t, h.URL, "d", fmt.Sprintf("probe-%d-%d", i, j), 2*ttl)
 		}
-		time.Sleep(ttl)
+		time.Sleep(ttl) // and keep serving over several more lease periods
 	}
 	if h, _ := rc.Get(context.Background(), "collab:lease:d").Result(); h != "p1" && h != "p0" {
 		t.Fatalf("lease held by %q: nobody renews it", h)

@@ -68,6 +68,7 @@ func last(rec *recorder) string {
 }
 
 func TestRoomSequencesCommitsThenBroadcasts(t *testing.T) {
+	t.Parallel()
 	r := newTestRoom(t, Config{})
 	a, ao := openRoom(t, r, "a", false)
 	b, _ := openRoom(t, r, "b", false)
@@ -91,6 +92,7 @@ func TestRoomSequencesCommitsThenBroadcasts(t *testing.T) {
 }
 
 func TestRoomPresenceGoesToWatchersOnly(t *testing.T) {
+	t.Parallel()
 	r := newTestRoom(t, Config{})
 	a, ao := openRoom(t, r, "a", true)
 	b, _ := openRoom(t, r, "b", true)
@@ -120,6 +122,7 @@ func TestRoomPresenceGoesToWatchersOnly(t *testing.T) {
 // process forwards its client's op and acks it when the owner's event
 // comes back, delivering it to the others.
 func TestRoomFollowerForwardsAndAcksOnEvent(t *testing.T) {
+	t.Parallel()
 	r := newTestRoom(t, Config{Bus: fanout.NewMemory()})
 	now := time.Now()
 	r.own.ask(now)

@@ -12,6 +12,7 @@ import (
 // that asks for routing gets "moved" with the owner's URL and is not
 // served; one that does not ask (every v1 client) is served as before.
 func TestRoutedOpen(t *testing.T) {
+	t.Parallel()
 	a, b := startHubs(t, true)
 	owner := dial(t, a.URL)
 	owner.open("d") // a loads d first, so a owns it
@@ -59,6 +60,7 @@ func TestRoutedOpen(t *testing.T) {
 // the owner goes away they reconnect, the follower takes the document
 // over, and editing goes on with nothing lost.
 func TestClientFollowsOwner(t *testing.T) {
+	t.Parallel()
 	a, b := startHubs(t, true)
 	first := newEditor(t, a.URL, "d") // a owns d
 	eds := []*editor{first}

@@ -67,6 +67,7 @@ func settle(tb testing.TB, s *sequencer, v int64, err error) {
 }
 
 func TestSequencerTransformsAndReleasesInOrder(t *testing.T) {
+	t.Parallel()
 	s := newTestSequencer(t, testLimits(), "")
 	a, b := origin{c: &recorder{}, connID: "a"}, origin{c: &recorder{}, connID: "b"}
 	mustAdmit(t, s, a, opReq(t, "a:1", 0, `["x"]`))
@@ -103,6 +104,7 @@ func TestSequencerTransformsAndReleasesInOrder(t *testing.T) {
 }
 
 func TestSequencerRefusals(t *testing.T) {
+	t.Parallel()
 	lim := testLimits()
 	lim.maxDocLen = 5
 	tests := []struct {
@@ -129,6 +131,7 @@ func TestSequencerRefusals(t *testing.T) {
 }
 
 func TestSequencerDuplicates(t *testing.T) {
+	t.Parallel()
 	s := newTestSequencer(t, testLimits(), "")
 	first, resend := origin{connID: "a"}, origin{connID: "a2"}
 	mustAdmit(t, s, first, opReq(t, "a:1", 0, `["x"]`))
@@ -151,6 +154,7 @@ func TestSequencerDuplicates(t *testing.T) {
 }
 
 func TestSequencerFailedCommitFailsLaterOpsAndAsksForReload(t *testing.T) {
+	t.Parallel()
 	s := newTestSequencer(t, testLimits(), "")
 	mustAdmit(t, s, origin{connID: "a"}, opReq(t, "a:1", 0, `["x"]`))
 	mustAdmit(t, s, origin{connID: "a"}, opReq(t, "a:2", 1, `[1,"y"]`))
@@ -177,6 +181,7 @@ func TestSequencerFailedCommitFailsLaterOpsAndAsksForReload(t *testing.T) {
 }
 
 func TestSequencerCommitTimeout(t *testing.T) {
+	t.Parallel()
 	s := newTestSequencer(t, testLimits(), "")
 	mustAdmit(t, s, origin{connID: "a"}, opReq(t, "a:1", 0, `["x"]`))
 	if outs := s.release(t0.Add(999*time.Millisecond), nil); len(outs) != 0 {
@@ -205,6 +210,7 @@ func TestSequencerCommitTimeout(t *testing.T) {
 }
 
 func TestSequencerOldBase(t *testing.T) {
+	t.Parallel()
 	lim := testLimits()
 	lim.historyLen, lim.maxCatchUp = 2, 3
 	s := newTestSequencer(t, lim, "")
@@ -241,6 +247,7 @@ func TestSequencerOldBase(t *testing.T) {
 }
 
 func TestSequencerApplyAndCatchUp(t *testing.T) {
+	t.Parallel()
 	s := newTestSequencer(t, testLimits(), "")
 	for i, op := range []string{`["a"]`, `[1,"b"]`, `[2,"c"]`} {
 		var o document.Op
@@ -267,6 +274,7 @@ func TestSequencerApplyAndCatchUp(t *testing.T) {
 }
 
 func TestSequencerSelections(t *testing.T) {
+	t.Parallel()
 	s := newTestSequencer(t, testLimits(), "abc")
 	tests := []struct {
 		name string

@@ -28,7 +28,7 @@ func resendUntilAcked(t *testing.T, c *wsClient, doc string, version int, id, te
 			case m.Type == protocol.TypeAck && m.ID == id:
 				return m.Version
 			case m.Type == protocol.TypeError && m.Code == protocol.CodeUnavailable:
-				time.Sleep(50 * time.Millisecond)
+				time.Sleep(50 * time.Millisecond) // a client's retry backoff, as real clients do on unavailable
 			case m.Type == protocol.TypeError:
 				t.Fatalf("op %s refused: %+v", id, m)
 			default:
@@ -49,6 +49,7 @@ func resendUntilAcked(t *testing.T, c *wsClient, doc string, version int, id, te
 // op's resend is acked once, and editing resumes with every version
 // delivered once, in order.
 func TestStuckDiskAnsweredInTime(t *testing.T) {
+	t.Parallel()
 	const commitTimeout = 300 * time.Millisecond
 	dir := mounttest.Ext4(t, 64<<20)
 	s := hubtest.StartAt(t, filepath.Join(dir, "events.db"), hub.Config{CommitTimeout: commitTimeout, ClusterTick: 20 * time.Millisecond})
@@ -92,6 +93,7 @@ func TestStuckDiskAnsweredInTime(t *testing.T) {
 // refused with unavailable saying the storage is full, and accepted again
 // once space is freed.
 func TestDiskReserveRefusesClearly(t *testing.T) {
+	t.Parallel()
 	dir := mounttest.Tmpfs(t, 32<<20)
 	s := hubtest.StartStore(t, filepath.Join(dir, "events.db"), eventlog.Config{MinFreeBytes: 8 << 20}, hub.Config{})
 	c := dial(t, s.URL)
@@ -127,6 +129,7 @@ func removeFile(path string) error {
 // ops are refused with unavailable at once, and memory cannot grow with
 // whatever clients keep sending.
 func TestPendingBytesBounded(t *testing.T) {
+	t.Parallel()
 	dir := mounttest.Ext4(t, 64<<20)
 	s := hubtest.StartAt(t, filepath.Join(dir, "events.db"), hub.Config{MaxPendingBytes: 64 << 10, InsertRate: 1e9,
 		CommitTimeout: time.Minute})

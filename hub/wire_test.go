@@ -12,6 +12,7 @@ import (
 // TestBusMsgRoundTrip: the hand-written encoder produces JSON that
 // decodes to the same message, for every kind and awkward strings.
 func TestBusMsgRoundTrip(t *testing.T) {
+	t.Parallel()
 	msgs := []busMsg{
 		{Kind: msgEvent, Doc: "d", Version: 7, ID: "k:1", Author: "ann \"the\" 😀", Op: json.RawMessage(`[3,"x\n",-2]`),
 			Proc: "p1", Conn: "c9", Owner: "p0"},
@@ -38,6 +39,7 @@ func TestBusMsgRoundTrip(t *testing.T) {
 
 // TestOwnEventsPrefix: a process recognises exactly its own events.
 func TestOwnEventsPrefix(t *testing.T) {
+	t.Parallel()
 	own := ownEvents("p0")
 	cases := []struct {
 		m    busMsg

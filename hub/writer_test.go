@@ -12,6 +12,7 @@ import (
 // there is nothing to send (an idle socket keeps only its reader), and
 // comes back for broadcasts and pings.
 func TestIdleSocketsHoldNoWriter(t *testing.T) {
+	// Not parallel: it counts the process's goroutines.
 	s := startServer(t, hub.Config{PingInterval: 2 * time.Second})
 	const n = 40
 	base := runtime.NumGoroutine()
