@@ -135,6 +135,11 @@ type Config struct {
 	// clients skip two bus hops per op. Empty: this process never receives
 	// routed clients, and still routes its own to owners that advertise.
 	AdvertiseURL string
+	// AdvertiseTTL is how long an advertised URL lives in the Directory
+	// unrenewed; it is renewed every third of it, so a dead process stops
+	// attracting clients within it (its leases, 5 s by default, have moved
+	// long before, so nobody is routed to it anyway). Default 30s.
+	AdvertiseTTL time.Duration
 	// Directory records the processes' AdvertiseURLs. nil: no routing at
 	// all; every open is served where it arrives, and ops from clients of
 	// a non-owner are forwarded over the bus. lease.Memory and lease.Redis
@@ -175,6 +180,7 @@ func DefaultConfig() Config {
 		PositionCheck:   time.Second,
 		ForwardRetry:    time.Second,
 		PresenceTTL:     15 * time.Second,
+		AdvertiseTTL:    30 * time.Second,
 	}
 }
 
@@ -216,7 +222,7 @@ func (c *Config) setDefaults() {
 		{&c.IdleTimeout, d.IdleTimeout}, {&c.WriteTimeout, d.WriteTimeout}, {&c.CommitTimeout, d.CommitTimeout},
 		{&c.ReadTimeout, d.ReadTimeout}, {&c.PingInterval, d.PingInterval}, {&c.PongWait, d.PongWait},
 		{&c.ClusterTick, d.ClusterTick}, {&c.PositionCheck, d.PositionCheck}, {&c.ForwardRetry, d.ForwardRetry},
-		{&c.PresenceTTL, d.PresenceTTL},
+		{&c.PresenceTTL, d.PresenceTTL}, {&c.AdvertiseTTL, d.AdvertiseTTL},
 	} {
 		if *f.p <= 0 {
 			*f.p = f.v

@@ -84,7 +84,7 @@ func New(store Store, cfg Config) *Hub {
 		h.log.Warn().Strs("ignored", bad).Msg("allowed origins must be http(s)://host[:port]; ignoring these")
 	}
 	h.mem.wg = &h.bgWG
-	h.router = &router{dir: h.dir, leases: h.leases, self: h.id, url: cfg.AdvertiseURL, timeout: h.ioTimeout,
+	h.router = &router{dir: h.dir, leases: h.leases, self: h.id, url: cfg.AdvertiseURL, ttl: cfg.AdvertiseTTL, timeout: h.ioTimeout,
 		m: &h.metrics, log: h.log, loaded: h.loaded}
 	h.pub = newPublisher(h.bus, h.solo, &h.metrics, h.log, h.io, h.ioTimeout)
 	unsub, err := h.bus.Subscribe(procChannel(h.id), h.onProcMsg)

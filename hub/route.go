@@ -15,14 +15,6 @@ import (
 // decode and apply every event. Measured on one hot document, that held 3
 // processes to 61 % of one process's throughput; sending clients that
 // accept it to the owner removes both costs.
-const (
-	// advertiseTTL is how long an advertised URL lives unrenewed; it is
-	// renewed every third of it, so a dead process stops attracting
-	// clients within 30 s, and before that its leases (5 s) have moved,
-	// so nobody is routed to it anyway.
-	advertiseTTL = 30 * time.Second
-)
-
 // router sends clients that accept it to the process that owns their
 // document, and advertises this process's URL so others can send clients
 // here. A nil Directory disables both.
@@ -30,7 +22,8 @@ type router struct {
 	dir     Directory
 	leases  Leases
 	self    string
-	url     string // Config.AdvertiseURL
+	url     string        // Config.AdvertiseURL
+	ttl     time.Duration // Config.AdvertiseTTL
 	timeout time.Duration
 	m       *metrics
 	log     zerolog.Logger
@@ -39,11 +32,11 @@ type router struct {
 
 // advertise publishes url in the Directory until ctx is cancelled.
 func (rt *router) advertise(ctx context.Context) {
-	t := time.NewTicker(advertiseTTL / 3)
+	t := time.NewTicker(rt.ttl / 3)
 	defer t.Stop()
 	for {
 		actx, cancel := context.WithTimeout(ctx, rt.timeout)
-		if err := rt.dir.Advertise(actx, rt.self, rt.url, advertiseTTL); err != nil && ctx.Err() == nil {
+		if err := rt.dir.Advertise(actx, rt.self, rt.url, rt.ttl); err != nil && ctx.Err() == nil {
 			rt.log.Warn().Err(err).Msg("advertise url; retrying")
 		}
 		cancel()

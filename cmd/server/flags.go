@@ -68,6 +68,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&h.PresenceTTL, "presence-ttl", d.PresenceTTL, "how long a peer's presence lasts unrefreshed (a crashed process's peers vanish within it)")
 	fs.DurationVar(&h.ClusterTick, "cluster-tick", d.ClusterTick, "with -redis-url: how often each document checks its lease, its position in the log and its forwarded ops")
 	fs.DurationVar(&h.PositionCheck, "position-check", d.PositionCheck, "with -redis-url: how long a follower goes without hearing an event before it compares its version with the log")
+	fs.DurationVar(&h.AdvertiseTTL, "advertise-ttl", d.AdvertiseTTL, "with -advertise-url: how long this process's advertised URL lives unrenewed (renewed every third of it)")
 	fs.DurationVar(&h.ForwardRetry, "forward-retry", d.ForwardRetry, "with -redis-url: how long a forwarded op waits to come back committed before it is sent again (same id)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: server [flags]\n\nRuns the collaborative editing server. Every flag can also be set with\nthe environment variable COLLAB_<FLAG> (upper case, '-' as '_'),\nfor example COLLAB_ADDR=:8080. A flag given on the command line wins.\n\n")
