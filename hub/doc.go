@@ -88,10 +88,12 @@
 // # Timeouts and what may block a room
 //
 // Every call the hub makes to something that can hang has a bound, from a
-// setting, and derives from a context that Close cancels:
+// setting, and but for the lease release derives from a context that
+// Close cancels:
 //
 //	call                                   bound                         where
-//	lease Acquire (asked), Release         lease TTL/3 (Leases.TTL)      leaseCalls, a goroutine per question
+//	lease Acquire (asked)                  lease TTL/3 (Leases.TTL)      leaseCalls, a goroutine per question
+//	lease Release at unload                lease TTL/3, not cancelled    room goroutine, as it exits
 //	lease Acquire at a room's first open   lease TTL/3                   room goroutine, once per load
 //	directory Locate, Advertise            lease TTL/3                   room goroutine once per holder; advertiser
 //	bus publish, presence Put/Remove/List  lease TTL/3 per batch         publisher goroutines

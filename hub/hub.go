@@ -158,10 +158,12 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c := newConn(&h.node, ws, r.RemoteAddr)
 	if !h.register(c) {
-		h.connWG.Done()
-		_ = ws.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(protocol.CloseGoingAway, "server shutting down"), time.Now().Add(h.cfg.WriteTimeout))
+		// Close began after the check above: the writer sends 1001 and
+		// stops, with the ping timer, before the socket closes.
+		c.out.close(protocol.CloseGoingAway, "server shutting down", false)
+		c.out.wait()
 		_ = ws.Close()
+		h.connWG.Done()
 		return
 	}
 	c.log.Debug().Str("remote", r.RemoteAddr).Msg("connection opened")

@@ -80,9 +80,12 @@ func (l *leaseCalls) wait() []leaseAnswer {
 }
 
 // release gives the lease up when the room unloads, so another process
-// can take the document at once rather than after the lease's TTL.
+// can take the document at once rather than after the lease's TTL. It
+// alone is not cancelled by Close: a room that finishes draining after
+// Close gave up waiting (a stuck disk) still hands its document over at
+// once, within the same TTL/3 bound.
 func (l *leaseCalls) release() error {
-	ctx, cancel := context.WithTimeout(l.io, l.timeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(l.io), l.timeout)
 	defer cancel()
 	return l.leases.Release(ctx, l.doc, l.self)
 }

@@ -104,7 +104,7 @@ func readFrames(ctx context.Context, store Store, doc string, from, to int64, ma
 	for _, ev := range events {
 		var op document.Op
 		if err := op.UnmarshalJSON(ev.Op); err != nil {
-			return nil, fmt.Errorf("stored op at version %d: %w", ev.Version, err)
+			return nil, fmt.Errorf("stored op at version %d: %w: %w", ev.Version, errUndecodable, err)
 		}
 		f := protocol.AppendOp(nil, doc, ev.Version, ev.OpID, ev.Author, op)
 		if bytes += len(f); bytes > maxBytes {
@@ -115,5 +115,9 @@ func readFrames(ctx context.Context, store Store, doc string, from, to int64, ma
 	return frames, nil
 }
 
-// errTooManyBytes: the catch-up is larger than a snapshot would be.
-var errTooManyBytes = errors.New("catch-up over its byte bound")
+var (
+	// errTooManyBytes: the catch-up is larger than a snapshot would be.
+	errTooManyBytes = errors.New("catch-up over its byte bound")
+	// errUndecodable: an op in the log does not decode, which is a bug.
+	errUndecodable = errors.New("stored op does not decode")
+)

@@ -172,7 +172,8 @@ func probeAck(t *testing.T, url, doc, id string, deadline time.Duration) time.Du
 // two processes ended up each following the other and the document
 // refused every op for good.
 func TestRedisPauseHeals(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it bounds healing at two compressed lease TTLs (1.2 s),
+	// which a test running beside it on 2 cores under -race can eat.
 	const ttl, cycles = 600 * time.Millisecond, 4
 	seed := testSeed(t)
 	rds, hubs := startRedisHubs(t, 3, ttl)
@@ -278,7 +279,8 @@ func (s *syncBuffer) String() string {
 // answers, p0 followed p1 and p1 followed p0, and the document refused
 // every op on both until the processes were restarted.
 func TestStaleLeaseCommandHeals(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it bounds healing at two compressed lease TTLs (1.2 s),
+	// which a test running beside it on 2 cores under -race can eat.
 	const ttl = 500 * time.Millisecond
 	rds, hubs := startRedisHubs(t, 2, ttl)
 	a, b := dial(t, hubs[0].URL), dial(t, hubs[1].URL)

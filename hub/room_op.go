@@ -97,7 +97,11 @@ func (r *room) released(results []commitResult, now time.Time) {
 	for _, res := range results {
 		at, err := r.seq.settle(res.version, res.err)
 		if err != nil {
-			r.log.Error().Err(err).Msg("commit result")
+			msg := errNoPending.Error() // the old room's two messages, for alerts that match them
+			if errors.Is(err, errSecondResult) {
+				msg = errSecondResult.Error()
+			}
+			r.log.Error().Int64("version", res.version).Int64("next", r.seq.next).Msg(msg)
 			continue
 		}
 		r.n.metrics.commit.observe(time.Since(at))

@@ -40,7 +40,10 @@ func (r *room) open(o origin, req protocol.Request) {
 		var err error
 		frames, err = readFrames(ctx, r.n.store, r.doc, req.Version, s.hist.base, r.n.cfg.MaxCatchUpBytes)
 		cancel()
-		if err != nil && !errors.Is(err, errTooManyBytes) {
+		switch {
+		case errors.Is(err, errUndecodable):
+			r.log.Error().Err(err).Int64("from", req.Version).Msg("stored op does not decode")
+		case err != nil && !errors.Is(err, errTooManyBytes):
 			r.log.Warn().Err(err).Int64("from", req.Version).Msg("catch-up from log")
 		}
 		ok = err == nil

@@ -80,7 +80,7 @@ func (r *roster) set(o origin, p protocol.Peer, fits func(protocol.Peer) *protoc
 // arm sets the timer for the next coalesced update, if any.
 func (r *roster) arm(now time.Time) {
 	if next, ok := r.limiter.Next(); ok && r.timer != nil {
-		r.timer.Reset(next.Sub(now))
+		r.timer.Reset(time.Until(next)) // not now: the room may have been busy since
 	}
 }
 

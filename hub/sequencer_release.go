@@ -61,7 +61,7 @@ func (s *sequencer) release(now time.Time, out []outcome) []outcome {
 		case s.broken:
 			o.kind = outSilent
 		default:
-			s.finish(e, &o) // may trim: e is not used after it
+			s.finish(e, &o, now) // may trim: e is not used after it
 		}
 		out = append(out, o)
 	}
@@ -72,7 +72,7 @@ func (s *sequencer) release(now time.Time, out []outcome) []outcome {
 }
 
 // finish applies one committed op to the text.
-func (s *sequencer) finish(e *entry, o *outcome) {
+func (s *sequencer) finish(e *entry, o *outcome, now time.Time) {
 	if err := s.text.Apply(e.op); err != nil {
 		o.kind, o.err = outUnapplied, err
 		s.broken = true
@@ -85,7 +85,7 @@ func (s *sequencer) finish(e *entry, o *outcome) {
 	e.payload = nil
 	s.hist.committed(e)
 	if s.version%s.lim.snapshotEvery == 0 {
-		o.snapshot = &eventlog.Snapshot{Doc: s.doc, Version: s.version, Text: s.text.String(), Time: time.Now()}
+		o.snapshot = &eventlog.Snapshot{Doc: s.doc, Version: s.version, Text: s.text.String(), Time: now}
 	}
 	s.hist.trim(s.lim.historyLen, s.lim.historyBytes, s.version, s.forget)
 }

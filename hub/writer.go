@@ -133,11 +133,11 @@ func (w *writer) closeLocked(code int, reason string, flush bool) bool {
 	return true
 }
 
-// wait stops the ping timer and waits for the goroutine, which exits
-// after the close frame.
+// wait waits for the goroutine, which exits after the close frame, then
+// stops the ping timer (stopped first, a ping being sent could re-arm it).
 func (w *writer) wait() {
-	w.pinger.Stop()
 	w.wg.Wait()
+	w.pinger.Stop()
 }
 
 // closeReason is the code and reason of the close frame.
