@@ -9,6 +9,7 @@ import (
 )
 
 func TestLimiter(t *testing.T) {
+	t.Parallel()
 	const iv = 100 * time.Millisecond
 	t0 := time.Unix(1000, 0)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }

@@ -10,6 +10,7 @@ import (
 type C = document.Component
 
 func TestSelectionTransform(t *testing.T) {
+	t.Parallel()
 	// Document "hello world" (11 code points) unless noted.
 	for _, tc := range []struct {
 		name string
