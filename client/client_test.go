@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/internal/poll"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -50,6 +51,7 @@ func checkTokens(t *testing.T, text string, want []string) {
 }
 
 func TestTwoClientsConverge(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, hub.Config{})
 	ra, rb := newRecorder(), newRecorder()
 	a, b := dial(t, ts, ra), dial(t, ts, rb)
@@ -81,6 +83,7 @@ func TestTwoClientsConverge(t *testing.T) {
 }
 
 func TestPipelining(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, hub.Config{})
 	ra := newRecorder()
 	a, b := dial(t, ts, ra), dial(t, ts, nil)
@@ -105,6 +108,7 @@ func TestPipelining(t *testing.T) {
 }
 
 func TestReconnectWhileEditing(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, hub.Config{})
 	ra, rb := newRecorder(), newRecorder()
 	a, b := dial(t, ts, ra), dial(t, ts, rb)
@@ -131,7 +135,7 @@ func TestReconnectWhileEditing(t *testing.T) {
 					w.c.Drop() // mid-edit: an op is in flight or buffered
 					drops++
 				}
-				time.Sleep(time.Duration(rnd.IntN(1000)) * time.Microsecond)
+				time.Sleep(time.Duration(rnd.IntN(1000)) * time.Microsecond) // a typist's pace, not a wait
 			}
 			if drops == 0 {
 				t.Errorf("client %c never dropped with edits pending", w.who)
@@ -155,6 +159,7 @@ func TestReconnectWhileEditing(t *testing.T) {
 // hub that keeps too little history to catch it up: it gets a snapshot and
 // must find out whether its op was applied, then rebase the rest.
 func TestSnapshotRebase(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		history int
@@ -170,6 +175,7 @@ func TestSnapshotRebase(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			cfg := hub.Config{HistoryLen: tc.history, MaxCatchUp: 5}
 			if tc.history == 0 {
 				cfg.MaxCatchUp = 0 // defaults: catch-up served
@@ -188,14 +194,15 @@ func TestSnapshotRebase(t *testing.T) {
 			tc.cut(f)
 			insertToken(t, da, rnd, token('a', 1)) // in flight
 			if tc.applied {
-				waitFor(t, "the server to apply a1", func() bool { return strings.Contains(db.Text(), token('a', 1)) })
+				poll.Until(t, "the server to apply a1", func() bool { return strings.Contains(db.Text(), token('a', 1)) })
 			} else {
-				time.Sleep(20 * time.Millisecond)
+				// a1 is written, and swallowed, before a2 is typed.
+				poll.Until(t, "a1 to be sent into the void", func() bool { return f.dropped.Load() > 0 })
 			}
 			insertToken(t, da, rnd, token('a', 2)) // buffered
 			f.down.Store(true)
 			a.Drop()
-			waitFor(t, "the drop", func() bool { return !a.Connected() })
+			poll.Until(t, "the drop", func() bool { return !a.Connected() })
 			f.dropReads.Store(false)
 			f.dropWrites.Store(false)
 			insertToken(t, da, rnd, token('a', 3)) // made offline
@@ -228,6 +235,7 @@ func TestSnapshotRebase(t *testing.T) {
 // TestRefusedOp: an op the server refuses for good is dropped, reported,
 // and the edits made after it survive.
 func TestRefusedOp(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, hub.Config{MaxDocLen: 10})
 	ra := newRecorder()
 	a, b := dial(t, ts, ra), dial(t, ts, nil)
@@ -266,7 +274,8 @@ func dumpLog(t *testing.T, ts *testServer, doc string, recs ...*recorder) {
 }
 
 // TestCloseStopsEverything: Close returns only after the client's
-// goroutines are gone, also in the middle of reconnecting.
+// goroutines are gone, also in the middle of reconnecting. Not parallel:
+// it counts the client goroutines of the whole process.
 func TestCloseStopsEverything(t *testing.T) {
 	ts := startServer(t, hub.Config{})
 	f := &faults{}
@@ -275,7 +284,7 @@ func TestCloseStopsEverything(t *testing.T) {
 	must(t, d.Insert(0, "x"))
 	f.down.Store(true)
 	c.Drop()
-	waitFor(t, "the drop", func() bool { return !c.Connected() })
+	poll.Until(t, "the drop", func() bool { return !c.Connected() })
 	must(t, c.Close())
 	if err := c.Close(); !errors.Is(err, ErrClosed) {
 		t.Fatalf("second close: %v", err)
@@ -305,6 +314,7 @@ func clientGoroutines() int {
 // TestDialRefusesLongClientID: a client id that would make op ids longer
 // than the server accepts is refused at Dial, not op by op.
 func TestDialRefusesLongClientID(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, hub.Config{})
 	_, err := Dial(context.Background(), Config{URL: ts.URL, ClientID: strings.Repeat("a", 108)})
 	if err == nil || !strings.Contains(err.Error(), "client id") {

@@ -15,6 +15,7 @@ import (
 	"github.com/collabedit/collab/document"
 	"github.com/collabedit/collab/hub"
 	"github.com/collabedit/collab/hub/hubtest"
+	"github.com/collabedit/collab/internal/poll"
 )
 
 type testServer = hubtest.Server
@@ -121,9 +122,10 @@ func (r *recorder) errors() []error {
 // faults lets a test cut the network under a client: refuse new
 // connections, or silently swallow what one side sends.
 type faults struct {
-	down       atomic.Bool // dials fail
-	dropReads  atomic.Bool // the client reads nothing more
-	dropWrites atomic.Bool // nothing the client writes arrives
+	down       atomic.Bool  // dials fail
+	dropReads  atomic.Bool  // the client reads nothing more
+	dropWrites atomic.Bool  // nothing the client writes arrives
+	dropped    atomic.Int64 // writes swallowed so far
 }
 
 func (f *faults) dialer() *websocket.Dialer {
@@ -159,6 +161,7 @@ func (c *faultConn) Read(p []byte) (int, error) {
 
 func (c *faultConn) Write(p []byte) (int, error) {
 	if c.f.dropWrites.Load() {
+		c.f.dropped.Add(1)
 		return len(p), nil
 	}
 	return c.Conn.Write(p)
@@ -202,42 +205,28 @@ func open(t *testing.T, c *Client, doc string) *Doc {
 // version, and returns that text.
 func converge(t *testing.T, docs ...*Doc) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	ctx, cancel := context.WithTimeout(context.Background(), poll.Timeout)
+	defer cancel()
+	same := func() bool {
 		for _, d := range docs {
 			if err := d.WaitSynced(ctx); err != nil {
-				cancel()
 				t.Fatalf("%v", err)
 			}
 		}
-		cancel()
-		same := true
 		for _, d := range docs[1:] {
-			same = same && d.Text() == docs[0].Text() && d.Version() == docs[0].Version()
-		}
-		if same {
-			return docs[0].Text()
-		}
-		if time.Now().After(deadline) {
-			for i, d := range docs {
-				t.Logf("doc %d at %d: %q", i, d.Version(), d.Text())
+			if d.Text() != docs[0].Text() || d.Version() != docs[0].Version() {
+				return false
 			}
-			t.Fatalf("documents did not converge")
 		}
-		time.Sleep(5 * time.Millisecond)
+		return true
 	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	if !poll.Wait(ctx, same) {
+		for i, d := range docs {
+			t.Logf("doc %d at %d: %q", i, d.Version(), d.Text())
 		}
-		time.Sleep(2 * time.Millisecond)
+		t.Fatalf("documents did not converge")
 	}
+	return docs[0].Text()
 }
 
 func must(t *testing.T, err error) {

@@ -9,6 +9,7 @@ import (
 	"github.com/collabedit/collab/fanout"
 	"github.com/collabedit/collab/hub"
 	"github.com/collabedit/collab/hub/hubtest"
+	"github.com/collabedit/collab/internal/poll"
 	"github.com/collabedit/collab/lease"
 	"github.com/collabedit/collab/presence"
 )
@@ -30,7 +31,9 @@ func (m *machine) expectViolations(want ...OrderViolation) {
 // TestOrderViolations: every frame breaking §6 is reported, and the
 // repeats §6.2 allows while a document is re-served are not.
 func TestOrderViolations(t *testing.T) {
+	t.Parallel()
 	t.Run("duplicate op", func(t *testing.T) {
+		t.Parallel()
 		m := newMachine(t)
 		m.recv(`{"type":"op","doc":"d","version":3,"id":"x:1","op":["a"]}`)
 		m.recv(`{"type":"op","doc":"d","version":3,"id":"x:1","op":["a"]}`)
@@ -38,12 +41,14 @@ func TestOrderViolations(t *testing.T) {
 		m.text("ahello") // ignored, as before
 	})
 	t.Run("gap", func(t *testing.T) {
+		t.Parallel()
 		m := newMachine(t)
 		m.recv(`{"type":"op","doc":"d","version":5,"id":"x:1","op":["a"]}`)
 		m.expectViolations(OrderViolation{Kind: "op", ID: "x:1", Got: 5, Want: 3})
 		m.expect("open", -1) // resynchronises, as before
 	})
 	t.Run("ack out of order", func(t *testing.T) {
+		t.Parallel()
 		m := newMachine(t)
 		must(t, m.d.Insert(0, "<"))
 		m.expect("op", 3)
@@ -51,6 +56,7 @@ func TestOrderViolations(t *testing.T) {
 		m.expectViolations(OrderViolation{Kind: "ack", ID: "me:1", Got: 5, Want: 3})
 	})
 	t.Run("opened elsewhere", func(t *testing.T) {
+		t.Parallel()
 		m := newMachine(t)
 		m.d.detach(m.s)
 		m.s = fakeSession()
@@ -60,6 +66,7 @@ func TestOrderViolations(t *testing.T) {
 		m.expectViolations(OrderViolation{Kind: "opened", Got: 5, Want: 3})
 	})
 	t.Run("catch-up repeats on a new connection", func(t *testing.T) {
+		t.Parallel()
 		m := newMachine(t)
 		m.d.detach(m.s)
 		m.s = fakeSession()
@@ -69,11 +76,13 @@ func TestOrderViolations(t *testing.T) {
 		m.expectViolations(OrderViolation{Kind: "op", ID: "x:1", Got: 2, Want: 3})
 	})
 	t.Run("snapshot back in time", func(t *testing.T) {
+		t.Parallel()
 		m := newMachine(t)
 		m.recv(`{"type":"snapshot","doc":"d","version":2,"text":"hell"}`)
 		m.expectViolations(OrderViolation{Kind: "snapshot", Got: 2, Want: 3})
 	})
 	t.Run("re-served document", func(t *testing.T) {
+		t.Parallel()
 		m := newMachine(t)
 		must(t, m.d.Insert(0, "<"))
 		m.expect("op", 3)
@@ -92,12 +101,13 @@ func TestOrderViolations(t *testing.T) {
 // TestConnectionHooks: OnConnect and OnDisconnect pair up, a drop is
 // reported with its network error and Close with ErrClosed.
 func TestConnectionHooks(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, hub.Config{})
 	rec := newRecorder()
 	c := dial(t, ts, rec)
 	open(t, c, "hooks")
 	c.Drop()
-	waitFor(t, "the reconnect", func() bool {
+	poll.Until(t, "the reconnect", func() bool {
 		calls, _ := rec.connections()
 		return len(calls) == 3 && c.Connected()
 	})
@@ -123,6 +133,7 @@ func TestConnectionHooks(t *testing.T) {
 // TestConnectionHooksMoved: leaving a process to follow "moved" is
 // reported with ErrMoved, then the connection to the owner.
 func TestConnectionHooksMoved(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "events.db")
 	bus, leases, pres := fanout.NewMemory(), lease.NewMemory(time.Second), presence.NewMemory()
 	t.Cleanup(func() { _ = bus.Close() })

@@ -12,6 +12,7 @@ import (
 // TestPresenceFollowsTheText: a's caret moves with b's insert before it,
 // and after a's next ack its presence is stated again at the new version.
 func TestPresenceFollowsTheText(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, hub.Config{})
 	a, b := dial(t, ts, nil), dial(t, ts, nil)
 	da, db := open(t, a, "p"), open(t, b, "p")
@@ -50,6 +51,7 @@ func waitPeer(t *testing.T, d *Doc, ok func(protocol.Peer) bool) {
 // is what the server checks it against; placed at the end of a local
 // insert the server has not applied yet, it would be past the end.
 func TestPresenceWithEditsPending(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, hub.Config{})
 	rec := newRecorder()
 	a, b := dial(t, ts, rec), dial(t, ts, nil)
@@ -75,6 +77,7 @@ func TestPresenceWithEditsPending(t *testing.T) {
 // application, and gets its presence through once the old connection is
 // gone.
 func TestPresenceWaitsForOldConnection(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, hub.Config{})
 	rec := newRecorder()
 	sameID := func(c *Config) { c.ClientID = "ann" }
@@ -85,6 +88,8 @@ func TestPresenceWaitsForOldConnection(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		must(t, dCur.SetPresence("Ann", "#e91e63", nil))
 	}
+	// 2.5 s of the refusals and their resends (one a second): the time
+	// under test, not a wait for anything.
 	time.Sleep(2500 * time.Millisecond)
 	if ps := dw.Peers(); len(ps) != 1 || ps[0].Name != "Ann (old tab)" {
 		t.Fatalf("a second connection took over the session: %+v", ps)

@@ -30,6 +30,7 @@ func randEdit(r *rand.Rand, text string) document.Op {
 }
 
 func TestDiff(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 2000 {
 		a, b := randText(r, r.IntN(12)), randText(r, r.IntN(12))
@@ -44,6 +45,7 @@ func TestDiff(t *testing.T) {
 }
 
 func TestInvert(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 2000 {
 		text := randText(r, r.IntN(12))
@@ -63,6 +65,7 @@ func TestInvert(t *testing.T) {
 // moved by toLocal equals the snapshot with the rebased op applied, and
 // the rebased op keeps the pending inserts.
 func TestRebase(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(5, 6))
 	for range 2000 {
 		base := randText(r, r.IntN(12))

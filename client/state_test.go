@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/collabedit/collab/internal/poll"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -98,6 +99,7 @@ func (m *machine) text(want string) {
 }
 
 func TestStateRemoteOpsAndGaps(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	must(t, m.d.Insert(5, "!"))
 	m.expect("op", 3)
@@ -115,6 +117,7 @@ func TestStateRemoteOpsAndGaps(t *testing.T) {
 }
 
 func TestStateReconnectOwnOpInCatchUp(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	must(t, m.d.Insert(5, "!"))
 	m.expect("op", 3)
@@ -139,6 +142,7 @@ func TestStateReconnectOwnOpInCatchUp(t *testing.T) {
 }
 
 func TestStateResendAfterReopen(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	must(t, m.d.Insert(0, "a"))
 	m.expect("op", 3)
@@ -151,7 +155,7 @@ func TestStateResendAfterReopen(t *testing.T) {
 		t.Fatalf("resent %s %s", f.ID, f.Op)
 	}
 	m.recv(`{"type":"error","doc":"d","id":"me:1","code":"unavailable","message":"x"}`)
-	waitFor(t, "the retry", func() bool {
+	poll.Until(t, "the retry", func() bool {
 		m.s.out.mu.Lock()
 		defer m.s.out.mu.Unlock()
 		return len(m.s.out.frames) > 0
@@ -164,6 +168,7 @@ func TestStateResendAfterReopen(t *testing.T) {
 }
 
 func TestStateRefusedOp(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	must(t, m.d.Insert(5, " world"))
 	m.expect("op", 3)
@@ -186,6 +191,7 @@ func TestStateRefusedOp(t *testing.T) {
 // TestStateProbe: a snapshot while an op is in flight resends the op with
 // its original base; the answer decides how the edits are rebased.
 func TestStateProbe(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, answer, want string
 	}{
@@ -198,6 +204,7 @@ func TestStateProbe(t *testing.T) {
 		{"refused", `{"type":"error","doc":"d","id":"me:1","code":"invalid_op","message":"x"}`, "ello>! there"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			m := newMachine(t)
 			must(t, m.d.Insert(0, "<"))
 			m.expect("op", 3)
@@ -225,6 +232,7 @@ func TestStateProbe(t *testing.T) {
 }
 
 func TestStateProbeAppliedNow(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	must(t, m.d.Insert(0, "<"))
 	m.expect("op", 3)

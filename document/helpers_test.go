@@ -1,46 +1,12 @@
 package document_test
 
 import (
-	"flag"
 	"math/rand/v2"
-	"os"
 	"reflect"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/collabedit/collab/document"
 )
-
-// Property tests are seeded; a failure prints the seed. Reproduce with
-//
-//	go test ./document/ -run TestProp -args -seed=N
-//
-// or DOCUMENT_SEED=N go test ./document/ -run TestProp.
-var seedFlag = flag.Uint64("seed", 0, "seed for property tests (0: from $DOCUMENT_SEED or the clock)")
-
-func testSeed(t *testing.T) uint64 {
-	t.Helper()
-	seed := *seedFlag
-	if seed == 0 {
-		if s := os.Getenv("DOCUMENT_SEED"); s != "" {
-			v, err := strconv.ParseUint(s, 10, 64)
-			if err != nil {
-				t.Fatalf("bad DOCUMENT_SEED %q: %v", s, err)
-			}
-			seed = v
-		}
-	}
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("reproduce with: go test ./document/ -run '^%s$' -args -seed=%d", t.Name(), seed)
-		}
-	})
-	return seed
-}
 
 // pieces are the building blocks of random text: ASCII, characters JSON
 // escapes, a BMP non-ASCII letter, CJK, an emoji (astral, 4 UTF-8 bytes,

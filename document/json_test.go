@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/collabedit/collab/document"
+	"github.com/collabedit/collab/internal/testrand"
 )
 
 type C = document.Component
@@ -268,7 +269,7 @@ func wireValues(op document.Op) []any {
 // TestPropJSON round-trips random ops, and random mutations of their
 // encodings through the scanner and the encoding/json oracle.
 func TestPropJSON(t *testing.T) {
-	r := rand.New(rand.NewPCG(testSeed(t), 3))
+	r := rand.New(rand.NewPCG(testrand.Seed(t), 3))
 	junk := []string{"0", "-", "1", ".", "e", ",", "]", "[", "\"", "\\", "u", "d83d", "\\ud83d", "\\ude00", " ", "null", "{}", "\xff", "\x01"}
 	for i := range 10000 {
 		op := randOp(r, r.IntN(20))

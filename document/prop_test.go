@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/collabedit/collab/document"
+	"github.com/collabedit/collab/internal/testrand"
 )
 
 const propCases = 10000
 
 // TestPropTransform checks TP1 and that results are normal and fit.
 func TestPropTransform(t *testing.T) {
-	r := rand.New(rand.NewPCG(testSeed(t), 1))
+	r := rand.New(rand.NewPCG(testrand.Seed(t), 1))
 	for i := range propCases {
 		doc := randText(r, 12)
 		n := runeLen(doc)
@@ -39,7 +40,7 @@ func checkTP1(t *testing.T, i int, doc string, a, b document.Op) {
 }
 
 func TestPropCompose(t *testing.T) {
-	r := rand.New(rand.NewPCG(testSeed(t), 2))
+	r := rand.New(rand.NewPCG(testrand.Seed(t), 2))
 	for i := range propCases {
 		doc := randText(r, 12)
 		a := randOp(r, runeLen(doc))
@@ -64,7 +65,7 @@ func TestPropCompose(t *testing.T) {
 }
 
 func TestPropNormalize(t *testing.T) {
-	r := rand.New(rand.NewPCG(testSeed(t), 4))
+	r := rand.New(rand.NewPCG(testrand.Seed(t), 4))
 	for i := range propCases {
 		doc := randText(r, 12)
 		op := randOp(r, runeLen(doc))
@@ -96,7 +97,7 @@ func TestPropNormalize(t *testing.T) {
 // cursor behaves like a zero-width marker insert that loses ties
 // (ownInsertsFirst false) or wins them (true).
 func TestPropTransformIndex(t *testing.T) {
-	r := rand.New(rand.NewPCG(testSeed(t), 5))
+	r := rand.New(rand.NewPCG(testrand.Seed(t), 5))
 	for i := range propCases {
 		doc := randText(r, 12)
 		n := runeLen(doc)
@@ -128,7 +129,7 @@ func TestPropTransformIndex(t *testing.T) {
 // TestPropText compares Text.Apply with Apply over long edit sequences,
 // including ops that do not fit (which must leave the text unchanged).
 func TestPropText(t *testing.T) {
-	r := rand.New(rand.NewPCG(testSeed(t), 6))
+	r := rand.New(rand.NewPCG(testrand.Seed(t), 6))
 	for seq := range 100 {
 		s := randText(r, 30)
 		txt := document.NewText(s)

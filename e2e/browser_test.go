@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
+	"github.com/collabedit/collab/internal/poll"
 	"github.com/collabedit/collab/internal/testenv"
 )
 
@@ -201,12 +202,10 @@ func eval[T any](p *page, expr string) T {
 // timeout, reporting what describe evaluates to then.
 func (p *page) waitFor(cond, describe string, timeout time.Duration) {
 	p.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !eval[bool](p, fmt.Sprintf("Boolean(%s)", cond)) {
-		if time.Now().After(deadline) {
-			p.t.Fatalf("%s: timed out after %v waiting for %s; %s", p.name, timeout, cond, eval[string](p, describe))
-		}
-		time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if !poll.Wait(ctx, func() bool { return eval[bool](p, fmt.Sprintf("Boolean(%s)", cond)) }) {
+		p.t.Fatalf("%s: timed out after %v waiting for %s; %s", p.name, timeout, cond, eval[string](p, describe))
 	}
 }
 
@@ -295,13 +294,13 @@ func typing(steps ...step) chromedp.Action[chromedp.Void] {
 				if _, err := chromedp.KeyEvent(string(r))(ctx, t); err != nil {
 					return err
 				}
-				time.Sleep(pause)
+				time.Sleep(pause) // a typist's pace, not a wait
 			}
 			if s.insert != "" {
 				if _, err := cdp.Call(ctx, t, input.InsertText, input.InsertTextParams{Text: s.insert}); err != nil {
 					return err
 				}
-				time.Sleep(pause)
+				time.Sleep(pause) // a typist's pace, not a wait
 			}
 			if s.paste != "" {
 				if err := paste(ctx, t, s.paste); err != nil {
@@ -313,14 +312,27 @@ func typing(steps ...step) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// clipboard is held by whatever uses the browser's one clipboard, so that
+// tests running in parallel do not paste each other's text.
+var clipboard sync.Mutex
+
 // paste puts text on the clipboard and sends Ctrl+V with the "paste"
 // editing command, which is what the key does in a desktop Chromium.
 func paste(ctx context.Context, t *chromedp.Target, text string) error {
+	clipboard.Lock()
+	defer clipboard.Unlock()
 	js, _ := json.Marshal(text)
 	if _, err := chromedp.Evaluate[chromedp.Void](`navigator.clipboard.writeText(`+string(js)+`)`, chromedp.EvalAwaitPromise)(ctx, t); err != nil {
 		return fmt.Errorf("write clipboard: %w", err)
 	}
 	return pressKey(ctx, t, "v", modCtrl, "paste")
+}
+
+// cut sends Ctrl+X with the "cut" editing command.
+func cut(ctx context.Context, t *chromedp.Target) error {
+	clipboard.Lock()
+	defer clipboard.Unlock()
+	return pressKey(ctx, t, "x", modCtrl, "cut")
 }
 
 // Modifier bits of input.DispatchKeyEvent.

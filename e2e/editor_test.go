@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/internal/poll"
 )
 
 // editors opens doc on the server in two pages, each through its own
@@ -46,27 +48,26 @@ func converge(t *testing.T, srv *server, doc string, pages ...*page) string {
 	for _, p := range pages {
 		p.waitSaved()
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		want, _ := srv.text(t, doc)
-		same := true
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var want string
+	same := func() bool {
+		want, _ = srv.text(t, doc)
 		for _, p := range pages {
 			p.waitSaved()
 			if p.value() != want {
-				same = false
+				return false
 			}
 		}
-		if same {
-			return want
-		}
-		if time.Now().After(deadline) {
-			for _, p := range pages {
-				t.Logf("%s: %q", p.name, p.value())
-			}
-			t.Fatalf("pages did not converge on the server's text %q", want)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return true
 	}
+	if !poll.Wait(ctx, same) {
+		for _, p := range pages {
+			t.Logf("%s: %q", p.name, p.value())
+		}
+		t.Fatalf("pages did not converge on the server's text %q", want)
+	}
+	return want
 }
 
 // TestConcurrentTypingConverges: two people type at once in one document,
@@ -75,6 +76,7 @@ func converge(t *testing.T, srv *server, doc string, pages ...*page) string {
 // with exactly both texts, each where it was typed: the carets were moved
 // correctly through each other's edits (in code points, not UTF-16).
 func TestConcurrentTypingConverges(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t)
 	srv.seed(t, "shared", "middle\n")
 	pages, proxies := editors(t, srv, "shared", "Ann", "Bob")
@@ -122,6 +124,7 @@ func utf16Len(s string) int {
 // the connection is cut again in the middle of fast typing, so ops are in
 // flight when it drops.
 func TestOfflineEditsConverge(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t)
 	srv.seed(t, "trip", "base text")
 	pages, proxies := editors(t, srv, "trip", "Ann", "Bob")
@@ -194,7 +197,7 @@ func TestOfflineEditsConverge(t *testing.T) {
 		if tc.hold == holdDown {
 			waitVersion(t, srv, "trip", before+1) // the first op arrived; its ack is held
 		} else {
-			time.Sleep(200 * time.Millisecond)
+			poll.Until(t, "Bob's op to reach the proxy and be held", func() bool { return bobNet.holding(holdUp) })
 			if _, v := srv.text(t, "trip"); v != before {
 				t.Fatalf("held ops reached the server: version %d → %d", before, v)
 			}
@@ -245,16 +248,7 @@ const announceJS = `document.getElementById('announce').textContent`
 // waitVersion waits until the server has doc at version v or later.
 func waitVersion(t *testing.T, srv *server, doc string, v int64) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, got := srv.text(t, doc); got >= v {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not reach version %d", doc, v)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	poll.Until(t, fmt.Sprintf("%s to reach version %d", doc, v), func() bool { _, got := srv.text(t, doc); return got >= v })
 }
 
 // compose sets the page's IME composition text, as typing "nihon" with a
@@ -278,6 +272,7 @@ func (p *page) compose(texts ...string) {
 // until it is committed, while the other person's edits keep arriving,
 // and the composer's caret is shown to others where the document has it.
 func TestUndoCutAndIME(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t)
 	srv.seed(t, "words", "start")
 	pages, _ := editors(t, srv, "words", "Ann", "Bob")
@@ -302,7 +297,7 @@ func TestUndoCutAndIME(t *testing.T) {
 	// Cut " one".
 	from := utf16Len("B:start")
 	eval[chromedp.Void](ann, `document.getElementById('text').setSelectionRange(`+strconv.Itoa(from)+`, `+strconv.Itoa(from+4)+`)`)
-	ann.call(func(ctx context.Context, t *chromedp.Target) error { return pressKey(ctx, t, "x", modCtrl, "cut") })
+	ann.call(cut)
 	if got := converge(t, srv, "words", ann, bob); got != "B:start two" {
 		t.Fatalf("after cut: %q", got)
 	}
@@ -333,7 +328,9 @@ func TestUndoCutAndIME(t *testing.T) {
 	ann.caret(utf16Len("XB:"))
 	bob.waitFor(markJS("Ann")+` === "XB:"`, `JSON.stringify(`+markJS("Ann")+`)`, 5*time.Second)
 	ann.compose("か", "かな")
-	time.Sleep(300 * time.Millisecond) // several presence intervals
+	// Several presence intervals in which Bob's view must not move: a
+	// window for something not to happen, not a wait for anything.
+	time.Sleep(300 * time.Millisecond)
 	if at := eval[string](bob, `JSON.stringify(`+markJS("Ann")+`)`); at != `"XB:"` {
 		t.Errorf("during Ann's composition Bob draws her caret after %s, want after %q", at, "XB:")
 	}
@@ -346,6 +343,7 @@ func TestUndoCutAndIME(t *testing.T) {
 // op that was in flight when it dropped (never delivered) and its offline
 // edits are rebased onto the snapshot, not dropped (protocol §7.4).
 func TestSnapshotRebase(t *testing.T) {
+	t.Parallel()
 	srv := startServerWith(t, hub.Config{MaxCatchUp: 5})
 	srv.seed(t, "far", "0123456789")
 	pages, proxies := editors(t, srv, "far", "Ann", "Bob")

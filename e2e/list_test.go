@@ -18,6 +18,7 @@ const rowsJS = `[...document.querySelectorAll('#docs tbody tr')].map((tr) =>
 // characters (code points: an emoji is one), last change and version,
 // filters them, and opens or creates a document by name.
 func TestDocumentList(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t)
 	srv.seed(t, "plan.v2", "héllo 😀")
 	srv.seed(t, "notes", strings.Repeat("x", 1234))
@@ -109,6 +110,7 @@ const labelledJS = `[...document.querySelectorAll('input, textarea, button, sele
 // and the editor keeps a usable height; every control has an accessible
 // name; keyboard focus is visible; the status is a live region.
 func TestPhoneAndAccessibility(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t)
 	srv.seed(t, "phone", "A line long enough to wrap on a narrow phone screen, with an emoji 📱 in it.\n")
 	px := startProxy(t, srv.addr)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/collabedit/collab/internal/poll"
 )
 
 const notes = "Meeting notes, 12 March\n\nAgenda\n- Launch date for the editor 🚀\n- Who owns the docs\n\nDecisions\n- Ship the browser client on Friday\n"
@@ -49,6 +52,7 @@ func jsString(s string) string {
 // they type; a selection does not take in text the other types at its
 // edge; a screenshot of both pages is saved as an artifact.
 func TestPresenceCursors(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t)
 	srv.seed(t, "notes", notes)
 	pages, _ := editors(t, srv, "notes", "Ann", "Bob")
@@ -155,16 +159,14 @@ func sameColour(t *testing.T, a, b *page) {
 	// [own colour, the other person's colour] as the page shows them.
 	const coloursJS = `(() => { const s = [...document.querySelectorAll('#people .swatch')];
 		return s.length === 2 ? s.map((e) => getComputedStyle(e).getPropertyValue('--peer').trim()) : []; })()`
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		ca, cb := eval[[]string](a, coloursJS), eval[[]string](b, coloursJS)
-		if len(ca) == 2 && len(cb) == 2 && ca[0] != cb[0] && ca[1] == cb[0] && cb[1] == ca[0] {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s shows [self, other] in %q, %s in %q: want two colours, the same on both pages", a.name, ca, b.name, cb)
-		}
-		time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var ca, cb []string
+	if !poll.Wait(ctx, func() bool {
+		ca, cb = eval[[]string](a, coloursJS), eval[[]string](b, coloursJS)
+		return len(ca) == 2 && len(cb) == 2 && ca[0] != cb[0] && ca[1] == cb[0] && cb[1] == ca[0]
+	}) {
+		t.Fatalf("%s shows [self, other] in %q, %s in %q: want two colours, the same on both pages", a.name, ca, b.name, cb)
 	}
 }
 
@@ -212,6 +214,7 @@ func sideBySide(t *testing.T, imgs ...image.Image) []byte {
 // caret near the top is above the visible text, not drawn over it, and a
 // caret near the bottom is drawn inside the textarea, on its line.
 func TestCursorsInLongDocument(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t)
 	var b strings.Builder
 	for i := 1; i <= 300; i++ {

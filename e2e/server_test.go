@@ -139,6 +139,7 @@ type proxy struct {
 	thawed  *sync.Cond // signalled when held bytes may flow again
 	offline bool
 	hold    direction
+	held    [3]int // by direction: reads waiting to be written while held
 	conns   map[net.Conn]struct{}
 }
 
@@ -222,8 +223,12 @@ func (p *proxy) copy(dst, src net.Conn, dir direction) {
 		n, err := src.Read(buf)
 		if n > 0 {
 			p.mu.Lock()
-			for p.hold == dir {
-				p.thawed.Wait()
+			if p.hold == dir {
+				p.held[dir]++
+				for p.hold == dir {
+					p.thawed.Wait()
+				}
+				p.held[dir]--
 			}
 			p.mu.Unlock()
 			if _, werr := dst.Write(buf[:n]); werr != nil {
@@ -244,6 +249,14 @@ func (p *proxy) setHold(d direction) {
 	p.hold = d
 	p.mu.Unlock()
 	p.thawed.Broadcast()
+}
+
+// holding reports whether bytes going the way dir are being held: read
+// from one side and not yet written to the other.
+func (p *proxy) holding(dir direction) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.held[dir] > 0
 }
 
 func (p *proxy) drop(c net.Conn) {

@@ -5,6 +5,7 @@ import (
 )
 
 func TestReserveFor(t *testing.T) {
+	t.Parallel()
 	const mib, gib = 1 << 20, 1 << 30
 	tests := []struct {
 		name          string
@@ -30,6 +31,7 @@ func TestReserveFor(t *testing.T) {
 }
 
 func TestDiskFullMessage(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		free, reserve int64
 		want          string

@@ -14,10 +14,12 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/collabedit/collab/internal/mounttest"
+	"github.com/collabedit/collab/internal/poll"
 )
 
 // Tests against real filesystem faults: a small tmpfs filled up, and an
-// ext4 image frozen with fsfreeze (internal/mounttest).
+// ext4 image frozen with fsfreeze (internal/mounttest). They are not
+// parallel: they bound how long calls take on those filesystems.
 
 const mib = 1 << 20
 
@@ -201,23 +203,23 @@ func TestStuckDisk(t *testing.T) {
 	}
 
 	var stallErr *StallError
-	for {
+	var err error
+	reported := func() bool {
 		hctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		defer cancel()
 		start := time.Now()
-		err := s.Health(hctx)
-		cancel()
+		err = s.Health(hctx)
 		if took := time.Since(start); took > 2*time.Second {
 			t.Fatalf("Health took %v with a 500ms context", took)
 		}
-		if errors.As(err, &stallErr) {
-			t.Logf("stuck reported %v after the freeze: %v", time.Since(frozen).Round(time.Millisecond), err)
-			break
-		}
-		if time.Since(frozen) > stall+5*time.Second {
-			t.Fatalf("health %v, %v after the freeze: the stuck writer was not reported", err, time.Since(frozen))
-		}
-		time.Sleep(20 * time.Millisecond)
+		return errors.As(err, &stallErr)
 	}
+	wctx, wcancel := context.WithDeadline(ctx, frozen.Add(stall+5*time.Second))
+	defer wcancel()
+	if !poll.Wait(wctx, reported) {
+		t.Fatalf("health %v, %v after the freeze: the stuck writer was not reported", err, time.Since(frozen))
+	}
+	t.Logf("stuck reported %v after the freeze: %v", time.Since(frozen).Round(time.Millisecond), err)
 	if stallErr.For < stall || !errors.Is(stallErr, ErrUnavailable) ||
 		!strings.HasSuffix(stallErr.Error(), "s: the disk is not answering") {
 		t.Fatalf("%v (stuck for %v), want at least %v and the operator's wording", stallErr, stallErr.For, stall)
@@ -238,11 +240,9 @@ func TestStuckDisk(t *testing.T) {
 		}
 	}
 	mustAppend(t, s, bigEvent("stuck", accepted, 64<<10))
-	deadline := time.Now().Add(10 * time.Second)
-	for err := s.Health(ctx); err != nil; err = s.Health(ctx) {
-		if time.Now().After(deadline) {
-			t.Fatalf("health after the thaw: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	hctx, hcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer hcancel()
+	if !poll.Wait(hctx, func() bool { err = s.Health(ctx); return err == nil }) {
+		t.Fatalf("health after the thaw: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 )
 
 func TestHealthOpenAndClosed(t *testing.T) {
+	t.Parallel()
 	s, err := Open(tempDB(t), Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -33,6 +34,7 @@ func TestHealthOpenAndClosed(t *testing.T) {
 // connection held SQLite's write lock past the busy timeout) makes the
 // store unhealthy, with the cause, until a transaction commits.
 func TestHealthReportsFailedWrite(t *testing.T) {
+	t.Parallel()
 	s := openTest(t, tempDB(t), Config{BusyTimeout: 50 * time.Millisecond})
 	ctx := context.Background()
 	release := holdWriteLock(t, s.path())
@@ -52,7 +54,8 @@ func TestHealthReportsFailedWrite(t *testing.T) {
 
 // TestHealthForgetsOldFailure: a failed transaction is reported for
 // StallAfter, not until the next write succeeds, which an instance taken
-// out of its load balancer by the report would never get.
+// out of its load balancer by the report would never get. Not parallel:
+// the failure must still be reported well within StallAfter.
 func TestHealthForgetsOldFailure(t *testing.T) {
 	const stall = 300 * time.Millisecond
 	s := openTest(t, tempDB(t), Config{BusyTimeout: 50 * time.Millisecond, StallAfter: stall})
@@ -65,7 +68,7 @@ func TestHealthForgetsOldFailure(t *testing.T) {
 	if err := s.Health(ctx); err == nil {
 		t.Fatal("healthy right after a failed transaction")
 	}
-	time.Sleep(stall + 50*time.Millisecond)
+	time.Sleep(stall + 50*time.Millisecond) // StallAfter passes, on purpose
 	if err := s.Health(ctx); err != nil {
 		t.Fatalf("health %v after the failure, with nothing written since: %v", stall, err)
 	}
@@ -75,6 +78,7 @@ func TestHealthForgetsOldFailure(t *testing.T) {
 // cannot start; Health returns when its context ends, and the probe that
 // was waiting finishes once a connection is free.
 func TestHealthBoundedByContext(t *testing.T) {
+	t.Parallel()
 	s := openTest(t, tempDB(t), Config{})
 	ctx := context.Background()
 	var held []*sql.Conn

@@ -11,6 +11,7 @@ import (
 // events, and projected into the document list; a negative size is
 // stored as unknown.
 func TestSizeRoundTrip(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := openTest(t, tempDB(t), Config{})
 	for _, tc := range []struct {
@@ -51,6 +52,7 @@ func TestSizeRoundTrip(t *testing.T) {
 // migrated in place; its old documents show an unknown size until their
 // next event, and nothing else changes.
 func TestMigrateV1(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := tempDB(t)
 	writeV1File(t, path, map[string]int64{"old": 3, "other": 1})

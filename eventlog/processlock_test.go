@@ -99,6 +99,7 @@ func (h *holder) stop(t *testing.T) {
 // the lock file and, when the holder is exclusive, its pid; a refused Open
 // does not create the database.
 func TestProcessLock(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		holderShared, openShared bool
 		ok                       bool
@@ -110,6 +111,7 @@ func TestProcessLock(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("held shared=%v, open shared=%v", tt.holderShared, tt.openShared), func(t *testing.T) {
+			t.Parallel()
 			path := tempDB(t)
 			h := startHolder(t, path, tt.holderShared)
 			s, err := Open(path, Config{Shared: tt.openShared})
@@ -146,6 +148,7 @@ func TestProcessLock(t *testing.T) {
 // TestProcessLockRefusalTouchesNothing: an Open refused by the lock does
 // not create (or migrate) the database behind the holder's back.
 func TestProcessLockRefusalTouchesNothing(t *testing.T) {
+	t.Parallel()
 	path := tempDB(t)
 	lock, err := os.Create(path + "-process.lock")
 	if err != nil {
@@ -170,6 +173,7 @@ func TestProcessLockRefusalTouchesNothing(t *testing.T) {
 // stale lock; the next exclusive holder records its pid and clears it on
 // Close.
 func TestProcessLockFreedByDeath(t *testing.T) {
+	t.Parallel()
 	path := tempDB(t)
 	h := startHolder(t, path, false)
 	if err := h.cmd.Process.Kill(); err != nil {
@@ -195,6 +199,7 @@ func TestProcessLockFreedByDeath(t *testing.T) {
 // its lock (they stand in for several processes in tests); the lock is
 // held until the last of them closes.
 func TestProcessLockWithinOneProcess(t *testing.T) {
+	t.Parallel()
 	path := tempDB(t)
 	a := openTest(t, path, Config{})
 	b := openTest(t, filepath.Join(filepath.Dir(path), ".", filepath.Base(path)), Config{})
@@ -243,6 +248,7 @@ func readLockFile(t *testing.T, path string) string {
 // server holds exclusively, sees its commits as they land, and refuses
 // every write.
 func TestReadOnlyBesideTheWriter(t *testing.T) {
+	t.Parallel()
 	path := tempDB(t)
 	w := openTest(t, path, Config{})
 	mustAppend(t, w, ev("d", 0))

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/collabedit/collab/internal/poll"
 )
 
 // holdWriterLock takes the store's cross-process writer lock as another
@@ -34,13 +36,7 @@ func holdWriterLock(t *testing.T, s *Store) (release func()) {
 // waitWriterBusy waits until the writer has taken a batch (and is blocked).
 func waitWriterBusy(t *testing.T, s *Store) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for s.Stats().BatchAge == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the writer never took the first append")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	poll.Until(t, "the writer to take the first append", func() bool { return s.Stats().BatchAge != 0 })
 }
 
 type answer struct {
@@ -55,6 +51,7 @@ type answer struct {
 // Append waits for room; once the writer runs, the queued appends commit
 // and are answered in call order.
 func TestAppendAsyncNeverBlocks(t *testing.T) {
+	t.Parallel()
 	op := []byte(strings.Repeat("x", 4000))
 	// request size of ev2(v): op + doc "q" + op id "q-op-N" + author "a"
 	size := func(v int64) int64 { return int64(len(op) + 1 + len(fmt.Sprintf("q-op-%d", v)) + 1) }
@@ -77,6 +74,7 @@ func TestAppendAsyncNeverBlocks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := openTest(t, tempDB(t), tt.cfg)
 			release := holdWriterLock(t, s)
 			answers := make(chan answer, queueSize+200)
@@ -182,6 +180,7 @@ func TestAppendAsyncNeverBlocks(t *testing.T) {
 // TestOversizeRequestFitsAnEmptyQueue: a request larger than the byte
 // bound is still stored when nothing else is queued.
 func TestOversizeRequestFitsAnEmptyQueue(t *testing.T) {
+	t.Parallel()
 	s := openTest(t, tempDB(t), Config{MaxQueueBytes: 1 << 10})
 	// Were it refused, Append would wait for room forever: bound it.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/collabedit/collab/internal/poll"
 )
 
 func openTest(t testing.TB, path string, cfg Config) *Store {
@@ -39,6 +41,7 @@ func mustAppend(t testing.TB, s *Store, e Event) Event {
 }
 
 func TestPragmas(t *testing.T) {
+	t.Parallel()
 	s := openTest(t, tempDB(t), Config{})
 	mode, sync, err := s.Pragmas(context.Background())
 	if err != nil {
@@ -50,6 +53,7 @@ func TestPragmas(t *testing.T) {
 }
 
 func TestRoundTripAndReopen(t *testing.T) {
+	t.Parallel()
 	path := tempDB(t)
 	ctx := context.Background()
 	s, err := Open(path, Config{})
@@ -131,6 +135,7 @@ func TestRoundTripAndReopen(t *testing.T) {
 }
 
 func TestDuplicateOpID(t *testing.T) {
+	t.Parallel()
 	s := openTest(t, tempDB(t), Config{})
 	ctx := context.Background()
 	for v := int64(0); v < 4; v++ {
@@ -159,6 +164,7 @@ func TestDuplicateOpID(t *testing.T) {
 }
 
 func TestVersionGap(t *testing.T) {
+	t.Parallel()
 	s := openTest(t, tempDB(t), Config{})
 	ctx := context.Background()
 	for v := int64(0); v < 3; v++ {
@@ -199,6 +205,7 @@ func TestVersionGap(t *testing.T) {
 }
 
 func TestInvalid(t *testing.T) {
+	t.Parallel()
 	s := openTest(t, tempDB(t), Config{})
 	for _, e := range []Event{{Doc: "", OpID: "x"}, {Doc: "a"}, {Doc: "a", OpID: "x", Version: -1}} {
 		if _, err := s.Append(context.Background(), e); !errors.Is(err, ErrInvalid) {
@@ -246,11 +253,13 @@ func raceVersions(t *testing.T, stores []*Store, n, rounds int) {
 }
 
 func TestRaceSameVersion(t *testing.T) {
+	t.Parallel()
 	s := openTest(t, tempDB(t), Config{})
 	raceVersions(t, []*Store{s}, 8, 100)
 }
 
 func TestRaceSameVersionTwoStores(t *testing.T) {
+	t.Parallel()
 	path := tempDB(t)
 	a := openTest(t, path, Config{})
 	b := openTest(t, path, Config{})
@@ -266,6 +275,7 @@ func TestRaceSameVersionTwoStores(t *testing.T) {
 }
 
 func TestOrderingAsync(t *testing.T) {
+	t.Parallel()
 	s := openTest(t, tempDB(t), Config{})
 	const n = 1000
 	var mu sync.Mutex
@@ -299,6 +309,7 @@ func TestOrderingAsync(t *testing.T) {
 }
 
 func TestGroupCommitBatches(t *testing.T) {
+	t.Parallel()
 	s := openTest(t, tempDB(t), Config{})
 	const writers, per = 64, 20
 	var wg sync.WaitGroup
@@ -330,6 +341,7 @@ func TestGroupCommitBatches(t *testing.T) {
 }
 
 func TestCloseDrainsQueue(t *testing.T) {
+	t.Parallel()
 	s, err := Open(tempDB(t), Config{MaxBatch: 16})
 	if err != nil {
 		t.Fatal(err)
@@ -375,6 +387,7 @@ func TestCloseDrainsQueue(t *testing.T) {
 // TestCloseConcurrentAppends races Close with appenders: every callback is
 // answered exactly once, with success or ErrClosed, and successes are durable.
 func TestCloseConcurrentAppends(t *testing.T) {
+	t.Parallel()
 	s, err := Open(tempDB(t), Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -401,7 +414,8 @@ func TestCloseConcurrentAppends(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(5 * time.Millisecond)
+	// Close once appends are flowing, so that it lands among them.
+	poll.Until(t, "the first appends to be answered", func() bool { return calls.Load() > 0 })
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -415,6 +429,7 @@ func TestCloseConcurrentAppends(t *testing.T) {
 }
 
 func TestSnapshots(t *testing.T) {
+	t.Parallel()
 	path := tempDB(t)
 	s := openTest(t, path, Config{})
 	ctx := context.Background()
@@ -445,6 +460,7 @@ func TestSnapshots(t *testing.T) {
 // connection longer than the busy timeout: the batch fails with
 // ErrUnavailable, and the writer recovers once the lock is released.
 func TestUnavailableAndRecover(t *testing.T) {
+	t.Parallel()
 	s := openTest(t, tempDB(t), Config{BusyTimeout: 50 * time.Millisecond})
 	ctx := context.Background()
 	mustAppend(t, s, ev("u", 0))
@@ -466,6 +482,7 @@ func TestUnavailableAndRecover(t *testing.T) {
 }
 
 func TestOpenRejectsNewerSchema(t *testing.T) {
+	t.Parallel()
 	path := tempDB(t)
 	s, err := Open(path, Config{})
 	if err != nil {
@@ -487,6 +504,7 @@ func TestOpenRejectsNewerSchema(t *testing.T) {
 // refused when another writer's op took that place, even though its own
 // version would be free: a deposed owner's pipelined ops cannot land.
 func TestPrevChain(t *testing.T) {
+	t.Parallel()
 	s := openTest(t, tempDB(t), Config{})
 	mustAppend(t, s, Event{Doc: "p", Version: 0, OpID: "new:1", Op: []byte(`["a"]`)})
 	// The deposed owner lost version 0 to new:1 but pipelined old:2 on top

@@ -11,6 +11,7 @@ import (
 // TestWriterQueuesOnLockFile: while another process holds the writer lock,
 // an append waits; it commits as soon as the lock is released.
 func TestWriterQueuesOnLockFile(t *testing.T) {
+	t.Parallel()
 	path := tempDB(t)
 	s := openTest(t, path, Config{})
 	f, err := os.OpenFile(path+"-writer.lock", os.O_RDWR, 0)
@@ -48,6 +49,7 @@ func TestWriterQueuesOnLockFile(t *testing.T) {
 // writer waited for another process's lock go into the same transaction,
 // so processes taking turns still batch (cross-process group commit).
 func TestWaitingWriterCommitsWhatQueuedMeanwhile(t *testing.T) {
+	t.Parallel()
 	path := tempDB(t)
 	s := openTest(t, path, Config{})
 	f, err := os.OpenFile(path+"-writer.lock", os.O_RDWR, 0)
@@ -61,12 +63,12 @@ func TestWaitingWriterCommitsWhatQueuedMeanwhile(t *testing.T) {
 	const n = 20
 	done := make(chan error, n)
 	s.AppendAsync(Event{Doc: "g", Version: 0, OpID: "x:0", Op: []byte(`["a"]`)}, func(_ Event, err error) { done <- err })
-	time.Sleep(100 * time.Millisecond) // the writer has taken x:0 and waits for the lock
+	waitWriterBusy(t, s) // the writer has taken x:0 and waits for the lock
 	for v := 1; v < n; v++ {
+		// Queued when AppendAsync returns.
 		s.AppendAsync(Event{Doc: "g", Version: int64(v), OpID: "x:" + string(rune('a'+v)), Op: []byte(`["a"]`)},
 			func(_ Event, err error) { done <- err })
 	}
-	time.Sleep(100 * time.Millisecond)
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_UN); err != nil {
 		t.Fatal(err)
 	}

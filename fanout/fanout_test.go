@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/collabedit/collab/internal/poll"
 	"github.com/collabedit/collab/redisopt"
 	"github.com/collabedit/collab/redistest"
 	"github.com/redis/go-redis/v9"
@@ -131,8 +132,10 @@ func publish(t *testing.T, b bus, channel, msg string) {
 }
 
 func TestRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, impl := range impls {
 		t.Run(impl.name, func(t *testing.T) {
+			t.Parallel()
 			b := impl.make(t)
 			a, other := newRecorder(), newRecorder()
 			subscribe(t, b, "doc:a", a.fn)
@@ -159,8 +162,10 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestFanOutToLocalSubscribers(t *testing.T) {
+	t.Parallel()
 	for _, impl := range impls {
 		t.Run(impl.name, func(t *testing.T) {
+			t.Parallel()
 			b := impl.make(t)
 			recs := []*recorder{newRecorder(), newRecorder(), newRecorder()}
 			for _, r := range recs {
@@ -180,8 +185,10 @@ func TestFanOutToLocalSubscribers(t *testing.T) {
 }
 
 func TestUnsubscribe(t *testing.T) {
+	t.Parallel()
 	for _, impl := range impls {
 		t.Run(impl.name, func(t *testing.T) {
+			t.Parallel()
 			b := impl.make(t)
 			gone, stays := newRecorder(), newRecorder()
 			cancel := subscribe(t, b, "doc", gone.fn)
@@ -198,8 +205,10 @@ func TestUnsubscribe(t *testing.T) {
 }
 
 func TestCancelWaitsForRunningCall(t *testing.T) {
+	t.Parallel()
 	for _, impl := range impls {
 		t.Run(impl.name, func(t *testing.T) {
+			t.Parallel()
 			b := impl.make(t)
 			entered, release := make(chan struct{}), make(chan struct{})
 			var running atomic.Bool
@@ -241,8 +250,10 @@ func TestCancelWaitsForRunningCall(t *testing.T) {
 // A subscriber stuck in fn must not delay a subscriber of another channel:
 // neither Publish nor the Redis receive loop may wait for fn.
 func TestSlowSubscriberDoesNotBlockOthers(t *testing.T) {
+	t.Parallel()
 	for _, impl := range impls {
 		t.Run(impl.name, func(t *testing.T) {
+			t.Parallel()
 			b := impl.make(t)
 			release := make(chan struct{})
 			defer close(release) // before the cleanup cancels, so they can return
@@ -277,9 +288,11 @@ func TestSlowSubscriberDoesNotBlockOthers(t *testing.T) {
 // A subscriber more than queueLen messages behind loses messages and then
 // gets fn(nil), after what was queued before the loss.
 func TestOverflowDropsThenResyncs(t *testing.T) {
+	t.Parallel()
 	const small = 4
 	for _, impl := range impls {
 		t.Run(impl.name, func(t *testing.T) {
+			t.Parallel()
 			b := impl.make(t)
 			// witness gets every message (its queue has the default
 			// length): once it has all of them, the bus has offered all
@@ -335,8 +348,10 @@ func TestOverflowDropsThenResyncs(t *testing.T) {
 }
 
 func TestClosedBus(t *testing.T) {
+	t.Parallel()
 	for _, impl := range impls {
 		t.Run(impl.name, func(t *testing.T) {
+			t.Parallel()
 			b := impl.make(t)
 			r := newRecorder()
 			cancel := subscribe(t, b, "doc", r.fn)
@@ -364,20 +379,8 @@ func numSub(t *testing.T, c *redis.Client, channel string) int64 {
 	return n[channel]
 }
 
-// eventually polls cond for up to wait: UNSUBSCRIBE is not confirmed to
-// the caller, so Redis's count lags cancel a little.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestRedisOneSubscriptionPerChannelPerProcess(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	admin := newClient(t, srv)
 	b1 := newRedisBus(t, newClient(t, srv))
@@ -410,10 +413,13 @@ func TestRedisOneSubscriptionPerChannelPerProcess(t *testing.T) {
 		t.Fatalf("PUBSUB NUMSUB after cancelling 2 of 3 = %d, want 2", n)
 	}
 	cancels[2]()
-	eventually(t, "NUMSUB 1 after the last local cancel", func() bool { return numSub(t, admin, "doc") == 1 })
+	// UNSUBSCRIBE is not confirmed to the caller, so Redis's count lags
+	// cancel a little.
+	poll.Until(t, "NUMSUB 1 after the last local cancel", func() bool { return numSub(t, admin, "doc") == 1 })
 }
 
 func TestRedisReconnectResyncs(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	b := newRedisBus(t, newClient(t, srv))
 	r1, r2 := newRecorder(), newRecorder()
@@ -461,6 +467,7 @@ func TestRedisReconnectResyncs(t *testing.T) {
 }
 
 func TestRedisSubscribeWhileDown(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	b := newRedisBus(t, newClient(t, srv))
 	srv.Kill()
@@ -474,6 +481,7 @@ func TestRedisSubscribeWhileDown(t *testing.T) {
 }
 
 func TestRedisDropRate(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	lossy := newRedisBus(t, newClient(t, srv))
 	lossy.DropRate = 1.0
@@ -495,6 +503,7 @@ func TestRedisDropRate(t *testing.T) {
 
 // The queue must keep fn(nil) markers in order and collapse adjacent ones.
 func TestSubQueueMarkers(t *testing.T) {
+	t.Parallel()
 	s := newSub(func([]byte) {}, 2)
 	s.resync()
 	s.resync() // collapsed
@@ -522,6 +531,7 @@ func TestSubQueueMarkers(t *testing.T) {
 // TestPublishBatchInOrder: a pipelined batch reaches each channel's
 // subscribers in the order given.
 func TestPublishBatchInOrder(t *testing.T) {
+	t.Parallel()
 	b := newRedisBus(t, newClient(t, redistest.Start(t)))
 	x, y := newRecorder(), newRecorder()
 	subscribe(t, b, "x", x.fn)

@@ -16,6 +16,7 @@ type directory interface {
 }
 
 func TestDirectory(t *testing.T) {
+	t.Parallel()
 	dirs := []struct {
 		name string
 		make func(t *testing.T) directory
@@ -25,6 +26,7 @@ func TestDirectory(t *testing.T) {
 	}
 	for _, impl := range dirs {
 		t.Run(impl.name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			d := impl.make(t)
 			locate := func(process, want string) {
@@ -50,7 +52,7 @@ func TestDirectory(t *testing.T) {
 			locate("b", "ws://10.0.0.3:8080/ws")
 			// An address not renewed expires with its TTL, as a dead
 			// process's would.
-			time.Sleep(ttl + 100*time.Millisecond)
+			time.Sleep(ttl + 100*time.Millisecond) // the TTL passes, on purpose
 			locate("a", "")
 			locate("b", "ws://10.0.0.3:8080/ws")
 		})

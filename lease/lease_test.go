@@ -66,8 +66,10 @@ func release(t *testing.T, l leases, doc, owner string) {
 }
 
 func TestAcquireRelease(t *testing.T) {
+	t.Parallel()
 	for _, impl := range impls {
 		t.Run(impl.name, func(t *testing.T) {
+			t.Parallel()
 			l := impl.make(t)
 			if l.TTL() != ttl {
 				t.Fatalf("TTL() = %v", l.TTL())
@@ -97,9 +99,13 @@ func TestAcquireRelease(t *testing.T) {
 }
 
 func TestExpiryAndRenewal(t *testing.T) {
+	t.Parallel()
 	for _, impl := range impls {
 		t.Run(impl.name, func(t *testing.T) {
+			t.Parallel()
 			l := impl.make(t)
+			// The sleeps below let the lease's time pass on purpose: they
+			// are what the test is about, not waits for anything.
 			acquire(t, l, "d", "A", "A")
 			time.Sleep(ttl * 2 / 3)
 			acquire(t, l, "d", "A", "A") // renew: expiry moves to now+ttl
@@ -121,6 +127,7 @@ func TestExpiryAndRenewal(t *testing.T) {
 // goroutines, each with its own owner id: exactly one wins, and everyone
 // is told the same holder.
 func TestRedisRaceSingleHolder(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	// Long TTL so the winner cannot expire mid-test.
 	managers := []*Redis{
@@ -165,6 +172,7 @@ func TestRedisRaceSingleHolder(t *testing.T) {
 }
 
 func TestRedisKey(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	c := newClient(t, srv)
 	l := NewRedis(c, ttl)
@@ -182,6 +190,7 @@ func TestRedisKey(t *testing.T) {
 // After a Redis restart (which forgets loaded scripts and all leases)
 // Acquire works again without intervention.
 func TestRedisRestart(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	l := NewRedis(newClient(t, srv), ttl)
 	acquire(t, l, "d", "A", "A")

@@ -16,6 +16,7 @@ import (
 )
 
 func TestTypistsConverge(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	o := s.options()
 	o.Duration, o.RampUp = 1500*time.Millisecond, 300*time.Millisecond
@@ -54,6 +55,7 @@ func TestTypistsConverge(t *testing.T) {
 }
 
 func TestTypistsClientReaders(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	o := s.options()
 	o.Duration, o.NoMetrics = time.Second, true
@@ -71,6 +73,7 @@ func TestTypistsClientReaders(t *testing.T) {
 }
 
 func TestTypistsRawEditors(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	o := s.options()
 	o.Duration, o.NoMetrics = time.Second, true
@@ -89,6 +92,7 @@ func TestTypistsRawEditors(t *testing.T) {
 }
 
 func TestReplayRealTracePrefix(t *testing.T) {
+	t.Parallel()
 	testenv.TracePath(t, "seph-blog1.json.gz") // RunReplay finds it by name
 	s := startServer(t)
 	// seph-blog1 has non-ASCII text and a 4 KB paste; 3,000 patches are
@@ -149,6 +153,7 @@ func writeTrace(t *testing.T, n int, pause time.Duration) string {
 }
 
 func TestReplayPipelined(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	path := writeTrace(t, 3000, time.Millisecond)
 	rp, err := RunReplay(context.Background(), s.options(), Replay{Traces: []string{path}, Copies: 2, Window: 32})
@@ -165,6 +170,8 @@ func TestReplayPipelined(t *testing.T) {
 	}
 }
 
+// TestReplayPaces is not parallel: it bounds how long a paced replay
+// takes, which other tests' load would stretch.
 func TestReplayPaces(t *testing.T) {
 	s := startServer(t)
 	path := writeTrace(t, 200, 2*time.Millisecond) // 0.4 s of "real" time
@@ -197,6 +204,8 @@ func TestReplayPaces(t *testing.T) {
 	}
 }
 
+// TestStormMeasuresMemory is not parallel: it measures the memory of
+// its process, which other tests would use too.
 func TestStormMeasuresMemory(t *testing.T) {
 	s := startServer(t)
 	o := s.options()
@@ -223,6 +232,7 @@ func TestStormMeasuresMemory(t *testing.T) {
 }
 
 func TestStormCountsFailures(t *testing.T) {
+	t.Parallel()
 	o := Options{URLs: []string{"ws://127.0.0.1:1/ws"}, NoMetrics: true, Duration: time.Millisecond}
 	rp, err := RunStorm(context.Background(), o, Storm{Conns: 5, Settle: time.Millisecond})
 	if err != nil {

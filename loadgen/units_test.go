@@ -19,6 +19,7 @@ import (
 )
 
 func TestScanFrameMatchesServerEncoding(t *testing.T) {
+	t.Parallel()
 	op := document.Op{{Retain: 3}, {Insert: `he said "version":9 \ ok`}}
 	cases := []struct {
 		frame   []byte
@@ -42,6 +43,7 @@ func TestScanFrameMatchesServerEncoding(t *testing.T) {
 }
 
 func TestOpSpan(t *testing.T) {
+	t.Parallel()
 	op := document.Op{{Retain: 3}, {Insert: `a "]" \\ é 😀`}, {Delete: 2}}
 	frame := protocol.AppendOp(nil, "d", 4, "c:1", "c", op)
 	var got document.Op
@@ -54,6 +56,7 @@ func TestOpSpan(t *testing.T) {
 }
 
 func TestParseMetrics(t *testing.T) {
+	t.Parallel()
 	text := `# HELP collab_connections WebSocket connections being served.
 # TYPE collab_connections gauge
 collab_connections 12
@@ -74,6 +77,7 @@ unwatched_total 3
 }
 
 func TestThresholdsCheck(t *testing.T) {
+	t.Parallel()
 	rp := &Report{
 		Ack:    Latency{Count: 10, P50: 1, P99: 60},
 		Rates:  Rates{Acked: 1500},
@@ -109,6 +113,7 @@ func TestThresholdsCheck(t *testing.T) {
 // The typist's ops must fit the text it models, and its length must
 // follow the text through remote ops.
 func TestTypistStaysInsideText(t *testing.T) {
+	t.Parallel()
 	rnd := rand.New(rand.NewPCG(1, 2))
 	txt := document.NewText("hello")
 	ty := newTypist(3, 5, 200)
@@ -137,6 +142,8 @@ func TestTypistStaysInsideText(t *testing.T) {
 	}
 }
 
+// TestReceiverParksEarlyDeliveries is not parallel: it checks a latency
+// to a tenth of a millisecond, which a busy CPU would stretch.
 func TestReceiverParksEarlyDeliveries(t *testing.T) {
 	rec := newRecorder()
 	rec.beginSteady()
@@ -144,9 +151,12 @@ func TestReceiverParksEarlyDeliveries(t *testing.T) {
 	rcv := newReceiver(rec, "d", 1)
 	received := time.Now()
 	rcv.received(0) // before the author's ack: parked
+	// The ack comes 2 ms after the delivery, which must not count in the
+	// latency. (Time passing on purpose; nothing runs meanwhile.)
 	time.Sleep(2 * time.Millisecond)
 	// The op was sent 3 ms before it was received.
 	snd.acked(0, time.Since(received)+3*time.Millisecond)
+	// The interval between scans of parked deliveries passes, on purpose.
 	time.Sleep(resolveEvery)
 	rcv.received(1) // resolves version 0; version 1 is parked
 	rcv.flush()     // version 1 never acked: unmatched
@@ -161,6 +171,7 @@ func TestReceiverParksEarlyDeliveries(t *testing.T) {
 // Connections spread over source addresses 127.0.0.1…N, as the server
 // sees them.
 func TestSourceAddrs(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	seen := map[string]int{}
 	up := websocket.Upgrader{}
@@ -194,6 +205,7 @@ func TestSourceAddrs(t *testing.T) {
 }
 
 func TestNormalizeURLs(t *testing.T) {
+	t.Parallel()
 	e, err := normalizeURLs([]string{"ws://h:1", "wss://g:2/ws"})
 	if err != nil || e[0] != "ws://h:1/ws" || e[1] != "wss://g:2/ws" {
 		t.Fatalf("%v %v", e, err)

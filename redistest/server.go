@@ -2,6 +2,7 @@ package redistest
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -14,12 +15,16 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/collabedit/collab/internal/poll"
 )
 
 const (
 	// startAttempts bounds the retries when another process grabs the
 	// port between our probe listener closing and redis-server binding it.
 	startAttempts = 5
+	// restartTimeout bounds how long Restart keeps trying the old port.
+	restartTimeout = 2 * time.Second
 	// readyTimeout is how long a fresh redis-server gets to answer PING;
 	// an empty server is ready in ~10 ms, so 10 s only guards against a
 	// heavily loaded CI machine.
@@ -143,13 +148,12 @@ func (s *Server) Restart() {
 	s.tb.Helper()
 	s.Kill()
 	// The port is normally free at once (redis sets SO_REUSEADDR), but
-	// retry for ~2 s in case the kernel is slow to release it.
+	// retry for a while in case the kernel is slow to release it.
+	ctx, cancel := context.WithTimeout(context.Background(), restartTimeout)
+	defer cancel()
 	var err error
-	for attempt := 0; attempt < 10; attempt++ {
-		if err = s.start(); err == nil {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
+	if poll.Wait(ctx, func() bool { err = s.start(); return err == nil }) {
+		return
 	}
 	s.tb.Fatalf("redistest: restart redis-server on port %d: %v", s.port, err)
 }
@@ -177,18 +181,21 @@ func (s *Server) start() error {
 		close(p.exited)
 	}()
 
-	deadline := time.Now().Add(readyTimeout)
-	for {
-		if err := ping(s.Addr()); err == nil {
-			break
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	go func() { // no point waiting for a PONG from a process that is gone
+		select {
+		case <-p.exited:
+			cancel()
+		case <-ctx.Done():
 		}
+	}()
+	if !poll.Wait(ctx, func() bool { return ping(s.Addr()) == nil }) {
 		select {
 		case <-p.exited:
 			// Usually "Address already in use": the caller retries.
 			return fmt.Errorf("redis-server on port %d exited (%v): %s", s.port, p.err, tail(logPath))
-		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
+		default:
 			_ = cmd.Process.Kill()
 			<-p.exited
 			return fmt.Errorf("redis-server on port %d did not answer PING within %v: %s", s.port, readyTimeout, tail(logPath))

@@ -51,6 +51,7 @@ func itoa(n int) string {
 }
 
 func TestStartKillRestart(t *testing.T) {
+	t.Parallel()
 	s := Start(t)
 	if !strings.HasPrefix(s.URL(), "redis://127.0.0.1:") || !strings.HasSuffix(s.URL(), s.Addr()) {
 		t.Fatalf("URL %q, Addr %q", s.URL(), s.Addr())
@@ -83,6 +84,7 @@ func TestStartKillRestart(t *testing.T) {
 }
 
 func TestTwoServersDistinctPorts(t *testing.T) {
+	t.Parallel()
 	a, b := Start(t), Start(t)
 	if a.Addr() == b.Addr() {
 		t.Fatalf("both servers on %s", a.Addr())
@@ -93,6 +95,7 @@ func TestTwoServersDistinctPorts(t *testing.T) {
 // resumed, it answers again with its data intact. Kill and Restart work
 // on a paused server.
 func TestPauseResume(t *testing.T) {
+	t.Parallel()
 	s := Start(t)
 	if got, err := do(t, s.Addr(), "SET", "k", "v"); err != nil || got != "+OK" {
 		t.Fatalf("SET: %q, %v", got, err)

@@ -32,8 +32,14 @@ export CGO_ENABLED=1
 echo "== go vet"
 go vet ./...
 
+# The packages that run the real server (servertest) share one build of
+# it, cached across runs under a hash of its sources ($SERVERTEST_CACHE;
+# "off" builds it in each package instead). The slowest packages come
+# first: go test starts the packages' tests in the order given, as many
+# at once as there are cores, so the minute-long soak (mostly waiting)
+# runs beside the others rather than after them.
 echo "== go test -race"
-go test -race -count=1 -timeout 15m ./...
+go test -race -count=1 -timeout 15m ./soak ./hub ./e2e ./eventlog ./cmd/server ./...
 
 # Each fuzz target for a few seconds beyond its seed corpus (which the run
 # above already replayed). FUZZTIME=0 skips this step.

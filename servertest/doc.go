@@ -5,10 +5,14 @@
 // process that keeps its sockets while another takes over its documents,
 // a restart on the same data directory.
 //
-// Binary builds cmd/server once per test binary, with a plain `go build`
-// (no -race: the server runs at the speed it has in production, and the
-// race detector stays on the test process that checks it), or takes
-// $SERVERTEST_BINARY instead. Run, called from TestMain, removes the build
+// Binary builds cmd/server with a plain `go build` (no -race: the server
+// runs at the speed it has in production, and the race detector stays on
+// the test process that checks it), or takes $SERVERTEST_BINARY instead.
+// It builds once per change of the server's sources, not once per test
+// binary: the build is cached ($SERVERTEST_CACHE, by default in the
+// user's cache directory) under a hash of everything it reads, and the
+// packages of one `go test ./...` wait for the first one's build rather
+// than each building it. Run, called from TestMain, lets go of the build
 // afterwards. Start launches a server on
 // 127.0.0.1:0 (or a given address) with a data directory and flags, and
 // waits for its "listening" log line; Kill (SIGKILL), Stop (SIGTERM) and

@@ -1,6 +1,7 @@
 package servertest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -8,17 +9,18 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/collabedit/collab/internal/poll"
 )
 
 const (
 	// stopGrace is how long Stop waits after SIGTERM: the server's own
 	// -shutdown-timeout defaults to 15 s, plus time to close the log.
 	stopGrace = 30 * time.Second
-	// restartAttempts × restartPause bound how long Restart waits for the
-	// old port: Go listeners set SO_REUSEADDR, so it is normally free at
-	// once, but another process may hold it for a moment.
-	restartAttempts = 20
-	restartPause    = 100 * time.Millisecond
+	// restartTimeout bounds how long Restart keeps trying the old port:
+	// Go listeners set SO_REUSEADDR, so it is normally free at once, but
+	// another process may hold it for a moment.
+	restartTimeout = 2 * time.Second
 )
 
 // ErrStillRunning is what Wait returns, wrapped, when the server has not
@@ -192,12 +194,11 @@ func (s *Server) Restart() {
 	s.tb.Helper()
 	s.Kill()
 	addr := s.Addr()
+	ctx, cancel := context.WithTimeout(context.Background(), restartTimeout)
+	defer cancel()
 	var err error
-	for attempt := 0; attempt < restartAttempts; attempt++ {
-		if err = s.start(addr); err == nil {
-			return
-		}
-		time.Sleep(restartPause)
+	if poll.Wait(ctx, func() bool { err = s.start(addr); return err == nil }) {
+		return
 	}
 	s.tb.Fatalf("servertest: restart %s on %s: %v", s.name, addr, err)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/collabedit/collab/internal/poll"
 	"github.com/collabedit/collab/protocol"
 	"github.com/collabedit/collab/redistest"
 )
@@ -54,6 +55,7 @@ func roundTrip(t *testing.T, url, doc, id string) (snapshot, ack int64) {
 // TestStartKillRestart: a killed server comes back on the same port and
 // data directory, with what it acknowledged.
 func TestStartKillRestart(t *testing.T) {
+	t.Parallel()
 	s := Start(t, Options{Name: "solo"})
 	if !strings.HasPrefix(s.URL(), "ws://127.0.0.1:") || !strings.HasSuffix(s.URL(), "/ws") {
 		t.Fatalf("URL %q", s.URL())
@@ -90,6 +92,7 @@ func TestStartKillRestart(t *testing.T) {
 
 // TestStop: SIGTERM shuts the server down cleanly.
 func TestStop(t *testing.T) {
+	t.Parallel()
 	s := Start(t, Options{Args: []string{"-log-level", "info"}})
 	if err := s.Stop(); err != nil {
 		t.Fatalf("Stop: %v\n%s", err, s.Logs())
@@ -104,6 +107,7 @@ func TestStop(t *testing.T) {
 
 // TestStartFails: a server that cannot start fails the test with its log.
 func TestStartFails(t *testing.T) {
+	t.Parallel()
 	rec := &recordingTB{TB: t}
 	func() {
 		defer func() { _ = recover() }() // Fatalf ends this function
@@ -118,15 +122,13 @@ func TestStartFails(t *testing.T) {
 // TestCrashFailsTheTest: a server ending without Kill or Stop is a crash,
 // reported at Cleanup.
 func TestCrashFailsTheTest(t *testing.T) {
+	t.Parallel()
 	rec := &recordingTB{TB: t}
 	s := Start(rec, Options{Name: "victim"})
 	if err := s.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for s.Running() && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	poll.Until(t, "the server to exit after SIGTERM", func() bool { return !s.Running() })
 	rec.runCleanups()
 	if len(rec.errors) != 1 || !strings.Contains(rec.errors[0], "victim exited by itself") {
 		t.Fatalf("errors %q, want one about the crash", rec.errors)
@@ -135,6 +137,7 @@ func TestCrashFailsTheTest(t *testing.T) {
 
 // TestPID: PID names the latest run's process, a new one after Restart.
 func TestPID(t *testing.T) {
+	t.Parallel()
 	s := Start(t, Options{})
 	first := s.PID()
 	if first <= 0 || syscall.Kill(first, 0) != nil {
@@ -160,6 +163,7 @@ func TestPID(t *testing.T) {
 // the exit status of one the test ended with a signal, which is then not
 // a crash.
 func TestWait(t *testing.T) {
+	t.Parallel()
 	rec := &recordingTB{TB: t}
 	s := Start(rec, Options{Name: "waited", Args: []string{"-log-level", "info"}})
 	if err := s.Wait(0); !errors.Is(err, ErrStillRunning) {
@@ -199,6 +203,7 @@ func TestWait(t *testing.T) {
 // TestStartCluster: n processes on one data directory and one Redis,
 // named by their -process-id, each on its own port, serving one log.
 func TestStartCluster(t *testing.T) {
+	t.Parallel()
 	rds := redistest.Start(t)
 	procs := StartCluster(t, 2, "", "-redis-url", rds.URL())
 	if len(procs) != 2 {

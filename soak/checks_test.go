@@ -45,6 +45,7 @@ func expectProblem(t *testing.T, got []problem, c check, substr string) {
 }
 
 func TestRawDocInOrder(t *testing.T) {
+	t.Parallel()
 	d := readyDoc(t)
 	if p := feed(t, d, `{"type":"op","doc":"d","version":5,"id":"x:1","op":[3,"!"]}`); len(p) != 0 {
 		t.Fatal(p)
@@ -64,6 +65,7 @@ func TestRawDocInOrder(t *testing.T) {
 // TestRawDocDeliveredAgain is the defect seen during a Redis pause: an op
 // at a version already received (1289 again at 1291).
 func TestRawDocDeliveredAgain(t *testing.T) {
+	t.Parallel()
 	d := readyDoc(t)
 	p := feed(t, d,
 		`{"type":"op","doc":"d","version":5,"id":"x:1","op":["a"]}`,
@@ -73,6 +75,7 @@ func TestRawDocDeliveredAgain(t *testing.T) {
 }
 
 func TestRawDocGap(t *testing.T) {
+	t.Parallel()
 	d := readyDoc(t)
 	expectProblem(t, feed(t, d, `{"type":"op","doc":"d","version":7,"id":"x:1","op":["a"]}`), checkOrder, "(a gap)")
 	if d.phase != rawOpening {
@@ -81,6 +84,7 @@ func TestRawDocGap(t *testing.T) {
 }
 
 func TestRawDocAckOutOfOrder(t *testing.T) {
+	t.Parallel()
 	d := readyDoc(t)
 	d.newOp("M")
 	expectProblem(t, feed(t, d, `{"type":"ack","doc":"d","id":"r1:1","version":9}`), checkOrder, "expected 5")
@@ -91,6 +95,7 @@ func TestRawDocAckOutOfOrder(t *testing.T) {
 }
 
 func TestRawDocDuplicateAckElsewhere(t *testing.T) {
+	t.Parallel()
 	d := readyDoc(t)
 	d.newOp("M")
 	feed(t, d, `{"type":"ack","doc":"d","id":"r1:1","version":5}`)
@@ -98,6 +103,7 @@ func TestRawDocDuplicateAckElsewhere(t *testing.T) {
 }
 
 func TestRawDocOpenedElsewhere(t *testing.T) {
+	t.Parallel()
 	d := readyDoc(t)
 	d.disconnected()
 	d.open(false)
@@ -106,6 +112,7 @@ func TestRawDocOpenedElsewhere(t *testing.T) {
 }
 
 func TestRawDocCatchUpHoldsOwnOp(t *testing.T) {
+	t.Parallel()
 	d := readyDoc(t)
 	d.newOp("M")
 	d.disconnected()
@@ -122,6 +129,7 @@ func TestRawDocCatchUpHoldsOwnOp(t *testing.T) {
 }
 
 func TestRawDocSnapshotWhileInFlight(t *testing.T) {
+	t.Parallel()
 	d := readyDoc(t)
 	d.newOp("M")
 	out := d.handle(protocol.Message{Type: "snapshot", Doc: "d", Version: 9, Text: "Mabcdef"})
@@ -136,6 +144,7 @@ func TestRawDocSnapshotWhileInFlight(t *testing.T) {
 }
 
 func TestRawDocErrors(t *testing.T) {
+	t.Parallel()
 	d := readyDoc(t)
 	d.newOp("M")
 	out := d.handle(protocol.Message{Type: "error", Doc: "d", ID: "r1:1", Code: protocol.CodeUnavailable, Message: "ownership moved"})
@@ -146,6 +155,7 @@ func TestRawDocErrors(t *testing.T) {
 }
 
 func TestReconcile(t *testing.T) {
+	t.Parallel()
 	log := docLog{doc: "d", version: 4, events: []logEvent{{0, "a:1"}, {1, "b:1"}, {2, "a:2"}, {3, "c:7"}}}
 	acked := map[string]ackRecord{"a:1": {0, "a"}, "b:1": {1, "b"}, "a:2": {2, "a"}, "c:7": {3, "c"}}
 	if r := reconcile(log, acked, nil, nil); len(r.lost)+len(r.misplaced)+len(r.doubled) != 0 {
@@ -177,6 +187,7 @@ func TestReconcile(t *testing.T) {
 }
 
 func TestKillExplainsDisconnect(t *testing.T) {
+	t.Parallel()
 	kills := newKillLog()
 	t0 := time.Now()
 	kills.killed("ws://p0", t0.Add(10*time.Second))
@@ -209,15 +220,16 @@ func TestKillExplainsDisconnect(t *testing.T) {
 }
 
 func TestFaultTimesOverlap(t *testing.T) {
+	t.Parallel()
 	var f faultTimes
 	before := time.Now()
-	time.Sleep(2 * time.Millisecond)
+	time.Sleep(2 * time.Millisecond) // the clock moves on: the fault begins strictly after before
 	i := f.begin()
 	if !f.overlaps(before, time.Now()) {
 		t.Fatal("a running fault does not overlap the present")
 	}
 	f.end(i)
-	time.Sleep(2 * time.Millisecond)
+	time.Sleep(2 * time.Millisecond) // the clock moves on: now is strictly after the fault's end
 	if f.overlaps(time.Now(), time.Now().Add(time.Second)) {
 		t.Fatal("a finished fault overlaps the future")
 	}

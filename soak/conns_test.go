@@ -74,6 +74,14 @@ func (w *connWatch) connected(url string) {
 	w.connects++
 }
 
+// connectedSince reports whether the client is connected, on a
+// connection made after t.
+func (w *connWatch) connectedSince(t time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.url != "" && w.since.After(t)
+}
+
 // disconnected checks the end of the connection to url: deliberate ends
 // (the client closed it or followed "moved") are fine, others must be
 // explained by a kill.

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/collabedit/collab/internal/poll"
 )
 
 // drain waits, up to the drain timeout, until every editor's edits are
@@ -38,7 +40,7 @@ func drain(e *env, editors []*editor, raws []*rawClient) map[string]bool {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if waitUntil(ctx, func() bool { _, _, p := r.state(); return p == "" }) {
+			if poll.Wait(ctx, func() bool { _, _, p := r.state(); return p == "" }) {
 				return
 			}
 			v, _, id := r.state()
@@ -80,7 +82,7 @@ func converge(e *env, byDoc map[string][]member, logs map[string]docLog, unsynce
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if waitUntil(ctx, func() bool { v, text, open := m.position(); return open && v == want.version && text == want.text }) {
+				if poll.Wait(ctx, func() bool { v, text, open := m.position(); return open && v == want.version && text == want.text }) {
 					return
 				}
 				v, text, open := m.position()

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/collabedit/collab/internal/poll"
 	"github.com/collabedit/collab/servertest"
 )
 
@@ -26,8 +27,8 @@ const (
 // the log; every acknowledged op must be in it once, at the version it
 // was acknowledged at, and nothing else.
 func TestCrashCycles(t *testing.T) {
+	t.Parallel()
 	set := loadSettings(t)
-	t.Logf("seed %d (SOAK_SEED=%d replays it)", set.seed, set.seed)
 	e := newEnv(set)
 	srv := servertest.Start(t, servertest.Options{Name: "solo", Args: []string{"-log-level", "warn"}})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -55,22 +56,30 @@ func TestCrashCycles(t *testing.T) {
 	reported := make(map[string]bool) // reconcile's findings, each filed once
 	r := &crashReport{Seed: set.seed, Cycles: crashCycles}
 	for cycle := 1; cycle <= crashCycles; cycle++ {
-		// 300–1500 ms of typing: the kill lands anywhere in a commit.
+		// 300–1500 ms of typing: the kill lands anywhere in a commit. (A
+		// random moment of the run, not a wait for anything.)
 		time.Sleep(300*time.Millisecond + time.Duration(rng.Int64N(int64(1200*time.Millisecond))))
 		// Then the first moment an op is in flight (nearly always at once).
 		wctx, wcancel := context.WithTimeout(ctx, time.Second)
-		waitUntil(wctx, func() bool { return opsInFlight(editors) > 0 })
+		poll.Wait(wctx, func() bool { return opsInFlight(editors) > 0 })
 		wcancel()
 		inFlight := opsInFlight(editors)
 		if inFlight > 0 {
 			r.KilledWithOpsInFlight++
 		}
-		e.kills.killed(srv.URL(), time.Now())
+		killed := time.Now()
+		e.kills.killed(srv.URL(), killed)
 		srv.Kill()
 		// Down for 100–400 ms: clients keep typing into their buffers.
+		// (The outage's length, not a wait for anything.)
 		time.Sleep(100*time.Millisecond + time.Duration(rng.Int64N(int64(300*time.Millisecond))))
 		srv.Restart()
-		time.Sleep(300 * time.Millisecond)
+		// Every writer back on the new run, still typing, before the
+		// check stops them; one that does not reconnect is reported by
+		// the check's drain.
+		wctx, wcancel = context.WithTimeout(ctx, set.drainTimeout())
+		poll.Wait(wctx, func() bool { return reconnected(editors, killed) })
+		wcancel()
 		checkCycle(t, e, srv, editors, byDoc, reported)
 		t.Logf("cycle %d: killed with %d of %d writers' ops in flight; %d ops acknowledged so far", cycle, inFlight, len(editors), e.ledger.total())
 	}
@@ -106,6 +115,16 @@ func opsInFlight(editors []*editor) int {
 		}
 	}
 	return n
+}
+
+// reconnected reports whether every writer has connected since t.
+func reconnected(editors []*editor, t time.Time) bool {
+	for _, ed := range editors {
+		if !ed.watch.connectedSince(t) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkCycle stops typing, waits for every writer to be synced, checks

@@ -42,14 +42,14 @@
 //
 // # Running
 //
-// The short run is part of go test ./... (about 90 s with -race on two
-// cores: 60 s of soak, 24 s of crash cycles).
+// The short run is part of go test ./... (about 65 s with -race on two
+// cores: the crash cycles, some 20 s, run beside the 60 s of soak).
 // The long one uses the server's default timers for as long as asked:
 //
 //	SOAK_DURATION=10m SOAK_DEFAULT_TIMERS=1 go test -race -timeout 30m -run TestSoak ./soak/
 //
-// SOAK_SEED replays a run's random choices (the seed is logged);
-// SOAK_FAULTS picks the faults (redis-pause, redis-kill, process-kill,
+// TEST_SEED replays a run's random choices (the seed is logged; see
+// internal/testrand); SOAK_FAULTS picks the faults (redis-pause, redis-kill, process-kill,
 // comma-separated, cycled in that order; "none" for a fault-free run,
 // which must pass on a healthy server); SOAK_REPORT names a file to write
 // the figures to as JSON.

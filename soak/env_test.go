@@ -69,14 +69,3 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 		return false
 	}
 }
-
-// waitUntil polls cond every 20 ms until it holds or ctx ends, and
-// reports whether it held.
-func waitUntil(ctx context.Context, cond func() bool) bool {
-	for !cond() {
-		if !sleepCtx(ctx, 20*time.Millisecond) {
-			return cond()
-		}
-	}
-	return true
-}

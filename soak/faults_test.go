@@ -113,6 +113,8 @@ func runFault(e *env, cl *cluster, kind faultKind, n int, docs []string, rng *ra
 	switch kind {
 	case faultRedisPause:
 		cl.redis.Pause()
+		// The fault's length (here and below), not a wait for anything:
+		// leases lapse meanwhile.
 		time.Sleep(3 * set.leaseTTL)
 		cl.redis.Resume()
 	case faultRedisRestart:
@@ -133,7 +135,8 @@ func runFault(e *env, cl *cluster, kind faultKind, n int, docs []string, rng *ra
 	rep.EndS = end.Sub(e.start).Seconds()
 	probes := probeAll(e, cl.procs, docs, n, end)
 	rep.judge(e, probes, set.recoveryBound(), leases(cl, docs))
-	// Effects that come late (a drop, a stale delivery) are the fault's.
+	// Effects that come late (a drop, a stale delivery) are the fault's:
+	// a window of time in which to see them, not a wait for one.
 	time.Sleep(2 * set.leaseTTL)
 	after := e.found.snapshot()
 	delta := func(cs ...check) bool {

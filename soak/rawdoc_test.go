@@ -108,6 +108,9 @@ func (d *rawDoc) close() []byte {
 	return protocol.AppendRequest(nil, protocol.Request{Type: protocol.TypeClose, Doc: d.doc})
 }
 
+// opening reports whether an open was sent and not yet answered.
+func (d *rawDoc) opening() bool { return d.phase == rawOpening || d.phase == rawCatchingUp }
+
 // disconnected notes that the connection is gone.
 func (d *rawDoc) disconnected() { d.phase = rawClosed }
 

@@ -216,8 +216,9 @@ func (s *rawSession) retryNow() {
 }
 
 // command carries out an open or close request. A close waits for the op
-// in flight to be acknowledged (settleClose), so nothing is left hanging
-// while the document is closed.
+// in flight to be acknowledged, and for an open in progress to be
+// answered (settleClose), so nothing is left hanging while the document
+// is closed.
 func (s *rawSession) command(cmd rawCmd, st *rawState) {
 	if cmd.open {
 		if st.closing != nil { // a close that never settled: the document stays open
@@ -236,13 +237,16 @@ func (s *rawSession) command(cmd rawCmd, st *rawState) {
 	st.closing = &cmd
 }
 
-// settleClose sends a pending close once nothing is in flight.
+// settleClose sends a pending close once nothing is in flight: no op,
+// and no open, whose answer would otherwise come after the close, to a
+// document this client has closed (an "opened" then looks like one it
+// never asked for).
 func (s *rawSession) settleClose(st *rawState) error {
 	if st.closing == nil {
 		return nil
 	}
 	s.c.mu.Lock()
-	idle := s.c.doc.pending() == ""
+	idle := s.c.doc.pending() == "" && !s.c.doc.opening()
 	var frame []byte
 	if idle {
 		frame = s.c.doc.close()

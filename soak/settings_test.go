@@ -3,11 +3,11 @@ package soak
 import (
 	"math/rand/v2"
 	"os"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/internal/testrand"
 )
 
 // settings are one soak's parameters: the short run by default, the long
@@ -41,24 +41,18 @@ const (
 var compressedArgs = []string{"-ping-interval", "1s", "-write-timeout", "500ms", "-pong-wait", compressedPong.String(),
 	"-lease-ttl", compressedLease.String(), "-idle-timeout", compressedIdle.String(), "-presence-ttl", "3s", "-log-level", "warn"}
 
-// loadSettings reads SOAK_DURATION, SOAK_DEFAULT_TIMERS, SOAK_SEED and
-// SOAK_FAULTS.
+// loadSettings reads SOAK_DURATION, SOAK_DEFAULT_TIMERS and SOAK_FAULTS,
+// and takes (and logs) the run's seed from testrand, which $TEST_SEED
+// overrides.
 func loadSettings(tb testing.TB) settings {
 	tb.Helper()
-	s := settings{duration: shortDuration, seed: rand.Uint64()}
+	s := settings{duration: shortDuration, seed: testrand.Seed(tb)}
 	if v := os.Getenv("SOAK_DURATION"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 30*time.Second {
 			tb.Fatalf("SOAK_DURATION=%q: want a duration of at least 30s (%v)", v, err)
 		}
 		s.duration = d
-	}
-	if v := os.Getenv("SOAK_SEED"); v != "" {
-		seed, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			tb.Fatalf("SOAK_SEED=%q: %v", v, err)
-		}
-		s.seed = seed
 	}
 	faults, err := parseFaults(os.Getenv("SOAK_FAULTS"))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 // clients against the shared log. See the package documentation for the
 // checks.
 func TestSoak(t *testing.T) {
+	t.Parallel()
 	set := loadSettings(t)
 	faultsAt := faultSchedule(set)
 	needTime(t, set.duration+2*set.drainTimeout()+time.Duration(len(faultsAt))*set.probeDeadline()+time.Minute)
@@ -21,14 +22,14 @@ func TestSoak(t *testing.T) {
 	if set.defaultTimers {
 		timers = "default"
 	}
-	t.Logf("seed %d (SOAK_SEED=%d replays it): %v of editing with %s timers, %d faults", set.seed, set.seed, set.duration, timers, len(faultsAt))
+	t.Logf("%v of editing with %s timers, %d faults", set.duration, timers, len(faultsAt))
 
 	e := newEnv(set)
 	cl := startCluster(t, set, 3)
 	cs := startCast(t, e, cl)
 	soakStart := time.Now()
 	faults := runFaults(t, e, cl, soakStart, faultsAt)
-	time.Sleep(time.Until(soakStart.Add(set.duration)))
+	time.Sleep(time.Until(soakStart.Add(set.duration))) // the run's length: editing (and faults) go on meanwhile
 	soakLen := time.Since(soakStart)
 
 	cs.stopEditing()
@@ -57,7 +58,7 @@ func runFaults(t *testing.T, e *env, cl *cluster, start time.Time, at []time.Dur
 	rng := e.set.rng(1)
 	var out []faultReport
 	for i, offset := range at {
-		time.Sleep(time.Until(start.Add(offset)))
+		time.Sleep(time.Until(start.Add(offset))) // the fault's slot in the schedule
 		if time.Since(start) > e.set.duration-e.set.recoveryBound() {
 			t.Logf("faults %d to %d left out: the soak's time is up", i+1, len(at))
 			break

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strconv"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/gorilla/websocket"
 
+	"github.com/collabedit/collab/internal/poll"
 	"github.com/collabedit/collab/protocol"
 	"github.com/collabedit/collab/redistest"
 	"github.com/collabedit/collab/servertest"
@@ -337,8 +339,15 @@ func runEditors(b *testing.B, cl *benchCluster, docs, perDoc, readers int) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	b.StopTimer()
-	time.Sleep(50 * time.Millisecond) // let the last commits' counters settle
-	reportCluster(b, before, servertest.SumMetrics(b, cl.procs...), b.N)
+	// The last commits' counters may lag their acks a little.
+	var after map[string]float64
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	poll.Wait(ctx, func() bool {
+		after = servertest.SumMetrics(b, cl.procs...)
+		return int(after["collab_eventlog_events_total"]-before["collab_eventlog_events_total"]) >= b.N
+	})
+	cancel()
+	reportCluster(b, before, after, b.N)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
 	b.ReportMetric(float64(hist.ValueAtQuantile(50))/1000, "p50-ms")
 	b.ReportMetric(float64(hist.ValueAtQuantile(99))/1000, "p99-ms")
@@ -444,7 +453,7 @@ func runDelivery(b *testing.B, cl *benchCluster, rate float64, writerProc, reade
 	buf := make([]byte, 0, 128)
 	for i := 0; i < b.N; i++ {
 		if d := time.Until(t0.Add(time.Duration(i) * interval)); d > 0 {
-			time.Sleep(d)
+			time.Sleep(d) // the writer's fixed rate, not a wait
 		}
 		// Version: the last one acknowledged; the server transforms the op
 		// over whatever of ours is still in flight.

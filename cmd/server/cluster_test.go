@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -16,6 +17,8 @@ import (
 	"github.com/collabedit/collab/client"
 	"github.com/collabedit/collab/document"
 	"github.com/collabedit/collab/eventlog"
+	"github.com/collabedit/collab/internal/poll"
+	"github.com/collabedit/collab/internal/testrand"
 	"github.com/collabedit/collab/protocol"
 	"github.com/collabedit/collab/redistest"
 	"github.com/collabedit/collab/servertest"
@@ -65,6 +68,7 @@ func (a *acks) add(doc, id string) {
 // document, and the shared log, agree, and every acknowledged op is in the
 // log exactly once.
 func TestCluster(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		extra []string
@@ -79,7 +83,7 @@ func TestCluster(t *testing.T) {
 		}},
 		{"redis killed and restarted", nil, func(t *testing.T, cl *cluster) {
 			cl.redis.Kill()
-			time.Sleep(700 * time.Millisecond)
+			time.Sleep(700 * time.Millisecond) // the outage's length, not a wait for anything
 			cl.redis.Restart()
 		}, nil},
 		{"process killed", nil, func(t *testing.T, cl *cluster) {
@@ -96,6 +100,7 @@ func TestCluster(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			cl := startCluster(t, 3, tt.extra...)
 			runClusterEdits(t, cl, tt.fault)
 			m := servertest.SumMetrics(t, cl.procs...)
@@ -127,8 +132,7 @@ func (cl *cluster) leaseHolder(t *testing.T, doc string) string {
 
 func runClusterEdits(t *testing.T, cl *cluster, fault func(*testing.T, *cluster)) {
 	const clients, docs, edits = 30, 3, 40
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	seed := testrand.Seed(t)
 	acked := &acks{ids: make(map[string]map[string]bool)}
 	urls := cl.urls()
 	ds := make([]*client.Doc, clients)
@@ -140,6 +144,7 @@ func runClusterEdits(t *testing.T, cl *cluster, fault func(*testing.T, *cluster)
 		ds[i] = dialDoc(t, urls[i%len(urls)], others(urls, i%len(urls)), doc, i%2 == 1, acked)
 	}
 	var wg sync.WaitGroup
+	var made atomic.Int64 // edits made so far, over all clients
 	for i, d := range ds {
 		wg.Add(1)
 		go func() {
@@ -150,12 +155,14 @@ func runClusterEdits(t *testing.T, cl *cluster, fault func(*testing.T, *cluster)
 					t.Errorf("client %d: %v", i, err)
 					return
 				}
-				time.Sleep(time.Duration(5+rng.IntN(20)) * time.Millisecond)
+				made.Add(1)
+				time.Sleep(time.Duration(5+rng.IntN(20)) * time.Millisecond) // a typist's pace, not a wait
 			}
 		}()
 	}
 	if fault != nil {
-		time.Sleep(300 * time.Millisecond)
+		// The fault strikes mid-run: once a quarter of the edits are made.
+		poll.Until(t, "a quarter of the edits", func() bool { return made.Load() >= clients*edits/4 })
 		fault(t, cl)
 	}
 	wg.Wait()
@@ -175,18 +182,18 @@ func runClusterEdits(t *testing.T, cl *cluster, fault func(*testing.T, *cluster)
 	for k := 0; k < docs; k++ {
 		doc := fmt.Sprintf("doc%d", k)
 		text, version := logText(t, store, doc)
-		deadline := time.Now().Add(30 * time.Second)
-		for i := 0; i < clients; i++ {
-			if (i/len(urls))%docs != k {
-				continue
-			}
-			for ds[i].Version() != version || ds[i].Text() != text {
-				if time.Now().After(deadline) {
+		func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			for i := 0; i < clients; i++ {
+				if (i/len(urls))%docs != k {
+					continue
+				}
+				if !poll.Wait(ctx, func() bool { return ds[i].Version() == version && ds[i].Text() == text }) {
 					t.Fatalf("%s: client %d at %d %q; log at %d %q", doc, i, ds[i].Version(), ds[i].Text(), version, text)
 				}
-				time.Sleep(10 * time.Millisecond)
 			}
-		}
+		}()
 		acked.mu.Lock()
 		n := len(acked.ids[doc])
 		acked.mu.Unlock()
@@ -265,6 +272,7 @@ func randomOp(rng *rand.Rand, text string) document.Op {
 // TestClusterPresence: a peer on one process appears, moves and leaves on
 // another process's client.
 func TestClusterPresence(t *testing.T) {
+	t.Parallel()
 	cl := startCluster(t, 3, "-presence-ttl", "1500ms")
 	acked := &acks{ids: make(map[string]map[string]bool)}
 	a := dialDoc(t, cl.procs[0].URL(), nil, "pres", false, acked)
@@ -275,39 +283,28 @@ func TestClusterPresence(t *testing.T) {
 	if err := a.SetPresence("Ann", "#e91e63", &protocol.Selection{Anchor: 1, Head: 3}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "b to see Ann's selection", func() bool {
+	poll.Until(t, "b to see Ann's selection", func() bool {
 		ps := b.Peers()
 		return len(ps) == 1 && ps[0].Name == "Ann" && ps[0].Selection != nil && ps[0].Selection.Head == 3
 	})
 	if err := a.SetPresence("Ann", "#e91e63", &protocol.Selection{Anchor: 4, Head: 4}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "b to see Ann's caret move", func() bool {
+	poll.Until(t, "b to see Ann's caret move", func() bool {
 		ps := b.Peers()
 		return len(ps) == 1 && ps[0].Selection != nil && ps[0].Selection.Head == 4
 	})
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "Ann to leave b's roster", func() bool { return len(b.Peers()) == 0 })
+	poll.Until(t, "Ann to leave b's roster", func() bool { return len(b.Peers()) == 0 })
 
 	// A peer whose process dies expires and is reported as left.
 	c := dialDoc(t, cl.procs[2].URL(), nil, "pres", false, acked)
 	if err := c.SetPresence("Cy", "#3f51b5", nil); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "b to see Cy", func() bool { ps := b.Peers(); return len(ps) == 1 && ps[0].Name == "Cy" })
+	poll.Until(t, "b to see Cy", func() bool { ps := b.Peers(); return len(ps) == 1 && ps[0].Name == "Cy" })
 	cl.procs[2].Kill()
-	waitFor(t, "Cy to expire from b's roster after its process died", func() bool { return len(b.Peers()) == 0 })
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	poll.Until(t, "Cy to expire from b's roster after its process died", func() bool { return len(b.Peers()) == 0 })
 }

@@ -50,6 +50,7 @@ func runToExit(t *testing.T, dir string, extra ...string) (int, string) {
 // second one on the same directory: without -redis-url it refuses to
 // start, and so does one with -redis-url while the first runs without.
 func TestDataDirectoryInUse(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	first := servertest.Start(t, servertest.Options{Name: "first", Dir: dir})
 	pid := first.PID()

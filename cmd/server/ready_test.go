@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/collabedit/collab/internal/mounttest"
+	"github.com/collabedit/collab/internal/poll"
 	"github.com/collabedit/collab/redistest"
 	"github.com/collabedit/collab/servertest"
 )
@@ -30,23 +32,21 @@ func getStatus(t *testing.T, url string) (int, string) {
 // waitStatus polls url until it answers status, and returns the body.
 func waitStatus(t *testing.T, url string, status int) string {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		code, body := getStatus(t, url)
-		if code == status {
-			return body
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s = %d %q, want %d", url, code, body, status)
-		}
-		time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	var code int
+	var body string
+	if !poll.Wait(ctx, func() bool { code, body = getStatus(t, url); return code == status }) {
+		t.Fatalf("GET %s = %d %q, want %d", url, code, body, status)
 	}
+	return body
 }
 
 // TestReadiness: /readyz checks the event log and Redis for real, and
 // /healthz stays a liveness check. Before, /healthz said "ok" whatever
 // the state of either, and there was no /readyz.
 func TestReadiness(t *testing.T) {
+	t.Parallel()
 	t.Run("redis down and back", func(t *testing.T) {
 		rds := redistest.Start(t)
 		srv := servertest.Start(t, servertest.Options{Args: []string{"-redis-url", rds.URL()}})

@@ -43,6 +43,7 @@ func startRoutes(t *testing.T) *httptest.Server {
 // TestRoutesServeTheBrowserClient: the pages, the document list API with
 // sizes recorded by the hub, and the WebSocket endpoint on one mux.
 func TestRoutesServeTheBrowserClient(t *testing.T) {
+	t.Parallel()
 	srv := startRoutes(t)
 	for path, want := range map[string]int{
 		"/": 200, "/d/notes": 200, "/d/bad%20id": 404, "/editor.js": 200, "/style.css": 200,

@@ -42,6 +42,7 @@ func readMsg(t *testing.T, ws *websocket.Conn) (protocol.Message, error) {
 // SIGKILL while ops are in flight, restarts it on the same data and checks
 // that every acknowledged op is there exactly once.
 func TestCrashLosesNoAcknowledgedOp(t *testing.T) {
+	t.Parallel()
 	// The writer pipelines 3,000 ops at full speed: over the default rate.
 	srv := servertest.Start(t, servertest.Options{Args: []string{"-rate", "1e9"}})
 	ws := dialWS(t, srv.URL())
@@ -111,6 +112,7 @@ func TestCrashLosesNoAcknowledgedOp(t *testing.T) {
 
 // TestSIGTERMShutsDownGracefully: sockets get 1001 and the process exits 0.
 func TestSIGTERMShutsDownGracefully(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{})
 	ws := dialWS(t, srv.URL())
 	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"open","doc":"d"}`))
@@ -135,6 +137,8 @@ func TestSIGTERMShutsDownGracefully(t *testing.T) {
 	}
 }
 
+// TestFlagsFromEnvironment is not parallel: it sets environment
+// variables, which the servers other tests start would inherit.
 func TestFlagsFromEnvironment(t *testing.T) {
 	t.Setenv("COLLAB_ADDR", ":9999")
 	t.Setenv("COLLAB_RATE", "5")
@@ -152,6 +156,7 @@ func TestFlagsFromEnvironment(t *testing.T) {
 }
 
 func TestAdvertiseURL(t *testing.T) {
+	t.Parallel()
 	tcp := func(s string) net.Addr { return net.TCPAddrFromAddrPort(netip.MustParseAddrPort(s)) }
 	tests := []struct {
 		flag string
@@ -176,6 +181,7 @@ func TestAdvertiseURL(t *testing.T) {
 
 // TestPprof: -pprof-addr serves the profiler on its own listener.
 func TestPprof(t *testing.T) {
+	t.Parallel()
 	addr, stop, err := servePprof("127.0.0.1:0", zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@
 package mounttest
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -20,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/collabedit/collab/internal/poll"
 	"github.com/collabedit/collab/internal/testenv"
 )
 
@@ -148,14 +150,14 @@ func mount(tb testing.TB, dir string, args ...string) {
 	tb.Cleanup(func() {
 		_ = exec.Command("fsfreeze", "-u", dir).Run() // fails harmlessly when not frozen
 		// A file still open (a store a failed test did not close) keeps the
-		// mount busy: retry, then detach it lazily rather than leak it.
+		// mount busy: retry for a second, then detach it lazily rather
+		// than leak it.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
 		var out []byte
 		var err error
-		for range 20 {
-			if out, err = exec.Command("umount", dir).CombinedOutput(); err == nil {
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
+		if poll.Wait(ctx, func() bool { out, err = exec.Command("umount", dir).CombinedOutput(); return err == nil }) {
+			return
 		}
 		tb.Errorf("mounttest: umount %s: %v: %s; detaching it lazily", dir, err, out)
 		_ = exec.Command("umount", "-l", dir).Run()
