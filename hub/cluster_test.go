@@ -10,6 +10,7 @@ import (
 	"github.com/collabedit/collab/fanout"
 	"github.com/collabedit/collab/hub"
 	"github.com/collabedit/collab/hub/hubtest"
+	"github.com/collabedit/collab/internal/testrand"
 	"github.com/collabedit/collab/lease"
 	"github.com/collabedit/collab/presence"
 )
@@ -43,7 +44,7 @@ func startHubs(t *testing.T, routed bool) (a, b *testServer) {
 // owns it and the other forwards; all end equal to the shared log.
 func TestTwoProcessesConverge(t *testing.T) {
 	t.Parallel()
-	seed := testSeed(t)
+	seed := testrand.Seed(t)
 	a, b := startPair(t)
 	eds := runEditors(t, []string{a.URL, b.URL}, "shared", 6, 60, seed, func(rng *rand.Rand, _, _ int, e *editor) error {
 		return randomEdit(rng, e.d)

@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/internal/poll"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -147,7 +148,7 @@ func TestIdleDocumentUnloads(t *testing.T) {
 		t.Fatalf("%d documents loaded, want 1", n)
 	}
 	c.send(`{"type":"close","doc":"d"}`)
-	eventually(t, "the document to unload", func() bool { return s.Hub.Stats().Documents == 0 })
+	poll.Until(t, "the document to unload", func() bool { return s.Hub.Stats().Documents == 0 })
 	// Reopening loads it again from the log.
 	if snap := c.open("d"); snap.Text != "x" || snap.Version != 1 {
 		t.Fatalf("reloaded %+v", snap)

@@ -2,7 +2,6 @@ package hub_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -15,25 +14,9 @@ import (
 	"github.com/collabedit/collab/client"
 	"github.com/collabedit/collab/document"
 	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/internal/poll"
+	"github.com/collabedit/collab/internal/testrand"
 )
-
-var seedFlag = flag.Uint64("seed", 0, "seed for randomised integration tests (0: time-based)")
-
-// testSeed returns the run's seed and prints it if the test fails, so any
-// failure can be replayed with -seed.
-func testSeed(t *testing.T) uint64 {
-	t.Helper()
-	seed := *seedFlag
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("reproduce with: go test ./hub/ -run '%s' -seed %d", t.Name(), seed)
-		}
-	})
-	return seed
-}
 
 // editor is a client with an ack counter.
 type editor struct {
@@ -94,7 +77,7 @@ func randomEdit(rng *rand.Rand, d *client.Doc) error {
 // the clients sent.
 func TestConcurrentEditorsConverge(t *testing.T) {
 	t.Parallel()
-	seed := testSeed(t)
+	seed := testrand.Seed(t)
 	s := startServer(t, hub.Config{SnapshotEvery: 50})
 	const editors, edits = 6, 150
 	eds := runEditors(t, []string{s.URL}, "shared", editors, edits, seed, func(rng *rand.Rand, i, j int, e *editor) error {
@@ -162,7 +145,7 @@ func waitConverged(t *testing.T, eds []*editor) (string, int64) {
 	}
 	var text string
 	var version int64
-	eventually(t, "all editors to reach the same version and text", func() bool {
+	poll.Until(t, "all editors to reach the same version and text", func() bool {
 		text, version = eds[0].d.Text(), eds[0].d.Version()
 		for _, e := range eds[1:] {
 			if e.d.Version() != version || e.d.Text() != text {
@@ -205,7 +188,7 @@ func checkServerAgrees(t *testing.T, s *testServer, doc, text string, version in
 // is in the text exactly once.
 func TestReconnectMidEditLosesNothing(t *testing.T) {
 	t.Parallel()
-	seed := testSeed(t)
+	seed := testrand.Seed(t)
 	s := startServer(t, hub.Config{})
 	const editors, tokens = 4, 60
 	eds := runEditors(t, []string{s.URL}, "cut", editors, tokens, seed, func(rng *rand.Rand, i, j int, e *editor) error {

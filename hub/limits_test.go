@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/internal/poll"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -65,7 +66,7 @@ func TestUnloadReleasesMemory(t *testing.T) {
 		t.Fatalf("history holds %d bytes, want at least %d", held, ops*opBytes)
 	}
 	c.send(`{"type":"close","doc":"big"}`)
-	eventually(t, "the document to unload", func() bool { return s.Hub.Stats().Documents == 0 })
+	poll.Until(t, "the document to unload", func() bool { return s.Hub.Stats().Documents == 0 })
 	if got := s.Hub.Stats().HistoryBytes; got != 0 {
 		t.Fatalf("history gauge at %d bytes after unload", got)
 	}
@@ -75,7 +76,7 @@ func TestUnloadReleasesMemory(t *testing.T) {
 	}
 	// And handed back to the operating system, not kept by the runtime
 	// for later (the background scavenger alone takes minutes).
-	eventually(t, "freed memory to be returned to the OS", func() bool { return retainedFree() < 16<<20 })
+	poll.Until(t, "freed memory to be returned to the OS", func() bool { return retainedFree() < 16<<20 })
 }
 
 // retainedFree is heap memory the runtime holds free but has not

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/internal/poll"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -33,7 +34,7 @@ func TestPresenceSessionBoundToConnection(t *testing.T) {
 		t.Fatalf("refusal %+v does not name the document", e)
 	}
 	_ = old.ws.Close()
-	eventually(t, "the old connection to be cleaned up", func() bool { return s.Hub.Stats().Connections == 2 })
+	poll.Until(t, "the old connection to be cleaned up", func() bool { return s.Hub.Stats().Connections == 2 })
 	if m := watcher.expect("left"); m.Session != "s1" {
 		t.Fatalf("got %+v, want s1 to leave", m)
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/collabedit/collab/fanout"
 	"github.com/collabedit/collab/hub"
 	"github.com/collabedit/collab/hub/hubtest"
+	"github.com/collabedit/collab/internal/poll"
+	"github.com/collabedit/collab/internal/testrand"
 	"github.com/collabedit/collab/lease"
 	"github.com/collabedit/collab/presence"
 	"github.com/collabedit/collab/protocol"
@@ -175,7 +177,7 @@ func TestRedisPauseHeals(t *testing.T) {
 	// Not parallel: it bounds healing at two compressed lease TTLs (1.2 s),
 	// which a test running beside it on 2 cores under -race can eat.
 	const ttl, cycles = 600 * time.Millisecond, 4
-	seed := testSeed(t)
+	seed := testrand.Seed(t)
 	rds, hubs := startRedisHubs(t, 3, ttl)
 	docs := []string{"d0", "d1"}
 	var eds []*editor
@@ -240,7 +242,7 @@ func TestRedisPauseHeals(t *testing.T) {
 		}
 		for i, o := range readers {
 			if docs[i/len(hubs)] == doc {
-				eventually(t, fmt.Sprintf("reader %d of %s to reach version %d (at %d, %d violations: %v, %d snapshots)", i, doc, version, o.version.Load(), o.violations.Load(), o.first.Load(), o.snapshots.Load()), func() bool { return o.version.Load() == version })
+				poll.Until(t, fmt.Sprintf("reader %d of %s to reach version %d (at %d, %d violations: %v, %d snapshots)", i, doc, version, o.version.Load(), o.violations.Load(), o.first.Load(), o.snapshots.Load()), func() bool { return o.version.Load() == version })
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/collabedit/collab/hub"
 	"github.com/collabedit/collab/hub/hubtest"
 	"github.com/collabedit/collab/internal/mounttest"
+	"github.com/collabedit/collab/internal/poll"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -84,7 +85,7 @@ func TestStuckDiskAnsweredInTime(t *testing.T) {
 	if h := s.Head(t, "d"); h != 3 {
 		t.Fatalf("log at %d, want 3: an op was lost or applied twice", h)
 	}
-	eventually(t, "the reader to see every version", func() bool { return reader.version.Load() == 3 })
+	poll.Until(t, "the reader to see every version", func() bool { return reader.version.Load() == 3 })
 	reader.check(t, "reader")
 	t.Logf("stuck op answered after %v (commit timeout %v)", waited, commitTimeout)
 }

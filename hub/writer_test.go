@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/internal/poll"
 )
 
 // TestIdleSocketsHoldNoWriter: a socket's writer goroutine exits when
@@ -24,7 +25,7 @@ func TestIdleSocketsHoldNoWriter(t *testing.T) {
 	// Writers linger a second after their last write (the snapshot), and
 	// pings come every 2 s, so they go idle in between.
 	var extra int
-	eventually(t, "idle writers to exit", func() bool {
+	poll.Until(t, "idle writers to exit", func() bool {
 		extra = runtime.NumGoroutine() - base
 		return extra < n+n/2 // one reader each, plus slack; 2 per socket with writers
 	})
