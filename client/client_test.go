@@ -292,8 +292,14 @@ func TestCloseStopsEverything(t *testing.T) {
 	if err := d.Insert(0, "y"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("insert after close: %v", err)
 	}
-	if n := clientGoroutines(); n != 0 {
-		t.Fatalf("%d client goroutines still running after Close", n)
+	// Close waited for every goroutine's WaitGroup.Done; one may still be
+	// returning from the deferred Done under load (seen once in a full
+	// suite run), so allow it a second. A goroutine Close failed to stop —
+	// the reconnect loop here never ends by itself — is still caught.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if !poll.Wait(ctx, func() bool { return clientGoroutines() == 0 }) {
+		t.Fatalf("%d client goroutines still running after Close", clientGoroutines())
 	}
 }
 
