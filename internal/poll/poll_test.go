@@ -2,39 +2,12 @@ package poll
 
 import (
 	"context"
-	"fmt"
-	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/collabedit/collab/internal/faketb"
 )
-
-// fakeTB records a Fatalf and, like testing's, stops the calling
-// goroutine. Any other method of testing.TB panics (nil embedded
-// interface), so an unexpected call shows.
-type fakeTB struct {
-	testing.TB
-	failed string
-}
-
-func (f *fakeTB) Helper() {}
-
-func (f *fakeTB) Fatalf(format string, args ...any) {
-	f.failed = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-
-// run calls fn with a fakeTB on its own goroutine, as testing runs a test.
-func run(fn func(tb testing.TB)) *fakeTB {
-	f := &fakeTB{}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn(f)
-	}()
-	<-done
-	return f
-}
 
 func TestUntilReturnsOnceTheConditionHolds(t *testing.T) {
 	t.Parallel()
@@ -44,9 +17,9 @@ func TestUntilReturnsOnceTheConditionHolds(t *testing.T) {
 		flag.Store(true)
 	}()
 	start := time.Now()
-	f := run(func(tb testing.TB) { Until(tb, "the flag", flag.Load) })
-	if f.failed != "" {
-		t.Fatalf("Until failed: %s", f.failed)
+	f := faketb.Run(func(tb testing.TB) { Until(tb, "the flag", flag.Load) })
+	if f.Failure != "" {
+		t.Fatalf("Until failed: %s", f.Failure)
 	}
 	if !flag.Load() {
 		t.Fatal("Until returned before the condition held")
@@ -91,8 +64,8 @@ func TestWaitChecksOnceMoreAtTheEnd(t *testing.T) {
 
 func TestUntilFailsNamingWhatItWaitedFor(t *testing.T) {
 	t.Parallel()
-	f := run(func(tb testing.TB) { until(tb, "the impossible", func() bool { return false }, 50*time.Millisecond) })
-	if f.failed != "timed out after 50ms waiting for the impossible" {
-		t.Fatalf("failure %q, want it to name the timeout and what was awaited", f.failed)
+	f := faketb.Run(func(tb testing.TB) { until(tb, "the impossible", func() bool { return false }, 50*time.Millisecond) })
+	if f.Failure != "timed out after 50ms waiting for the impossible" {
+		t.Fatalf("failure %q, want it to name the timeout and what was awaited", f.Failure)
 	}
 }

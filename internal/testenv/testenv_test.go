@@ -1,12 +1,12 @@
 package testenv
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/collabedit/collab/internal/faketb"
 
 	"github.com/collabedit/collab/trace"
 )
@@ -23,56 +23,19 @@ func TestCI(t *testing.T) {
 	}
 }
 
-// fakeTB records how a helper ended the test. Like testing's own, its
-// Fatal and Skip methods stop the calling goroutine; any other method of
-// testing.TB panics (nil embedded interface), so an unexpected call shows.
-type fakeTB struct {
-	testing.TB
-	failed, skipped string
-}
-
-func (f *fakeTB) Helper() {}
-
-func (f *fakeTB) Fatal(args ...any) {
-	f.failed = fmt.Sprint(args...)
-	runtime.Goexit()
-}
-
-func (f *fakeTB) Fatalf(format string, args ...any) {
-	f.failed = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-
-func (f *fakeTB) Skipf(format string, args ...any) {
-	f.skipped = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-
-// run calls fn with a fakeTB on its own goroutine, as testing runs a test.
-func run(fn func(tb testing.TB)) *fakeTB {
-	f := &fakeTB{}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn(f)
-	}()
-	<-done
-	return f
-}
-
 func TestMissing(t *testing.T) {
 	for _, tt := range []struct {
 		ci   string
 		fail bool
 	}{{"", false}, {"true", true}, {"false", false}} {
 		t.Setenv(EnvCI, tt.ci)
-		f := run(func(tb testing.TB) { Missing(tb, "chromium", "apt-get install chromium") })
-		msg := f.skipped
+		f := faketb.Run(func(tb testing.TB) { Missing(tb, "chromium", "apt-get install chromium") })
+		msg := f.SkipReason
 		if tt.fail {
-			msg = f.failed
+			msg = f.Failure
 		}
-		if msg == "" || (f.failed != "") != tt.fail || !strings.Contains(msg, "chromium is missing") || !strings.Contains(msg, "apt-get install chromium") {
-			t.Errorf("%s=%q: failed %q, skipped %q; want to fail %v saying what is missing and how to get it", EnvCI, tt.ci, f.failed, f.skipped, tt.fail)
+		if msg == "" || (f.Failure != "") != tt.fail || !strings.Contains(msg, "chromium is missing") || !strings.Contains(msg, "apt-get install chromium") {
+			t.Errorf("%s=%q: failed %q, skipped %q; want to fail %v saying what is missing and how to get it", EnvCI, tt.ci, f.Failure, f.SkipReason, tt.fail)
 		}
 	}
 }
@@ -81,9 +44,9 @@ func TestTracePathInRepository(t *testing.T) {
 	t.Setenv(trace.EnvDir, "")
 	t.Setenv(EnvCI, "true")
 	var path string
-	f := run(func(tb testing.TB) { path = TracePath(tb, "automerge-paper.json.gz") })
-	if f.failed != "" || f.skipped != "" {
-		t.Fatalf("failed %q, skipped %q", f.failed, f.skipped)
+	f := faketb.Run(func(tb testing.TB) { path = TracePath(tb, "automerge-paper.json.gz") })
+	if f.Failure != "" || f.SkipReason != "" {
+		t.Fatalf("failed %q, skipped %q", f.Failure, f.SkipReason)
 	}
 	if want := filepath.Join(filepath.FromSlash(trace.RepoDir), "automerge-paper.json.gz"); !strings.HasSuffix(path, want) {
 		t.Fatalf("path %q, want one ending in %s", path, want)
@@ -94,10 +57,10 @@ func TestTraceMissing(t *testing.T) {
 	t.Setenv(trace.EnvDir, t.TempDir())
 	for _, ci := range []string{"true", ""} {
 		t.Setenv(EnvCI, ci)
-		f := run(func(tb testing.TB) { Trace(tb, "automerge-paper.json.gz") })
-		msg := f.failed + f.skipped
-		if (f.failed != "") != (ci != "") || !strings.Contains(msg, "automerge-paper.json.gz is missing") || !strings.Contains(msg, trace.RepoDir) || !strings.Contains(msg, trace.EnvDir) {
-			t.Errorf("%s=%q: failed %q, skipped %q; want a failure under CI, else a skip, naming the file and where to get it", EnvCI, ci, f.failed, f.skipped)
+		f := faketb.Run(func(tb testing.TB) { Trace(tb, "automerge-paper.json.gz") })
+		msg := f.Failure + f.SkipReason
+		if (f.Failure != "") != (ci != "") || !strings.Contains(msg, "automerge-paper.json.gz is missing") || !strings.Contains(msg, trace.RepoDir) || !strings.Contains(msg, trace.EnvDir) {
+			t.Errorf("%s=%q: failed %q, skipped %q; want a failure under CI, else a skip, naming the file and where to get it", EnvCI, ci, f.Failure, f.SkipReason)
 		}
 	}
 }
@@ -113,10 +76,10 @@ func TestTraceLoads(t *testing.T) {
 		}
 	}
 	var tr *trace.Trace
-	if f := run(func(tb testing.TB) { tr = Trace(tb, "good.json") }); f.failed != "" || tr == nil || tr.EndContent != "ab" || len(tr.Patches) != 1 {
-		t.Fatalf("good trace: failed %q, trace %+v", f.failed, tr)
+	if f := faketb.Run(func(tb testing.TB) { tr = Trace(tb, "good.json") }); f.Failure != "" || tr == nil || tr.EndContent != "ab" || len(tr.Patches) != 1 {
+		t.Fatalf("good trace: failed %q, trace %+v", f.Failure, tr)
 	}
-	if f := run(func(tb testing.TB) { Trace(tb, "bad.json") }); !strings.Contains(f.failed, "bad.json") {
-		t.Fatalf("a trace that does not load: failed %q, want a failure naming it", f.failed)
+	if f := faketb.Run(func(tb testing.TB) { Trace(tb, "bad.json") }); !strings.Contains(f.Failure, "bad.json") {
+		t.Fatalf("a trace that does not load: failed %q, want a failure naming it", f.Failure)
 	}
 }
