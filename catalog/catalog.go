@@ -24,6 +24,8 @@ type Source interface {
 	Docs(ctx context.Context, limit int) ([]eventlog.DocInfo, error)
 }
 
+var _ Source = (*eventlog.Store)(nil)
+
 // Entry is one document of the list.
 type Entry struct {
 	ID      string    `json:"id"`

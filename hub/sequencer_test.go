@@ -23,7 +23,6 @@ func (r *recorder) send(frame []byte)           { r.frames = append(r.frames, st
 func (r *recorder) sendError(e *protocol.Error) { r.errs = append(r.errs, e) }
 
 var _ subscriber = (*recorder)(nil)
-var _ subscriber = (*conn)(nil)
 
 var t0 = time.Unix(1_000_000, 0)
 
