@@ -21,6 +21,8 @@ var connSeq atomic.Uint64
 // UTF-8; serve closes it with 1007.
 var errInvalidUTF8 = errors.New("text frame is not valid UTF-8")
 
+var _ subscriber = (*conn)(nil)
+
 // conn is one WebSocket client. Its reader runs on a goroutine the hub
 // starts after the upgrade (ServeHTTP has returned by then) and is the
 // only one touching subs; its writer owns everything written to the

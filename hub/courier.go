@@ -7,6 +7,8 @@ import (
 	"github.com/collabedit/collab/protocol"
 )
 
+var _ announcer = (*courier)(nil)
+
 // courier carries one document's messages to origins and to the other
 // processes: answers to an op's origin (directly, or through its
 // process's channel), published events, forwards, and presence. Every

@@ -91,9 +91,4 @@ var (
 	_ Presence  = (*presence.Memory)(nil)
 	_ Presence  = (*presence.Redis)(nil)
 	_ Store     = (*eventlog.Store)(nil)
-	// Without this, a change to fanout.Redis's batch method would quietly
-	// send every event with its own round trip again.
-	_ batchPublisher = (*fanout.Redis)(nil)
-	_ subscriber     = (*conn)(nil)
-	_ announcer      = (*courier)(nil)
 )

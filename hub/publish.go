@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/collabedit/collab/fanout"
 )
 
 // publisher sends bus messages without blocking rooms. A Redis PUBLISH is a
@@ -87,6 +89,10 @@ func (p *publisher) enqueue(key string, it pubItem) {
 type batchPublisher interface {
 	PublishBatch(ctx context.Context, channels []string, msgs [][]byte) error
 }
+
+// Without this check, a change to fanout.Redis's batch method would
+// quietly send every event with its own round trip again.
+var _ batchPublisher = (*fanout.Redis)(nil)
 
 // maxBatch bounds one pipelined publish: 256 events of ~100 bytes is a
 // 25 KB write, large enough to amortise the round trip, small enough not
