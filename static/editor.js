@@ -15,6 +15,7 @@ import { Overlay } from './overlay.js';
 import { docIdFromLocation, loadIdentity, saveName, randomId, safeColor, resolveColor } from './identity.js';
 import { formatVersion } from './format.js';
 import { statusText, pageState, StatusAnnouncer } from './status.js';
+import { Preview } from './preview.js';
 
 // PRESENCE_MS spaces our cursor updates: the server forwards at most one
 // per 50 ms per person anyway (§13), so sending more only costs rate.
@@ -62,6 +63,7 @@ class EditorPage {
       textarea: this.ta,
       client: this.client,
       onRender: () => {
+        this.preview.update(); // the title, and the preview when shown
         this.scheduleDraw();
         this.showStatus(); // offline edits change the words, not the state
       },
@@ -69,6 +71,14 @@ class EditorPage {
       onError: (err) => this.showAlert(`This edit could not be applied: ${err.message}`),
     });
     this.overlay = new Overlay(this.ta, $('mirror'));
+    // The title is the text's first line (title.js); the id until it has one.
+    this.title = '';
+    this.preview = new Preview({
+      text: () => this.binding.view,
+      id,
+      storage: this.storage,
+      onTitle: (title) => this.showTitle(title),
+    });
     this.conn = new Connection({
       url: `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`,
       onOpen: () => {
@@ -98,8 +108,9 @@ class EditorPage {
     this.conn.start();
     this.showStatus();
     this.drawPeople([]);
+    this.preview.start();
     // For tests and debugging from the console: the live objects.
-    window.collab = { client: this.client, conn: this.conn, binding: this.binding, overlay: this.overlay };
+    window.collab = { client: this.client, conn: this.conn, binding: this.binding, overlay: this.overlay, preview: this.preview };
   }
 
   // ---- status ----
@@ -120,7 +131,7 @@ class EditorPage {
     this.ta.readOnly = !client.loaded;
     setText($('version'), client.loaded ? formatVersion(client.version) : 'Version —');
     $('retry').hidden = conn.state !== 'waiting';
-    const title = `${client.pending ? '• ' : ''}${this.id} · collab`;
+    const title = `${client.pending ? '• ' : ''}${this.title || this.id} · collab`;
     if (document.title !== title) document.title = title;
     this.announce(this.announcer.update(st, client.pending));
     if (st !== this.lastState) {
@@ -129,6 +140,15 @@ class EditorPage {
     }
     if (client.loaded && !this.loadedOnce) this.firstLoad();
     this.showCountdown(conn.state === 'waiting' ? conn.retryAt : 0);
+  }
+
+  /** Shows the document's title (its first line) in the header and tab. */
+  showTitle(title) {
+    this.title = title;
+    const h = $('doc-name');
+    setText(h, title || this.id);
+    h.title = title ? `Document ${this.id}` : '';
+    this.showStatus();
   }
 
   // Says text in the live region (not the visible status, which changes

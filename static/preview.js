@@ -1,0 +1,150 @@
+// The Markdown preview beside the text of the editor page, and the
+// download buttons. The text is rendered by marked and the HTML is
+// sanitized by DOMPurify before it reaches the page (both vendored in
+// vendor/, see the README): nothing in a document runs, whoever wrote it.
+// On top of that, the page's Content-Security-Policy allows no inline
+// script at all, so even markup that got past the sanitizer could not run.
+
+import { Marked } from './vendor/marked.esm.js';
+import DOMPurify from './vendor/purify.es.js';
+import { titleOf, fileName, DOWNLOAD_TYPES } from './title.js';
+
+// Rendering waits at least this long after the last render: each
+// keystroke in a long document would otherwise parse it all again.
+const THROTTLE_MS = 100;
+// The preview's open/closed choice, kept across visits.
+const OPEN_KEY = 'collab.preview';
+
+const markdown = new Marked({ gfm: true, breaks: false });
+
+// What the sanitizer lets through: HTML only (no SVG or MathML), no
+// forms, no styles (the CSP would refuse inline styles anyway), no
+// frames. DOMPurify already removes scripts, event handlers and
+// javascript:/data: URLs in links.
+const PURIFY = {
+  USE_PROFILES: { html: true },
+  FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select', 'iframe', 'frame', 'object', 'embed', 'base', 'meta', 'link'],
+  FORBID_ATTR: ['style', 'id', 'name', 'srcset', 'action', 'formaction'],
+  RETURN_DOM_FRAGMENT: true,
+};
+
+let hooked = false;
+function hookLinks() {
+  if (hooked) return;
+  hooked = true;
+  // Links open in a new tab and tell the target nothing about this page.
+  DOMPurify.addHook('afterSanitizeAttributes', (node) => {
+    if (node.tagName === 'A' && node.hasAttribute('href')) {
+      node.setAttribute('target', '_blank');
+      node.setAttribute('rel', 'noopener noreferrer nofollow');
+    }
+  });
+}
+
+/**
+ * renderMarkdown turns text into a sanitized DocumentFragment.
+ * @param {string} text
+ * @returns {DocumentFragment}
+ */
+export function renderMarkdown(text) {
+  hookLinks();
+  const html = markdown.parse(text, { async: false });
+  return DOMPurify.sanitize(html, PURIFY);
+}
+
+/**
+ * Preview keeps the preview pane, the title and the download buttons in
+ * step with the document's text.
+ */
+export class Preview {
+  /**
+   * @param {object} opts
+   * @param {() => string} opts.text the document's current text
+   * @param {string} opts.id the document's id, the title when it has none
+   * @param {(title: string) => void} opts.onTitle called when the title changes
+   * @param {Storage|{getItem: Function, setItem: Function}} [opts.storage]
+   */
+  constructor({ text, id, onTitle, storage }) {
+    this.text = text;
+    this.id = id;
+    this.onTitle = onTitle;
+    this.storage = storage;
+    this.pane = document.getElementById('preview');
+    this.body = document.getElementById('preview-body');
+    this.toggle = document.getElementById('preview-toggle');
+    this.panes = document.querySelector('.doc-panes');
+    this.title = '';
+    this.rendered = null; // the text last rendered
+    this.timer = null;
+    this.lastAt = 0;
+  }
+
+  start() {
+    this.toggle.addEventListener('click', () => this.setOpen(this.pane.hidden));
+    document.getElementById('download-md').addEventListener('click', () => this.download('.md'));
+    document.getElementById('download-txt').addEventListener('click', () => this.download('.txt'));
+    let open = false;
+    try { open = this.storage?.getItem(OPEN_KEY) === '1'; } catch { /* no storage */ }
+    this.setOpen(open, false);
+    this.update();
+  }
+
+  /** Shows or hides the preview. */
+  setOpen(open, remember = true) {
+    this.pane.hidden = !open;
+    this.toggle.setAttribute('aria-pressed', String(open));
+    this.panes.classList.toggle('with-preview', open);
+    if (remember) {
+      try { this.storage?.setItem(OPEN_KEY, open ? '1' : '0'); } catch { /* no storage */ }
+    }
+    if (open) this.render();
+  }
+
+  /**
+   * update is called on every change of the text, local or remote: the
+   * title follows at once (it is cheap), the preview at most every
+   * THROTTLE_MS and on an animation frame.
+   */
+  update() {
+    const title = titleOf(this.text());
+    if (title !== this.title) {
+      this.title = title;
+      this.onTitle(title);
+    }
+    if (this.pane.hidden || this.timer !== null) return;
+    const wait = Math.max(0, this.lastAt + THROTTLE_MS - performance.now());
+    this.timer = setTimeout(() => {
+      requestAnimationFrame(() => {
+        this.timer = null;
+        this.render();
+      });
+    }, wait);
+  }
+
+  render() {
+    this.lastAt = performance.now();
+    if (this.pane.hidden) return;
+    const text = this.text();
+    if (text === this.rendered) return;
+    this.rendered = text;
+    this.body.replaceChildren(renderMarkdown(text));
+    this.pane.dataset.rendered = String(text.length); // for tests: what was drawn
+  }
+
+  /** Offers the current text as a file. */
+  download(ext) {
+    const blob = new Blob([this.text()], { type: DOWNLOAD_TYPES[ext] });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = fileName(this.title, this.id, ext);
+    a.hidden = true;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    // For tests: the page's CSP (connect-src 'self') keeps fetch() off blob: URLs.
+    window.collabLastDownload = { href: a.href, name: a.download, type: blob.type, blob };
+    // The browser has taken the file once click() returns; revoke later
+    // so that slow browsers still read it.
+    setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+  }
+}
