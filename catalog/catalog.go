@@ -3,7 +3,10 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
+
+	"github.com/collabedit/collab/document"
 
 	"github.com/collabedit/collab/eventlog"
 	"github.com/collabedit/collab/protocol"
@@ -26,6 +29,26 @@ type Source interface {
 
 var _ Source = (*eventlog.Store)(nil)
 
+// Texts is what the catalog reads documents' titles from: a document's
+// latest snapshot and the events after it. *eventlog.Store implements it;
+// a Source that does not lists no titles.
+type Texts interface {
+	LatestSnapshot(ctx context.Context, doc string) (eventlog.Snapshot, bool, error)
+	Events(ctx context.Context, doc string, from int64, limit int) ([]eventlog.Event, error)
+}
+
+var _ Texts = (*eventlog.Store)(nil)
+
+// titleBudget bounds the time one list request spends working out titles
+// that changed: after a restart every listed document needs its text
+// rebuilt once. Titles not worked out in time are listed as before (or
+// empty) and come with a later request.
+const titleBudget = 500 * time.Millisecond
+
+// maxCachedTitles bounds the title cache: more entries than this (the
+// lists asked for named many different documents) start it afresh.
+const maxCachedTitles = 4 * MaxLimit
+
 // Entry is one document of the list.
 type Entry struct {
 	ID      string    `json:"id"`
@@ -36,16 +59,32 @@ type Entry struct {
 	Size *int64 `json:"size"`
 	// Link is the path of the document's editor page.
 	Link string `json:"link"`
+	// Title is the document's first line without Markdown's heading
+	// markers (see Title), or "" when the text has none or it is not
+	// known yet.
+	Title string `json:"title"`
 }
 
 // Catalog lists documents from a Source.
 type Catalog struct {
-	src Source
+	src   Source
+	texts Texts // nil: no titles
+
+	mu     sync.Mutex
+	titles map[string]cachedTitle // by document
 }
 
-// New returns a catalog reading src.
+// cachedTitle is the title of a document at a version.
+type cachedTitle struct {
+	version int64
+	title   string
+}
+
+// New returns a catalog reading src, and titles too if src is also Texts.
 func New(src Source) *Catalog {
-	return &Catalog{src: src}
+	c := &Catalog{src: src, titles: make(map[string]cachedTitle)}
+	c.texts, _ = src.(Texts)
+	return c
 }
 
 // List returns up to limit documents, most recently changed first. limit
@@ -77,7 +116,76 @@ func (c *Catalog) List(ctx context.Context, limit int) ([]Entry, error) {
 			break
 		}
 	}
+	c.fillTitles(ctx, out)
 	return out, nil
+}
+
+// fillTitles sets the entries' titles: from the cache for documents that
+// have not changed since, otherwise from the latest snapshot and the
+// events after it (a document's text is not kept anywhere else), within
+// titleBudget. A title that cannot be read is left as cached, or empty:
+// the list itself does not fail for it.
+func (c *Catalog) fillTitles(ctx context.Context, entries []Entry) {
+	if c.texts == nil {
+		return
+	}
+	deadline := time.Now().Add(titleBudget)
+	for i := range entries {
+		e := &entries[i]
+		c.mu.Lock()
+		cached, ok := c.titles[e.ID]
+		c.mu.Unlock()
+		if ok && cached.version >= e.Version {
+			e.Title = cached.title
+			continue
+		}
+		e.Title = cached.title // until worked out
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			continue
+		}
+		title, version, err := c.readTitle(ctx, e.ID)
+		if err != nil {
+			continue
+		}
+		e.Title = title
+		c.mu.Lock()
+		if len(c.titles) >= maxCachedTitles {
+			c.titles = make(map[string]cachedTitle)
+		}
+		if old, ok := c.titles[e.ID]; !ok || old.version < version {
+			c.titles[e.ID] = cachedTitle{version: version, title: title}
+		}
+		c.mu.Unlock()
+	}
+}
+
+// readTitle rebuilds doc's text from its latest snapshot and the events
+// after it and returns its title and version.
+func (c *Catalog) readTitle(ctx context.Context, doc string) (string, int64, error) {
+	snap, _, err := c.texts.LatestSnapshot(ctx, doc)
+	if err != nil {
+		return "", 0, err
+	}
+	events, err := c.texts.Events(ctx, doc, snap.Version, 0)
+	if err != nil {
+		return "", 0, err
+	}
+	text := document.NewText(snap.Text)
+	version := snap.Version
+	for _, ev := range events {
+		if ev.Version != version {
+			return "", 0, fmt.Errorf("title of %q: event %d after version %d", doc, ev.Version, version)
+		}
+		var op document.Op
+		if err := op.UnmarshalJSON(ev.Op); err != nil {
+			return "", 0, fmt.Errorf("title of %q: event %d: %w", doc, ev.Version, err)
+		}
+		if err := text.Apply(op); err != nil {
+			return "", 0, fmt.Errorf("title of %q: event %d: %w", doc, ev.Version, err)
+		}
+		version++
+	}
+	return Title(text.String()), version, nil
 }
 
 func entry(d eventlog.DocInfo) Entry {

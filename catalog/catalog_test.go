@@ -184,6 +184,9 @@ func TestHandler(t *testing.T) {
 	if got := string(raw.Docs[1]["size"]); got != "7" {
 		t.Errorf("size encodes as %s, want 7", got)
 	}
+	if got := string(raw.Docs[1]["title"]); got != `"xx"` { // two events of ["x"]
+		t.Errorf("title encodes as %s, want \"xx\"", got)
+	}
 }
 
 // TestHandlerUnavailable: a closed event log is reported as 503 with a
@@ -198,4 +201,79 @@ func TestHandlerUnavailable(t *testing.T) {
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("status %d, want 503; body %s", rec.Code, rec.Body)
 	}
+}
+
+// appendOps appends ops (JSON) to doc from version from on.
+func appendOps(tb testing.TB, s *eventlog.Store, doc string, from int64, ops ...string) {
+	tb.Helper()
+	for i, op := range ops {
+		v := from + int64(i)
+		e := eventlog.Event{Doc: doc, Version: v, OpID: fmt.Sprintf("t:%s:%d", doc, v), Author: "t", Op: []byte(op), Size: -1}
+		if _, err := s.Append(context.Background(), e); err != nil {
+			tb.Fatalf("append %s@%d: %v", doc, v, err)
+		}
+	}
+}
+
+// titles lists the documents and returns their titles by id.
+func titles(t *testing.T, c *Catalog) map[string]string {
+	t.Helper()
+	got, err := c.List(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := make(map[string]string)
+	for _, e := range got {
+		m[e.ID] = e.Title
+	}
+	return m
+}
+
+// TestListTitles: each document is listed with the title of its latest
+// text, from the snapshot and the events after it, and again after more
+// edits (the cache follows the version).
+func TestListTitles(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	appendOps(t, s, "md", 0, `["# Hello\nworld"]`)      // "# Hello\nworld", 13 code points
+	appendOps(t, s, "plain", 0, `["\n\n  shopping  "]`) // blank lines first
+	appendOps(t, s, "blank", 0, `["\n   \n"]`)
+	c := New(s)
+	want := map[string]string{"md": "Hello", "plain": "shopping", "blank": ""}
+	if got := titles(t, c); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("titles %v, want %v", got, want)
+	}
+
+	// An edit of the first line; then a snapshot, and an edit after it.
+	appendOps(t, s, "md", 1, `[2,"Big ",11]`) // "# Big Hello\nworld"
+	if got := titles(t, c)["md"]; got != "Big Hello" {
+		t.Fatalf("after an edit: title %q", got)
+	}
+	if err := s.PutSnapshot(ctx, eventlog.Snapshot{Doc: "md", Version: 2, Text: "# Big Hello\nworld"}); err != nil {
+		t.Fatal(err)
+	}
+	appendOps(t, s, "md", 2, `[-6,11]`) // "Hello\nworld"
+	if got := titles(t, c)["md"]; got != "Hello" {
+		t.Fatalf("after a snapshot and an edit: title %q", got)
+	}
+
+	// Unchanged documents are not read again: the cache answers.
+	c.mu.Lock()
+	c.titles["plain"] = cachedTitle{version: 1, title: "from the cache"}
+	c.mu.Unlock()
+	if got := titles(t, c)["plain"]; got != "from the cache" {
+		t.Errorf("an unchanged document was read again: %q", got)
+	}
+
+	// A source that cannot give texts lists no titles.
+	if got := titles(t, New(docsOnly{s}))["md"]; got != "" {
+		t.Errorf("title %q from a source without texts", got)
+	}
+}
+
+// docsOnly hides a store's texts.
+type docsOnly struct{ s *eventlog.Store }
+
+func (d docsOnly) Docs(ctx context.Context, limit int) ([]eventlog.DocInfo, error) {
+	return d.s.Docs(ctx, limit)
 }

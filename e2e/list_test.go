@@ -9,10 +9,10 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// rowsJS reads the document list's rows as {cells} arrays of text and
-// the name link's href.
+// rowsJS reads the document list's rows as {cells} arrays of text (the
+// name's link text, without the title under it) and the name link's href.
 const rowsJS = `[...document.querySelectorAll('#docs tbody tr')].map((tr) =>
-	[...tr.cells].slice(0, 4).map((td) => td.textContent).concat(tr.querySelector('a').getAttribute('href')))`
+	[...tr.cells].slice(0, 4).map((td, i) => i === 0 ? td.querySelector('a').textContent : td.textContent).concat(tr.querySelector('a').getAttribute('href')))`
 
 // TestDocumentList: the start page lists documents with their size in
 // characters (code points: an emoji is one), last change and version,

@@ -138,6 +138,15 @@ func TestMarkdownPreview(t *testing.T) {
 		}
 	}
 
+	// The list page shows the title under the name, and filters by it.
+	list := openPage(t, "list", "http://"+srv.addr+"/")
+	list.waitFor(`[...document.querySelectorAll('#docs tbody tr')].some((tr) =>
+		tr.querySelector('a').textContent === 'md' && tr.querySelector('.doc-title')?.textContent === 'Big Shopping list')`,
+		`document.querySelector('#docs tbody').innerText`, 5*time.Second)
+	eval[chromedp.Void](list, `document.getElementById('filter').focus()`)
+	list.keys("shopping")
+	list.waitFor(`document.querySelectorAll('#docs tbody tr').length === 1`, `document.querySelector('#docs tbody').innerText`, 5*time.Second)
+
 	// Closing the preview stops rendering it; the choice is remembered.
 	eval[chromedp.Void](a, `document.getElementById('preview-toggle').click()`)
 	if open := eval[bool](a, `!document.getElementById('preview').hidden`); open {

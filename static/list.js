@@ -34,7 +34,7 @@ async function load() {
 // so that someone tabbing through the list is not thrown to the top.
 function render() {
   const q = $('filter').value.trim().toLowerCase();
-  const shown = q ? docs.filter((d) => d.id.toLowerCase().includes(q)) : docs;
+  const shown = q ? docs.filter((d) => d.id.toLowerCase().includes(q) || (d.title || '').toLowerCase().includes(q)) : docs;
   const focus = focusKey(document.activeElement);
   const tbody = $('docs').querySelector('tbody');
   tbody.replaceChildren(...shown.map(row));
@@ -63,7 +63,7 @@ function listStatus(total, shown, q) {
   const more = total >= LIMIT;
   if (total === 0) return 'No documents yet. Open one by name above to start.';
   if (shown === 0) {
-    return `No document name contains “${q}”${more ? ` among the ${LIMIT} most recently changed; open an older one by its full name above` : ''}.`;
+    return `No document name or title contains “${q}”${more ? ` among the ${LIMIT} most recently changed; open an older one by its full name above` : ''}.`;
   }
   const n = `${shown} ${shown === 1 ? 'document' : 'documents'}${q ? ' match' : ''}`;
   return more ? `${n} among the ${LIMIT} most recently changed.` : `${n}, most recently changed first.`;
@@ -77,6 +77,13 @@ function row(d) {
   a.textContent = d.id;
   a.dataset.focus = `open:${d.id}`;
   name.append(a);
+  // The title (the first line of the text), from servers that send one.
+  if (d.title) {
+    const title = document.createElement('span');
+    title.className = 'doc-title';
+    title.textContent = d.title;
+    name.append(title);
+  }
 
   const when = cell('Last change');
   const updated = new Date(d.updated);
