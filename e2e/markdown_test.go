@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -66,10 +67,12 @@ func TestMarkdownPreview(t *testing.T) {
 	if r := eval[[]float64](a, rectsJS); !(r[4] >= r[1] && r[2] == r[6]) {
 		t.Errorf("wide: editor %v, preview %v: want the preview to the right, level with the text", r[:4], r[4:])
 	}
+	saveShot(t, a, "markdown-wide.png")
 	a.viewport(640, 700, false)
 	if r := eval[[]float64](a, rectsJS); !(r[6] >= r[3]) {
 		t.Errorf("narrow: editor %v, preview %v: want the preview under the text", r[:4], r[4:])
 	}
+	saveShot(t, a, "markdown-narrow.png")
 
 	// Markup that would run script: none of it runs, none reaches the
 	// preview as written.
@@ -154,5 +157,18 @@ func TestMarkdownPreview(t *testing.T) {
 	}
 	if s := eval[string](a, `localStorage.getItem('collab.preview')`); s != "0" {
 		t.Errorf("stored preview choice %q", s)
+	}
+}
+
+// saveShot keeps a screenshot of the page among the test's artifacts, for
+// a person to look at.
+func saveShot(t *testing.T, p *page, name string) {
+	t.Helper()
+	buf, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("%s: screenshot: %v", p.name, err)
+	}
+	if err := os.WriteFile(artifactPath(t, name), buf, 0o644); err != nil {
+		t.Error(err)
 	}
 }

@@ -10,8 +10,11 @@ import DOMPurify from './vendor/purify.es.js';
 import { titleOf, fileName, DOWNLOAD_TYPES } from './title.js';
 
 // Rendering waits at least this long after the last render: each
-// keystroke in a long document would otherwise parse it all again.
+// keystroke in a long document would otherwise parse it all again. When
+// a render itself takes longer (a very long document), the wait grows to
+// a few times its cost, up to MAX_WAIT_MS, so typing stays responsive.
 const THROTTLE_MS = 100;
+const MAX_WAIT_MS = 1000;
 // The preview's open/closed choice, kept across visits.
 const OPEN_KEY = 'collab.preview';
 
@@ -77,6 +80,7 @@ export class Preview {
     this.rendered = null; // the text last rendered
     this.timer = null;
     this.lastAt = 0;
+    this.cost = 0; // how long the last render took, ms
   }
 
   start() {
@@ -112,7 +116,8 @@ export class Preview {
       this.onTitle(title);
     }
     if (this.pane.hidden || this.timer !== null) return;
-    const wait = Math.max(0, this.lastAt + THROTTLE_MS - performance.now());
+    const gap = Math.min(MAX_WAIT_MS, Math.max(THROTTLE_MS, 3 * this.cost));
+    const wait = Math.max(0, this.lastAt + gap - performance.now());
     this.timer = setTimeout(() => {
       requestAnimationFrame(() => {
         this.timer = null;
@@ -127,7 +132,9 @@ export class Preview {
     const text = this.text();
     if (text === this.rendered) return;
     this.rendered = text;
+    const start = performance.now();
     this.body.replaceChildren(renderMarkdown(text));
+    this.cost = performance.now() - start;
     this.pane.dataset.rendered = String(text.length); // for tests: what was drawn
   }
 
