@@ -70,6 +70,8 @@ type Catalog struct {
 	src   Source
 	texts Texts // nil: no titles
 
+	budget time.Duration // titleBudget; tests change it
+
 	mu     sync.Mutex
 	titles map[string]cachedTitle // by document
 }
@@ -82,7 +84,7 @@ type cachedTitle struct {
 
 // New returns a catalog reading src, and titles too if src is also Texts.
 func New(src Source) *Catalog {
-	c := &Catalog{src: src, titles: make(map[string]cachedTitle)}
+	c := &Catalog{src: src, budget: titleBudget, titles: make(map[string]cachedTitle)}
 	c.texts, _ = src.(Texts)
 	return c
 }
@@ -129,7 +131,7 @@ func (c *Catalog) fillTitles(ctx context.Context, entries []Entry) {
 	if c.texts == nil {
 		return
 	}
-	deadline := time.Now().Add(titleBudget)
+	deadline := time.Now().Add(c.budget)
 	for i := range entries {
 		e := &entries[i]
 		c.mu.Lock()

@@ -265,6 +265,23 @@ func TestListTitles(t *testing.T) {
 		t.Errorf("an unchanged document was read again: %q", got)
 	}
 
+	// Out of time, a changed document keeps its last title until a
+	// request has time for it.
+	appendOps(t, s, "md", 3, `["# New "]`) // "# New Hello\nworld"
+	c.budget = -time.Second
+	if got := titles(t, c); got["md"] != "Hello" || got["blank"] != "" {
+		t.Errorf("out of time: titles %v, want the last ones", got)
+	}
+	fresh := New(s)
+	fresh.budget = -time.Second
+	if got := titles(t, fresh)["md"]; got != "" {
+		t.Errorf("out of time, never worked out: title %q", got)
+	}
+	c.budget = titleBudget
+	if got := titles(t, c)["md"]; got != "New Hello" {
+		t.Errorf("with time again: title %q", got)
+	}
+
 	// A source that cannot give texts lists no titles.
 	if got := titles(t, New(docsOnly{s}))["md"]; got != "" {
 		t.Errorf("title %q from a source without texts", got)

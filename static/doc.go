@@ -3,7 +3,8 @@
 //
 //	/        the document list (index.html, list.js; data from GET /api/docs)
 //	/d/{id}  the editor of one document (editor.html, editor.js)
-//	/{file}  the ES modules and the stylesheet
+//	/{file}  the ES modules and the stylesheets
+//	/vendor/{file}  the two browser dependencies, vendored (see the README)
 //
 // Anything else, including /d/ with an id the protocol does not allow, gets
 // 404.html with status 404.
@@ -14,8 +15,10 @@
 // textview.js and undo.js (the textarea and its undo history), overlay.js
 // (other people's cursors), identity.js and format.js (names, colours,
 // links, formatting), status.js (the save state in words, and what of it
-// is announced to screen readers). Node tests of all pure logic live in
-// static/test.
+// is announced to screen readers), preview.js (the Markdown preview and
+// the downloads, with marked and DOMPurify from vendor/) and title.js (a
+// document's title, its first line; catalog.Title follows the same rules).
+// Node tests of all pure logic live in static/test.
 //
 // Files are read once from the embedded FS when the handler is made; the
 // handler then only reads immutable maps and is safe for concurrent use.
