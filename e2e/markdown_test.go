@@ -42,6 +42,9 @@ func TestMarkdownPreview(t *testing.T) {
 	a.keys("# Shopping list\n\n- apples\n- [pears](https://example.com/p)\n")
 	a.waitSaved()
 	a.waitFor(`document.querySelector('#preview-body h1')?.textContent === 'Shopping list'`, previewJS, 5*time.Second)
+	if !eval[bool](a, `collab.preview.worker !== null`) {
+		t.Error("the Markdown is parsed on the page's thread: the worker did not start")
+	}
 	items := eval[[]string](a, `[...document.querySelectorAll('#preview-body ul > li')].map((li) => li.textContent)`)
 	if strings.Join(items, "|") != "apples|pears" {
 		t.Errorf("list items %q", items)

@@ -16,7 +16,8 @@
 // (other people's cursors), identity.js and format.js (names, colours,
 // links, formatting), status.js (the save state in words, and what of it
 // is announced to screen readers), preview.js (the Markdown preview and
-// the downloads, with marked and DOMPurify from vendor/) and title.js (a
+// the downloads; markdown.js parses with marked, in preview-worker.js, and
+// DOMPurify sanitizes, both from vendor/) and title.js (a
 // document's title, its first line; catalog.Title follows the same rules).
 // Node tests of all pure logic live in static/test.
 //

@@ -1,12 +1,14 @@
 // The Markdown preview beside the text of the editor page, and the
-// download buttons. The text is rendered by marked and the HTML is
-// sanitized by DOMPurify before it reaches the page (both vendored in
-// vendor/, see the README): nothing in a document runs, whoever wrote it.
-// On top of that, the page's Content-Security-Policy allows no inline
-// script at all, so even markup that got past the sanitizer could not run.
+// download buttons. The text is rendered by marked (in a worker,
+// preview-worker.js, so that a long document does not stall typing) and
+// the HTML is sanitized by DOMPurify on the page before it reaches the
+// page (both vendored in vendor/, see the README): nothing in a document
+// runs, whoever wrote it. On top of that, the page's
+// Content-Security-Policy allows no inline script at all, so even markup
+// that got past the sanitizer could not run.
 
-import { Marked } from './vendor/marked.esm.js';
 import DOMPurify from './vendor/purify.es.js';
+import { toHTML } from './markdown.js';
 import { titleOf, fileName, DOWNLOAD_TYPES } from './title.js';
 
 // Rendering waits at least this long after the last render: each
@@ -17,8 +19,6 @@ const THROTTLE_MS = 100;
 const MAX_WAIT_MS = 1000;
 // The preview's open/closed choice, kept across visits.
 const OPEN_KEY = 'collab.preview';
-
-const markdown = new Marked({ gfm: true, breaks: false });
 
 // What the sanitizer lets through: HTML only (no SVG or MathML), no
 // forms, no styles (the CSP would refuse inline styles anyway), no
@@ -45,13 +45,12 @@ function hookLinks() {
 }
 
 /**
- * renderMarkdown turns text into a sanitized DocumentFragment.
- * @param {string} text
+ * sanitize turns marked's HTML into a DocumentFragment safe to show.
+ * @param {string} html
  * @returns {DocumentFragment}
  */
-export function renderMarkdown(text) {
+export function sanitize(html) {
   hookLinks();
-  const html = markdown.parse(text, { async: false });
   return DOMPurify.sanitize(html, PURIFY);
 }
 
@@ -80,10 +79,40 @@ export class Preview {
     this.rendered = null; // the text last rendered
     this.timer = null;
     this.lastAt = 0;
-    this.cost = 0; // how long the last render took, ms
+    this.cost = 0; // how long the last render took on this thread, ms
+    this.worker = null; // parses off this thread; null: parse here
+    this.parsing = null; // the text the worker is parsing
+    this.again = false; // the text changed while the worker parsed
+  }
+
+  // startWorker starts the parser's worker; where workers cannot start
+  // (an old browser, a policy), parsing stays on this thread.
+  startWorker() {
+    try {
+      this.worker = new Worker(new URL('./preview-worker.js', import.meta.url), { type: 'module' });
+    } catch {
+      this.worker = null;
+      return;
+    }
+    this.worker.addEventListener('message', (e) => {
+      const text = this.parsing;
+      this.parsing = null;
+      if (text !== null) this.show(text, String(e.data));
+      if (this.again) {
+        this.again = false;
+        this.update();
+      }
+    });
+    this.worker.addEventListener('error', () => {
+      this.worker.terminate();
+      this.worker = null;
+      this.parsing = null;
+      this.render();
+    });
   }
 
   start() {
+    this.startWorker();
     this.toggle.addEventListener('click', () => this.setOpen(this.pane.hidden));
     document.getElementById('download-md').addEventListener('click', () => this.download('.md'));
     document.getElementById('download-txt').addEventListener('click', () => this.download('.txt'));
@@ -130,10 +159,24 @@ export class Preview {
     this.lastAt = performance.now();
     if (this.pane.hidden) return;
     const text = this.text();
-    if (text === this.rendered) return;
-    this.rendered = text;
+    if (text === this.rendered || text === this.parsing) return;
+    if (!this.worker) {
+      this.show(text, toHTML(text));
+      return;
+    }
+    if (this.parsing !== null) {
+      this.again = true; // one text at a time: the latest goes next
+      return;
+    }
+    this.parsing = text;
+    this.worker.postMessage(text);
+  }
+
+  /** Shows html, marked's rendering of text, sanitized. */
+  show(text, html) {
     const start = performance.now();
-    this.body.replaceChildren(renderMarkdown(text));
+    this.rendered = text;
+    this.body.replaceChildren(sanitize(html));
     this.cost = performance.now() - start;
     this.pane.dataset.rendered = String(text.length); // for tests: what was drawn
   }
