@@ -175,3 +175,27 @@ func saveShot(t *testing.T, p *page, name string) {
 		t.Error(err)
 	}
 }
+
+// TestMarkdownPreviewLongDocument: a long Markdown document (lists and
+// links throughout, the slowest kind to parse) is previewed in full, and
+// keys typed while it renders all end up in the preview.
+func TestMarkdownPreviewLongDocument(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	unit := "## Section\n\nSome *text* with a [link](https://example.com/x) and `code`.\n\n- one\n- two\n\n"
+	srv.seed(t, "long", strings.Repeat(unit, 150_000/len(unit)))
+	px := startProxy(t, srv.addr)
+	p := openPage(t, "long", px.url("/d/long"))
+	p.waitSaved()
+	eval[chromedp.Void](p, `document.getElementById('preview-toggle').click()`)
+	p.caret(-1)
+	p.keys("\n# The end\n\nlast words")
+	p.waitSaved()
+	p.waitFor(renderedJS, `JSON.stringify({rendered: document.getElementById('preview').dataset.rendered, length: collab.binding.view.length})`, 20*time.Second)
+	if got := eval[string](p, `document.querySelector('#preview-body > p:last-child').textContent`); got != "last words" {
+		t.Errorf("the preview ends with %q", got)
+	}
+	if n := eval[int](p, `document.querySelectorAll('#preview-body h2').length`); n != 150_000/len(unit) {
+		t.Errorf("%d sections in the preview, want %d", n, 150_000/len(unit))
+	}
+}
