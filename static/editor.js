@@ -75,6 +75,7 @@ class EditorPage {
     this.title = '';
     this.preview = new Preview({
       text: () => this.binding.view,
+      file: () => this.client.text,
       id,
       storage: this.storage,
       onTitle: (title) => this.showTitle(title),

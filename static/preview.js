@@ -61,13 +61,16 @@ export function sanitize(html) {
 export class Preview {
   /**
    * @param {object} opts
-   * @param {() => string} opts.text the document's current text
+   * @param {() => string} opts.text the document's current text, as shown
+   * @param {() => string} [opts.file] the text to download (the document's
+   *   own, whose "\r\n" the textarea shows as "\n"); opts.text by default
    * @param {string} opts.id the document's id, the title when it has none
    * @param {(title: string) => void} opts.onTitle called when the title changes
    * @param {Storage|{getItem: Function, setItem: Function}} [opts.storage]
    */
-  constructor({ text, id, onTitle, storage }) {
+  constructor({ text, file, id, onTitle, storage }) {
     this.text = text;
+    this.file = file || text;
     this.id = id;
     this.onTitle = onTitle;
     this.storage = storage;
@@ -183,7 +186,7 @@ export class Preview {
 
   /** Offers the current text as a file. */
   download(ext) {
-    const blob = new Blob([this.text()], { type: DOWNLOAD_TYPES[ext] });
+    const blob = new Blob([this.file()], { type: DOWNLOAD_TYPES[ext] });
     const a = document.createElement('a');
     a.href = URL.createObjectURL(blob);
     a.download = fileName(this.title, this.id, ext);
