@@ -149,6 +149,7 @@ func TestMarkdownPreview(t *testing.T) {
 	list.waitFor(`[...document.querySelectorAll('#docs tbody tr')].some((tr) =>
 		tr.querySelector('a').textContent === 'md' && tr.querySelector('.doc-title')?.textContent === 'Big Shopping list')`,
 		`document.querySelector('#docs tbody').innerText`, 5*time.Second)
+	saveShot(t, list, "markdown-list.png")
 	eval[chromedp.Void](list, `document.getElementById('filter').focus()`)
 	list.keys("shopping")
 	list.waitFor(`document.querySelectorAll('#docs tbody tr').length === 1`, `document.querySelector('#docs tbody').innerText`, 5*time.Second)
