@@ -105,7 +105,7 @@ class EditorPage {
   // ---- status ----
 
   /**
-   * Shows the connection and save state, the version and the retry
+   * Shows the connection and save state (the version in its tooltip), the retry
    * countdown. Cheap when nothing changed: it runs on every keystroke.
    */
   showStatus() {
@@ -114,14 +114,17 @@ class EditorPage {
     const el = $('status');
     setText(el, statusText(st, client.pending, client.loaded));
     el.dataset.state = st;
-    el.title = st === 'offline' && client.pending
-      ? 'Your edits are kept in this page and sent when the connection is back. Keep the page open.'
-      : '';
+    // The version is for the curious (and support): a tooltip, not jargon
+    // in the bar.
+    const version = client.loaded ? ` ${formatVersion(client.version)} of this document.` : '';
+    const title = st === 'offline' && client.pending
+      ? `Your edits are kept in this page and sent when the connection is back. Keep the page open.${version}`
+      : `${statusText(st, client.pending, client.loaded)}.${version}`;
+    if (el.title !== title) el.title = title;
     this.ta.readOnly = !client.loaded;
-    setText($('version'), client.loaded ? formatVersion(client.version) : 'Version —');
     $('retry').hidden = conn.state !== 'waiting';
-    const title = `${client.pending ? '• ' : ''}${this.id} · collab`;
-    if (document.title !== title) document.title = title;
+    const docTitle = `${client.pending ? '• ' : ''}${this.id} · collab`;
+    if (document.title !== docTitle) document.title = docTitle;
     this.announce(this.announcer.update(st, client.pending));
     if (st !== this.lastState) {
       this.lastState = st;

@@ -90,7 +90,7 @@ function row(d) {
   size.textContent = formatSize(d.size);
   if (d.size === null || d.size === undefined) size.title = 'Not recorded yet: shown after the next edit';
 
-  const version = cell('Version', 'num');
+  const version = cell('Edits', 'num');
   version.textContent = String(d.version);
 
   const share = cell('');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { statusText, pageState, StatusAnnouncer } from '../status.js';
 
 test('statusText: offline says whether edits are kept; connecting vs reconnecting', () => {
-  assert.equal(statusText('saved', false, true), 'Saved');
+  assert.equal(statusText('saved', false, true), 'All changes saved');
   assert.equal(statusText('saving', true, true), 'Saving…');
   assert.equal(statusText('offline', false, true), 'Offline');
   assert.equal(statusText('offline', true, true), 'Offline: your edits are kept');
