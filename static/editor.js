@@ -14,7 +14,7 @@ import { TextareaBinding } from './binding.js';
 import { Overlay } from './overlay.js';
 import { docIdFromLocation, loadIdentity, saveName, randomId, safeColor, resolveColor } from './identity.js';
 import { formatVersion } from './format.js';
-import { statusText, pageState, StatusAnnouncer } from './status.js';
+import { statusText, statusShort, pageState, StatusAnnouncer } from './status.js';
 
 // PRESENCE_MS spaces our cursor updates: the server forwards at most one
 // per 50 ms per person anyway (§13), so sending more only costs rate.
@@ -90,6 +90,7 @@ class EditorPage {
   start() {
     document.title = `${this.id} · collab`;
     $('doc-name').textContent = this.id;
+    $('doc-name').title = this.id; // cut short on a phone
     $('text-label').textContent = `Text of ${this.id}`;
     $('name').value = this.me.name;
     $('my-swatch').style.setProperty('--peer', this.color);
@@ -112,7 +113,8 @@ class EditorPage {
     const { client, conn } = this;
     const st = pageState(client.status, conn.state, conn.attempts);
     const el = $('status');
-    setText(el, statusText(st, client.pending, client.loaded));
+    setText($('status-long'), statusText(st, client.pending, client.loaded));
+    setText($('status-short'), statusShort(st));
     el.dataset.state = st;
     // The version is for the curious (and support): a tooltip, not jargon
     // in the bar.

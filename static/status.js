@@ -26,6 +26,21 @@ export function statusText(st, pending, loaded) {
 }
 
 /**
+ * The status in a word or two, for a phone's one-row bar; statusText is
+ * still there for screen readers and in the tooltip.
+ * @param {string} st DocClient status: connecting, saving, saved, offline
+ * @returns {string}
+ */
+export function statusShort(st) {
+  switch (st) {
+    case 'saved': return 'Saved';
+    case 'saving': return 'Saving…';
+    case 'offline': return 'Offline';
+    default: return 'Connecting…';
+  }
+}
+
+/**
  * The state the page shows: the DocClient's status, except that the
  * client counts itself offline until it is told a socket is open, so
  * a page still making its very first attempt to connect, or whose socket
