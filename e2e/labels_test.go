@@ -1,0 +1,41 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+)
+
+// TestNameLabelOnHover: another person's name label does not cover the
+// text: it is hidden (the caret carries a small flag in the gap between
+// lines) and shows while the pointer is on the caret.
+func TestNameLabelOnHover(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.seed(t, "labels", "A first line of text.\nThe second line, where Bob is.\nA third line.\n")
+	pages, _ := editors(t, srv, "labels", "Ann", "Bob")
+	ann, bob := pages[0], pages[1]
+	bob.caret(26)
+	bob.keys("x")
+	ann.waitFor(`[...document.querySelectorAll('#mirror .peer-caret')].some((e) => e.textContent === 'Bob')`, stateJS, 10*time.Second)
+	const labelJS = `getComputedStyle(document.querySelector('#mirror .peer-name')).visibility`
+	if v := eval[string](ann, labelJS); v != "hidden" {
+		t.Errorf("Bob's label is %s without the pointer on it, want hidden", v)
+	}
+	move := func(x, y float64) {
+		ann.call(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: x, Y: y})
+			return err
+		})
+	}
+	at := eval[[]float64](ann, `(() => { const r = document.querySelector('#mirror .peer-caret').getBoundingClientRect(); return [r.left, r.top + r.height / 2]; })()`)
+	move(at[0]+2, at[1])
+	ann.waitFor(fmt.Sprintf("%s === 'visible'", labelJS), labelJS, 5*time.Second)
+	move(at[0]+200, at[1]+60)
+	ann.waitFor(fmt.Sprintf("%s === 'hidden'", labelJS), labelJS, 5*time.Second)
+}
