@@ -80,6 +80,7 @@ export class Connection {
     this._hbTimer = null; // the next ping
     this._hbDeadline = null; // the answer to the last ping is due
     this._pingSeq = 0;
+    this._pingRefused = false; // this connection's server does not know ping
     this._state = 'idle';
     /** When the next attempt starts (ms since the epoch), in state 'waiting'. */
     this.retryAt = 0;
@@ -194,6 +195,13 @@ export class Connection {
         this.lastPongAt = this.lastMessageAt;
         return; // the heartbeat's own: nothing for the page
       }
+      if (isPingRefusal(msg)) {
+        // A server from before the heartbeat (another process in a
+        // rolling update): stop pinging it, and keep its refusal from
+        // the page, which would take an error without id for its open's.
+        this._pingRefused = true;
+        return;
+      }
       this._onMessage(msg);
     };
     ws.onclose = (ev) => this._closed(ws, { code: ev.code, reason: ev.reason });
@@ -225,6 +233,7 @@ export class Connection {
 
   _startHeartbeat() {
     this._stopHeartbeat();
+    this._pingRefused = false;
     if (this._heartbeatMs > 0) this._scheduleTick();
   }
 
@@ -240,7 +249,7 @@ export class Connection {
   // a background tab whose timers the browser slows to one a minute is
   // not taken for dead: it pings less often but its answer still comes.
   _tick() {
-    if (this._state !== 'open') return;
+    if (this._state !== 'open' || this._pingRefused) return;
     if (this._hbDeadline === null) {
       const ws = this._ws;
       this._pingSeq++;
@@ -277,6 +286,14 @@ export class Connection {
     this._state = s;
     this._onState(s);
   }
+}
+
+// isPingRefusal tells the answer of a server without the heartbeat
+// extension to a ping: bad_request for an unknown type, with no doc or id
+// (docs/protocol.md §12, §16).
+function isPingRefusal(msg) {
+  return !!msg && msg.type === 'error' && msg.code === 'bad_request' && msg.doc === undefined &&
+    msg.id === undefined && /unknown type "ping"/.test(String(msg.message));
 }
 
 function detach(ws) {

@@ -244,3 +244,25 @@ test('heartbeat: stopped with the connection', () => {
   assert.equal(conn.heartbeatDrops, 0);
   assert.equal(sockets.length, 1);
 });
+
+test('heartbeat: a server without ping refuses it once; no more pings, nothing for the page', () => {
+  const { conn, sockets, log, advance, last } = env({ heartbeatMs: 1000, heartbeatTimeoutMs: 2000 });
+  conn.start();
+  last().open();
+  advance(1000);
+  last().msg({ type: 'error', code: 'bad_request', message: 'unknown type "ping"' });
+  advanceBy(advance, 10000);
+  assert.equal(conn.state, 'open');
+  assert.equal(last().sent.length, 1);
+  assert.deepEqual(log, ['open']);
+  // Another error without id is the page's.
+  last().msg({ type: 'error', code: 'bad_request', message: 'unknown type "x"' });
+  assert.equal(log.length, 2);
+  // The next connection (maybe to an upgraded server) pings again.
+  last().drop();
+  advanceBy(advance, 1000);
+  last().open();
+  advance(1000);
+  assert.equal(sockets.length, 2);
+  assert.deepEqual(last().sent, [{ type: 'ping', id: 'hb:2' }]);
+});
