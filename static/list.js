@@ -92,6 +92,7 @@ function row(d) {
 
   const version = cell('Edits', 'num');
   version.textContent = String(d.version);
+  version.dataset.unit = d.version === 1 ? ' edit' : ' edits'; // shown after it on a phone
 
   const share = cell('');
   const b = document.createElement('button');
