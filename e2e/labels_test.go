@@ -33,9 +33,21 @@ func TestNameLabelOnHover(t *testing.T) {
 			return err
 		})
 	}
-	at := eval[[]float64](ann, `(() => { const r = document.querySelector('#mirror .peer-caret').getBoundingClientRect(); return [r.left, r.top + r.height / 2]; })()`)
-	move(at[0]+2, at[1])
-	ann.waitFor(fmt.Sprintf("%s === 'visible'", labelJS), labelJS, 5*time.Second)
+	// Pointed at, measured afresh each time: a redraw (a presence update)
+	// may move it between the measure and the move.
+	const caretJS = `(() => { const r = document.querySelector('#mirror .peer-caret').getBoundingClientRect(); return [r.left, r.top + r.height / 2]; })()`
+	shown := false
+	for deadline := time.Now().Add(10 * time.Second); !shown && time.Now().Before(deadline); {
+		at := eval[[]float64](ann, caretJS)
+		move(at[0]+30, at[1]+30)
+		move(at[0]+2, at[1])
+		time.Sleep(100 * time.Millisecond)
+		shown = eval[string](ann, labelJS) == "visible"
+	}
+	if !shown {
+		t.Fatalf("Bob's label did not show with the pointer on his caret at %v", eval[[]float64](ann, caretJS))
+	}
+	at := eval[[]float64](ann, caretJS)
 	move(at[0]+200, at[1]+60)
 	ann.waitFor(fmt.Sprintf("%s === 'hidden'", labelJS), labelJS, 5*time.Second)
 }
