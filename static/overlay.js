@@ -129,6 +129,8 @@ export class Overlay {
     // The mirror lets the pointer through (the textarea must get it), so
     // the textarea's pointer says which caret is pointed at.
     textarea.addEventListener('pointermove', (ev) => this.pointAt(ev.clientX, ev.clientY));
+    // A touch has no hover: a tap on a caret shows its name.
+    textarea.addEventListener('pointerdown', (ev) => this.pointAt(ev.clientX, ev.clientY));
     textarea.addEventListener('pointerleave', () => this.pointAt(NaN, NaN));
     if (typeof ResizeObserver !== 'undefined') new ResizeObserver(() => this.syncBox()).observe(textarea);
     this.syncBox();
