@@ -98,11 +98,17 @@ func TestPresenceCursors(t *testing.T) {
 	bob.do(chromedp.KeyEvent(kb.End, chromedp.KeyModifiers(chromedp.ModifierCtrl)))
 	ann.waitFor(markJS("Bob")+` === `+jsString("# "+want), `JSON.stringify(`+markJS("Bob")+`)`, 5*time.Second)
 
-	// Ann moves (selects her words again): her name shows on Bob's page,
-	// as it does for anyone who just moved or typed.
+	// Ann moves (selects her words again): her caret is active on Bob's
+	// page, and Bob points at it, which shows her name (labels show only
+	// under the pointer: they would cover the line above).
 	selectLaunch(ann, "# ")
 	bob.waitFor(`[...document.querySelectorAll('#mirror .peer-caret:not(.quiet)')].some((e) => e.textContent === 'Ann')`,
 		`document.getElementById('mirror').innerHTML`, 5*time.Second)
+	eval[bool](bob, `(() => { const c = [...document.querySelectorAll('#mirror .peer-caret')].find((e) => e.textContent === 'Ann');
+		const r = c.getBoundingClientRect(); collab.overlay.pointAt(r.left, r.top + r.height / 2); return true; })()`)
+	bob.waitFor(`[...document.querySelectorAll('#mirror .peer-caret.show')].some((e) => e.textContent === 'Ann')`,
+		`document.getElementById('mirror').innerHTML`, 5*time.Second)
+	bob.waitFor(`getComputedStyle(document.querySelector('#mirror .peer-caret.show .peer-name')).opacity === '1'`, `'transition'`, 5*time.Second)
 
 	shot := sideBySide(t, screenshot(t, ann), screenshot(t, bob))
 	path := artifactPath(t, "two-editors.png")

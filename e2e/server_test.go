@@ -151,6 +151,7 @@ const (
 	holdNone direction = iota
 	holdUp             // page → server: sent ops do not arrive
 	holdDown           // server → page: acks and ops do not arrive
+	holdBoth           // both ways: a half-open connection, no FIN, no RST
 )
 
 func startProxy(t *testing.T, backend string) *proxy {
@@ -223,9 +224,9 @@ func (p *proxy) copy(dst, src net.Conn, dir direction) {
 		n, err := src.Read(buf)
 		if n > 0 {
 			p.mu.Lock()
-			if p.hold == dir {
+			if p.holds(dir) {
 				p.held[dir]++
-				for p.hold == dir {
+				for p.holds(dir) {
 					p.thawed.Wait()
 				}
 				p.held[dir]--
@@ -241,7 +242,11 @@ func (p *proxy) copy(dst, src net.Conn, dir direction) {
 	}
 }
 
-// setHold holds the bytes going one way (holdUp, holdDown) until called
+// holds reports whether bytes going the way dir wait; p.mu is held.
+func (p *proxy) holds(dir direction) bool { return p.hold == dir || p.hold == holdBoth }
+
+// setHold holds the bytes going one way (holdUp, holdDown) or both
+// (holdBoth: the network stalls, nothing is closed) until called
 // with holdNone; held bytes are delivered then, unless the connection was
 // cut meanwhile.
 func (p *proxy) setHold(d direction) {

@@ -171,6 +171,12 @@ func (c *conn) screen(typ int, data []byte) bool {
 }
 
 func (c *conn) dispatch(req protocol.Request) {
+	if req.Type == protocol.TypePing {
+		// Answered here, by the reader, at once: no room is involved, so
+		// a pong says that this socket and this process are alive.
+		c.send(protocol.AppendPong(nil, req.ID))
+		return
+	}
 	r := c.subs[req.Doc]
 	switch req.Type {
 	case protocol.TypeOpen:

@@ -263,3 +263,52 @@ func TestReadyUntilClose(t *testing.T) {
 		t.Fatalf("ready after Close: %v, want ErrClosed", err)
 	}
 }
+
+// TestPingAnsweredWithPong: the heartbeat extension (§16). A ping is
+// answered at once with a pong echoing its id, with or without a document
+// open, and a ping that is refused leaves the connection open. A client
+// that never pings (v1) never sees a pong.
+func TestPingAnsweredWithPong(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, hub.Config{})
+	a := dial(t, s.URL)
+	a.send(`{"type":"ping","id":"hb:1"}`)
+	if m := a.expect(protocol.TypePong); m.ID != "hb:1" || m.Doc != "" {
+		t.Fatalf("pong = %+v, want id hb:1 and no doc", m)
+	}
+	a.send(`{"type":"ping"}`)
+	if m := a.expect(protocol.TypePong); m.ID != "" {
+		t.Fatalf("pong to a ping without id = %+v", m)
+	}
+	a.send(`{"type":"ping","id":"` + strings.Repeat("k", protocol.MaxPingIDLen+1) + `"}`)
+	a.expectError(protocol.CodeBadRequest)
+
+	// With a document open, the pong comes among the document's
+	// messages (maybe before the ack: the room is not involved).
+	a.open("hb")
+	a.send(`{"type":"op","doc":"hb","version":0,"id":"k:1","op":["x"]}`)
+	a.send(`{"type":"ping","id":"hb:2"}`)
+	got := map[string]string{}
+	for range 2 {
+		m := a.read()
+		got[m.Type] = m.ID
+	}
+	if got[protocol.TypeAck] != "k:1" || got[protocol.TypePong] != "hb:2" {
+		t.Fatalf("after op and ping got %v, want the ack of k:1 and the pong of hb:2", got)
+	}
+
+	// A v1 client: open, op, ack, and another client's op; no pong.
+	b := dial(t, s.URL)
+	b.open("hb")
+	b.send(`{"type":"op","doc":"hb","version":1,"id":"v1:1","op":[1,"y"]}`)
+	b.expect(protocol.TypeAck)
+	if m := a.expect(protocol.TypeOp); m.ID != "v1:1" {
+		t.Fatalf("a got %+v, want b's op", m)
+	}
+	a.send(`{"type":"close","doc":"hb"}`)
+	b.send(`{"type":"close","doc":"hb"}`)
+	b.send(`{"type":"open","doc":"nonexistent.."}`) // any answer will do: it is not a pong
+	if m := b.read(); m.Type == protocol.TypePong {
+		t.Fatalf("a client that never pinged got %+v", m)
+	}
+}

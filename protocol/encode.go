@@ -130,6 +130,19 @@ func appendPeer(dst []byte, p Peer) []byte {
 // AppendString appends s as a JSON string (see document.AppendJSONString).
 func AppendString(dst []byte, s string) []byte { return document.AppendJSONString(dst, s) }
 
+// TypePong (extension, §16) answers a ping, echoing its id.
+const TypePong = "pong"
+
+// AppendPong appends {"type":"pong"} or {"type":"pong","id":…}.
+func AppendPong(dst []byte, id string) []byte {
+	dst = append(dst, `{"type":"pong"`...)
+	if id != "" {
+		dst = append(dst, `,"id":`...)
+		dst = AppendString(dst, id)
+	}
+	return append(dst, '}')
+}
+
 // TypeMoved (extension, §15) answers an open that asked to be routed: the
 // document's owner serves clients at URL, and this connection did not open
 // it.

@@ -18,7 +18,14 @@ const (
 	// TypePresence (extension) sets this connection's presence in a
 	// document: display name, colour, and selection at a version.
 	TypePresence = "presence"
+	// TypePing (extension, §16) asks the server to answer "pong" at once:
+	// an application-level heartbeat a client uses to notice a connection
+	// that died without a close (half-open). It names no document.
+	TypePing = "ping"
 )
+
+// MaxPingIDLen is the longest id a ping may carry; the pong echoes it.
+const MaxPingIDLen = 128
 
 // Limits on presence fields, so one peer cannot bloat every roster.
 const (
@@ -101,6 +108,8 @@ func decodeRequestJSON(data []byte) (Request, error) {
 	r.Type = *w.Type
 	switch r.Type {
 	case TypeOpen, TypeOp, TypeClose, TypePresence:
+	case TypePing:
+		return r.decodePing(w)
 	default:
 		return r, Errorf(CodeBadRequest, "unknown type %q", r.Type)
 	}
@@ -134,6 +143,18 @@ func decodeRequestJSON(data []byte) (Request, error) {
 		return r, r.decodePresence(w)
 	}
 	return r, nil
+}
+
+// decodePing reads a ping: only its optional id counts; a doc or any
+// other field is ignored, so Doc stays "".
+func (r *Request) decodePing(w wireRequest) (Request, error) {
+	if w.ID != nil {
+		if len(*w.ID) > MaxPingIDLen {
+			return *r, Errorf(CodeBadRequest, "ping id is %d bytes, over the limit of %d", len(*w.ID), MaxPingIDLen)
+		}
+		r.ID = *w.ID
+	}
+	return *r, nil
 }
 
 func (r *Request) decodePresence(w wireRequest) error {

@@ -7,10 +7,18 @@ import "strconv"
 // "route" when true, doc, "version" when HasVersion, "id" when set, "op"
 // for an op, and the peer's fields for a presence update. Clients (the Go
 // client, the load generator, benchmarks) encode with it, by hand like
-// the server's encoders, so no frame costs reflection.
+// the server's encoders, so no frame costs reflection. A ping is just its
+// type and id.
 func AppendRequest(dst []byte, r Request) []byte {
 	dst = append(dst, `{"type":`...)
 	dst = AppendString(dst, r.Type)
+	if r.Type == TypePing { // names no document (§16)
+		if r.ID != "" {
+			dst = append(dst, `,"id":`...)
+			dst = AppendString(dst, r.ID)
+		}
+		return append(dst, '}')
+	}
 	if r.Presence {
 		dst = append(dst, `,"presence":true`...)
 	}

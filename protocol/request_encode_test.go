@@ -19,6 +19,8 @@ func TestAppendRequestRoundTrip(t *testing.T) {
 		{Type: TypePresence, Doc: "d", Version: 4, HasVersion: true,
 			Peer: Peer{Session: "s", Name: "Ann", Color: "#e91e63", Selection: &Selection{Anchor: 1, Head: 3}, Version: 4}},
 		{Type: TypePresence, Doc: "d", Version: 0, HasVersion: true, Peer: Peer{Session: "s"}},
+		{Type: TypePing, ID: "hb:1"},
+		{Type: TypePing},
 	}
 	for _, r := range reqs {
 		frame := AppendRequest(nil, r)

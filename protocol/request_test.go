@@ -23,6 +23,13 @@ func TestDecodeRequest(t *testing.T) {
 		{"unknown fields ignored", `{"type":"close","doc":"x","extra":{"a":[1]}}`, Request{Type: "close", Doc: "x"}, ""},
 		{"op", `{"type":"op","doc":"d","version":0,"id":"k:1","op":["Hi"]}`, Request{Type: "op", Doc: "d", HasVersion: true, ID: "k:1"}, ""},
 		{"empty op is a no-op", `{"type":"op","doc":"d","version":3,"id":"k:1","op":[]}`, Request{Type: "op", Doc: "d", Version: 3, HasVersion: true, ID: "k:1"}, ""},
+		{"ping", `{"type":"ping","id":"hb:1"}`, Request{Type: "ping", ID: "hb:1"}, ""},
+		{"ping without id", `{"type":"ping"}`, Request{Type: "ping"}, ""},
+		{"ping ignores doc and extras", `{"type":"ping","doc":"a/b","t":17}`, Request{Type: "ping"}, ""},
+		{"ping id of 128 bytes", `{"type":"ping","id":"` + strings.Repeat("k", 128) + `"}`, Request{Type: "ping", ID: strings.Repeat("k", 128)}, ""},
+		{"ping id of 129 bytes", `{"type":"ping","id":"` + strings.Repeat("k", 129) + `"}`, Request{}, CodeBadRequest},
+		{"ping mistyped id", `{"type":"ping","id":5}`, Request{}, CodeBadRequest},
+		{"ping duplicate id", `{"type":"ping","id":"a","id":"b"}`, Request{}, CodeBadRequest},
 		{"not json", `nope`, Request{}, CodeBadRequest},
 		{"empty", ``, Request{}, CodeBadRequest},
 		{"array", `[]`, Request{}, CodeBadRequest},
@@ -195,6 +202,8 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"type":"op","doc":"d","version":0,"id":"` + strings.Repeat("k", MaxOpIDLen+1) + `","op":[]}`,
 		`{"type":"op","doc":"a","doc":"b","version":0,"id":"k","op":[]}`,
 		`{"type":"presence","doc":"d","version":1,"selection":{"anchor":1,"Anchor":2}}`,
+		`{"type":"ping","id":"hb:1"}`,
+		`{"type":"ping"}`,
 		`[`, `{}`, `null`,
 	} {
 		f.Add([]byte(s))
@@ -205,6 +214,13 @@ func FuzzDecodeRequest(f *testing.F) {
 			var pe *Error
 			if !errors.As(err, &pe) || pe.Code == "" || pe.Message == "" {
 				t.Fatalf("error %v is not a protocol error", err)
+			}
+			return
+		}
+		if r.Type == TypePing {
+			// A ping names no document (§16); it carries at most an id.
+			if r.Doc != "" || len(r.ID) > MaxPingIDLen {
+				t.Fatalf("accepted malformed ping %+v", r)
 			}
 			return
 		}

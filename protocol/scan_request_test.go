@@ -13,6 +13,8 @@ var clientFrames = []string{
 	`{"type":"open","presence":true,"route":true,"doc":"a.b_c-1","version":7}`,
 	`{"type":"open","doc":"d","presence":false}`,
 	`{"type":"close","doc":"d"}`,
+	`{"type":"ping","id":"hb:1"}`,
+	`{"type":"ping","doc":"d"}`,
 	`{"type":"op","doc":"d","version":2,"id":"k:1","op":[1,"😀\n",-1]}`,
 	`{"type":"op","doc":"d","version":0,"id":"k:1","op":[]}`,
 	`{"type":"op","doc":"d","version":0,"id":"k:1","op":["a\"b"]}`,

@@ -14,7 +14,7 @@ import { TextareaBinding } from './binding.js';
 import { Overlay } from './overlay.js';
 import { docIdFromLocation, loadIdentity, saveName, randomId, safeColor, resolveColor } from './identity.js';
 import { formatVersion } from './format.js';
-import { statusText, pageState, StatusAnnouncer } from './status.js';
+import { statusText, statusShort, pageState, StatusAnnouncer } from './status.js';
 import { Preview } from './preview.js';
 
 // PRESENCE_MS spaces our cursor updates: the server forwards at most one
@@ -101,6 +101,7 @@ class EditorPage {
   start() {
     document.title = `${this.id} · collab`;
     $('doc-name').textContent = this.id;
+    $('doc-name').title = this.id; // cut short on a phone
     $('text-label').textContent = `Text of ${this.id}`;
     $('name').value = this.me.name;
     $('my-swatch').style.setProperty('--peer', this.color);
@@ -117,23 +118,27 @@ class EditorPage {
   // ---- status ----
 
   /**
-   * Shows the connection and save state, the version and the retry
+   * Shows the connection and save state (the version in its tooltip), the retry
    * countdown. Cheap when nothing changed: it runs on every keystroke.
    */
   showStatus() {
     const { client, conn } = this;
     const st = pageState(client.status, conn.state, conn.attempts);
     const el = $('status');
-    setText(el, statusText(st, client.pending, client.loaded));
+    setText($('status-long'), statusText(st, client.pending, client.loaded));
+    setText($('status-short'), statusShort(st));
     el.dataset.state = st;
-    el.title = st === 'offline' && client.pending
-      ? 'Your edits are kept in this page and sent when the connection is back. Keep the page open.'
-      : '';
+    // The version is for the curious (and support): a tooltip, not jargon
+    // in the bar.
+    const version = client.loaded ? ` ${formatVersion(client.version)} of this document.` : '';
+    const title = st === 'offline' && client.pending
+      ? `Your edits are kept in this page and sent when the connection is back. Keep the page open.${version}`
+      : `${statusText(st, client.pending, client.loaded)}.${version}`;
+    if (el.title !== title) el.title = title;
     this.ta.readOnly = !client.loaded;
-    setText($('version'), client.loaded ? formatVersion(client.version) : 'Version —');
     $('retry').hidden = conn.state !== 'waiting';
-    const title = `${client.pending ? '• ' : ''}${this.title || this.id} · collab`;
-    if (document.title !== title) document.title = title;
+    const docTitle = `${client.pending ? '• ' : ''}${this.title || this.id} · collab`;
+    if (document.title !== docTitle) document.title = docTitle;
     this.announce(this.announcer.update(st, client.pending));
     if (st !== this.lastState) {
       this.lastState = st;

@@ -97,8 +97,9 @@ function row(d) {
   size.textContent = formatSize(d.size);
   if (d.size === null || d.size === undefined) size.title = 'Not recorded yet: shown after the next edit';
 
-  const version = cell('Version', 'num');
+  const version = cell('Edits', 'num');
   version.textContent = String(d.version);
+  version.dataset.unit = d.version === 1 ? ' edit' : ' edits'; // shown after it on a phone
 
   const share = cell('');
   const b = document.createElement('button');

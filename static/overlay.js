@@ -8,17 +8,18 @@
 // mirror wraps lines exactly like the textarea, the marks land on the
 // right characters; it scrolls with the textarea and ignores the pointer.
 //
-// A name label covers a little of the line above the caret, so it shows
-// only while its owner is active: from each of their presence updates
-// (they moved or typed) for LABEL_MS, then it fades and the bare caret
-// stays.
+// A name label would cover a little of the line above the caret, so it
+// shows only while the pointer is on the caret; the caret itself carries
+// a small flag in the gap between the lines, bigger while its owner is
+// active: from each of their presence updates (they moved or typed) for
+// LABEL_MS.
 //
 // layoutMarks and quietLabels are the pure part (tested under node);
 // Overlay does the DOM.
 
 import { inkFor } from './identity.js';
 
-/** How long a name label stays after its owner's last move (ms). */
+/** How long a caret counts as active after its owner's last move (ms). */
 export const LABEL_MS = 4000;
 
 /**
@@ -122,7 +123,15 @@ export class Overlay {
     this._key = '';
     this._tail = null; // the spacer after the text (see render)
     this._quietTimer = null;
+    this._px = NaN; // where the pointer is (viewport), NaN: not on the text
+    this._py = NaN;
     textarea.addEventListener('scroll', () => this.syncScroll());
+    // The mirror lets the pointer through (the textarea must get it), so
+    // the textarea's pointer says which caret is pointed at.
+    textarea.addEventListener('pointermove', (ev) => this.pointAt(ev.clientX, ev.clientY));
+    // A touch has no hover: a tap on a caret shows its name.
+    textarea.addEventListener('pointerdown', (ev) => this.pointAt(ev.clientX, ev.clientY));
+    textarea.addEventListener('pointerleave', () => this.pointAt(NaN, NaN));
     if (typeof ResizeObserver !== 'undefined') new ResizeObserver(() => this.syncBox()).observe(textarea);
     this.syncBox();
   }
@@ -182,6 +191,7 @@ export class Overlay {
     for (const c of carets) c.el.classList.toggle('below', c.el.offsetTop < first);
     this._carets = carets;
     this._quieten();
+    this.pointAt(this._px, this._py); // a redraw keeps the name pointed at
   }
 
   // Fades the labels of idle peers, and comes back when the next one is due.
@@ -191,6 +201,22 @@ export class Overlay {
     const { quiet, next } = quietLabels(this._carets.map((c) => c.mark), Date.now());
     this._carets.forEach((c, i) => c.el.classList.toggle('quiet', quiet[i]));
     if (next >= 0) this._quietTimer = setTimeout(() => this._quieten(), next + 20);
+  }
+
+  /**
+   * Shows the name of the caret at (or within a few pixels of) the
+   * viewport point x, y, and hides the others; NaN hides all.
+   * @param {number} x
+   * @param {number} y
+   */
+  pointAt(x, y) {
+    this._px = x;
+    this._py = y;
+    for (const c of this._carets) {
+      const r = c.el.getBoundingClientRect();
+      const on = Math.abs(x - r.left) <= 8 && y >= r.top - 6 && y <= r.bottom + 2;
+      c.el.classList.toggle('show', on);
+    }
   }
 
   /** Follows the textarea's size (its scrollbar narrows the text). */

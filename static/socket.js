@@ -15,6 +15,14 @@ import { Backoff } from './client.js';
 // hit every half second by every open page.
 const STABLE_MS = 10000;
 
+// Heartbeat (docs/protocol.md §16): while open, a ping every HEARTBEAT_MS;
+// a ping with no message at all back within HEARTBEAT_TIMEOUT_MS means the
+// connection is dead though no close arrived (half-open: the network went
+// away without a FIN), and it is dropped and reconnected. Without this an
+// idle page kept saying "Saved" until it next sent something.
+const HEARTBEAT_MS = 5000;
+const HEARTBEAT_TIMEOUT_MS = 10000;
+
 /**
  * A self-reconnecting WebSocket carrying JSON messages.
  *
@@ -35,6 +43,10 @@ export class Connection {
    * @param {number} [opts.openTimeout=10000] ms an attempt may take to open
    * @param {number} [opts.stableMs=10000] how long a connection must have
    *   been open for the next outage to start from the shortest delay
+   * @param {number} [opts.heartbeatMs=5000] ms between pings while open;
+   *   0 sends none (a v1 connection)
+   * @param {number} [opts.heartbeatTimeoutMs=10000] ms a ping may go
+   *   without any message back before the connection counts as dead
    * @param {Function} [opts.WebSocket] constructor (injectable for tests)
    * @param {Function} [opts.setTimeout] timer (injectable for tests)
    * @param {Function} [opts.clearTimeout]
@@ -42,6 +54,7 @@ export class Connection {
    */
   constructor({
     url, onOpen, onMessage, onClose, onState, backoff, openTimeout = 10000, stableMs = STABLE_MS,
+    heartbeatMs = HEARTBEAT_MS, heartbeatTimeoutMs = HEARTBEAT_TIMEOUT_MS,
     WebSocket: WS = globalThis.WebSocket,
     setTimeout: setT = (fn, ms) => globalThis.setTimeout(fn, ms),
     clearTimeout: clearT = (t) => globalThis.clearTimeout(t),
@@ -62,6 +75,12 @@ export class Connection {
     this._now = now;
     this._ws = null;
     this._timer = null;
+    this._heartbeatMs = heartbeatMs;
+    this._heartbeatTimeoutMs = heartbeatTimeoutMs;
+    this._hbTimer = null; // the next ping
+    this._hbDeadline = null; // the answer to the last ping is due
+    this._pingSeq = 0;
+    this._pingRefused = false; // this connection's server does not know ping
     this._state = 'idle';
     /** When the next attempt starts (ms since the epoch), in state 'waiting'. */
     this.retryAt = 0;
@@ -69,6 +88,22 @@ export class Connection {
     this.lastMessageAt = 0;
     /** Attempts made, for diagnostics. */
     this.attempts = 0;
+    /** When the last pong arrived (ms since the epoch), 0 if none yet. */
+    this.lastPongAt = 0;
+    /** Connections dropped because a ping went unanswered, for diagnostics. */
+    this.heartbeatDrops = 0;
+  }
+
+  /**
+   * Changes the heartbeat's timing (tests shorten it; 0 stops pinging).
+   * Takes effect at once on an open connection.
+   * @param {number} intervalMs
+   * @param {number} timeoutMs
+   */
+  setHeartbeat(intervalMs, timeoutMs) {
+    this._heartbeatMs = intervalMs;
+    this._heartbeatTimeoutMs = timeoutMs;
+    if (this._state === 'open') this._startHeartbeat();
   }
 
   /** The connection state. @returns {string} */
@@ -82,6 +117,7 @@ export class Connection {
   /** Closes the socket for good. */
   stop() {
     this._clearTimer();
+    this._stopHeartbeat();
     this._setState('stopped');
     const ws = this._ws;
     this._ws = null;
@@ -114,12 +150,12 @@ export class Connection {
    * for a connection known to be dead (the browser went offline) that
    * the socket itself would take minutes to notice.
    */
-  drop() {
+  drop(reason = 'dropped') {
     const ws = this._ws;
     if (!ws) return;
     detach(ws);
     ws.close(4000, 'dropped by the client');
-    this._closed(ws, { code: 1006, reason: 'dropped' });
+    this._closed(ws, { code: 1006, reason });
   }
 
   _connect() {
@@ -142,6 +178,7 @@ export class Connection {
       this._clearTimer();
       this._openedAt = this._now();
       this._setState('open');
+      this._startHeartbeat();
       this._onOpen();
     };
     ws.onmessage = (ev) => {
@@ -153,6 +190,18 @@ export class Connection {
         return; // not JSON: not for us (§12: ignore what you do not know)
       }
       this.lastMessageAt = this._now();
+      this._heard();
+      if (msg && msg.type === 'pong') {
+        this.lastPongAt = this.lastMessageAt;
+        return; // the heartbeat's own: nothing for the page
+      }
+      if (isPingRefusal(msg)) {
+        // A server from before the heartbeat (another process in a
+        // rolling update): stop pinging it, and keep its refusal from
+        // the page, which would take an error without id for its open's.
+        this._pingRefused = true;
+        return;
+      }
       this._onMessage(msg);
     };
     ws.onclose = (ev) => this._closed(ws, { code: ev.code, reason: ev.reason });
@@ -163,6 +212,7 @@ export class Connection {
     if (this._ws !== ws) return;
     this._ws = null;
     this._clearTimer();
+    this._stopHeartbeat();
     const wasOpen = this._state === 'open';
     if (wasOpen && this._now() - this._openedAt >= this._stableMs) this._bo.reset();
     if (this._state !== 'stopped') this._retry();
@@ -179,6 +229,53 @@ export class Connection {
     }, delay);
   }
 
+  // ---- heartbeat ----
+
+  _startHeartbeat() {
+    this._stopHeartbeat();
+    this._pingRefused = false;
+    if (this._heartbeatMs > 0) this._scheduleTick();
+  }
+
+  _scheduleTick() {
+    this._hbTimer = this._setT(() => {
+      this._hbTimer = null;
+      this._tick();
+    }, this._heartbeatMs);
+  }
+
+  // Sends a ping unless one is still unanswered, and starts its deadline.
+  // The deadline is kept per ping, not measured from the last message, so
+  // a background tab whose timers the browser slows to one a minute is
+  // not taken for dead: it pings less often but its answer still comes.
+  _tick() {
+    if (this._state !== 'open' || this._pingRefused) return;
+    if (this._hbDeadline === null) {
+      const ws = this._ws;
+      this._pingSeq++;
+      this.send({ type: 'ping', id: `hb:${this._pingSeq}` });
+      this._hbDeadline = this._setT(() => {
+        this._hbDeadline = null;
+        if (this._ws !== ws || this._state !== 'open') return;
+        this.heartbeatDrops++;
+        this.drop('no answer to ping');
+      }, this._heartbeatTimeoutMs);
+    }
+    this._scheduleTick();
+  }
+
+  // Any message proves the connection alive: the ping's deadline is met.
+  _heard() {
+    if (this._hbDeadline !== null) this._clearT(this._hbDeadline);
+    this._hbDeadline = null;
+  }
+
+  _stopHeartbeat() {
+    if (this._hbTimer !== null) this._clearT(this._hbTimer);
+    this._hbTimer = null;
+    this._heard();
+  }
+
   _clearTimer() {
     if (this._timer !== null) this._clearT(this._timer);
     this._timer = null;
@@ -189,6 +286,14 @@ export class Connection {
     this._state = s;
     this._onState(s);
   }
+}
+
+// isPingRefusal tells the answer of a server without the heartbeat
+// extension to a ping: bad_request for an unknown type, with no doc or id
+// (docs/protocol.md §12, §16).
+function isPingRefusal(msg) {
+  return !!msg && msg.type === 'error' && msg.code === 'bad_request' && msg.doc === undefined &&
+    msg.id === undefined && /unknown type "ping"/.test(String(msg.message));
 }
 
 function detach(ws) {

@@ -1,7 +1,7 @@
 // The editor's save and connection state in words: the visible status,
 // and the few changes worth saying aloud to a screen reader.
 //
-// The visible status flips between "Saving…" and "Saved" on every
+// The visible status flips between "Saving…" and "All changes saved" on every
 // keystroke; a live region doing the same would talk over the person
 // typing. So the status itself is not live: StatusAnnouncer picks out
 // the changes that matter (the connection lost, back, and the edits kept
@@ -18,10 +18,25 @@
  */
 export function statusText(st, pending, loaded) {
   switch (st) {
-    case 'saved': return 'Saved';
+    case 'saved': return 'All changes saved';
     case 'saving': return 'Saving…';
     case 'offline': return pending ? 'Offline: your edits are kept' : 'Offline';
     default: return loaded ? 'Reconnecting…' : 'Connecting…';
+  }
+}
+
+/**
+ * The status in a word or two, for a phone's one-row bar; statusText is
+ * still there for screen readers and in the tooltip.
+ * @param {string} st DocClient status: connecting, saving, saved, offline
+ * @returns {string}
+ */
+export function statusShort(st) {
+  switch (st) {
+    case 'saved': return 'Saved';
+    case 'saving': return 'Saving…';
+    case 'offline': return 'Offline';
+    default: return 'Connecting…';
   }
 }
 

@@ -153,3 +153,31 @@ test('mirrorLength: the mirror holds text up to the end of the last marked line'
   assert.equal(mirrorLength(view, [{ from: 9, to: 13, head: 13 }]), view.length);
   assert.equal(mirrorLength(view, [{ from: 99, to: 99, head: 99 }]), view.length); // clamped
 });
+
+// contrast is the WCAG 2 contrast ratio of two #rrggbb colours, worked out
+// here from the definition rather than with identity.js's own code.
+function contrast(a, b) {
+  const lum = (hex) => {
+    const [r, g, bl] = [1, 3, 5].map((i) => {
+      const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+      return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+test('palette: name labels meet WCAG AA (4.5:1) in every colour', () => {
+  assert.ok(Math.abs(contrast('#ffffff', '#000000') - 21) < 1e-9);
+  assert.ok(Math.abs(contrast('#767676', '#ffffff') - 4.54) < 0.01); // the well-known AA grey
+  for (const c of PALETTE) {
+    const ink = inkFor(c);
+    assert.equal(ink, '#fff', `${c}: labels on palette colours are white`);
+    const ratio = contrast(c, '#ffffff');
+    // A margin over 4.5 so that anti-aliasing or a rounding in a checker
+    // (axe-core rounds to two places) cannot take it below.
+    assert.ok(ratio >= 4.6, `${c} with white text: ${ratio.toFixed(2)}:1, under 4.5:1`);
+  }
+  assert.equal(new Set(PALETTE.map((c) => c.toLowerCase())).size, PALETTE.length, 'colours are distinct');
+});

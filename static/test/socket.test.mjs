@@ -150,3 +150,119 @@ test('stop closes and never reconnects', () => {
   advance(60000);
   assert.equal(sockets.length, 1);
 });
+
+// advanceBy runs the timers in steps of step ms, so that timers set by
+// timers run too.
+function advanceBy(advance, ms, step = 100) {
+  for (let t = 0; t < ms; t += step) advance(step);
+}
+
+test('heartbeat: pings while open, pongs are not passed on', () => {
+  const { conn, log, advance, last } = env({ heartbeatMs: 1000, heartbeatTimeoutMs: 2000 });
+  conn.start();
+  last().open();
+  assert.deepEqual(last().sent, []);
+  advance(1000);
+  assert.deepEqual(last().sent, [{ type: 'ping', id: 'hb:1' }]);
+  last().msg({ type: 'pong', id: 'hb:1' });
+  assert.equal(conn.lastPongAt, 1000);
+  advance(1000);
+  assert.deepEqual(last().sent.map((m) => m.id), ['hb:1', 'hb:2']);
+  last().msg({ type: 'pong', id: 'hb:2' });
+  for (let i = 3; i <= 12; i++) {
+    advance(1000);
+    last().msg({ type: 'pong', id: `hb:${i}` });
+  }
+  assert.equal(last().sent.length, 12);
+  assert.equal(conn.state, 'open');
+  assert.equal(conn.heartbeatDrops, 0);
+  assert.deepEqual(log, ['open']); // no pong reached the page
+});
+
+test('heartbeat: an unanswered ping drops the connection and reconnects', () => {
+  const { conn, sockets, log, advance, last } = env({ heartbeatMs: 1000, heartbeatTimeoutMs: 2000 });
+  conn.start();
+  last().open();
+  advance(1000); // ping hb:1 sent at 1000
+  advance(1000); // still unanswered: no second ping
+  assert.deepEqual(last().sent, [{ type: 'ping', id: 'hb:1' }]);
+  advance(999);
+  assert.equal(conn.state, 'open');
+  advance(1); // 2000 ms after the ping
+  assert.equal(conn.state, 'waiting');
+  assert.equal(conn.heartbeatDrops, 1);
+  assert.equal(sockets[0].closed.code, 4000);
+  assert.deepEqual(log, ['open', 'close 1006']);
+  advanceBy(advance, 500);
+  assert.equal(sockets.length, 2);
+  last().open();
+  assert.equal(conn.state, 'open');
+});
+
+test('heartbeat: any message answers a ping (an old server\'s error too)', () => {
+  const { conn, log, advance, last } = env({ heartbeatMs: 1000, heartbeatTimeoutMs: 1500 });
+  conn.start();
+  last().open();
+  advance(1000);
+  advance(1000);
+  last().msg({ type: 'op', doc: 'd', version: 1, id: 'x:1', op: ['a'] });
+  advanceBy(advance, 1400);
+  assert.equal(conn.state, 'open');
+  assert.equal(log.length, 2);
+});
+
+test('heartbeat: a slowed timer is no false alarm; 0 disables; setHeartbeat', () => {
+  // The ping's own deadline counts, not the time since the last message:
+  // a background tab ticking once a minute still stays open.
+  const { conn, advance, last } = env({ heartbeatMs: 60000, heartbeatTimeoutMs: 2000 });
+  conn.start();
+  last().open();
+  for (let i = 1; i <= 3; i++) {
+    advance(60000);
+    last().msg({ type: 'pong', id: `hb:${i}` });
+  }
+  assert.equal(conn.state, 'open');
+  assert.equal(last().sent.length, 3);
+  conn.setHeartbeat(0, 2000);
+  advanceBy(advance, 200000, 1000);
+  assert.equal(last().sent.length, 3);
+  conn.setHeartbeat(500, 700);
+  advance(500);
+  assert.equal(last().sent.length, 4);
+  advance(700);
+  assert.equal(conn.state, 'waiting');
+});
+
+test('heartbeat: stopped with the connection', () => {
+  const { conn, sockets, advance, last } = env({ heartbeatMs: 1000, heartbeatTimeoutMs: 2000 });
+  conn.start();
+  last().open();
+  advance(1000);
+  conn.stop();
+  advanceBy(advance, 10000);
+  assert.equal(conn.state, 'stopped');
+  assert.equal(conn.heartbeatDrops, 0);
+  assert.equal(sockets.length, 1);
+});
+
+test('heartbeat: a server without ping refuses it once; no more pings, nothing for the page', () => {
+  const { conn, sockets, log, advance, last } = env({ heartbeatMs: 1000, heartbeatTimeoutMs: 2000 });
+  conn.start();
+  last().open();
+  advance(1000);
+  last().msg({ type: 'error', code: 'bad_request', message: 'unknown type "ping"' });
+  advanceBy(advance, 10000);
+  assert.equal(conn.state, 'open');
+  assert.equal(last().sent.length, 1);
+  assert.deepEqual(log, ['open']);
+  // Another error without id is the page's.
+  last().msg({ type: 'error', code: 'bad_request', message: 'unknown type "x"' });
+  assert.equal(log.length, 2);
+  // The next connection (maybe to an upgraded server) pings again.
+  last().drop();
+  advanceBy(advance, 1000);
+  last().open();
+  advance(1000);
+  assert.equal(sockets.length, 2);
+  assert.deepEqual(last().sent, [{ type: 'ping', id: 'hb:2' }]);
+});

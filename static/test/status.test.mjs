@@ -3,10 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { statusText, pageState, StatusAnnouncer } from '../status.js';
+import { statusText, statusShort, pageState, StatusAnnouncer } from '../status.js';
 
 test('statusText: offline says whether edits are kept; connecting vs reconnecting', () => {
-  assert.equal(statusText('saved', false, true), 'Saved');
+  assert.equal(statusText('saved', false, true), 'All changes saved');
+  assert.deepEqual(['saved', 'saving', 'offline', 'connecting'].map(statusShort), ['Saved', 'Saving…', 'Offline', 'Connecting…']);
   assert.equal(statusText('saving', true, true), 'Saving…');
   assert.equal(statusText('offline', false, true), 'Offline');
   assert.equal(statusText('offline', true, true), 'Offline: your edits are kept');

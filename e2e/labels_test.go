@@ -1,0 +1,53 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+)
+
+// TestNameLabelOnHover: another person's name label does not cover the
+// text: it is hidden (the caret carries a small flag in the gap between
+// lines) and shows while the pointer is on the caret.
+func TestNameLabelOnHover(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.seed(t, "labels", "A first line of text.\nThe second line, where Bob is.\nA third line.\n")
+	pages, _ := editors(t, srv, "labels", "Ann", "Bob")
+	ann, bob := pages[0], pages[1]
+	bob.caret(26)
+	bob.keys("x")
+	ann.waitFor(`[...document.querySelectorAll('#mirror .peer-caret')].some((e) => e.textContent === 'Bob')`, stateJS, 10*time.Second)
+	const labelJS = `getComputedStyle(document.querySelector('#mirror .peer-name')).visibility`
+	if v := eval[string](ann, labelJS); v != "hidden" {
+		t.Errorf("Bob's label is %s without the pointer on it, want hidden", v)
+	}
+	move := func(x, y float64) {
+		ann.call(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: x, Y: y})
+			return err
+		})
+	}
+	// Pointed at, measured afresh each time: a redraw (a presence update)
+	// may move it between the measure and the move.
+	const caretJS = `(() => { const r = document.querySelector('#mirror .peer-caret').getBoundingClientRect(); return [r.left, r.top + r.height / 2]; })()`
+	shown := false
+	for deadline := time.Now().Add(10 * time.Second); !shown && time.Now().Before(deadline); {
+		at := eval[[]float64](ann, caretJS)
+		move(at[0]+30, at[1]+30)
+		move(at[0]+2, at[1])
+		time.Sleep(100 * time.Millisecond)
+		shown = eval[string](ann, labelJS) == "visible"
+	}
+	if !shown {
+		t.Fatalf("Bob's label did not show with the pointer on his caret at %v", eval[[]float64](ann, caretJS))
+	}
+	at := eval[[]float64](ann, caretJS)
+	move(at[0]+200, at[1]+60)
+	ann.waitFor(fmt.Sprintf("%s === 'hidden'", labelJS), labelJS, 5*time.Second)
+}
