@@ -20,7 +20,7 @@
 
 import { apply, compose, transform, transformIndex, isNoop, codePointLength } from './ot.js';
 import { invert, transformSelection } from './client.js';
-import { TextView, localEdit, caretAfter } from './textview.js';
+import { TextView, localEdit, caretAfter, isComplex } from './textview.js';
 import { UndoManager } from './undo.js';
 
 // Keys that move the caret: an edit after them starts a new undo step.
@@ -132,7 +132,7 @@ export class TextareaBinding {
     // A change the textarea has not reported yet goes out first, so that
     // writing the remote op cannot overwrite it.
     if (this.ta.value !== this._tv.view) this._syncLocal();
-    if (this._lag) this._render();
+    if (this._lag) this._catchUp();
   }
 
   /**
@@ -229,19 +229,23 @@ export class TextareaBinding {
     try {
       this.client.edit(mine);
     } catch (err) {
-      // Cannot happen while this._tv and the client agree; if it does,
-      // the client's text wins and the textarea is rewritten from it.
+      // The edit is over the server's limits (err.code 'too_large'), or,
+      // which cannot happen while this._tv and the client agree, it does
+      // not fit the text: the client's text wins, the textarea is
+      // rewritten from it and the caret goes where the edit was.
       this._onError(err);
       this._tv = old;
-      this._render();
+      const span = editSpan(mine);
+      this._render(span ? transformIndex(span.pos, lag || []) : null);
       return;
     }
     this._recordUndo(before, mine, inputType);
     this._tv = new TextView(shown);
     this._lag = lag && !isNoop(lag) ? lag : null;
-    // Rewrite if held ops are due, or if the text differs from what the
-    // user typed (a lone surrogate made well-formed).
-    if (this._lag || this._tv.view !== value) this._render();
+    // Rewrite if the text differs from what the user typed (a lone
+    // surrogate made well-formed), or write the held ops if any are due.
+    if (this._tv.view !== value) this._render();
+    else if (this._lag) this._catchUp();
     else this._onRender(); // peers' cursors moved with our edit
     this._onSelection();
   }
@@ -282,6 +286,43 @@ export class TextareaBinding {
   }
 
   // ---- writing into the textarea ---------------------------------------------
+
+  // Writes the held ops (this._lag) into the textarea, each change with
+  // setRangeText where it happens: the cost is that of the op, not of
+  // the text. The selection moves through the op (transformSelection)
+  // and the scroll position is kept. Texts with "\r" or surrogates, where
+  // positions need converting, are rewritten by _render.
+  _catchUp() {
+    const op = this._lag;
+    const tv = this._tv;
+    if (!tv.simple || this.ta.readOnly !== !this.client.loaded || op.some((c) => typeof c === 'string' && isComplex(c))) {
+      this._render();
+      return;
+    }
+    const ta = this.ta;
+    const { selectionStart: s, selectionEnd: e, selectionDirection: d } = ta;
+    const sel = transformSelection(d === 'backward' ? { anchor: e, head: s } : { anchor: s, head: e }, op);
+    const top = ta.scrollTop;
+    const left = ta.scrollLeft;
+    let pos = 0;
+    for (const c of op) {
+      if (typeof c === 'string') {
+        ta.setRangeText(c, pos, pos, 'preserve');
+        pos += c.length;
+      } else if (c > 0) pos += c;
+      else ta.setRangeText('', pos, pos - c, 'preserve');
+    }
+    this._lag = null;
+    this._tv = new TextView(this.client.text, true);
+    const from = Math.min(sel.anchor, sel.head);
+    const to = Math.max(sel.anchor, sel.head);
+    if (ta.selectionStart !== from || ta.selectionEnd !== to) {
+      ta.setSelectionRange(from, to, sel.head < sel.anchor ? 'backward' : 'forward');
+    }
+    if (ta.scrollTop !== top) ta.scrollTop = top;
+    if (ta.scrollLeft !== left) ta.scrollLeft = left;
+    this._onRender();
+  }
 
   // Writes the client's text into the textarea and puts the selection
   // where it belongs: moved through the held ops, or at caretCp.

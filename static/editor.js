@@ -66,7 +66,9 @@ class EditorPage {
         this.showStatus(); // offline edits change the words, not the state
       },
       onSelection: () => this.schedulePresence(),
-      onError: (err) => this.showAlert(`This edit could not be applied: ${err.message}`),
+      // An edit over the server's limits is refused before it is sent
+      // (err.local, with a message for people) and taken off the page.
+      onError: (err) => this.showAlert(err.local ? err.message : `This edit could not be applied: ${err.message}`),
     });
     this.overlay = new Overlay(this.ta, $('mirror'));
     this.conn = new Connection({
