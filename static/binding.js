@@ -98,8 +98,12 @@ export class TextareaBinding {
    * @param {() => void} [opts.onSelection] the local selection may have
    *   changed (send presence)
    * @param {(err: Error) => void} [opts.onError] a local edit could not be applied
+   * @param {(fn: () => void) => void} [opts.defer] if given, remote ops are
+   *   written into the textarea in fn, run later (the editor page: on the
+   *   next task), so that ops arriving together cost one layout of the
+   *   text instead of one each; without it they are written at once
    */
-  constructor({ textarea, client, undo = new UndoManager(), onRender, onSelection, onError }) {
+  constructor({ textarea, client, undo = new UndoManager(), onRender, onSelection, onError, defer = null }) {
     this.ta = textarea;
     this.client = client;
     this.undo = undo;
@@ -109,6 +113,8 @@ export class TextareaBinding {
     this._tv = new TextView(textarea.value); // what the textarea shows
     this._lag = null; // op from this._tv.text to client.text not written yet
     this._composing = false;
+    this._defer = defer;
+    this._writeDue = false; // a deferred write of this._lag is scheduled
     // Where the caret was after our last edit (code points on the
     // client's text): an edit that starts elsewhere is a new undo step.
     this._lastCaret = null;
@@ -132,7 +138,19 @@ export class TextareaBinding {
     // A change the textarea has not reported yet goes out first, so that
     // writing the remote op cannot overwrite it.
     if (this.ta.value !== this._tv.view) this._syncLocal();
-    if (this._lag) this._catchUp();
+    if (!this._lag) return;
+    if (!this._defer) {
+      this._catchUp();
+      return;
+    }
+    if (this._writeDue) return;
+    this._writeDue = true;
+    this._defer(() => {
+      this._writeDue = false;
+      if (this._composing || !this._lag) return;
+      if (this.ta.value !== this._tv.view) this._syncLocal();
+      if (this._lag) this._catchUp();
+    });
   }
 
   /**
@@ -299,28 +317,35 @@ export class TextareaBinding {
       this._render();
       return;
     }
+    // Nothing is read from the textarea after the first write: each such
+    // read would lay the whole text out again. setRangeText keeps the
+    // scroll position (unlike setting value).
     const ta = this.ta;
     const { selectionStart: s, selectionEnd: e, selectionDirection: d } = ta;
     const sel = transformSelection(d === 'backward' ? { anchor: e, head: s } : { anchor: s, head: e }, op);
-    const top = ta.scrollTop;
-    const left = ta.scrollLeft;
+    // Where 'preserve' leaves the selection: setSelectionRange only if
+    // transformSelection differs (an insert at the caret).
+    let ps = s;
+    let pe = e;
     let pos = 0;
     for (const c of op) {
       if (typeof c === 'string') {
         ta.setRangeText(c, pos, pos, 'preserve');
+        if (ps > pos) ps += c.length;
+        if (pe > pos) pe += c.length;
         pos += c.length;
       } else if (c > 0) pos += c;
-      else ta.setRangeText('', pos, pos - c, 'preserve');
+      else {
+        ta.setRangeText('', pos, pos - c, 'preserve');
+        ps = ps > pos - c ? ps + c : Math.min(ps, pos);
+        pe = pe > pos - c ? pe + c : Math.min(pe, pos);
+      }
     }
     this._lag = null;
     this._tv = new TextView(this.client.text, true);
     const from = Math.min(sel.anchor, sel.head);
     const to = Math.max(sel.anchor, sel.head);
-    if (ta.selectionStart !== from || ta.selectionEnd !== to) {
-      ta.setSelectionRange(from, to, sel.head < sel.anchor ? 'backward' : 'forward');
-    }
-    if (ta.scrollTop !== top) ta.scrollTop = top;
-    if (ta.scrollLeft !== left) ta.scrollLeft = left;
+    if (ps !== from || pe !== to) ta.setSelectionRange(from, to, sel.head < sel.anchor ? 'backward' : 'forward');
     this._onRender();
   }
 

@@ -66,6 +66,8 @@ class EditorPage {
         this.showStatus(); // offline edits change the words, not the state
       },
       onSelection: () => this.schedulePresence(),
+      // Remote ops that arrive together are written together.
+      defer: (fn) => setTimeout(fn, 0),
       // An edit over the server's limits is refused before it is sent
       // (err.local, with a message for people) and taken off the page.
       onError: (err) => this.showAlert(err.local ? err.message : `This edit could not be applied: ${err.message}`),
