@@ -66,7 +66,7 @@ func TestPasteOverDocLimitRefused(t *testing.T) {
 	srv.seed(t, "huge", "start end")
 	pages, proxies := editors(t, srv, "huge", "Ann", "Bob")
 	ann, bob := pages[0], pages[1]
-	eval[chromedp.Void](ann, `(() => { collab.client.limits.maxDocLen = 1000000; })()`)
+	eval[chromedp.Void](ann, `(() => { (collab.client.limits ??= {}).maxDocLen = 1000000; })()`)
 	ann.pasteInto(proxies[0].url(""), 6, strings.Repeat("pasted line\n", 1_500_000/12))
 	afterRefusedPaste(t, srv, "huge", ann, bob, "more than the 1,000,000 the server allows")
 	if n := eval[int](ann, `collab.client.stats.resyncs`); n != 0 {
@@ -230,11 +230,12 @@ func TestLongDocumentRemoteTypistsLatency(t *testing.T) {
 	srv.seed(t, "long", seed)
 	ann := openPage(t, "Ann", "http://"+srv.addr+"/d/long")
 	ann.waitSaved()
+	ann.waitFor(fmt.Sprintf(`document.getElementById('text').value.length === %d`, n), stateJS, 10*time.Second)
 	eval[chromedp.Void](ann, latencyJS)
 	// Count whole rewrites: every remote op must go through setRangeText
 	// with a replacement the size of the op.
 	eval[chromedp.Void](ann, `(() => { const ta = document.getElementById('text'); const orig = ta.setRangeText.bind(ta);
-		window.maxRange = 0; ta.setRangeText = (r, s, e, m) => { window.maxRange = Math.max(window.maxRange, r.length, e - s); return orig(r, s, e, m); }; })()`)
+		window.maxRange = 0; ta.setRangeText = (r, s, e, m) => { const k = Math.max(r.length, e - s); if (k > window.maxRange) { window.maxRange = k; window.bigStack = new Error().stack + " " + JSON.stringify([r.length, s, e]); } return orig(r, s, e, m); }; })()`)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -282,6 +283,6 @@ func TestLongDocumentRemoteTypistsLatency(t *testing.T) {
 		t.Errorf("only %d remote ops arrived while typing; the typists did not type", remote)
 	}
 	if m := eval[int](ann, `window.maxRange`); m > 100 {
-		t.Errorf("a remote op replaced %d characters of the textarea; remote ops must be written in place", m)
+		t.Errorf("a remote op replaced %d characters of the textarea; remote ops must be written in place: %s", m, eval[string](ann, `window.bigStack`))
 	}
 }

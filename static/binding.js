@@ -99,9 +99,10 @@ export class TextareaBinding {
    *   changed (send presence)
    * @param {(err: Error) => void} [opts.onError] a local edit could not be applied
    * @param {(fn: () => void) => void} [opts.defer] if given, remote ops are
-   *   written into the textarea in fn, run later (the editor page: on the
-   *   next task), so that ops arriving together cost one layout of the
-   *   text instead of one each; without it they are written at once
+   *   written into the textarea in fn, run later (the editor page: a few
+   *   tens of ms later), so that ops arriving meanwhile cost one write
+   *   (a browser lays the whole textarea out again on each) and typing
+   *   is never queued behind them; without it they are written at once
    */
   constructor({ textarea, client, undo = new UndoManager(), onRender, onSelection, onError, defer = null }) {
     this.ta = textarea;
@@ -138,8 +139,13 @@ export class TextareaBinding {
     // A change the textarea has not reported yet goes out first, so that
     // writing the remote op cannot overwrite it.
     if (this.ta.value !== this._tv.view) this._syncLocal();
-    if (!this._lag) return;
-    if (!this._defer) {
+    if (this._lag) this._writeLag();
+  }
+
+  // Writes the held ops now, or schedules that with opts.defer.
+  _writeLag() {
+    if (!this._defer || this.ta.readOnly) { // the document's first text goes at once
+      this._writeDue = false;
       this._catchUp();
       return;
     }
@@ -263,7 +269,7 @@ export class TextareaBinding {
     // Rewrite if the text differs from what the user typed (a lone
     // surrogate made well-formed), or write the held ops if any are due.
     if (this._tv.view !== value) this._render();
-    else if (this._lag) this._catchUp();
+    else if (this._lag) this._writeLag();
     else this._onRender(); // peers' cursors moved with our edit
     this._onSelection();
   }

@@ -26,6 +26,10 @@ const PRESENCE_MS = 50;
 // after a reconnect is always safe (same op id). Checked every 5 s.
 const STALL_MS = 30000;
 const STALL_CHECK_MS = 5000;
+// The longest a remote op waits to be written into the textarea, so that
+// those arriving meanwhile are written together.
+const REMOTE_WRITE_MS = 50;
+
 // How long an error message stays up, and "Link copied".
 const ALERT_MS = 8000;
 const COPIED_MS = 2000;
@@ -66,8 +70,11 @@ class EditorPage {
         this.showStatus(); // offline edits change the words, not the state
       },
       onSelection: () => this.schedulePresence(),
-      // Remote ops that arrive together are written together.
-      defer: (fn) => setTimeout(fn, 0),
+      // Remote ops are written at most every REMOTE_WRITE_MS: a browser
+      // lays a textarea's whole text out again on every change, so in a
+      // long document each write costs milliseconds, and typing must
+      // not wait behind one per remote op.
+      defer: (fn) => setTimeout(fn, REMOTE_WRITE_MS),
       // An edit over the server's limits is refused before it is sent
       // (err.local, with a message for people) and taken off the page.
       onError: (err) => this.showAlert(err.local ? err.message : `This edit could not be applied: ${err.message}`),
