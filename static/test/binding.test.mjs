@@ -323,3 +323,33 @@ test('a refused op is rolled back on screen, later typing transformed over the r
   ta.key('z', { ctrlKey: true });
   assert.ok(!client.text.includes('PASTE'));
 });
+
+test('with defer, remote ops arriving together are written in one go, and typing does not write them', () => {
+  const sent = [];
+  const ta = new FakeTextarea();
+  let binding = null;
+  const due = [];
+  const client = new DocClient({
+    doc: 'd', clientId: 'me', send: (m) => sent.push(m), onChange: (ev) => binding.remote(ev.op), setTimeout: () => 0,
+  });
+  binding = new TextareaBinding({ textarea: ta, client, defer: (fn) => due.push(fn) });
+  client.open();
+  client.receive({ type: 'snapshot', doc: 'd', version: 1, text: 'hello world' });
+  assert.equal(ta.value, 'hello world', 'the first text is written at once');
+  assert.equal(due.length, 0);
+  ta.rangeTexts.length = 0;
+  client.receive({ type: 'op', doc: 'd', version: 1, id: 'p:1', op: ['A'] });
+  client.receive({ type: 'op', doc: 'd', version: 2, id: 'p:2', op: [12, 'B'] });
+  assert.equal(ta.value, 'hello world', 'not written yet');
+  assert.equal(due.length, 1, 'one write scheduled for both');
+  ta.select(5);
+  ta.type(',');
+  assert.equal(ta.value, 'hello, world', 'typing shows at once, the remote ops still wait');
+  assert.equal(client.text, 'Ahello, worldB');
+  assert.deepEqual(binding.selection(), { anchor: 7, head: 7 });
+  due.shift()();
+  assert.equal(ta.value, 'Ahello, worldB');
+  assert.deepEqual(ta.rangeTexts, [['A', 0, 0], ['B', 13, 13]]);
+  assert.equal(ta.selectionStart, 7);
+  assert.deepEqual(sent.filter((m) => m.type === 'op').map((m) => m.op), [[6, ',']]);
+});
