@@ -92,6 +92,10 @@ export function invert(text, op) {
   const inv = [];
   let i = 0; // UTF-16 index of the cursor in text
   const skip = (n) => {
+    if (n > 32 && i + n <= text.length && !/[\ud800-\udbff]/.test(text.slice(i, i + n))) {
+      i += n; // no surrogate pairs: as many units as code points
+      return;
+    }
     for (; n > 0; n--) {
       const c = text.charCodeAt(i);
       i += c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
