@@ -145,6 +145,8 @@ export function changedRange(a, b, caret = -1) {
   if (a === b) return null;
   const la = a.length;
   const lb = b.length;
+  const fast = atCaret(a, b, caret);
+  if (fast) return widen(a, fast.start, fast.oldEnd, fast.newEnd);
   const min = Math.min(la, lb);
   let p = 0;
   while (p < min && a.charCodeAt(p) === b.charCodeAt(p)) p++;
@@ -171,14 +173,36 @@ export function changedRange(a, b, caret = -1) {
     oldEnd = la - keep;
     newEnd = lb - keep;
   }
-  // Both sides share a[start-1] and a[oldEnd]: widening over them keeps
-  // the change exact and whole code points.
+  return widen(a, start, oldEnd, newEnd);
+}
+
+// Both sides share a[start-1] and a[oldEnd]: widening over them keeps the
+// change exact and whole code points.
+function widen(a, start, oldEnd, newEnd) {
   if (start > 0 && isHigh(a.charCodeAt(start - 1))) start--;
-  if (oldEnd < la && isLow(a.charCodeAt(oldEnd))) {
+  if (oldEnd < a.length && isLow(a.charCodeAt(oldEnd))) {
     oldEnd++;
     newEnd++;
   }
   return { start, oldEnd, newEnd };
+}
+
+// atCaret is changedRange's usual case, typing or deleting at the caret,
+// checked with the engine's string comparisons instead of a loop per
+// unit: a pure insert ending at caret, or a pure delete starting there.
+// null if the change is not one of those.
+function atCaret(a, b, caret) {
+  const la = a.length;
+  const lb = b.length;
+  if (caret < 0 || caret > lb) return null;
+  if (lb > la) {
+    const q = caret - (lb - la);
+    if (q >= 0 && a.slice(0, q) === b.slice(0, q) && a.slice(q) === b.slice(caret)) return { start: q, oldEnd: q, newEnd: caret };
+  } else if (la > lb) {
+    const k = la - lb;
+    if (a.slice(0, caret) === b.slice(0, caret) && a.slice(caret + k) === b.slice(caret)) return { start: caret, oldEnd: caret + k, newEnd: caret };
+  }
+  return null;
 }
 
 /**
