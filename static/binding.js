@@ -7,10 +7,14 @@
 // is sent, since the composing text is provisional: the composition's
 // result goes out as one edit when it ends.
 //
-// Remote side: an op from someone else is written into the textarea as
-// the smallest replacement (setRangeText), and the selection is moved
-// through the op in code points, so the caret stays on the same
-// character. While a composition is running, remote ops are held (the IME
+// Remote side: an op from someone else is written into the textarea one
+// change at a time with setRangeText, where it happens (a cost in
+// proportion to the op, not the text, for texts without "\r" or
+// surrogates; others are rewritten by the smallest replacement), and the
+// selection is moved through the op in code points, so the caret stays
+// on the same character. With opts.defer (the editor page) ops arriving
+// within a short time are written together: a browser lays the whole
+// textarea out again on every write. While a composition is running, remote ops are held (the IME
 // would break if its text moved under it) and written when it ends; the
 // user's composed text is transformed past them.
 //
