@@ -7,10 +7,14 @@
 // is sent, since the composing text is provisional: the composition's
 // result goes out as one edit when it ends.
 //
-// Remote side: an op from someone else is written into the textarea as
-// the smallest replacement (setRangeText), and the selection is moved
-// through the op in code points, so the caret stays on the same
-// character. While a composition is running, remote ops are held (the IME
+// Remote side: an op from someone else is written into the textarea one
+// change at a time with setRangeText, where it happens (a cost in
+// proportion to the op, not the text, for texts without "\r" or
+// surrogates; others are rewritten by the smallest replacement), and the
+// selection is moved through the op in code points, so the caret stays
+// on the same character. With opts.defer (the editor page) ops arriving
+// within a short time are written together: a browser lays the whole
+// textarea out again on every write. While a composition is running, remote ops are held (the IME
 // would break if its text moved under it) and written when it ends; the
 // user's composed text is transformed past them.
 //
@@ -20,7 +24,7 @@
 
 import { apply, compose, transform, transformIndex, isNoop, codePointLength } from './ot.js';
 import { invert, transformSelection } from './client.js';
-import { TextView, localEdit, caretAfter } from './textview.js';
+import { TextView, localEdit, caretAfter, isComplex } from './textview.js';
 import { UndoManager } from './undo.js';
 
 // Keys that move the caret: an edit after them starts a new undo step.
@@ -98,8 +102,13 @@ export class TextareaBinding {
    * @param {() => void} [opts.onSelection] the local selection may have
    *   changed (send presence)
    * @param {(err: Error) => void} [opts.onError] a local edit could not be applied
+   * @param {(fn: () => void) => void} [opts.defer] if given, remote ops are
+   *   written into the textarea in fn, run later (the editor page: a few
+   *   tens of ms later), so that ops arriving meanwhile cost one write
+   *   (a browser lays the whole textarea out again on each) and typing
+   *   is never queued behind them; without it they are written at once
    */
-  constructor({ textarea, client, undo = new UndoManager(), onRender, onSelection, onError }) {
+  constructor({ textarea, client, undo = new UndoManager(), onRender, onSelection, onError, defer = null }) {
     this.ta = textarea;
     this.client = client;
     this.undo = undo;
@@ -109,6 +118,8 @@ export class TextareaBinding {
     this._tv = new TextView(textarea.value); // what the textarea shows
     this._lag = null; // op from this._tv.text to client.text not written yet
     this._composing = false;
+    this._defer = defer;
+    this._writeDue = false; // a deferred write of this._lag is scheduled
     // Where the caret was after our last edit (code points on the
     // client's text): an edit that starts elsewhere is a new undo step.
     this._lastCaret = null;
@@ -132,7 +143,24 @@ export class TextareaBinding {
     // A change the textarea has not reported yet goes out first, so that
     // writing the remote op cannot overwrite it.
     if (this.ta.value !== this._tv.view) this._syncLocal();
-    if (this._lag) this._render();
+    if (this._lag) this._writeLag();
+  }
+
+  // Writes the held ops now, or schedules that with opts.defer.
+  _writeLag() {
+    if (!this._defer || this.ta.readOnly) { // the document's first text goes at once
+      this._writeDue = false;
+      this._catchUp();
+      return;
+    }
+    if (this._writeDue) return;
+    this._writeDue = true;
+    this._defer(() => {
+      this._writeDue = false;
+      if (this._composing || !this._lag) return;
+      if (this.ta.value !== this._tv.view) this._syncLocal();
+      if (this._lag) this._catchUp();
+    });
   }
 
   /**
@@ -229,19 +257,23 @@ export class TextareaBinding {
     try {
       this.client.edit(mine);
     } catch (err) {
-      // Cannot happen while this._tv and the client agree; if it does,
-      // the client's text wins and the textarea is rewritten from it.
+      // The edit is over the server's limits (err.code 'too_large'), or,
+      // which cannot happen while this._tv and the client agree, it does
+      // not fit the text: the client's text wins, the textarea is
+      // rewritten from it and the caret goes where the edit was.
       this._onError(err);
       this._tv = old;
-      this._render();
+      const span = editSpan(mine);
+      this._render(span ? transformIndex(span.pos, lag || []) : null);
       return;
     }
     this._recordUndo(before, mine, inputType);
     this._tv = new TextView(shown);
     this._lag = lag && !isNoop(lag) ? lag : null;
-    // Rewrite if held ops are due, or if the text differs from what the
-    // user typed (a lone surrogate made well-formed).
-    if (this._lag || this._tv.view !== value) this._render();
+    // Rewrite if the text differs from what the user typed (a lone
+    // surrogate made well-formed), or write the held ops if any are due.
+    if (this._tv.view !== value) this._render();
+    else if (this._lag) this._writeLag();
     else this._onRender(); // peers' cursors moved with our edit
     this._onSelection();
   }
@@ -282,6 +314,50 @@ export class TextareaBinding {
   }
 
   // ---- writing into the textarea ---------------------------------------------
+
+  // Writes the held ops (this._lag) into the textarea, each change with
+  // setRangeText where it happens: the cost is that of the op, not of
+  // the text. The selection moves through the op (transformSelection)
+  // and the scroll position is kept. Texts with "\r" or surrogates, where
+  // positions need converting, are rewritten by _render.
+  _catchUp() {
+    const op = this._lag;
+    const tv = this._tv;
+    if (!tv.simple || this.ta.readOnly !== !this.client.loaded || op.some((c) => typeof c === 'string' && isComplex(c))) {
+      this._render();
+      return;
+    }
+    // Nothing is read from the textarea after the first write: each such
+    // read would lay the whole text out again. setRangeText keeps the
+    // scroll position (unlike setting value).
+    const ta = this.ta;
+    const { selectionStart: s, selectionEnd: e, selectionDirection: d } = ta;
+    const sel = transformSelection(d === 'backward' ? { anchor: e, head: s } : { anchor: s, head: e }, op);
+    // Where 'preserve' leaves the selection: setSelectionRange only if
+    // transformSelection differs (an insert at the caret).
+    let ps = s;
+    let pe = e;
+    let pos = 0;
+    for (const c of op) {
+      if (typeof c === 'string') {
+        ta.setRangeText(c, pos, pos, 'preserve');
+        if (ps > pos) ps += c.length;
+        if (pe > pos) pe += c.length;
+        pos += c.length;
+      } else if (c > 0) pos += c;
+      else {
+        ta.setRangeText('', pos, pos - c, 'preserve');
+        ps = ps > pos - c ? ps + c : Math.min(ps, pos);
+        pe = pe > pos - c ? pe + c : Math.min(pe, pos);
+      }
+    }
+    this._lag = null;
+    this._tv = new TextView(this.client.text, true);
+    const from = Math.min(sel.anchor, sel.head);
+    const to = Math.max(sel.anchor, sel.head);
+    if (ps !== from || pe !== to) ta.setSelectionRange(from, to, sel.head < sel.anchor ? 'backward' : 'forward');
+    this._onRender();
+  }
 
   // Writes the client's text into the textarea and puts the selection
   // where it belongs: moved through the held ops, or at caretCp.

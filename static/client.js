@@ -92,6 +92,10 @@ export function invert(text, op) {
   const inv = [];
   let i = 0; // UTF-16 index of the cursor in text
   const skip = (n) => {
+    if (n > 32 && i + n <= text.length && !/[\ud800-\udbff]/.test(text.slice(i, i + n))) {
+      i += n; // no surrogate pairs: as many units as code points
+      return;
+    }
     for (; n > 0; n--) {
       const c = text.charCodeAt(i);
       i += c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
@@ -172,6 +176,115 @@ const RECENT_OPS = 256;
 
 const RETRY_CODES = new Set(['unavailable', 'rate_limited']);
 
+/**
+ * The server's limits the client keeps to (docs/protocol.md §10), by
+ * default the server's defaults: a frame of at most maxMessageBytes
+ * (-max-message-bytes), a document of at most maxDocLen code points
+ * (-max-doc-len), and at most maxInsertBytes of UTF-8 inserted at once
+ * (-insert-burst). An edit over maxDocLen or maxInsertBytes is refused
+ * by edit() before anything is sent; an op bigger than a frame is sent
+ * as several ops that each fit one.
+ */
+export const DEFAULT_LIMITS = Object.freeze({ maxMessageBytes: 1 << 20, maxDocLen: 4 << 20, maxInsertBytes: 2 << 20 });
+
+// Room in a frame for everything but the op's components (type, doc,
+// version, id) and for JSON's brackets and commas.
+const FRAME_OVERHEAD = 4096;
+
+// jsonBytes is the size of s as a JSON string in UTF-8, without its
+// quotes (as JSON.stringify writes it: control characters and lone
+// surrogates escaped).
+function jsonBytes(s) {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) n += charBytes(s, i);
+  return n;
+}
+
+// charBytes is the JSON size of the UTF-16 unit at s[i]; a surrogate pair
+// counts 4 on its high half and 0 on its low one.
+function charBytes(s, i) {
+  const c = s.charCodeAt(i);
+  if (c < 0x20) return c === 8 || c === 9 || c === 10 || c === 12 || c === 13 ? 2 : 6;
+  if (c === 0x22 || c === 0x5c) return 2;
+  if (c < 0x80) return 1;
+  if (c < 0x800) return 2;
+  if (c >= 0xd800 && c <= 0xdbff) return i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 4 : 6;
+  if (c >= 0xdc00 && c <= 0xdfff) return i > 0 && (s.charCodeAt(i - 1) & 0xfc00) === 0xd800 ? 0 : 6;
+  return 3;
+}
+
+/**
+ * Returns the UTF-8 size of the text op inserts (what the server's
+ * inserted-bytes bucket counts).
+ * @param {Array<number|string>} op
+ * @returns {number}
+ */
+export function insertedBytes(op) {
+  let n = 0;
+  for (const c of op) {
+    if (typeof c !== 'string') continue;
+    for (let i = 0; i < c.length; i++) {
+      const u = c.charCodeAt(i);
+      if (u < 0x80) n += 1;
+      else if (u < 0x800) n += 2;
+      else if (u >= 0xd800 && u <= 0xdbff && i + 1 < c.length && (c.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        n += 4;
+        i++;
+      } else n += 3;
+    }
+  }
+  return n;
+}
+
+/**
+ * Splits op into [head, tail] with compose(head, tail) equal to op and
+ * head's components taking at most budget bytes of JSON (but at least
+ * one code point of insert, so that a split always makes progress).
+ * tail is null when op fits whole.
+ * @param {Array<number|string>} op
+ * @param {number} budget
+ * @returns {[Array<number|string>, Array<number|string>|null]}
+ */
+export function splitOp(op, budget) {
+  const head = [];
+  let used = 0;
+  let out = 0; // code points of head's result before the cut
+  for (let i = 0; i < op.length; i++) {
+    const c = op[i];
+    if (typeof c === 'number') {
+      head.push(c);
+      used += String(c).length + 1;
+      if (c > 0) out += c;
+      continue;
+    }
+    const cost = jsonBytes(c) + 3;
+    if (used + cost <= budget) {
+      head.push(c);
+      used += cost;
+      out += codePointLength(c);
+      continue;
+    }
+    let cut = 0;
+    let b = used + 3;
+    while (cut < c.length) {
+      const high = (c.charCodeAt(cut) & 0xfc00) === 0xd800 && cut + 1 < c.length && (c.charCodeAt(cut + 1) & 0xfc00) === 0xdc00;
+      const w = high ? 2 : 1;
+      const cb = charBytes(c, cut);
+      if (b + cb > budget && (cut > 0 || head.some((x) => typeof x === 'string'))) break;
+      b += cb;
+      cut += w;
+    }
+    const first = c.slice(0, cut);
+    if (first) {
+      head.push(first);
+      out += codePointLength(first);
+    }
+    const rest = [out, c.slice(cut), ...op.slice(i + 1)];
+    return [normalize(head), normalize(rest)];
+  }
+  return [op, null];
+}
+
 // A presence refused because an old connection of ours still holds the
 // session is sent again after a second: the server notices a closed
 // connection within a round trip, a dead one within its pong wait.
@@ -208,10 +321,11 @@ export class DocClient {
    * @param {Backoff} [opts.backoff] backoff for retries
    * @param {boolean} [opts.connected=true] whether the transport is up now
    * @param {() => number} [opts.now] clock (ms), for peers' seenAt
+   * @param {object} [opts.limits] the server's limits, if not its defaults (see DEFAULT_LIMITS)
    */
   constructor({
     doc, clientId, send, onChange, onStatus, onPresence, onError, onVersion,
-    setTimeout: setTimer, backoff, connected = true, now = () => Date.now(),
+    setTimeout: setTimer, backoff, connected = true, now = () => Date.now(), limits,
   }) {
     if (typeof doc !== 'string' || typeof clientId !== 'string' || typeof send !== 'function') {
       throw new TypeError('DocClient needs doc, clientId and send');
@@ -227,6 +341,8 @@ export class DocClient {
     this._setTimeout = setTimer || ((fn, ms) => globalThis.setTimeout(fn, ms));
     this._bo = backoff || new Backoff();
     this._now = now;
+    /** The server's limits (see DEFAULT_LIMITS); may be changed at any time. */
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
     this._online = connected;
     this._wanted = false; // open() was called (and not close())
     this._state = 'detached';
@@ -344,19 +460,39 @@ export class DocClient {
   /**
    * Applies a local edit (code points, relative to `text`) optimistically
    * and sends it, or composes it into the buffer if an op is in flight.
-   * Throws (ot.js OpError) if op does not fit the text; nothing changes then.
+   * Throws (ot.js OpError) if op does not fit the text, and an Error with
+   * code 'too_large' (and a message for the user) if the edit is over
+   * the server's limits (see limits); nothing changes then.
    * @param {Array<number|string>} op
    */
   edit(op) {
     if (!this._have) throw new Error(`document ${this.doc} is not loaded yet`);
     const text = apply(this._local, op);
     if (isNoop(op)) return;
+    this._checkLimits(op, text);
     this._run(() => {
       this._local = text;
       this._buffer = this._buffer ? compose(this._buffer, op) : op.slice();
       if (this._me && this._me.selection) this._me.selection = transformSelection(this._me.selection, op);
       this._flush();
     });
+  }
+
+  // Refuses an edit the server would refuse for its size, before it is
+  // applied or sent. Proportional to the edit: the document's length is
+  // only counted when its UTF-16 length could be over the limit.
+  _checkLimits(op, text) {
+    const { maxDocLen, maxInsertBytes } = this.limits;
+    const bytes = insertedBytes(op);
+    if (bytes > maxInsertBytes) {
+      throw Object.assign(new Error(`That edit inserts ${formatSize(bytes)}, more than the ${formatSize(maxInsertBytes)} the server takes in one go, so it was not applied. Insert it in smaller parts.`), { code: 'too_large', local: true });
+    }
+    if (text.length > maxDocLen && bytes > 0) {
+      const n = codePointLength(text);
+      if (n > maxDocLen) {
+        throw Object.assign(new Error(`That edit would make the document ${n.toLocaleString('en')} characters long, more than the ${maxDocLen.toLocaleString('en')} the server allows, so it was not applied.`), { code: 'too_large', local: true });
+      }
+    }
   }
 
   /**
@@ -668,9 +804,11 @@ export class DocClient {
 
   _flush() {
     if (this._state !== 'ready' || !this._online || this._inflight || !this._buffer) return;
-    const op = this._buffer;
+    // An op too big for one frame goes as several that each fit: the
+    // rest stays in the buffer, and later edits compose into it.
+    const [op, rest] = splitOp(this._buffer, this.limits.maxMessageBytes - FRAME_OVERHEAD);
     this._inflight = { id: this._nextId(), op, origBase: this._version, origOp: op, applied: false };
-    this._buffer = null;
+    this._buffer = rest;
     this._sendInflight();
   }
 
@@ -773,6 +911,13 @@ export class DocClient {
       return;
     }
     if (!msg.id) {
+      if (code === 'too_large' && !msg.doc && this._inflight && !this._inflight.applied && this._state === 'ready') {
+        // A frame over the server's limit (smaller than ours): nothing of
+        // it was applied. Undo the in-flight op and go on with the rest.
+        this._dropInflight(err);
+        this._flush();
+        return;
+      }
       this._openError(err);
       return;
     }
@@ -935,4 +1080,11 @@ export class DocClient {
     }
     if (changed) this._presenceChanged();
   }
+}
+
+// formatSize says a byte count for people (1.5 MB).
+function formatSize(n) {
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MB`;
+  if (n >= 1 << 10) return `${Math.round(n / (1 << 10))} KB`;
+  return `${n} bytes`;
 }

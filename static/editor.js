@@ -27,6 +27,10 @@ const PRESENCE_MS = 50;
 // after a reconnect is always safe (same op id). Checked every 5 s.
 const STALL_MS = 30000;
 const STALL_CHECK_MS = 5000;
+// The longest a remote op waits to be written into the textarea, so that
+// those arriving meanwhile are written together.
+const REMOTE_WRITE_MS = 50;
+
 // How long an error message stays up, and "Link copied".
 const ALERT_MS = 8000;
 const COPIED_MS = 2000;
@@ -68,7 +72,14 @@ class EditorPage {
         this.showStatus(); // offline edits change the words, not the state
       },
       onSelection: () => this.schedulePresence(),
-      onError: (err) => this.showAlert(`This edit could not be applied: ${err.message}`),
+      // Remote ops are written at most every REMOTE_WRITE_MS: a browser
+      // lays a textarea's whole text out again on every change, so in a
+      // long document each write costs milliseconds, and typing must
+      // not wait behind one per remote op.
+      defer: (fn) => setTimeout(fn, REMOTE_WRITE_MS),
+      // An edit over the server's limits is refused before it is sent
+      // (err.local, with a message for people) and taken off the page.
+      onError: (err) => this.showAlert(err.local ? err.message : `This edit could not be applied: ${err.message}`),
     });
     this.overlay = new Overlay(this.ta, $('mirror'));
     // The title is the text's first line (title.js); the id until it has one.

@@ -21,6 +21,18 @@ export function toView(text) {
   return text.indexOf('\r') < 0 ? text : text.replace(/\r\n?/g, '\n');
 }
 
+// What makes a text's indices differ between view, UTF-16 and code points.
+const COMPLEX = /[\r\ud800-\udfff]/;
+
+/**
+ * Whether s has a "\r" or a surrogate (see TextView.simple).
+ * @param {string} s
+ * @returns {boolean}
+ */
+export function isComplex(s) {
+  return COMPLEX.test(s);
+}
+
 function isHigh(c) {
   return c >= 0xd800 && c <= 0xdbff;
 }
@@ -35,17 +47,26 @@ function isLow(c) {
  * indices into the text, "cp" code-point positions (op positions).
  */
 export class TextView {
-  /** @param {string} text */
-  constructor(text) {
+  /**
+   * @param {string} text
+   * @param {boolean} [simple] known to have no "\r" and no surrogate
+   *   (skips the scan for them)
+   */
+  constructor(text, simple = false) {
     /** The document text. */
     this.text = text;
+    /**
+     * The text has no "\r" and no surrogate: view, text and code-point
+     * indices are all the same, and converting them costs nothing.
+     */
+    this.simple = simple || !COMPLEX.test(text);
     /** What the textarea shows. */
-    this.view = toView(text);
+    this.view = this.simple ? text : toView(text);
     // UTF-16 indices in text of every "\r" that starts a "\r\n": each
     // such pair is one "\n" in the view. Empty for the usual text without
     // "\r\n", where view and text indices are the same.
     this._pairs = [];
-    if (this.view.length !== text.length) {
+    if (!this.simple && this.view.length !== text.length) {
       for (let i = text.indexOf('\r\n'); i >= 0; i = text.indexOf('\r\n', i + 2)) this._pairs.push(i);
     }
   }
@@ -92,6 +113,7 @@ export class TextView {
    * @returns {number}
    */
   viewToCp(v) {
+    if (this.simple) return Math.max(0, Math.min(v, this.text.length));
     return utf16ToCodePoint(this.text, this.viewToText(v));
   }
 
@@ -101,6 +123,7 @@ export class TextView {
    * @returns {number}
    */
   cpToView(cp) {
+    if (this.simple) return Math.max(0, Math.min(cp, this.text.length));
     return this.textToView(codePointToUtf16(this.text, cp));
   }
 }
@@ -122,6 +145,8 @@ export function changedRange(a, b, caret = -1) {
   if (a === b) return null;
   const la = a.length;
   const lb = b.length;
+  const fast = atCaret(a, b, caret);
+  if (fast) return widen(a, fast.start, fast.oldEnd, fast.newEnd);
   const min = Math.min(la, lb);
   let p = 0;
   while (p < min && a.charCodeAt(p) === b.charCodeAt(p)) p++;
@@ -148,14 +173,36 @@ export function changedRange(a, b, caret = -1) {
     oldEnd = la - keep;
     newEnd = lb - keep;
   }
-  // Both sides share a[start-1] and a[oldEnd]: widening over them keeps
-  // the change exact and whole code points.
+  return widen(a, start, oldEnd, newEnd);
+}
+
+// Both sides share a[start-1] and a[oldEnd]: widening over them keeps the
+// change exact and whole code points.
+function widen(a, start, oldEnd, newEnd) {
   if (start > 0 && isHigh(a.charCodeAt(start - 1))) start--;
-  if (oldEnd < la && isLow(a.charCodeAt(oldEnd))) {
+  if (oldEnd < a.length && isLow(a.charCodeAt(oldEnd))) {
     oldEnd++;
     newEnd++;
   }
   return { start, oldEnd, newEnd };
+}
+
+// atCaret is changedRange's usual case, typing or deleting at the caret,
+// checked with the engine's string comparisons instead of a loop per
+// unit: a pure insert ending at caret, or a pure delete starting there.
+// null if the change is not one of those.
+function atCaret(a, b, caret) {
+  const la = a.length;
+  const lb = b.length;
+  if (caret < 0 || caret > lb) return null;
+  if (lb > la) {
+    const q = caret - (lb - la);
+    if (q >= 0 && a.slice(0, q) === b.slice(0, q) && a.slice(q) === b.slice(caret)) return { start: q, oldEnd: q, newEnd: caret };
+  } else if (la > lb) {
+    const k = la - lb;
+    if (a.slice(0, caret) === b.slice(0, caret) && a.slice(caret + k) === b.slice(caret)) return { start: caret, oldEnd: caret + k, newEnd: caret };
+  }
+  return null;
 }
 
 /**

@@ -201,3 +201,155 @@ test('onRender fires for local and remote changes (peers\' cursors move with bot
   ta.dispatch('select', {});
   assert.equal(renders(), r0 + 2); // a selection change alone redraws nothing
 });
+
+test('remote ops are written where they happen, one setRangeText per change, the caret moved through them', () => {
+  const text = 'x'.repeat(1000);
+  const { ta, client, remote } = setup(text, 1);
+  ta.select(500, 510, 'backward');
+  ta.rangeTexts.length = 0;
+  remote([10, 'ab', 480, -2, 8, 'C']); // before, inside and at the end of the selection
+  assert.equal(ta.value, client.text);
+  assert.deepEqual(ta.rangeTexts, [['ab', 10, 10], ['', 492, 494], ['C', 500, 500]]);
+  // transformSelection: 500–510 → 502–512 → 500–510 (delete before); C
+  // at the start is not taken in: 501–511.
+  assert.deepEqual([ta.selectionStart, ta.selectionEnd, ta.selectionDirection], [501, 511, 'backward']);
+  // A caret where someone types moves after their text.
+  ta.select(3);
+  remote([3, 'zz']);
+  assert.equal(ta.selectionStart, 5);
+  assert.equal(ta.value, client.text);
+});
+
+test('remote ops on a text with line breaks as \\r\\n or emoji fall back to a rewrite and stay right', () => {
+  const { ta, client, remote } = setup('a\r\nb😀c', 1);
+  ta.select(5); // after the emoji (view "a\nb😀c": 1+1+1+2)
+  remote(['Q']);
+  assert.equal(ta.value, 'Qa\nb😀c');
+  assert.equal(client.text, 'Qa\r\nb😀c');
+  assert.equal(ta.selectionStart, 6);
+  // A plain text that receives an emoji becomes a complex one.
+  const s = setup('hello', 1);
+  s.ta.select(5);
+  s.remote(['😀']);
+  assert.equal(s.ta.value, '😀hello');
+  assert.equal(s.ta.selectionStart, 7);
+  s.remote([3, '!']);
+  assert.equal(s.ta.value, '😀he!llo');
+  assert.equal(s.client.text, '😀he!llo');
+});
+
+test('typing while an op is in flight is composed into one buffered op', () => {
+  const { ta, client, ops, remote, ackAll } = setup('--', 1);
+  ta.select(2);
+  ta.type('a');
+  assert.equal(ops().length, 1);
+  for (const ch of 'bcdefgh') ta.type(ch);
+  remote(['<']); // someone else's edit transforms the buffer
+  ta.type('!');
+  assert.equal(ops().length, 1, 'nothing more is sent while one op is in flight');
+  client.receive({ type: 'ack', doc: 'd', id: ops()[0].id, version: client.version });
+  assert.equal(ops().length, 2);
+  assert.deepEqual(ops()[1].op, [4, 'bcdefgh!']);
+  ackAll();
+  assert.equal(client.text, '<--abcdefgh!');
+  assert.equal(ta.value, client.text);
+  assert.equal(client.status, 'saved');
+});
+
+test('an edit over the limits is refused before it is sent and taken off the textarea', () => {
+  const errors = [];
+  const sent = [];
+  const ta = new FakeTextarea();
+  let binding = null;
+  const client = new DocClient({
+    doc: 'd', clientId: 'me', send: (m) => sent.push(m), onChange: (ev) => binding.remote(ev.op),
+    setTimeout: () => 0, limits: { maxDocLen: 100, maxInsertBytes: 50 },
+  });
+  binding = new TextareaBinding({ textarea: ta, client, onError: (e) => errors.push(e) });
+  client.open();
+  client.receive({ type: 'snapshot', doc: 'd', version: 1, text: 'start end' });
+  ta.select(6);
+  ta.type('y'.repeat(60), 'insertFromPaste');
+  assert.equal(ta.value, 'start end');
+  assert.equal(ta.selectionStart, 6);
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0].code, 'too_large');
+  assert.match(errors[0].message, /more than the 50 bytes/);
+  assert.equal(sent.filter((m) => m.type === 'op').length, 0);
+  assert.equal(client.status, 'saved');
+  // Typing afterwards is sent as usual.
+  ta.type('and ');
+  assert.equal(client.text, 'start and end');
+  assert.deepEqual(sent.filter((m) => m.type === 'op').map((m) => m.op), [[6, 'and ']]);
+  // Under the insert limit but over the document's length.
+  client.limits.maxInsertBytes = 1000;
+  ta.type('z'.repeat(95));
+  assert.equal(ta.value, 'start and end');
+  assert.match(errors[1].message, /108 characters long, more than the 100/);
+});
+
+test('a refused op is rolled back on screen, later typing transformed over the rollback and saved', () => {
+  const errors = [];
+  const sent = [];
+  const ta = new FakeTextarea();
+  let binding = null;
+  const client = new DocClient({
+    doc: 'd', clientId: 'me', send: (m) => sent.push(m), onChange: (ev) => binding.remote(ev.op),
+    onError: (e) => errors.push(e), setTimeout: () => 0,
+  });
+  binding = new TextareaBinding({ textarea: ta, client });
+  client.open();
+  client.receive({ type: 'snapshot', doc: 'd', version: 1, text: 'ab' });
+  ta.select(1);
+  ta.type('PASTE', 'insertFromPaste');
+  ta.type('!'); // buffered after the paste
+  ta.select(0);
+  ta.type('<');
+  const ops = () => sent.filter((m) => m.type === 'op');
+  assert.equal(ops().length, 1);
+  // The frame was over the server's limit: an error without id or doc.
+  client.receive({ type: 'error', code: 'too_large', message: 'message too large' });
+  assert.equal(errors.length, 1);
+  assert.equal(ta.value, '<a!b');
+  assert.equal(client.text, '<a!b');
+  assert.equal(ta.selectionStart, 1, 'the caret stays after what was typed');
+  assert.equal(ops().length, 2);
+  assert.deepEqual(ops()[1].op, ['<', 1, '!']);
+  assert.equal(ops()[1].version, 1);
+  client.receive({ type: 'ack', doc: 'd', id: ops()[1].id, version: 1 });
+  assert.equal(client.status, 'saved');
+  assert.equal(client.confirmed, '<a!b');
+  // The undo stack no longer brings the paste back or removes other text.
+  ta.key('z', { ctrlKey: true });
+  assert.ok(!client.text.includes('PASTE'));
+});
+
+test('with defer, remote ops arriving together are written in one go, and typing does not write them', () => {
+  const sent = [];
+  const ta = new FakeTextarea();
+  let binding = null;
+  const due = [];
+  const client = new DocClient({
+    doc: 'd', clientId: 'me', send: (m) => sent.push(m), onChange: (ev) => binding.remote(ev.op), setTimeout: () => 0,
+  });
+  binding = new TextareaBinding({ textarea: ta, client, defer: (fn) => due.push(fn) });
+  client.open();
+  client.receive({ type: 'snapshot', doc: 'd', version: 1, text: 'hello world' });
+  assert.equal(ta.value, 'hello world', 'the first text is written at once');
+  assert.equal(due.length, 0);
+  ta.rangeTexts.length = 0;
+  client.receive({ type: 'op', doc: 'd', version: 1, id: 'p:1', op: ['A'] });
+  client.receive({ type: 'op', doc: 'd', version: 2, id: 'p:2', op: [12, 'B'] });
+  assert.equal(ta.value, 'hello world', 'not written yet');
+  assert.equal(due.length, 1, 'one write scheduled for both');
+  ta.select(5);
+  ta.type(',');
+  assert.equal(ta.value, 'hello, world', 'typing shows at once, the remote ops still wait');
+  assert.equal(client.text, 'Ahello, worldB');
+  assert.deepEqual(binding.selection(), { anchor: 7, head: 7 });
+  due.shift()();
+  assert.equal(ta.value, 'Ahello, worldB');
+  assert.deepEqual(ta.rangeTexts, [['A', 0, 0], ['B', 13, 13]]);
+  assert.equal(ta.selectionStart, 7);
+  assert.deepEqual(sent.filter((m) => m.type === 'op').map((m) => m.op), [[6, ',']]);
+});

@@ -664,3 +664,59 @@ test('loaded and onVersion', () => {
   c.receive({ type: 'op', doc: 'd', version: 8, id: 'z:1', op: ['y'] });
   assert.deepEqual(versions, [7, 8, 9]);
 });
+
+test('splitOp: pieces that fit the budget and compose back to the op', async () => {
+  const { splitOp, insertedBytes } = await import('../client.js');
+  const { compose } = await import('../ot.js');
+  const big = 'ab\n"😀é'.repeat(1000);
+  const op = [5, big, -3, 7, 'tail'];
+  let rest = op;
+  const pieces = [];
+  while (rest) {
+    const [head, tail] = splitOp(rest, 1000);
+    assert.ok(JSON.stringify(head).length <= 1000 + 10, `piece of ${JSON.stringify(head).length}`);
+    pieces.push(head);
+    rest = tail;
+  }
+  assert.ok(pieces.length > 10);
+  const base = 'x'.repeat(20);
+  let t = base;
+  for (const p of pieces) t = apply(t, p);
+  assert.equal(t, apply(base, op));
+  assert.deepEqual(pieces.reduce((a, b) => compose(a, b)), op);
+  assert.deepEqual(splitOp([3, 'small'], 1000), [[3, 'small'], null]);
+  assert.equal(insertedBytes(['aé😀', 5, -2, '€']), 1 + 2 + 4 + 3);
+});
+
+test('a large op goes out in pieces that each fit one frame; typing meanwhile is kept', () => {
+  const { c, sent } = mk('', 1, { limits: { maxMessageBytes: 8192 } });
+  const paste = 'p'.repeat(10000);
+  c.edit([paste]);
+  c.edit([10000, '!']);
+  const out = () => ops(sent);
+  for (let i = 0; i < 10 && c.pending; i++) {
+    const m = out().at(-1);
+    assert.ok(JSON.stringify(m).length <= 8192, `frame of ${JSON.stringify(m).length} bytes`);
+    c.receive({ type: 'ack', doc: 'd', id: m.id, version: c.version });
+  }
+  assert.equal(out().length, 3);
+  assert.equal(c.confirmed, paste + '!');
+  assert.equal(c.status, 'saved');
+});
+
+test('too_large with the op id: the op is undone, later edits kept and rebased', () => {
+  const { c, sent, errors, changes } = mk('abc', 1);
+  c.edit([1, 'XYZ']);
+  c.edit([6, '.']);
+  c.receive({ type: 'error', doc: 'd', id: 'me:1', code: 'too_large', message: 'document too long' });
+  assert.equal(errors.length, 1);
+  assert.equal(c.text, 'abc.');
+  assert.deepEqual(changes.at(-1).op, [1, -3]);
+  assert.equal(c.status, 'saving'); // resync on its way
+  c.receive({ type: 'snapshot', doc: 'd', version: 1, text: 'abc' });
+  const last = ops(sent).at(-1);
+  assert.deepEqual(last.op, [3, '.']);
+  c.receive({ type: 'ack', doc: 'd', id: last.id, version: 1 });
+  assert.equal(c.status, 'saved');
+  assert.equal(c.confirmed, 'abc.');
+});

@@ -14,6 +14,8 @@ export class FakeTextarea {
     this.scrollLeft = 0;
     this.readOnly = false;
     this._listeners = new Map();
+    /** Every setRangeText call as [replacement, start, end], for tests. */
+    this.rangeTexts = [];
   }
 
   get value() { return this._value; }
@@ -43,6 +45,8 @@ export class FakeTextarea {
 
   setRangeText(rep, start, end, mode) {
     if (mode !== 'preserve') throw new Error('fake supports preserve only');
+    if (!(start >= 0 && start <= end && end <= this._value.length)) throw new RangeError(`setRangeText(${start}, ${end}) out of range`);
+    this.rangeTexts.push([rep, start, end]);
     rep = rep.replace(/\r\n?/g, '\n');
     const v = this._value;
     this._value = v.slice(0, start) + rep + v.slice(end);
