@@ -23,7 +23,10 @@ func TestNameLabelOnHover(t *testing.T) {
 	bob.caret(26)
 	bob.keys("x")
 	ann.waitFor(`[...document.querySelectorAll('#mirror .peer-caret')].some((e) => e.textContent === 'Bob')`, stateJS, 10*time.Second)
-	const labelJS = `getComputedStyle(document.querySelector('#mirror .peer-name')).visibility`
+	// The overlay may be redrawing (a presence update): wait for the label
+	// to exist, then it must be hidden while the pointer is elsewhere.
+	const labelJS = `(() => { const e = document.querySelector('#mirror .peer-name'); return e ? getComputedStyle(e).visibility : 'absent'; })()`
+	ann.waitFor(`document.querySelector('#mirror .peer-name') !== null`, stateJS, 10*time.Second)
 	if v := eval[string](ann, labelJS); v != "hidden" {
 		t.Errorf("Bob's label is %s without the pointer on it, want hidden", v)
 	}
