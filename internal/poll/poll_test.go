@@ -31,10 +31,10 @@ func TestUntilReturnsOnceTheConditionHolds(t *testing.T) {
 
 func TestWaitChecksOnTheCallersGoroutineWithBackoff(t *testing.T) {
 	t.Parallel()
+	start := time.Now() // before the deadline is set, which counts from its own clock read
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	var checks int // no lock: cond runs on this goroutine
-	start := time.Now()
 	if Wait(ctx, func() bool { checks++; return false }) {
 		t.Fatal("Wait reported a condition that never held")
 	}
