@@ -74,7 +74,7 @@ func (k *courier) refuseAll(held []waitingOp, msg string) {
 }
 
 // forwardAll sends local clients' ops to the holder's process.
-func (k *courier) forwardAll(fs []*forward, holder string) {
+func (k *courier) forwardAll(holder string, fs ...*forward) {
 	for _, f := range fs {
 		k.m.forwarded.Add(1)
 		k.pub.send(k.doc, procChannel(holder), busMsg{Kind: msgForward, Doc: k.doc, Version: f.req.Version, ID: f.req.ID,

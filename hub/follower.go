@@ -71,7 +71,7 @@ func (f *follower) notOwner(id string) bool {
 // due returns the forwards unanswered for retry, to send again, marking
 // them sent at now; forwards whose client left are dropped (it resends on
 // reconnect).
-func (f *follower) due(now time.Time, retry time.Duration, present func(subscriber) bool, out []*forward) []*forward {
+func (f *follower) due(now time.Time, retry time.Duration, present func(subscriber) bool) (out []*forward) {
 	for id, fw := range f.fwd {
 		if now.Sub(fw.sent) < retry {
 			continue

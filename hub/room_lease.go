@@ -51,7 +51,7 @@ func (r *room) transitioned(t transition) {
 		}
 	case followed:
 		r.fol.resendAll()
-		r.out.forwardAll(r.fol.due(time.Now(), r.n.cfg.ForwardRetry, r.subs.has, nil), r.own.holder)
+		r.out.forwardAll(r.own.holder, r.fol.due(time.Now(), r.n.cfg.ForwardRetry, r.subs.has)...)
 	}
 }
 
@@ -89,6 +89,6 @@ func (r *room) tick(now time.Time) {
 		r.catchUp()
 	}
 	if r.own.role == following {
-		r.out.forwardAll(r.fol.due(now, r.n.cfg.ForwardRetry, r.subs.has, nil), r.own.holder)
+		r.out.forwardAll(r.own.holder, r.fol.due(now, r.n.cfg.ForwardRetry, r.subs.has)...)
 	}
 }

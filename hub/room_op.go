@@ -30,7 +30,7 @@ func (r *room) place(o origin, req protocol.Request) *protocol.Error {
 			o.c.send(protocol.AppendAck(nil, r.doc, req.ID, v)) // seen committed already
 			return nil
 		}
-		r.out.forwardAll([]*forward{r.fol.forward(o, req, now)}, r.own.holder)
+		r.out.forwardAll(r.own.holder, r.fol.forward(o, req, now))
 		r.log.Debug().Str("op", req.ID).Str("conn", o.connID).Str("owner", r.own.holder).Msg("op forwarded")
 		return nil
 	}
