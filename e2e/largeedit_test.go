@@ -57,16 +57,18 @@ func afterRefusedPaste(t *testing.T, srv *server, doc string, ann, bob *page, al
 }
 
 // TestPasteOverDocLimitRefused: a 1.5 MB paste into a document whose
-// limit (known to the page) is 1,000,000 characters is refused before it
-// is sent: the paste is taken off the page, the user is told once, and
-// what is typed afterwards is saved as usual.
+// limit is 1,000,000 characters (announced by the server, §17) is refused
+// before it is sent: the paste is taken off the page, the user is told
+// once, and what is typed afterwards is saved as usual.
 func TestPasteOverDocLimitRefused(t *testing.T) {
 	t.Parallel()
 	srv := startServerWith(t, hub.Config{MaxDocLen: 1_000_000})
 	srv.seed(t, "huge", "start end")
 	pages, proxies := editors(t, srv, "huge", "Ann", "Bob")
 	ann, bob := pages[0], pages[1]
-	eval[chromedp.Void](ann, `(() => { (collab.client.limits ??= {}).maxDocLen = 1000000; })()`)
+	if n := eval[int](ann, `collab.client.limits.maxDocLen`); n != 1_000_000 {
+		t.Fatalf("the page believes the limit is %d characters, want the server's 1,000,000", n)
+	}
 	ann.pasteInto(proxies[0].url(""), 6, strings.Repeat("pasted line\n", 1_500_000/12))
 	afterRefusedPaste(t, srv, "huge", ann, bob, "more than the 1,000,000 the server allows")
 	if n := eval[int](ann, `collab.client.stats.resyncs`); n != 0 {
@@ -87,15 +89,17 @@ func TestPasteOverInsertLimitRefused(t *testing.T) {
 }
 
 // TestPasteRefusedByServerRolledBack: the server's frame limit is smaller
-// than the page believes, so the paste goes out and the server refuses
-// it (too_large, without an id). The page undoes it on screen, and typing
-// afterwards is saved.
+// than the page believes (as for a client that does not ask for the
+// limits), so the paste goes out and the server refuses it (too_large,
+// without an id). The page undoes it on screen, and typing afterwards is
+// saved.
 func TestPasteRefusedByServerRolledBack(t *testing.T) {
 	t.Parallel()
 	srv := startServerWith(t, hub.Config{MaxMessageBytes: 256 << 10})
 	srv.seed(t, "small", "start end")
 	pages, proxies := editors(t, srv, "small", "Ann", "Bob")
 	ann, bob := pages[0], pages[1]
+	eval[chromedp.Void](ann, `(() => { collab.client.limits.maxMessageBytes = 4 << 20; })()`)
 	ann.pasteInto(proxies[0].url(""), 6, strings.Repeat("y", 600<<10))
 	afterRefusedPaste(t, srv, "small", ann, bob, "larger than the server allows")
 }

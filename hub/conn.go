@@ -185,6 +185,9 @@ func (c *conn) dispatch(req protocol.Request) {
 				Message: "too many documents open on this connection (limit " + strconv.Itoa(c.n.cfg.MaxDocsPerConn) + ")"})
 			return
 		}
+		if req.Limits {
+			c.send(c.n.limitsFrame(req.Doc))
+		}
 		if r = c.n.open(c.asOrigin(), req); r != nil {
 			c.subs[req.Doc] = r
 		}

@@ -1,7 +1,9 @@
 package hub_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"runtime"
 	"runtime/metrics"
 	"strings"
@@ -175,4 +177,32 @@ func TestInvalidUTF8Closes(t *testing.T) {
 	if h := s.Head(t, "d"); h != 0 {
 		t.Fatalf("log at version %d: the op was applied", h)
 	}
+}
+
+// TestOpenAnnouncesLimits: an open with "limits":true gets the server's
+// limits, as configured, before its snapshot (protocol §17); an open
+// without it (a v1 client) gets none.
+func TestOpenAnnouncesLimits(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, hub.Config{MaxMessageBytes: 64 << 10, MaxDocLen: 5000, InsertRate: 1000, InsertBurst: 100 << 10, RatePerSecond: 50, RateBurst: 70})
+	c := dial(t, s.URL)
+	c.send(`{"type":"open","doc":"lim","limits":true}`)
+	_ = c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, data, err := c.ws.ReadMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatalf("%s: %v", data, err)
+	}
+	want := map[string]any{"type": "limits", "doc": "lim", "maxMessageBytes": 65536.0, "maxDocLen": 5000.0,
+		"maxInsertBytes": 102400.0, "insertRate": 1000.0, "messageRate": 50.0, "messageBurst": 70.0}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("first answer %s, want %v", data, want)
+	}
+	c.expect(protocol.TypeSnapshot)
+	// A v1 open on another connection: the snapshot comes first.
+	d := dial(t, s.URL)
+	d.open("lim")
 }

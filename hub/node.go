@@ -61,3 +61,13 @@ type node struct {
 func (n *node) ioContext(timeout time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(n.io, timeout)
 }
+
+// limitsFrame is the answer to an open that asks for the limits (protocol
+// §17): the ones in Config that decide whether an op is taken.
+func (n *node) limitsFrame(doc string) []byte {
+	c := &n.cfg
+	return protocol.AppendLimits(nil, doc, protocol.Limits{
+		MaxMessageBytes: c.MaxMessageBytes, MaxDocLen: c.MaxDocLen, MaxInsertBytes: c.InsertBurst,
+		InsertRate: c.InsertRate, MessageRate: c.RatePerSecond, MessageBurst: c.RateBurst,
+	})
+}

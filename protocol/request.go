@@ -61,6 +61,9 @@ type Request struct {
 	// Route: an open accepts a "moved" answer naming the process that owns
 	// the document (extension, §15); without it the open is always served.
 	Route bool
+	// Limits: an open asks for the server's limits, sent as a "limits"
+	// message before the snapshot (extension, §17).
+	Limits bool
 }
 
 // wireRequest mirrors the JSON object. Pointers and raw messages let the
@@ -78,6 +81,7 @@ type wireRequest struct {
 	Selection *Selection `json:"selection"`
 	Presence  *bool      `json:"presence"`
 	Route     *bool      `json:"route"`
+	Limits    *bool      `json:"limits"`
 }
 
 // DecodeRequest parses one client frame. Every failure is an *Error with
@@ -135,6 +139,9 @@ func decodeRequestJSON(data []byte) (Request, error) {
 	}
 	if w.Route != nil {
 		r.Route = *w.Route
+	}
+	if w.Limits != nil {
+		r.Limits = *w.Limits
 	}
 	switch r.Type {
 	case TypeOp:

@@ -3,8 +3,8 @@ package protocol
 import "strconv"
 
 // AppendRequest appends r as the client → server frame it describes, the
-// inverse of DecodeRequest for valid requests: type, then "presence" and
-// "route" when true, doc, "version" when HasVersion, "id" when set, "op"
+// inverse of DecodeRequest for valid requests: type, then "presence",
+// "route" and "limits" when true, doc, "version" when HasVersion, "id" when set, "op"
 // for an op, and the peer's fields for a presence update. Clients (the Go
 // client, the load generator, benchmarks) encode with it, by hand like
 // the server's encoders, so no frame costs reflection. A ping is just its
@@ -24,6 +24,9 @@ func AppendRequest(dst []byte, r Request) []byte {
 	}
 	if r.Route {
 		dst = append(dst, `,"route":true`...)
+	}
+	if r.Limits {
+		dst = append(dst, `,"limits":true`...)
 	}
 	dst = append(dst, `,"doc":`...)
 	dst = AppendString(dst, r.Doc)

@@ -12,7 +12,7 @@ import (
 func TestAppendRequestRoundTrip(t *testing.T) {
 	reqs := []Request{
 		{Type: TypeOpen, Doc: "notes"},
-		{Type: TypeOpen, Doc: "a.b", Version: 7, HasVersion: true, Presence: true, Route: true},
+		{Type: TypeOpen, Doc: "a.b", Version: 7, HasVersion: true, Presence: true, Route: true, Limits: true},
 		{Type: TypeClose, Doc: "d"},
 		{Type: TypeOp, Doc: "d", Version: 3, HasVersion: true, ID: "k:1",
 			Op: document.Op{{Retain: 2}, {Insert: "😀\"\n"}, {Delete: 1}}},

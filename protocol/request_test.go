@@ -19,6 +19,8 @@ func TestDecodeRequest(t *testing.T) {
 		{"open", `{"type":"open","doc":"notes"}`, Request{Type: "open", Doc: "notes"}, ""},
 		{"open with version", `{"type":"open","doc":"a.b_c-1","version":7}`, Request{Type: "open", Doc: "a.b_c-1", Version: 7, HasVersion: true}, ""},
 		{"open routed", `{"type":"open","doc":"d","route":true,"presence":true}`, Request{Type: "open", Doc: "d", Route: true, Presence: true}, ""},
+		{"open asking for limits", `{"type":"open","doc":"d","limits":true}`, Request{Type: "open", Doc: "d", Limits: true}, ""},
+		{"limits not a bool", `{"type":"open","doc":"d","limits":1}`, Request{}, CodeBadRequest},
 		{"route mistyped", `{"type":"open","doc":"d","route":"yes"}`, Request{}, CodeBadRequest},
 		{"unknown fields ignored", `{"type":"close","doc":"x","extra":{"a":[1]}}`, Request{Type: "close", Doc: "x"}, ""},
 		{"op", `{"type":"op","doc":"d","version":0,"id":"k:1","op":["Hi"]}`, Request{Type: "op", Doc: "d", HasVersion: true, ID: "k:1"}, ""},

@@ -38,6 +38,7 @@ const (
 	keyOp
 	keyPresence
 	keyRoute
+	keyLimits
 )
 
 // requestKey returns key's bit, or 0 for a key the fast path leaves to
@@ -58,6 +59,8 @@ func requestKey(key []byte) requestKeys {
 		return keyPresence
 	case "route":
 		return keyRoute
+	case "limits":
+		return keyLimits
 	}
 	return 0
 }
@@ -93,6 +96,8 @@ func (s *scanner) requestField(r *Request, key []byte, seen *requestKeys) bool {
 		r.Presence, ok = s.bool()
 	case keyRoute:
 		r.Route, ok = s.bool()
+	case keyLimits:
+		r.Limits, ok = s.bool()
 	}
 	return ok
 }

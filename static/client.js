@@ -185,6 +185,18 @@ const RETRY_CODES = new Set(['unavailable', 'rate_limited']);
  * by edit() before anything is sent; an op bigger than a frame is sent
  * as several ops that each fit one.
  */
+/**
+ * Default least time between two new ops of one document, in ms. Every op
+ * costs each other client of the document a message, and the server a
+ * stored event and a broadcast; an op in flight already composes what is
+ * typed meanwhile (§7.1), but on a fast server the ack comes back in 1–2
+ * ms, so a fast typist or 50 editors in one document would still send
+ * about one op per keystroke. 50 ms (20 ops/s) never delays a typist at
+ * 10 keys/s, whose keys are 100 ms apart, and is well under what a
+ * reader notices; docs/benchmarks.md has the measurements.
+ */
+export const MIN_SEND_INTERVAL_MS = 50;
+
 export const DEFAULT_LIMITS = Object.freeze({ maxMessageBytes: 1 << 20, maxDocLen: 4 << 20, maxInsertBytes: 2 << 20 });
 
 // Room in a frame for everything but the op's components (type, doc,
@@ -321,11 +333,16 @@ export class DocClient {
    * @param {Backoff} [opts.backoff] backoff for retries
    * @param {boolean} [opts.connected=true] whether the transport is up now
    * @param {() => number} [opts.now] clock (ms), for peers' seenAt
-   * @param {object} [opts.limits] the server's limits, if not its defaults (see DEFAULT_LIMITS)
+   * @param {object} [opts.limits] the server's limits, if not its defaults (see DEFAULT_LIMITS);
+   *   the server's own replace them when it announces them (§17)
+   * @param {number} [opts.minSendIntervalMs=50] least time between two new
+   *   ops: edits made sooner are composed into the next op (0: send as soon
+   *   as the previous op is acknowledged, §7.1)
    */
   constructor({
     doc, clientId, send, onChange, onStatus, onPresence, onError, onVersion,
     setTimeout: setTimer, backoff, connected = true, now = () => Date.now(), limits,
+    minSendIntervalMs = MIN_SEND_INTERVAL_MS,
   }) {
     if (typeof doc !== 'string' || typeof clientId !== 'string' || typeof send !== 'function') {
       throw new TypeError('DocClient needs doc, clientId and send');
@@ -354,6 +371,9 @@ export class DocClient {
     this._inflight = null;
     this._buffer = null;
     this._seq = 0;
+    this._minSendMs = minSendIntervalMs;
+    this._lastSend = -Infinity; // when the last new op was sent (now())
+    this._paced = false; // a timer will flush the buffer
     this._probe = null; // {text, version, ops}
     this._retryTok = 0;
     this._me = null; // our presence: {name, color, selection}
@@ -552,6 +572,7 @@ export class DocClient {
         case 'ack': this._onAck(msg.id, msg.version); break;
         case 'error': this._onErrorMsg(msg); break;
         case 'roster': case 'presence': case 'left': this._onPresenceMsg(msg); break;
+        case 'limits': this._onLimits(msg); break;
         default: break; // unknown types are ignored (§12)
       }
     });
@@ -604,7 +625,7 @@ export class DocClient {
 
   _sendOpen() {
     const resume = this._have && this._state === 'opening';
-    const m = { type: 'open', doc: this.doc, presence: true };
+    const m = { type: 'open', doc: this.doc, presence: true, limits: true };
     if (resume) m.version = this._version;
     this._send(m);
     if (this._me) this._sendPresence(); // the server forgot us with the old connection
@@ -685,6 +706,16 @@ export class DocClient {
     this._rebaseOnto(text, v);
     this._state = 'ready';
     this._flush();
+  }
+
+  // Takes the limits the server announced (§17): the ones this client
+  // checks edits against. A field missing or not a positive number keeps
+  // what we had, so a server that sends fewer fields changes nothing.
+  _onLimits(msg) {
+    for (const k of ['maxMessageBytes', 'maxDocLen', 'maxInsertBytes']) {
+      const v = msg[k];
+      if (Number.isSafeInteger(v) && v > 0) this.limits[k] = v;
+    }
   }
 
   _onOpened(v) {
@@ -804,6 +835,14 @@ export class DocClient {
 
   _flush() {
     if (this._state !== 'ready' || !this._online || this._inflight || !this._buffer) return;
+    if (this._paced) return;
+    const wait = this._lastSend + this._minSendMs - this._now();
+    if (wait > 0) {
+      this._paced = true;
+      this._setTimeout(() => this._run(() => { this._paced = false; this._flush(); }), wait);
+      return;
+    }
+    this._lastSend = this._now();
     // An op too big for one frame goes as several that each fit: the
     // rest stays in the buffer, and later edits compose into it.
     const [op, rest] = splitOp(this._buffer, this.limits.maxMessageBytes - FRAME_OVERHEAD);

@@ -13,7 +13,7 @@ function setup(text = '', version = 0) {
   const sent = [];
   const ta = new FakeTextarea();
   let binding = null;
-  const client = new DocClient({
+  const client = new DocClient({ minSendIntervalMs: 0,
     doc: 'd', clientId: 'me', send: (m) => sent.push(m),
     onChange: (ev) => binding.remote(ev.op), backoff: new Backoff({ jitter: 0 }),
     setTimeout: () => 0,
@@ -261,7 +261,7 @@ test('an edit over the limits is refused before it is sent and taken off the tex
   const sent = [];
   const ta = new FakeTextarea();
   let binding = null;
-  const client = new DocClient({
+  const client = new DocClient({ minSendIntervalMs: 0,
     doc: 'd', clientId: 'me', send: (m) => sent.push(m), onChange: (ev) => binding.remote(ev.op),
     setTimeout: () => 0, limits: { maxDocLen: 100, maxInsertBytes: 50 },
   });
@@ -293,7 +293,7 @@ test('a refused op is rolled back on screen, later typing transformed over the r
   const sent = [];
   const ta = new FakeTextarea();
   let binding = null;
-  const client = new DocClient({
+  const client = new DocClient({ minSendIntervalMs: 0,
     doc: 'd', clientId: 'me', send: (m) => sent.push(m), onChange: (ev) => binding.remote(ev.op),
     onError: (e) => errors.push(e), setTimeout: () => 0,
   });
@@ -329,7 +329,7 @@ test('with defer, remote ops arriving together are written in one go, and typing
   const ta = new FakeTextarea();
   let binding = null;
   const due = [];
-  const client = new DocClient({
+  const client = new DocClient({ minSendIntervalMs: 0,
     doc: 'd', clientId: 'me', send: (m) => sent.push(m), onChange: (ev) => binding.remote(ev.op), setTimeout: () => 0,
   });
   binding = new TextareaBinding({ textarea: ta, client, defer: (fn) => due.push(fn) });

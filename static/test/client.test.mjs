@@ -30,10 +30,10 @@ function mk(text = '', version = 0, extra = {}) {
     doc: 'd', clientId: 'me', send: (m) => sent.push(m),
     onChange: (e) => changes.push(e), onStatus: (s) => statuses.push(s),
     onError: (e) => errors.push(e), setTimeout: timers.setTimeout,
-    backoff: new Backoff({ jitter: 0 }), ...extra,
+    backoff: new Backoff({ jitter: 0 }), minSendIntervalMs: 0, ...extra,
   });
   c.open();
-  assert.deepEqual(sent.shift(), { type: 'open', doc: 'd', presence: true });
+  assert.deepEqual(sent.shift(), { type: 'open', doc: 'd', presence: true, limits: true });
   c.receive({ type: 'snapshot', doc: 'd', version, text });
   return { c, sent, changes, statuses, errors, timers };
 }
@@ -130,7 +130,7 @@ test('reconnect: reopen with version, own op in catch-up is the ack', () => {
   c.edit(['>']); // buffered while offline
   assert.deepEqual(sent, []);
   c.connected();
-  assert.deepEqual(sent.shift(), { type: 'open', doc: 'd', presence: true, version: 3 });
+  assert.deepEqual(sent.shift(), { type: 'open', doc: 'd', presence: true, limits: true, version: 3 });
   c.receive({ type: 'op', doc: 'd', version: 3, id: 'bob:2', op: [10, ' 😀'] });
   c.receive({ type: 'op', doc: 'd', version: 4, id: 'me:1', op: [10, ' ok'] });
   assert.equal(c.version, 5);
@@ -197,7 +197,7 @@ test('invalid_op: drop the op, undo it, resync and rebase the buffer', () => {
   assert.equal(errors[0].code, 'invalid_op');
   assert.equal(c.text, 'Yabc');
   assert.equal(changes.at(-1).undo, true);
-  assert.deepEqual(sent, [{ type: 'open', doc: 'd', presence: true }]);
+  assert.deepEqual(sent, [{ type: 'open', doc: 'd', presence: true, limits: true }]);
   assert.equal(c.status, 'saving');
   // Ops are ignored until the snapshot, which contains them.
   c.receive({ type: 'op', doc: 'd', version: 2, id: 'o:1', op: [3, 'Z'] });
@@ -213,7 +213,7 @@ test('gap in versions: resync from a snapshot and rebase', () => {
   c.edit(['<']);
   sent.length = 0;
   c.receive({ type: 'op', doc: 'd', version: 9, id: 'o:1', op: ['zz'] });
-  assert.deepEqual(sent, [{ type: 'open', doc: 'd', presence: true }]);
+  assert.deepEqual(sent, [{ type: 'open', doc: 'd', presence: true, limits: true }]);
   // The in-flight "<" (me:2) is of unknown fate: the snapshot triggers a probe.
   c.receive({ type: 'snapshot', doc: 'd', version: 10, text: 'abc!--' });
   assert.deepEqual(sent.at(-1), { type: 'op', doc: 'd', version: 3, id: 'me:2', op: ['<'] });
@@ -259,7 +259,7 @@ test('snapshot while pending: probe applied after the snapshot → fresh snapsho
   sent.length = 0;
   c.receive({ type: 'snapshot', doc: 'd', version: 7, text: 'Xbase' });
   c.receive({ type: 'ack', doc: 'd', id: 'me:1', version: 7 });
-  assert.deepEqual(sent.at(-1), { type: 'open', doc: 'd', presence: true });
+  assert.deepEqual(sent.at(-1), { type: 'open', doc: 'd', presence: true, limits: true });
   c.receive({ type: 'snapshot', doc: 'd', version: 8, text: 'Xbase1' });
   assert.equal(c.text, 'Xbase1');
   assert.equal(c.pending, false);
@@ -272,7 +272,7 @@ test('bad_version in ready: reopen with version, then resend', () => {
   c.edit([1, 'b']);
   sent.length = 0;
   c.receive({ type: 'error', doc: 'd', id: 'me:1', code: 'bad_version', message: 'x' });
-  assert.deepEqual(sent, [{ type: 'open', doc: 'd', presence: true, version: 1 }]);
+  assert.deepEqual(sent, [{ type: 'open', doc: 'd', presence: true, limits: true, version: 1 }]);
   c.receive({ type: 'opened', doc: 'd', version: 1 });
   assert.deepEqual(sent.at(-1), { type: 'op', doc: 'd', version: 1, id: 'me:1', op: [1, 'b'] });
 });
@@ -430,6 +430,7 @@ function runSim(seed, steps) {
   const rnd = mulberry32(seed);
   const server = new SimServer(rnd);
   const timers = [];
+  let clock = 0;
   let nextChar = 0;
   const inserted = [];
   const deleted = new Set();
@@ -447,7 +448,10 @@ function runSim(seed, steps) {
       doc: 'd', clientId: id,
       send: (m) => { if (cl.conn.alive) cl.conn.inbox.push(JSON.parse(JSON.stringify(m))); },
       onError: (e) => errors.push(e),
-      setTimeout: (fn, ms) => timers.push({ fn, ms }),
+      // Fired timers move a shared clock on by their delay, so the paced
+      // sends (minSendIntervalMs) come due as they would in real time.
+      setTimeout: (fn, ms) => timers.push({ fn: () => { clock += ms; fn(); }, ms }),
+      now: () => clock,
       backoff: new Backoff({ random: rnd }),
     });
     cl.c.open();
@@ -719,4 +723,66 @@ test('too_large with the op id: the op is undone, later edits kept and rebased',
   c.receive({ type: 'ack', doc: 'd', id: last.id, version: 1 });
   assert.equal(c.status, 'saved');
   assert.equal(c.confirmed, 'abc.');
+});
+
+test('paced sends: edits within minSendIntervalMs of the last op are composed into the next', () => {
+  let t = 1000;
+  const { c, sent, timers } = mk('', 0, { minSendIntervalMs: 50, now: () => t });
+  c.edit(['a']); // nothing sent for 50 ms: goes at once
+  assert.equal(ops(sent).length, 1);
+  t += 5;
+  c.edit([1, 'b']);
+  // Acked 5 ms after it was sent: the buffer waits for the other 45 ms.
+  c.receive({ type: 'ack', doc: 'd', id: 'me:1', version: 0 });
+  assert.equal(timers.q.length, 1);
+  assert.equal(timers.q[0].ms, 45);
+  t += 5;
+  c.edit([2, 'c']);
+  assert.equal(ops(sent).length, 1);
+  assert.equal(c.status, 'saving');
+  c.edit([3, 'd']);
+  assert.equal(timers.q.length, 1, 'one timer however many edits');
+  t += 40;
+  timers.fire();
+  assert.deepEqual(ops(sent).at(-1), { type: 'op', doc: 'd', version: 1, id: 'me:2', op: [1, 'bcd'] });
+  c.receive({ type: 'ack', doc: 'd', id: 'me:2', version: 1 });
+  assert.equal(c.status, 'saved');
+  // A key 100 ms later (a typist's pace) goes at once.
+  t += 100;
+  c.edit([4, 'e']);
+  assert.equal(ops(sent).length, 3);
+  assert.equal(timers.q.length, 0);
+});
+
+test('paced sends: a timer firing offline sends nothing; the reconnect sends the buffer', () => {
+  let t = 0;
+  const { c, sent, timers } = mk('x', 4, { minSendIntervalMs: 50, now: () => t });
+  c.edit([1, 'a']);
+  c.receive({ type: 'ack', doc: 'd', id: 'me:1', version: 4 });
+  c.edit([2, 'b']);
+  assert.equal(timers.q.length, 1);
+  c.disconnected();
+  t += 50;
+  timers.fire();
+  assert.equal(ops(sent).length, 1);
+  assert.equal(c.status, 'offline');
+  c.connected();
+  assert.deepEqual(sent.at(-1), { type: 'open', doc: 'd', presence: true, limits: true, version: 5 });
+  c.receive({ type: 'opened', doc: 'd', version: 5 });
+  assert.deepEqual(ops(sent).at(-1), { type: 'op', doc: 'd', version: 5, id: 'me:2', op: [2, 'b'] });
+  assert.equal(c.text, 'xab');
+});
+
+test('limits announced by the server replace the defaults; bad values are ignored', () => {
+  const { c, sent } = mk('', 0);
+  c.receive({ type: 'limits', doc: 'd', maxMessageBytes: 4096, maxDocLen: 10, maxInsertBytes: 'lots', insertRate: 5 });
+  assert.equal(c.limits.maxMessageBytes, 4096);
+  assert.equal(c.limits.maxDocLen, 10);
+  assert.equal(c.limits.maxInsertBytes, 2 << 20, 'a non-number keeps the default');
+  c.receive({ type: 'limits', doc: 'other', maxDocLen: 99 });
+  assert.equal(c.limits.maxDocLen, 10, 'limits for another document are not ours');
+  c.edit(['0123456789']);
+  assert.throws(() => c.edit([10, 'x']), (e) => e.code === 'too_large' && /10 the server allows/.test(e.message));
+  assert.equal(c.text, '0123456789');
+  assert.equal(ops(sent).length, 1);
 });
