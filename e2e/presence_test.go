@@ -110,18 +110,7 @@ func TestPresenceCursors(t *testing.T) {
 		`document.getElementById('mirror').innerHTML`, 5*time.Second)
 	bob.waitFor(`getComputedStyle(document.querySelector('#mirror .peer-caret.show .peer-name')).opacity === '1'`, `'transition'`, 5*time.Second)
 
-	shot := sideBySide(t, screenshot(t, ann), screenshot(t, bob))
-	path := artifactPath(t, "two-editors.png")
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
-	if os.Getenv("UPDATE_SCREENSHOT") != "" { // refresh the copy README shows
-		_, file, _, _ := goruntime.Caller(0)
-		if err := os.WriteFile(filepath.Join(filepath.Dir(file), "..", "docs", "screenshot.png"), shot, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	saveScreenshot(t, sideBySide(t, screenshot(t, ann), screenshot(t, bob)), "two-editors.png", "screenshot.png")
 
 	// Bob types right after the words Ann has selected, then right before
 	// them: her selection stays exactly "Launch date" on both pages, so
@@ -249,6 +238,23 @@ func TestCursorsInLongDocument(t *testing.T) {
 		box := eval[[]float64](ann, boxJS)
 		if inside := box[0] >= box[1] && box[0] < box[2]; inside != tc.visible {
 			t.Errorf("Bob's caret on line %d: top %.0f, textarea %.0f..%.0f; visible = %v, want %v", tc.line, box[0], box[1], box[2], inside, tc.visible)
+		}
+	}
+}
+
+// saveScreenshot writes shot as the artifact name and, when
+// UPDATE_SCREENSHOT is set, as docs/<docsName>, the copy README shows.
+func saveScreenshot(t *testing.T, shot []byte, name, docsName string) {
+	t.Helper()
+	path := artifactPath(t, name)
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+	if os.Getenv("UPDATE_SCREENSHOT") != "" {
+		_, file, _, _ := goruntime.Caller(0)
+		if err := os.WriteFile(filepath.Join(filepath.Dir(file), "..", "docs", docsName), shot, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"os"
-	"path/filepath"
-	goruntime "runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,16 +52,5 @@ func TestScreenshotMarkdownTwoPeople(t *testing.T) {
 		const r = c.getBoundingClientRect(); collab.overlay.pointAt(r.left, r.top + r.height / 2); return true; })()`)
 	ann.waitFor(`getComputedStyle(document.querySelector('#mirror .peer-caret.show .peer-name')).opacity === '1'`, `'transition'`, 5*time.Second)
 
-	shot := sideBySide(t, screenshot(t, ann), screenshot(t, bob))
-	path := artifactPath(t, "markdown-two-people.png")
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
-	if os.Getenv("UPDATE_SCREENSHOT") != "" {
-		_, file, _, _ := goruntime.Caller(0)
-		if err := os.WriteFile(filepath.Join(filepath.Dir(file), "..", "docs", "screenshot-markdown.png"), shot, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	saveScreenshot(t, sideBySide(t, screenshot(t, ann), screenshot(t, bob)), "markdown-two-people.png", "screenshot-markdown.png")
 }
