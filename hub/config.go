@@ -145,6 +145,22 @@ type Config struct {
 	// a non-owner are forwarded over the bus. lease.Memory and lease.Redis
 	// implement it.
 	Directory Directory
+
+	// Auth decides who each connection acts as and what it may do with
+	// each document (protocol §18). nil means no access control (the
+	// server's -auth none): every connection is an anonymous writer and
+	// needs no auth message, as in protocol v1.
+	Auth Authenticator
+	// AuthTimeout is how long a new connection may take to present a
+	// valid token before it is closed with 4401. Default 5s.
+	AuthTimeout time.Duration
+	// ExpiryWarning is how long before its token expires a connection is
+	// told to send a fresh one (error unauthorized); at expiry it is
+	// closed with 4401. Default 60s.
+	ExpiryWarning time.Duration
+	// Revocations stores revocations (Hub.Revoke) for processes that start
+	// later and across restarts. nil: they live in memory only.
+	Revocations RevocationStore
 }
 
 // DefaultLeaseTTL is the lease TTL of the in-process leases, and the
@@ -181,6 +197,8 @@ func DefaultConfig() Config {
 		ForwardRetry:    time.Second,
 		PresenceTTL:     15 * time.Second,
 		AdvertiseTTL:    30 * time.Second,
+		AuthTimeout:     5 * time.Second,
+		ExpiryWarning:   time.Minute,
 	}
 }
 
@@ -223,6 +241,7 @@ func (c *Config) setDefaults() {
 		{&c.ReadTimeout, d.ReadTimeout}, {&c.PingInterval, d.PingInterval}, {&c.PongWait, d.PongWait},
 		{&c.ClusterTick, d.ClusterTick}, {&c.PositionCheck, d.PositionCheck}, {&c.ForwardRetry, d.ForwardRetry},
 		{&c.PresenceTTL, d.PresenceTTL}, {&c.AdvertiseTTL, d.AdvertiseTTL},
+		{&c.AuthTimeout, d.AuthTimeout}, {&c.ExpiryWarning, d.ExpiryWarning},
 	} {
 		if *f.p <= 0 {
 			*f.p = f.v

@@ -40,6 +40,7 @@ type conn struct {
 	// strikes counts rate-limit refusals in a row; a client that ignores
 	// them is disconnected rather than answered forever.
 	strikes int
+	acc     access // who it acts as, and its roles (access.go)
 }
 
 func newConn(h *node, ws *websocket.Conn, remote string) *conn {
@@ -61,9 +62,10 @@ func newConn(h *node, ws *websocket.Conn, remote string) *conn {
 	return c
 }
 
-// asOrigin is this connection as the origin of a command.
+// asOrigin is this connection as the origin of a command; author is the
+// user its token names ("" without access control: the op id says).
 func (c *conn) asOrigin() origin {
-	return origin{c: c, proc: c.n.id, connID: c.id, at: time.Now()}
+	return origin{c: c, proc: c.n.id, connID: c.id, at: time.Now(), author: c.identity().Subject}
 }
 
 // send queues a frame without blocking. A client too far behind is closed
@@ -87,6 +89,7 @@ func (c *conn) sendError(e *protocol.Error) {
 // shuts down, and returns only after its writer has stopped.
 func (c *conn) serve() {
 	err := c.readLoop()
+	c.stopAccess()
 	c.leaveAll()
 	switch {
 	case c.n.closing.Load():
@@ -171,10 +174,19 @@ func (c *conn) screen(typ int, data []byte) bool {
 }
 
 func (c *conn) dispatch(req protocol.Request) {
-	if req.Type == protocol.TypePing {
+	switch {
+	case req.Type == protocol.TypePing:
 		// Answered here, by the reader, at once: no room is involved, so
 		// a pong says that this socket and this process are alive.
 		c.send(protocol.AppendPong(nil, req.ID))
+		return
+	case req.Type == protocol.TypeAuth:
+		c.authenticate(req.Token)
+		return
+	case c.identity() == nil:
+		// Unauthenticated sockets hold no documents (§18).
+		c.sendError(&protocol.Error{Code: protocol.CodeUnauth, Doc: req.Doc, ID: req.ID,
+			Message: "send auth with a token first"})
 		return
 	}
 	r := c.subs[req.Doc]
@@ -183,6 +195,9 @@ func (c *conn) dispatch(req protocol.Request) {
 		if r == nil && len(c.subs) >= c.n.cfg.MaxDocsPerConn {
 			c.sendError(&protocol.Error{Code: protocol.CodeTooLarge, Doc: req.Doc,
 				Message: "too many documents open on this connection (limit " + strconv.Itoa(c.n.cfg.MaxDocsPerConn) + ")"})
+			return
+		}
+		if r == nil && !c.admit(req) {
 			return
 		}
 		if req.Limits {
@@ -198,13 +213,17 @@ func (c *conn) dispatch(req protocol.Request) {
 			return
 		}
 		if req.Type == protocol.TypeClose {
-			delete(c.subs, req.Doc)
-			r.deliver(req.Doc, command{kind: cmdLeave, from: origin{c: c, connID: c.id}})
+			c.leave(req.Doc)
 			return
 		}
 		kind := cmdOp
 		if req.Type == protocol.TypePresence {
 			kind = cmdPresence
+			if id := c.identity(); id.Subject != "" {
+				req.Peer.Name = displayName(id) // the token's, never what the client says
+			}
+		} else if !c.mayWrite(req) {
+			return
 		} else if n := insertedBytes(req.Op); n > 0 && !c.inserts.AllowN(time.Now(), n) {
 			c.n.metrics.rateLimited.Add(1)
 			c.sendError(&protocol.Error{Code: protocol.CodeRateLimited, Doc: req.Doc, ID: req.ID,
@@ -212,6 +231,15 @@ func (c *conn) dispatch(req protocol.Request) {
 			return
 		}
 		r.deliver(req.Doc, command{kind: kind, from: c.asOrigin(), req: req})
+	}
+}
+
+// leave closes doc on this connection.
+func (c *conn) leave(doc string) {
+	if r := c.subs[doc]; r != nil {
+		delete(c.subs, doc)
+		delete(c.acc.roles, doc)
+		r.deliver(doc, command{kind: cmdLeave, from: origin{c: c, connID: c.id}})
 	}
 }
 

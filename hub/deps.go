@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/collabedit/collab/auth"
 	"github.com/collabedit/collab/eventlog"
 	"github.com/collabedit/collab/fanout"
 	"github.com/collabedit/collab/lease"
@@ -39,6 +40,18 @@ type Bus interface {
 	// fn must not block for long. Cancel stops the calls and waits for a
 	// running one to return.
 	Subscribe(channel string, fn func(msg []byte)) (cancel func(), err error)
+}
+
+// Authenticator decides who a connection acts as and what it may do with
+// each document. auth.Tokens (local JWT verification) and auth.Webhook
+// implement it. Authenticate runs once per connection and per refresh,
+// Authorize once per open, never per op, so neither is on the op path.
+type Authenticator interface {
+	// Authenticate checks token, presented by a client at remote.
+	Authenticate(ctx context.Context, token, remote string) (*auth.Identity, error)
+	// Authorize returns id's role for doc; token and remote are those id
+	// was authenticated with.
+	Authorize(ctx context.Context, id *auth.Identity, token, doc, remote string) (auth.Role, error)
 }
 
 // Leases decides which process sequences each document. A lease expires
@@ -82,13 +95,15 @@ type Directory interface {
 
 // The adapters this package is used with, checked at compile time.
 var (
-	_ Bus       = (*fanout.Memory)(nil)
-	_ Bus       = (*fanout.Redis)(nil)
-	_ Leases    = (*lease.Memory)(nil)
-	_ Leases    = (*lease.Redis)(nil)
-	_ Directory = (*lease.Memory)(nil)
-	_ Directory = (*lease.Redis)(nil)
-	_ Presence  = (*presence.Memory)(nil)
-	_ Presence  = (*presence.Redis)(nil)
-	_ Store     = (*eventlog.Store)(nil)
+	_ Bus           = (*fanout.Memory)(nil)
+	_ Bus           = (*fanout.Redis)(nil)
+	_ Leases        = (*lease.Memory)(nil)
+	_ Leases        = (*lease.Redis)(nil)
+	_ Directory     = (*lease.Memory)(nil)
+	_ Directory     = (*lease.Redis)(nil)
+	_ Presence      = (*presence.Memory)(nil)
+	_ Presence      = (*presence.Redis)(nil)
+	_ Store         = (*eventlog.Store)(nil)
+	_ Authenticator = (*auth.Tokens)(nil)
+	_ Authenticator = (*auth.Webhook)(nil)
 )

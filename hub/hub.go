@@ -93,7 +93,8 @@ func New(store Store, cfg Config) *Hub {
 		h.log.Warn().Err(err).Msg("subscribe to process channel")
 		unsub = func() {}
 	}
-	h.unsub = unsub
+	unrevoke := h.watchRevocations()
+	h.unsub = func() { unsub(); unrevoke() }
 	if h.dir != nil && cfg.AdvertiseURL != "" {
 		h.bgWG.Add(1)
 		go func() {
@@ -149,6 +150,10 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
+	id, token, ok := h.bearer(w, r)
+	if !ok {
+		return
+	}
 	h.connWG.Add(1)
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
@@ -166,6 +171,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.connWG.Done()
 		return
 	}
+	c.startAccess(id, token)
 	c.log.Debug().Str("remote", r.RemoteAddr).Msg("connection opened")
 	// Serve on a goroutine of our own and return, so that net/http lets go
 	// of what it keeps for the request while its handler runs: its 4 KB

@@ -16,6 +16,7 @@ type metrics struct {
 	framesSent    atomic.Uint64
 	slowConsumers atomic.Uint64
 	rateLimited   atomic.Uint64
+	revokedConns  atomic.Int64 // sockets closed with 4403
 	// cluster
 	publishDropped atomic.Uint64
 	publishFailed  atomic.Uint64

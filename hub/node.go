@@ -7,6 +7,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/collabedit/collab/auth"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -53,6 +54,9 @@ type node struct {
 	// learns it in time to stop sequencing before its lease could expire.
 	ioTimeout time.Duration
 	closing   atomic.Bool
+	// revoked holds the revocations in force (Hub.Revoke, and the other
+	// processes' through the bus): a token they name is refused.
+	revoked   auth.Revocations
 	roomsDone chan struct{} // closed once every room has exited after Close
 }
 

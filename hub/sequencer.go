@@ -210,7 +210,7 @@ func (s *sequencer) rebase(req protocol.Request) (document.Op, *protocol.Error) 
 func (s *sequencer) push(o origin, id string, op document.Op, now time.Time) admission {
 	v := s.hist.head()
 	payload := op.AppendJSON(nil)
-	s.hist.push(entry{op: op, id: id, author: authorOf(id), lenBefore: s.specLen, from: o, payload: payload, at: now})
+	s.hist.push(entry{op: op, id: id, author: authorFor(o, id), lenBefore: s.specLen, from: o, payload: payload, at: now})
 	s.ids[id] = v
 	s.specLen += op.Delta()
 	s.pendingBytes += len(payload)
@@ -220,6 +220,15 @@ func (s *sequencer) push(o origin, id string, op document.Op, now time.Time) adm
 		ev.Prev = s.hist.at(v - 1).id
 	}
 	return admission{kind: admitted, ev: ev, version: v}
+}
+
+// authorFor is the author recorded for an op from o: the user its token
+// names under access control, else the client id in the op id.
+func authorFor(o origin, id string) string {
+	if o.author != "" {
+		return o.author
+	}
+	return authorOf(id)
 }
 
 // authorOf takes the client id from an op id "<client-id>:<seq>": it names

@@ -11,6 +11,7 @@ type Stats struct {
 	FramesSent    uint64 // WebSocket messages written
 	SlowConsumers uint64 // connections dropped with 4001
 	RateLimited   uint64 // messages refused with rate_limited
+	Revoked       int64  // sockets closed with 4403 by a revocation
 	GapsFilled    uint64 // times a room read missed events from the log
 	Forwarded     uint64 // ops forwarded to another process's owner
 	PublishFailed uint64 // bus publishes that failed or were dropped
@@ -42,6 +43,7 @@ func (h *Hub) Stats() Stats {
 		FramesSent:    m.framesSent.Load(),
 		SlowConsumers: m.slowConsumers.Load(),
 		RateLimited:   m.rateLimited.Load(),
+		Revoked:       m.revokedConns.Load(),
 		GapsFilled:    m.gapsFilled.Load(),
 		Forwarded:     m.forwarded.Load(),
 		PublishFailed: m.publishFailed.Load() + m.publishDropped.Load(),

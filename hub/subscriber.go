@@ -23,6 +23,7 @@ type origin struct {
 	proc   string     // the origin's process (this one for local ops)
 	connID string     // the origin's connection id, for the logs and replies
 	at     time.Time  // local ops: when the op was read from the socket
+	author string     // the user the origin's token names; "" without access control
 }
 
 // audience is a room's subscribed connections.

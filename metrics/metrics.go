@@ -36,6 +36,7 @@ var table = []metric{
 	{"collab_ops_applied_total", "Ops committed and acknowledged by this process as owner.", prometheus.CounterValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.OpsApplied) }},
 	{"collab_ops_refused_total", "Ops answered with an error.", prometheus.CounterValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.OpsRefused) }},
 	{"collab_frames_sent_total", "WebSocket messages written.", prometheus.CounterValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.FramesSent) }},
+	{"collab_revoked_connections_total", "Connections closed with 4403 by a revocation.", prometheus.CounterValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.Revoked) }},
 	{"collab_slow_consumers_total", "Connections closed with 4001 for falling behind.", prometheus.CounterValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.SlowConsumers) }},
 	{"collab_rate_limited_total", "Messages refused with rate_limited.", prometheus.CounterValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.RateLimited) }},
 	{"collab_opens_routed_total", "Routed opens answered with moved: the client was sent to the owning process.", prometheus.CounterValue, func(h hub.Stats, _ eventlog.Stats) float64 { return float64(h.Redirects) }},

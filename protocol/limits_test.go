@@ -24,3 +24,16 @@ func TestAppendLimits(t *testing.T) {
 		t.Errorf("invalid JSON: %s", f)
 	}
 }
+
+func TestAccessMessagesDecode(t *testing.T) {
+	for frame, want := range map[string]Message{
+		string(AppendAuthenticated(nil, "ann", "Ann \"A\"", 1767225600)): {Type: TypeAuthenticated, Sub: "ann", Name: "Ann \"A\"", Exp: 1767225600},
+		string(AppendAuthenticated(nil, "bot", "", 0)):                   {Type: TypeAuthenticated, Sub: "bot"},
+		string(AppendAccess(nil, "notes", "read")):                       {Type: TypeAccess, Doc: "notes", Role: "read"},
+	} {
+		got, err := DecodeMessage([]byte(frame))
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("DecodeMessage(%s) = %+v, %v; want %+v", frame, got, err, want)
+		}
+	}
+}

@@ -26,6 +26,11 @@ type Message struct {
 	Session string `json:"session,omitempty"`
 	// routing extension (moved)
 	URL string `json:"url,omitempty"`
+	// access-control extension (authenticated, access)
+	Sub  string `json:"sub,omitempty"`
+	Name string `json:"name,omitempty"`
+	Exp  int64  `json:"exp,omitempty"`
+	Role string `json:"role,omitempty"`
 }
 
 // DecodeMessage parses one server frame. Frames as this server writes them

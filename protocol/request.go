@@ -22,7 +22,15 @@ const (
 	// an application-level heartbeat a client uses to notice a connection
 	// that died without a close (half-open). It names no document.
 	TypePing = "ping"
+	// TypeAuth (extension, §18) presents a token: the first message on a
+	// server that requires one, and again to refresh it. It names no
+	// document.
+	TypeAuth = "auth"
 )
+
+// MaxTokenLen is the longest token an auth message may carry, in bytes.
+// Signed JWTs with a few dozen document grants are 0.5–2 KB.
+const MaxTokenLen = 16 << 10
 
 // MaxPingIDLen is the longest id a ping may carry; the pong echoes it.
 const MaxPingIDLen = 128
@@ -64,6 +72,8 @@ type Request struct {
 	// Limits: an open asks for the server's limits, sent as a "limits"
 	// message before the snapshot (extension, §17).
 	Limits bool
+	// Token: the token of an auth message.
+	Token string
 }
 
 // wireRequest mirrors the JSON object. Pointers and raw messages let the
@@ -82,6 +92,7 @@ type wireRequest struct {
 	Presence  *bool      `json:"presence"`
 	Route     *bool      `json:"route"`
 	Limits    *bool      `json:"limits"`
+	Token     *string    `json:"token"`
 }
 
 // DecodeRequest parses one client frame. Every failure is an *Error with
@@ -114,6 +125,8 @@ func decodeRequestJSON(data []byte) (Request, error) {
 	case TypeOpen, TypeOp, TypeClose, TypePresence:
 	case TypePing:
 		return r.decodePing(w)
+	case TypeAuth:
+		return r.decodeAuth(w)
 	default:
 		return r, Errorf(CodeBadRequest, "unknown type %q", r.Type)
 	}
@@ -161,6 +174,19 @@ func (r *Request) decodePing(w wireRequest) (Request, error) {
 		}
 		r.ID = *w.ID
 	}
+	return *r, nil
+}
+
+// decodeAuth reads an auth message: a token, and nothing else counts
+// (like ping, it names no document).
+func (r *Request) decodeAuth(w wireRequest) (Request, error) {
+	switch {
+	case w.Token == nil || *w.Token == "":
+		return *r, Errorf(CodeBadRequest, "auth needs a \"token\"")
+	case len(*w.Token) > MaxTokenLen:
+		return *r, Errorf(CodeTooLarge, "token is %d bytes, over the limit of %d", len(*w.Token), MaxTokenLen)
+	}
+	r.Token = *w.Token
 	return *r, nil
 }
 

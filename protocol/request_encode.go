@@ -12,6 +12,11 @@ import "strconv"
 func AppendRequest(dst []byte, r Request) []byte {
 	dst = append(dst, `{"type":`...)
 	dst = AppendString(dst, r.Type)
+	if r.Type == TypeAuth { // names no document (§18)
+		dst = append(dst, `,"token":`...)
+		dst = AppendString(dst, r.Token)
+		return append(dst, '}')
+	}
 	if r.Type == TypePing { // names no document (§16)
 		if r.ID != "" {
 			dst = append(dst, `,"id":`...)

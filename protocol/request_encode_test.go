@@ -21,6 +21,7 @@ func TestAppendRequestRoundTrip(t *testing.T) {
 		{Type: TypePresence, Doc: "d", Version: 0, HasVersion: true, Peer: Peer{Session: "s"}},
 		{Type: TypePing, ID: "hb:1"},
 		{Type: TypePing},
+		{Type: TypeAuth, Token: "eyJhbGciOiJIUzI1NiJ9.e30.sig"},
 	}
 	for _, r := range reqs {
 		frame := AppendRequest(nil, r)

@@ -32,6 +32,12 @@ func TestDecodeRequest(t *testing.T) {
 		{"ping id of 129 bytes", `{"type":"ping","id":"` + strings.Repeat("k", 129) + `"}`, Request{}, CodeBadRequest},
 		{"ping mistyped id", `{"type":"ping","id":5}`, Request{}, CodeBadRequest},
 		{"ping duplicate id", `{"type":"ping","id":"a","id":"b"}`, Request{}, CodeBadRequest},
+		{"auth", `{"type":"auth","token":"eyJ.x.y"}`, Request{Type: "auth", Token: "eyJ.x.y"}, ""},
+		{"auth ignores doc", `{"type":"auth","doc":"d","token":"t"}`, Request{Type: "auth", Token: "t"}, ""},
+		{"auth without token", `{"type":"auth"}`, Request{}, CodeBadRequest},
+		{"auth empty token", `{"type":"auth","token":""}`, Request{}, CodeBadRequest},
+		{"auth mistyped token", `{"type":"auth","token":7}`, Request{}, CodeBadRequest},
+		{"auth token too long", `{"type":"auth","token":"` + strings.Repeat("t", MaxTokenLen+1) + `"}`, Request{}, CodeTooLarge},
 		{"not json", `nope`, Request{}, CodeBadRequest},
 		{"empty", ``, Request{}, CodeBadRequest},
 		{"array", `[]`, Request{}, CodeBadRequest},
@@ -206,6 +212,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"type":"presence","doc":"d","version":1,"selection":{"anchor":1,"Anchor":2}}`,
 		`{"type":"ping","id":"hb:1"}`,
 		`{"type":"ping"}`,
+		`{"type":"auth","token":"eyJ.x.y"}`,
 		`[`, `{}`, `null`,
 	} {
 		f.Add([]byte(s))
@@ -216,6 +223,12 @@ func FuzzDecodeRequest(f *testing.F) {
 			var pe *Error
 			if !errors.As(err, &pe) || pe.Code == "" || pe.Message == "" {
 				t.Fatalf("error %v is not a protocol error", err)
+			}
+			return
+		}
+		if r.Type == TypeAuth {
+			if r.Doc != "" || r.Token == "" || len(r.Token) > MaxTokenLen {
+				t.Fatalf("accepted malformed auth %+v", r)
 			}
 			return
 		}
