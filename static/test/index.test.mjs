@@ -270,3 +270,22 @@ test('bindTextarea: typing is sent, remote edits land, destroy stops both', asyn
   a.close();
   b.close();
 });
+
+test('the declarations name exactly what the modules export', async () => {
+  for (const [js, dts] of [['../index.js', '../index.d.ts'], ['../codemirror.js', '../codemirror.d.ts']]) {
+    const src = readFileSync(new URL(dts, import.meta.url), 'utf8');
+    const declared = new Set();
+    for (const m of src.matchAll(/^export (?:declare )?(?:const|function|class) (\w+)/gm)) declared.add(m[1]);
+    for (const m of src.matchAll(/^export \{ (\w+) \}/gm)) declared.add(m[1]);
+    if (js === '../codemirror.js') {
+      // Needs @codemirror/* to import in node: compare by source.
+      const code = readFileSync(new URL(js, import.meta.url), 'utf8');
+      const exported = new Set([...code.matchAll(/^export (?:const|function|class) (\w+)/gm)].map((m) => m[1]));
+      assert.deepEqual([...declared].sort(), [...exported].sort(), dts);
+      continue;
+    }
+    const mod = await import(js);
+    const runtime = Object.keys(mod).sort();
+    assert.deepEqual([...declared].sort(), runtime, dts);
+  }
+});
