@@ -60,4 +60,9 @@ fi
 echo "== node --test static/test/"
 node --test static/test/
 
+# The package's TypeScript declarations (static/*.d.ts), checked with a
+# pinned TypeScript against a usage file (installed with npm ci once).
+echo "== types"
+./scripts/typecheck.sh
+
 echo "== all tests passed"

@@ -5,6 +5,9 @@
 //	/d/{id}  the editor of one document (editor.html, editor.js)
 //	/{file}  the ES modules and the stylesheets
 //	/vendor/{file}  the two browser dependencies, vendored (see the README)
+//	/vendor/codemirror/{file}  CodeMirror 6, for the example page only
+//	/examples/{file}  minimal app pages using only the embeddable package
+//	                  (index.js, codemirror.js; docs/client-js.md)
 //
 // Anything else, including /d/ with an id the protocol does not allow, gets
 // 404.html with status 404.
@@ -20,6 +23,11 @@
 // DOMPurify sanitizes, both from vendor/) and title.js (a
 // document's title, its first line; catalog.Title follows the same rules).
 // Node tests of all pure logic live in static/test.
+//
+// static/ is also the npm-style package @collabedit/client (package.json,
+// index.js and codemirror.js with their .d.ts). A page with an inline
+// import map (the CodeMirror example) gets it allowed by its hash in the
+// Content-Security-Policy; no other inline script runs.
 //
 // Files are read once from the embedded FS when the handler is made; the
 // handler then only reads immutable maps and is safe for concurrent use.

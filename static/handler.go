@@ -3,12 +3,14 @@ package static
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"mime"
 	"net/http"
 	"path"
+	"regexp"
 	"strings"
 	"time"
 
@@ -41,6 +43,7 @@ type file struct {
 	body  []byte
 	ctype string
 	etag  string
+	csp   string // the Content-Security-Policy when not the default
 }
 
 // Handler serves the browser client (see the package documentation).
@@ -67,7 +70,8 @@ func NewHandler() (*Handler, error) {
 		if ctype == "" {
 			ctype = "application/octet-stream"
 		}
-		h.files[p] = &file{name: p, body: body, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		h.files[p] = &file{name: p, body: body, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:8]) + `"`,
+			csp: importMapCSP(body)}
 		return nil
 	})
 	if err != nil {
@@ -119,6 +123,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, f *file, status 
 	for k, v := range securityHeaders {
 		hd.Set(k, v)
 	}
+	if f.csp != "" {
+		hd.Set("Content-Security-Policy", f.csp)
+	}
 	hd.Set("Content-Type", f.ctype)
 	// Revalidate every time: a deploy takes effect at once, and an
 	// unchanged file costs a 304 with no body (the ETag is its hash).
@@ -132,4 +139,23 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, f *file, status 
 	}
 	hd.Set("ETag", f.etag)
 	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(f.body))
+}
+
+// importMapRE finds an inline import map (the example pages map
+// CodeMirror's bare specifiers with one; an import map cannot be a file).
+var importMapRE = regexp.MustCompile(`(?s)<script type="importmap">(.*?)</script>`)
+
+// importMapCSP returns the Content-Security-Policy for a page with inline
+// import maps: the default one, with each map allowed by its hash (no
+// other inline script runs), or "" for a page without any.
+func importMapCSP(body []byte) string {
+	var hashes []string
+	for _, m := range importMapRE.FindAllSubmatch(body, -1) {
+		sum := sha256.Sum256(m[1])
+		hashes = append(hashes, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
+	}
+	if len(hashes) == 0 {
+		return ""
+	}
+	return securityHeaders["Content-Security-Policy"] + "; script-src 'self' " + strings.Join(hashes, " ")
 }

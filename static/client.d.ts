@@ -1,0 +1,35 @@
+// Types of the parts of client.js that index.d.ts names.
+import type { Op, Selection, Limits } from './index.js';
+
+export class DocClient {
+  constructor(opts: {
+    doc: string;
+    clientId: string;
+    send: (msg: object) => void;
+    onChange?: (ev: { op: Op; remote: boolean; text: string; version: number; id?: string; author?: string; snapshot?: boolean; undo?: boolean }) => void;
+    onStatus?: (status: string) => void;
+    onPresence?: (peers: Map<string, object>) => void;
+    onVersion?: (version: number) => void;
+    onError?: (err: Error) => void;
+    connected?: boolean;
+    limits?: Partial<Limits>;
+  });
+  readonly doc: string;
+  readonly clientId: string;
+  limits: Limits;
+  readonly text: string;
+  readonly version: number;
+  readonly loaded: boolean;
+  readonly pending: boolean;
+  readonly confirmed: string;
+  readonly status: string;
+  peers: Map<string, { session: string; name?: string; color?: string; selection?: Selection | null; version?: number; seenAt: number }>;
+  open(): void;
+  close(): void;
+  connected(): void;
+  disconnected(): void;
+  edit(op: Op): void;
+  setPresence(p?: { name?: string; color?: string; selection?: Selection | null }): void;
+  peerSelection(session: string): Selection | null;
+  receive(msg: object): void;
+}
