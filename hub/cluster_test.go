@@ -26,16 +26,23 @@ func startPair(t *testing.T) (a, b *testServer) {
 // a shared directory, so either can send a routed client to the other.
 func startHubs(t *testing.T, routed bool) (a, b *testServer) {
 	t.Helper()
+	return startHubsWith(t, func(c hub.Config) hub.Config {
+		if routed {
+			c.Directory = c.Leases.(hub.Directory)
+		}
+		return c
+	})
+}
+
+// startHubsWith is startPair with each hub's config passed through edit.
+func startHubsWith(t *testing.T, edit func(hub.Config) hub.Config) (a, b *testServer) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "events.db")
 	bus, leases, pres := fanout.NewMemory(), lease.NewMemory(500*time.Millisecond), presence.NewMemory()
 	t.Cleanup(func() { _ = bus.Close() })
 	cfg := func(id string) hub.Config {
-		c := hub.Config{Bus: bus, Leases: leases, Presence: pres, ProcessID: id,
-			ClusterTick: 20 * time.Millisecond, PositionCheck: 100 * time.Millisecond, ForwardRetry: 200 * time.Millisecond}
-		if routed {
-			c.Directory = leases
-		}
-		return c
+		return edit(hub.Config{Bus: bus, Leases: leases, Presence: pres, ProcessID: id,
+			ClusterTick: 20 * time.Millisecond, PositionCheck: 100 * time.Millisecond, ForwardRetry: 200 * time.Millisecond})
 	}
 	return hubtest.StartAt(t, path, cfg("a")), hubtest.StartAt(t, path, cfg("b"))
 }
