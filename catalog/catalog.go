@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -72,6 +73,11 @@ type Catalog struct {
 
 	budget time.Duration // titleBudget; tests change it
 
+	// Access, when set, decides which documents a request may see: it
+	// returns a filter, or an HTTP status and message that refuse the
+	// request (401 without a valid token). nil: every document.
+	Access func(r *http.Request) (allow func(doc string) bool, status int, msg string)
+
 	mu     sync.Mutex
 	titles map[string]cachedTitle // by document
 }
@@ -92,6 +98,16 @@ func New(src Source) *Catalog {
 // List returns up to limit documents, most recently changed first. limit
 // is clamped to [1, MaxLimit]; 0 means DefaultLimit.
 func (c *Catalog) List(ctx context.Context, limit int) ([]Entry, error) {
+	return c.ListVisible(ctx, limit, nil)
+}
+
+// filteredScan is how many times limit a filtered list reads before it
+// filters: the documents a token grants are usually a few among many, and
+// the list is of the most recent, so it may come out shorter than limit.
+const filteredScan = 10
+
+// ListVisible is List with only the documents allow accepts (nil: all).
+func (c *Catalog) ListVisible(ctx context.Context, limit int, allow func(doc string) bool) ([]Entry, error) {
 	switch {
 	case limit == 0:
 		limit = DefaultLimit
@@ -102,7 +118,11 @@ func (c *Catalog) List(ctx context.Context, limit int) ([]Entry, error) {
 	}
 	// Two more than asked: "." and ".." are the only stored ids that can
 	// be left out below, so the list still holds limit documents.
-	docs, err := c.src.Docs(ctx, limit+2)
+	scan := limit + 2
+	if allow != nil {
+		scan = limit*filteredScan + 2
+	}
+	docs, err := c.src.Docs(ctx, scan)
 	if err != nil {
 		return nil, fmt.Errorf("list documents: %w", err)
 	}
@@ -111,7 +131,7 @@ func (c *Catalog) List(ctx context.Context, limit int) ([]Entry, error) {
 		// A log written before the protocol refused the ids "." and ".."
 		// may hold such a document; it can no longer be opened, so it is
 		// left out.
-		if protocol.ValidateDocID(d.Doc) != nil {
+		if protocol.ValidateDocID(d.Doc) != nil || (allow != nil && !allow(d.Doc)) {
 			continue
 		}
 		if out = append(out, entry(d)); len(out) == limit {

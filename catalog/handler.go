@@ -38,9 +38,18 @@ func (c *Catalog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
+	var allow func(string) bool
+	if c.Access != nil {
+		var status int
+		var msg string
+		if allow, status, msg = c.Access(r); allow == nil {
+			writeJSON(w, status, errorBody{msg})
+			return
+		}
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), listTimeout)
 	defer cancel()
-	docs, err := c.List(ctx, limit)
+	docs, err := c.ListVisible(ctx, limit, allow)
 	switch {
 	case errors.Is(err, eventlog.ErrUnavailable), errors.Is(err, eventlog.ErrClosed), errors.Is(err, context.DeadlineExceeded):
 		writeJSON(w, http.StatusServiceUnavailable, errorBody{"the document list is unavailable, try again"})

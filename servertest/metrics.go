@@ -20,7 +20,11 @@ const scrapeTimeout = 5 * time.Second
 // not answer.
 func (s *Server) Metrics(tb testing.TB) map[string]float64 {
 	tb.Helper()
-	m, err := scrape("http://" + s.Addr() + "/metrics")
+	addr := s.AdminAddr()
+	if addr == "" {
+		addr = s.Addr() // -admin-addr off: mode none serves /metrics publicly too
+	}
+	m, err := scrape("http://" + addr + "/metrics")
 	if err != nil {
 		tb.Fatalf("servertest: %s: %v", s.name, err)
 	}

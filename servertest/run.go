@@ -25,6 +25,7 @@ type run struct {
 	n      int // 1 for a Server's first run
 	cmd    *exec.Cmd
 	addr   string        // from its "listening" line
+	admin  string        // from its "admin listening" line, which comes before; "" if none
 	exited chan struct{} // closed once it has exited and its output is copied
 	err    error         // cmd.Wait's result; read after exited is closed
 	// stopped is set before Kill or Stop signal it, so an exit without it
@@ -75,6 +76,9 @@ func (r *run) wait(out io.ReadCloser, log *logFile, listening chan<- string) {
 		line, err := rd.ReadString('\n')
 		if line = strings.TrimRight(line, "\n"); line != "" {
 			log.line(line)
+			if a, ok := adminAddr(line); ok && !found {
+				r.admin = a // read by startRun after the listening line
+			}
 			if addr, ok := listeningAddr(line); ok && !found {
 				found = true
 				listening <- addr
@@ -101,6 +105,22 @@ func listeningAddr(line string) (string, bool) {
 	}
 	var rec struct{ Message, Addr string }
 	if json.Unmarshal([]byte(line), &rec) != nil || rec.Message != "listening" || rec.Addr == "" {
+		return "", false
+	}
+	return rec.Addr, true
+}
+
+// adminAddr recognises the server's {"message":"admin listening",
+// "admin_addr":…} line.
+func adminAddr(line string) (string, bool) {
+	if !strings.Contains(line, `"admin listening"`) {
+		return "", false
+	}
+	var rec struct {
+		Message string
+		Addr    string `json:"admin_addr"`
+	}
+	if json.Unmarshal([]byte(line), &rec) != nil || rec.Message != "admin listening" || rec.Addr == "" {
 		return "", false
 	}
 	return rec.Addr, true

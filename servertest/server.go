@@ -105,6 +105,14 @@ func (s *Server) Addr() string {
 	return s.cur.addr
 }
 
+// AdminAddr returns the host:port of the latest run's admin listener
+// (/metrics, /admin/revoke), "" if it has none.
+func (s *Server) AdminAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur.admin
+}
+
 // URL returns the WebSocket endpoint, ws://host:port/ws.
 func (s *Server) URL() string { return "ws://" + s.Addr() + "/ws" }
 
@@ -213,7 +221,9 @@ func (s *Server) start(addr string) error {
 	s.runs++
 	n := s.runs
 	s.mu.Unlock()
-	args := append([]string{"-addr", addr, "-data", s.dir, "-log-format", "json"}, s.args...)
+	// The admin listener on a free port of its own: parallel servers
+	// cannot share the default one. Args may override it.
+	args := append([]string{"-addr", addr, "-data", s.dir, "-log-format", "json", "-admin-addr", "127.0.0.1:0"}, s.args...)
 	r, err := startRun(n, s.bin, args, s.log)
 	if err != nil {
 		return err

@@ -26,6 +26,7 @@ type options struct {
 	dropRate        float64
 	minFreeDisk     int64
 	hub             hub.Config
+	access          accessOptions
 }
 
 func parseFlags(args []string) (options, error) {
@@ -70,6 +71,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&h.PositionCheck, "position-check", d.PositionCheck, "with -redis-url: how long a follower goes without hearing an event before it compares its version with the log")
 	fs.DurationVar(&h.AdvertiseTTL, "advertise-ttl", d.AdvertiseTTL, "with -advertise-url: how long this process's advertised URL lives unrenewed (renewed every third of it)")
 	fs.DurationVar(&h.ForwardRetry, "forward-retry", d.ForwardRetry, "with -redis-url: how long a forwarded op waits to come back committed before it is sent again (same id)")
+	addAccessFlags(fs, &o.access, h, d)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: server [flags]\n\nRuns the collaborative editing server. Every flag can also be set with\nthe environment variable COLLAB_<FLAG> (upper case, '-' as '_'),\nfor example COLLAB_ADDR=:8080. A flag given on the command line wins.\n\n")
 		fs.PrintDefaults()
@@ -80,6 +82,10 @@ func parseFlags(args []string) (options, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	// Given explicitly, the admin address must be listened on; the default
+	// may be taken (a second process on the host) and is then skipped.
+	_, o.access.adminAddrSet = os.LookupEnv("COLLAB_ADMIN_ADDR")
+	fs.Visit(func(f *flag.Flag) { o.access.adminAddrSet = o.access.adminAddrSet || f.Name == "admin-addr" })
 	if o.origins != "" {
 		for _, s := range strings.Split(o.origins, ",") {
 			if s = strings.TrimSpace(s); s != "" {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -32,10 +31,14 @@ import (
 	"github.com/collabedit/collab/metrics"
 	"github.com/collabedit/collab/presence"
 	"github.com/collabedit/collab/redisopt"
+	"github.com/collabedit/collab/revocation"
 	"github.com/collabedit/collab/static"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "token" {
+		os.Exit(runToken(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	o, err := parseFlags(os.Args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		return
@@ -79,6 +82,10 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 	if err := os.MkdirAll(o.dataDir, 0o755); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
+	acc, err := newAccess(o.access)
+	if err != nil {
+		return err
+	}
 	dbPath := filepath.Join(o.dataDir, "events.db")
 	store, err := eventlog.Open(dbPath, eventlog.Config{
 		Logger:       log.With().Str("component", "eventlog").Logger(),
@@ -101,6 +108,11 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 		_ = store.Close()
 		return fmt.Errorf("listen: %w", err)
 	}
+	if err := acc.checkExposure(ln.Addr()); err != nil {
+		_ = ln.Close()
+		_ = store.Close()
+		return err
+	}
 	rc, closeCluster, err := connectCluster(&o, ln.Addr(), log)
 	if err != nil {
 		_ = ln.Close()
@@ -108,18 +120,35 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 		return err
 	}
 	defer closeCluster()
+	o.hub.Auth = acc.authn
+	o.hub.Revocations = &revocation.File{Path: filepath.Join(o.dataDir, "revocations.json")}
+	if rc != nil {
+		o.hub.Revocations = &revocation.Redis{Client: rc}
+	}
 	h := hub.New(store, o.hub)
+	acc.announce(log)
 	checks := []check{{"hub", h.Ready}, {"eventlog", store.Health}}
 	if rc != nil {
 		checks = append(checks, check{"redis", func(ctx context.Context) error { return rc.Ping(ctx).Err() }})
 	}
-	handler, err := routes(h, store, checks)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		metrics.NewCollector(h, store))
+	handler, err := routes(h, store, checks, acc, reg)
 	if err != nil {
 		_ = h.Close(ctx)
 		_ = ln.Close()
 		_ = store.Close()
 		return err
 	}
+	stopAdmin, err := serveAdmin(o.access, h, reg, log)
+	if err != nil {
+		_ = h.Close(ctx)
+		_ = ln.Close()
+		_ = store.Close()
+		return err
+	}
+	defer stopAdmin()
 	if o.pprofAddr != "" {
 		_, stopPprof, err := servePprof(o.pprofAddr, log)
 		if err != nil {
@@ -130,7 +159,7 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 		}
 		defer stopPprof()
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: maxHeaderBytes}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Log().Str("addr", ln.Addr().String()).Str("db", dbPath).Msg("listening") // at every log level: tools wait for it
@@ -215,9 +244,15 @@ func advertiseURL(flag string, addr net.Addr) (string, error) {
 	return "ws://" + tcp.String() + "/ws", nil
 }
 
-// routes is the server's HTTP surface: the WebSocket endpoint, health and
-// metrics, the document list API and the browser client.
-func routes(h *hub.Hub, store *eventlog.Store, checks []check) (http.Handler, error) {
+// maxHeaderBytes bounds a request's headers: a bearer token with many
+// grants is a few KB, and net/http's default of 1 MB per request is
+// memory a client can make the server hold.
+const maxHeaderBytes = 64 << 10
+
+// routes is the server's HTTP surface: the WebSocket endpoint, health,
+// the document list and share-link APIs and the browser client; /metrics
+// too in mode none (with access control it is on the admin listener only).
+func routes(h *hub.Hub, store *eventlog.Store, checks []check, acc *access, reg *prometheus.Registry) (http.Handler, error) {
 	web, err := static.NewHandler()
 	if err != nil {
 		return nil, fmt.Errorf("browser client: %w", err)
@@ -229,11 +264,13 @@ func routes(h *hub.Hub, store *eventlog.Store, checks []check) (http.Handler, er
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintln(w, "ok")
 	})
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		metrics.NewCollector(h, store))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("GET /api/docs", catalog.New(store))
+	if acc.authn == nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	}
+	list := catalog.New(store)
+	list.Access = acc.listFilter(h)
+	mux.Handle("GET /api/docs", list)
+	mux.HandleFunc("POST /api/docs/{doc}/links", acc.shareLink(h))
 	mux.Handle("GET /", web)
 	return mux, nil
 }
@@ -256,11 +293,7 @@ func servePprof(addr string, log zerolog.Logger) (string, func(), error) {
 		return "", nil, fmt.Errorf("pprof listen: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	pprofRoutes(mux)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	go func() {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/collabedit/collab/eventlog"
 	"github.com/collabedit/collab/hub"
 )
@@ -25,7 +27,11 @@ func startRoutes(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	h := hub.New(store, hub.Config{})
-	handler, err := routes(h, store, []check{{"hub", h.Ready}, {"eventlog", store.Health}})
+	acc, err := newAccess(accessOptions{mode: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler, err := routes(h, store, []check{{"hub", h.Ready}, {"eventlog", store.Health}}, acc, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
