@@ -60,7 +60,9 @@ func signed(tb testing.TB, m jwt.SigningMethod, c jwt.MapClaims, key any) string
 	return s
 }
 
-func hs(tb testing.TB, c jwt.MapClaims) string { return signed(tb, jwt.SigningMethodHS256, c, testSecret) }
+func hs(tb testing.TB, c jwt.MapClaims) string {
+	return signed(tb, jwt.SigningMethodHS256, c, testSecret)
+}
 
 // authed dials and authenticates with token, expecting success.
 func authed(tb testing.TB, url, token string) *wsClient {
