@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"net/http"
@@ -42,6 +43,13 @@ type Config struct {
 	ReconnectMax time.Duration
 	// Logger receives the client's logs; the zero value logs nothing.
 	Logger zerolog.Logger
+	// Token, when set, returns the token presented to a server that
+	// checks access (protocol §18): on every connection, before any
+	// document is opened, and again when the server warns that the
+	// current one is about to expire, so a long session carries on with
+	// a fresh token. It may block (to fetch one) until ctx is done. nil:
+	// no auth message (a server in -auth none).
+	Token func(ctx context.Context) (string, error)
 
 	// OnAck is called when the server acknowledges one of this client's
 	// ops: version is the version it was applied at, latency the time since

@@ -24,6 +24,15 @@ func (c *Client) connect(ctx context.Context) (*session, error) {
 		return nil, fmt.Errorf("dial %s: %w", url, err)
 	}
 	s := newSession(c.ctx, url, ws, c.log)
+	if c.cfg.Token != nil {
+		// Queued first, so the server reads it before any open.
+		tok, err := c.cfg.Token(ctx)
+		if err != nil {
+			_ = ws.Close()
+			return nil, fmt.Errorf("token for %s: %w", url, err)
+		}
+		s.send(protocol.AppendRequest(nil, protocol.Request{Type: protocol.TypeAuth, Token: tok}))
+	}
 	if h := c.cfg.OnConnect; h != nil {
 		h(url)
 	}
@@ -127,8 +136,25 @@ func (c *Client) handleFrame(s *session, data []byte) {
 		d.handle(s, msg)
 		return
 	}
+	if msg.Type == protocol.TypeError && msg.Code == protocol.CodeUnauth && c.cfg.Token != nil && msg.Doc == "" {
+		// The token expires soon (or was refused): present a fresh one on
+		// this connection, off the reader goroutine.
+		c.after(0, func() { c.refreshToken(s) })
+	}
 	if msg.Type == protocol.TypeError && c.cfg.OnError != nil {
 		c.cfg.OnError(msg.Doc, fmt.Errorf("server error: %w", msg.Err()))
+	}
+}
+
+// refreshToken sends a fresh token on s, if it is still the connection.
+func (c *Client) refreshToken(s *session) {
+	tok, err := c.cfg.Token(s.ctx)
+	if err != nil {
+		c.log.Warn().Err(err).Msg("token refresh failed; the server closes the connection when the token expires")
+		return
+	}
+	if s.alive() {
+		s.send(protocol.AppendRequest(nil, protocol.Request{Type: protocol.TypeAuth, Token: tok}))
 	}
 }
 
