@@ -6,9 +6,12 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -304,4 +307,51 @@ func expectAll(tb testing.TB, c *wsClient, types ...string) map[string]protocol.
 		}
 	}
 	return got
+}
+
+// TestAccessWebhook: in webhook mode the endpoint names the user and each
+// document's role; its answers are cached; a slow endpoint fails closed
+// with unavailable and the connection may try again.
+func TestAccessWebhook(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int64
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		var req struct{ Token, Doc string }
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		a := auth.WebhookAnswer{Allow: true, Subject: "u-" + req.Token, Name: "Webhook " + req.Token, CacheSeconds: 60}
+		switch {
+		case req.Token == "slow":
+			time.Sleep(time.Second)
+		case req.Doc == "notes":
+			a.Role = "write"
+		case req.Doc == "ro":
+			a.Role = "read"
+		case req.Doc != "":
+			a = auth.WebhookAnswer{Allow: false, Reason: "not yours"}
+		}
+		_ = json.NewEncoder(w).Encode(a)
+	}))
+	t.Cleanup(hook.Close)
+	s := startServer(t, hub.Config{Auth: &auth.Webhook{URL: hook.URL, Timeout: 200 * time.Millisecond}})
+
+	c := dial(t, s.URL)
+	c.send(`{"type":"auth","token":"slow"}`)
+	c.expectError(protocol.CodeUnavailable)
+	c.send(`{"type":"auth","token":"ann"}`) // the connection stays: try again
+	if m := c.expect(protocol.TypeAuthenticated); m.Sub != "u-ann" || m.Name != "Webhook ann" {
+		t.Fatalf("authenticated %+v", m)
+	}
+	openWith(c, "notes", "write")
+	openWith(c, "ro", "read")
+	c.send(`{"type":"open","doc":"secret"}`)
+	if m := c.expectError(protocol.CodeForbidden); !strings.Contains(m.Message, "not yours") {
+		t.Fatalf("denial %+v does not carry the webhook's reason", m)
+	}
+	n := calls.Load()
+	d := authed(t, s.URL, "ann")
+	openWith(d, "notes", "write")
+	if calls.Load() != n {
+		t.Fatalf("%d webhook calls for answers it had cached", calls.Load()-n)
+	}
 }
