@@ -13,6 +13,8 @@ export class DocClient {
     onError?: (err: Error) => void;
     connected?: boolean;
     limits?: Partial<Limits>;
+    /** Least ms between two new ops; edits made sooner are composed into the next. Default 50; 0 sends as soon as the previous op is acked. */
+    minSendIntervalMs?: number;
   });
   readonly doc: string;
   readonly clientId: string;

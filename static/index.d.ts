@@ -46,6 +46,12 @@ export interface ConnectOptions {
   limits?: Partial<Limits>;
   /** WebSocket constructor. Default globalThis.WebSocket. */
   WebSocket?: new (url: string) => WebSocket;
+  /**
+   * The token for a server that checks access (protocol §18): called for
+   * every connection, before anything else is sent, and again when the
+   * server warns that the current one expires.
+   */
+  getToken?: () => string | Promise<string>;
 }
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'waiting' | 'stopped';

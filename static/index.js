@@ -123,6 +123,7 @@ export function connect(url, opts = {}) {
  * @property {boolean} [watchNetwork=true] in a browser, drop at once on the 'offline' event and retry on 'online' and when the tab becomes visible
  * @property {Partial<typeof DEFAULT_LIMITS>} [limits] the server's limits if not its defaults
  * @property {Function} [WebSocket] WebSocket constructor (default globalThis.WebSocket; pass the ws package's in node < 22)
+ * @property {() => (string|Promise<string>)} [getToken] the token for a server that checks access (protocol §18): called for every connection and again when the server warns that the current one expires
  */
 
 /**
@@ -138,7 +139,7 @@ export class CollabConnection extends Emitter {
     super();
     const {
       heartbeatMs, heartbeatTimeoutMs, openTimeout, stableMs, reconnect, watchNetwork = true, limits, WebSocket: WS,
-      setTimeout: setT, clearTimeout: clearT,
+      setTimeout: setT, clearTimeout: clearT, getToken,
     } = opts;
     this.url = wsURL(url);
     this.limits = limits;
@@ -160,6 +161,7 @@ export class CollabConnection extends Emitter {
     if (openTimeout !== undefined) copts.openTimeout = openTimeout;
     if (stableMs !== undefined) copts.stableMs = stableMs;
     if (WS) copts.WebSocket = WS;
+    if (getToken) copts.getToken = getToken;
     if (setT) copts.setTimeout = setT;
     if (clearT) copts.clearTimeout = clearT;
     /** The underlying self-reconnecting socket (socket.js). */

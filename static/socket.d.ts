@@ -10,6 +10,7 @@ export class Connection {
     stableMs?: number;
     heartbeatMs?: number;
     heartbeatTimeoutMs?: number;
+    getToken?: () => string | Promise<string>;
     WebSocket?: new (url: string) => WebSocket;
   });
   readonly url: string;
@@ -18,6 +19,10 @@ export class Connection {
   lastMessageAt: number;
   attempts: number;
   heartbeatDrops: number;
+  /** Who the server says this connection acts as (protocol §18), or null. */
+  identity: { sub: string; name: string; exp?: number } | null;
+  /** The last close code and reason, or null. */
+  lastClose: { code: number; reason: string } | null;
   setHeartbeat(intervalMs: number, timeoutMs: number): void;
   start(): void;
   stop(): void;

@@ -47,6 +47,11 @@ export class Connection {
    *   0 sends none (a v1 connection)
    * @param {number} [opts.heartbeatTimeoutMs=10000] ms a ping may go
    *   without any message back before the connection counts as dead
+   * @param {() => (string|Promise<string>)} [opts.getToken] returns the token
+   *   presented to a server that checks access (docs/protocol.md §18): on
+   *   every connection before anything else is sent, and again when the
+   *   server warns that the current one expires. Omit it for a server in
+   *   -auth none.
    * @param {Function} [opts.WebSocket] constructor (injectable for tests)
    * @param {Function} [opts.setTimeout] timer (injectable for tests)
    * @param {Function} [opts.clearTimeout]
@@ -54,7 +59,7 @@ export class Connection {
    */
   constructor({
     url, onOpen, onMessage, onClose, onState, backoff, openTimeout = 10000, stableMs = STABLE_MS,
-    heartbeatMs = HEARTBEAT_MS, heartbeatTimeoutMs = HEARTBEAT_TIMEOUT_MS,
+    heartbeatMs = HEARTBEAT_MS, heartbeatTimeoutMs = HEARTBEAT_TIMEOUT_MS, getToken = null,
     WebSocket: WS = globalThis.WebSocket,
     setTimeout: setT = (fn, ms) => globalThis.setTimeout(fn, ms),
     clearTimeout: clearT = (t) => globalThis.clearTimeout(t),
@@ -82,6 +87,14 @@ export class Connection {
     this._pingSeq = 0;
     this._pingRefused = false; // this connection's server does not know ping
     this._state = 'idle';
+    this._getToken = getToken;
+    /**
+     * Who the server says this connection acts as ({sub, name, exp}, from
+     * its "authenticated" answer), or null.
+     */
+    this.identity = null;
+    /** The last close code and reason from the server ({code, reason}), or null. */
+    this.lastClose = null;
     /** When the next attempt starts (ms since the epoch), in state 'waiting'. */
     this.retryAt = 0;
     /** When the last message arrived (ms since the epoch), 0 if none yet. */
@@ -175,11 +188,18 @@ export class Connection {
     }, this._openTimeout);
     ws.onopen = () => {
       if (this._ws !== ws) return;
-      this._clearTimer();
-      this._openedAt = this._now();
-      this._setState('open');
-      this._startHeartbeat();
-      this._onOpen();
+      if (!this._getToken) {
+        this._opened(ws);
+        return;
+      }
+      // The token goes first: the documents are opened once it is sent.
+      this._token().then((token) => {
+        if (this._ws !== ws) return;
+        ws.send(JSON.stringify({ type: 'auth', token }));
+        this._opened(ws);
+      }, () => {
+        if (this._ws === ws) this.drop('no token');
+      });
     };
     ws.onmessage = (ev) => {
       if (this._ws !== ws) return;
@@ -195,6 +215,12 @@ export class Connection {
         this.lastPongAt = this.lastMessageAt;
         return; // the heartbeat's own: nothing for the page
       }
+      if (msg && msg.type === 'authenticated') {
+        this.identity = { sub: msg.sub, name: msg.name, exp: msg.exp };
+      } else if (this._getToken && isExpiryWarning(msg)) {
+        this._refresh(ws);
+        return; // the connection's own business, like a pong
+      }
       if (isPingRefusal(msg)) {
         // A server from before the heartbeat (another process in a
         // rolling update): stop pinging it, and keep its refusal from
@@ -208,8 +234,29 @@ export class Connection {
     ws.onerror = () => {}; // a close event always follows
   }
 
+  _opened(ws) {
+    this._clearTimer();
+    this._openedAt = this._now();
+    this._setState('open');
+    this._startHeartbeat();
+    this._onOpen();
+  }
+
+  async _token() {
+    return String(await this._getToken());
+  }
+
+  // Sends a fresh token on ws, still the connection, after the server's
+  // warning that the current one expires.
+  _refresh(ws) {
+    this._token().then((token) => {
+      if (this._ws === ws && this._state === 'open') ws.send(JSON.stringify({ type: 'auth', token }));
+    }, () => {}); // the server closes it at expiry; the next connection asks again
+  }
+
   _closed(ws, info) {
     if (this._ws !== ws) return;
+    this.lastClose = info;
     this._ws = null;
     this._clearTimer();
     this._stopHeartbeat();
@@ -294,6 +341,12 @@ export class Connection {
 function isPingRefusal(msg) {
   return !!msg && msg.type === 'error' && msg.code === 'bad_request' && msg.doc === undefined &&
     msg.id === undefined && /unknown type "ping"/.test(String(msg.message));
+}
+
+// isExpiryWarning tells the server's "send a fresh token" (§18): an
+// unauthorized error that names no document.
+function isExpiryWarning(msg) {
+  return !!msg && msg.type === 'error' && msg.code === 'unauthorized' && msg.doc === undefined;
 }
 
 function detach(ws) {

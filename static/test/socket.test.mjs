@@ -266,3 +266,41 @@ test('heartbeat: a server without ping refuses it once; no more pings, nothing f
   assert.equal(sockets.length, 2);
   assert.deepEqual(last().sent, [{ type: 'ping', id: 'hb:2' }]);
 });
+
+test('getToken: the token goes first on every connection, and again when the server warns of expiry', async () => {
+  let n = 0;
+  const { conn, log, last } = env({ heartbeatMs: 0, getToken: async () => `tok${++n}` });
+  conn.start();
+  last().open();
+  assert.equal(conn.state, 'connecting', 'not open until the token is sent');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(conn.state, 'open');
+  assert.deepEqual(last().sent, [{ type: 'auth', token: 'tok1' }]);
+  assert.deepEqual(log, ['open']);
+  conn.send({ type: 'open', doc: 'd' });
+  last().msg({ type: 'authenticated', sub: 'ann', name: 'Ann', exp: 99 });
+  assert.deepEqual(conn.identity, { sub: 'ann', name: 'Ann', exp: 99 });
+  // The expiry warning is the connection's business: a fresh token is
+  // sent, and the page does not see the warning.
+  last().msg({ type: 'error', code: 'unauthorized', message: 'token expires at …' });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(last().sent.at(-1), { type: 'auth', token: 'tok2' });
+  assert.equal(log.filter((m) => m.type === 'error').length, 0);
+  // A refusal for a document is the page's.
+  last().msg({ type: 'error', code: 'forbidden', doc: 'd', message: 'no' });
+  assert.equal(log.at(-1).code, 'forbidden');
+  // A close 4401 (expired) reconnects with a fresh token.
+  last().drop(4401);
+  assert.deepEqual(conn.lastClose, { code: 4401, reason: '' });
+});
+
+test('getToken failing drops the attempt and retries later', async () => {
+  const { conn, sockets, advance, last } = env({ heartbeatMs: 0, getToken: () => Promise.reject(new Error('signed out')) });
+  conn.start();
+  last().open();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(conn.state, 'waiting');
+  assert.equal(last().sent.length, 0);
+  advance(500);
+  assert.equal(sockets.length, 2);
+});
