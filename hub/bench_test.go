@@ -2,6 +2,7 @@ package hub_test
 
 import (
 	"fmt"
+	"net/http"
 	"strconv"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/gorilla/websocket"
 
+	"github.com/collabedit/collab/auth"
 	"github.com/collabedit/collab/hub"
 	"github.com/collabedit/collab/protocol"
 )
@@ -23,17 +25,31 @@ import (
 func BenchmarkEndToEnd(b *testing.B) {
 	for _, bc := range []struct{ docs, clientsPerDoc int }{{1, 20}, {1, 100}, {100, 1}, {100, 4}} {
 		b.Run(fmt.Sprintf("docs=%d/clients=%d", bc.docs, bc.docs*bc.clientsPerDoc), func(b *testing.B) {
-			benchEndToEnd(b, bc.docs, bc.clientsPerDoc)
+			benchEndToEnd(b, bc.docs, bc.clientsPerDoc, hub.Config{}, nil)
 		})
 	}
 }
 
-func benchEndToEnd(b *testing.B, docs, perDoc int) {
-	s := startServer(b, hub.Config{RatePerSecond: 1e9, RateBurst: 1 << 30})
+// BenchmarkEndToEndAuth is the hot document of BenchmarkEndToEnd with
+// access control on: every client authenticated with a signed token.
+// Tokens and roles are checked per connection and per open, so ops/s and
+// latencies must match the run without it (docs/benchmarks.md).
+func BenchmarkEndToEndAuth(b *testing.B) {
+	m := &auth.Minter{Secret: testSecret}
+	tok, err := m.Mint(auth.Identity{Subject: "bench", Grants: auth.Grants{"*": auth.Write}}, time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchEndToEnd(b, 1, 20, tokens(hub.Config{}), http.Header{"Authorization": {"Bearer " + tok}})
+}
+
+func benchEndToEnd(b *testing.B, docs, perDoc int, cfg hub.Config, header http.Header) {
+	cfg.RatePerSecond, cfg.RateBurst = 1e9, 1<<30
+	s := startServer(b, cfg)
 	n := docs * perDoc
 	clients := make([]*benchClient, n)
 	for i := range clients {
-		clients[i] = newBenchClient(b, s.URL, "d"+strconv.Itoa(i%docs), "c"+strconv.Itoa(i))
+		clients[i] = newBenchClient(b, s.URL, "d"+strconv.Itoa(i%docs), "c"+strconv.Itoa(i), header)
 	}
 	hist := hdrhistogram.New(1, int64(10*time.Second/time.Microsecond), 3)
 	var mu sync.Mutex
@@ -77,9 +93,9 @@ type benchClient struct {
 	version int64
 }
 
-func newBenchClient(b *testing.B, url, doc, id string) *benchClient {
+func newBenchClient(b *testing.B, url, doc, id string, header http.Header) *benchClient {
 	b.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	ws, _, err := websocket.DefaultDialer.Dial(url, header)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -89,6 +105,9 @@ func newBenchClient(b *testing.B, url, doc, id string) *benchClient {
 		b.Fatal(err)
 	}
 	m := c.next(b)
+	for m.Type == protocol.TypeAuthenticated || m.Type == protocol.TypeAccess {
+		m = c.next(b)
+	}
 	c.version = m.Version
 	return c
 }
