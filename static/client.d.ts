@@ -15,7 +15,11 @@ export class DocClient {
     limits?: Partial<Limits>;
     /** Least ms between two new ops; edits made sooner are composed into the next. Default 50; 0 sends as soon as the previous op is acked. */
     minSendIntervalMs?: number;
+    /** Our role in the document changed (protocol §18). */
+    onAccess?: (role: 'read' | 'write' | 'owner') => void;
   });
+  /** Our role in the document when the server checks access (§18), else null. */
+  role: 'read' | 'write' | 'owner' | null;
   readonly doc: string;
   readonly clientId: string;
   limits: Limits;

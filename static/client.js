@@ -335,6 +335,8 @@ export class DocClient {
    * @param {() => number} [opts.now] clock (ms), for peers' seenAt
    * @param {object} [opts.limits] the server's limits, if not its defaults (see DEFAULT_LIMITS);
    *   the server's own replace them when it announces them (§17)
+   * @param {(role: string) => void} [opts.onAccess] our role in the document
+   *   changed ('read', 'write' or 'owner'; §18)
    * @param {number} [opts.minSendIntervalMs=50] least time between two new
    *   ops: edits made sooner are composed into the next op (0: send as soon
    *   as the previous op is acknowledged, §7.1)
@@ -342,7 +344,7 @@ export class DocClient {
   constructor({
     doc, clientId, send, onChange, onStatus, onPresence, onError, onVersion,
     setTimeout: setTimer, backoff, connected = true, now = () => Date.now(), limits,
-    minSendIntervalMs = MIN_SEND_INTERVAL_MS,
+    minSendIntervalMs = MIN_SEND_INTERVAL_MS, onAccess,
   }) {
     if (typeof doc !== 'string' || typeof clientId !== 'string' || typeof send !== 'function') {
       throw new TypeError('DocClient needs doc, clientId and send');
@@ -355,6 +357,13 @@ export class DocClient {
     this._onPresence = onPresence;
     this._onVersion = onVersion;
     this._onError = onError;
+    this._onAccessFn = onAccess;
+    /**
+     * Our role in the document when the server checks access (§18):
+     * 'read', 'write' or 'owner'; null when it does not say (no access
+     * control), which allows editing.
+     */
+    this.role = null;
     this._setTimeout = setTimer || ((fn, ms) => globalThis.setTimeout(fn, ms));
     this._bo = backoff || new Backoff();
     this._now = now;
@@ -487,6 +496,9 @@ export class DocClient {
    */
   edit(op) {
     if (!this._have) throw new Error(`document ${this.doc} is not loaded yet`);
+    if (this.role === 'read') {
+      throw Object.assign(new Error('This document is view only: your edit was not applied.'), { code: 'forbidden', local: true });
+    }
     const text = apply(this._local, op);
     if (isNoop(op)) return;
     this._checkLimits(op, text);
@@ -573,6 +585,7 @@ export class DocClient {
         case 'error': this._onErrorMsg(msg); break;
         case 'roster': case 'presence': case 'left': this._onPresenceMsg(msg); break;
         case 'limits': this._onLimits(msg); break;
+        case 'access': this._onAccess(msg.role); break;
         default: break; // unknown types are ignored (§12)
       }
     });
@@ -706,6 +719,15 @@ export class DocClient {
     this._rebaseOnto(text, v);
     this._state = 'ready';
     this._flush();
+  }
+
+  // Takes our role in the document (§18): a read-only document refuses
+  // edits in the page, before they are applied or sent.
+  _onAccess(role) {
+    if (typeof role !== 'string' || role === this.role) return;
+    this.role = role;
+    const cb = this._onAccessFn;
+    if (cb) this._hook(() => cb(role));
   }
 
   // Takes the limits the server announced (§17): the ones this client

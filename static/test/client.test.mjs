@@ -786,3 +786,18 @@ test('limits announced by the server replace the defaults; bad values are ignore
   assert.equal(c.text, '0123456789');
   assert.equal(ops(sent).length, 1);
 });
+
+test('access role read: edits refused in the page, nothing sent', () => {
+  const roles = [];
+  const { c, sent } = mk('abc', 2, { onAccess: (r) => roles.push(r) });
+  c.receive({ type: 'access', doc: 'd', role: 'read' });
+  assert.equal(c.role, 'read');
+  assert.deepEqual(roles, ['read']);
+  assert.throws(() => c.edit([3, 'x']), (e) => e.code === 'forbidden' && e.local);
+  assert.equal(c.text, 'abc');
+  assert.equal(ops(sent).length, 0);
+  c.receive({ type: 'access', doc: 'd', role: 'write' }); // a refreshed token
+  c.edit([3, 'x']);
+  assert.equal(ops(sent).length, 1);
+  assert.deepEqual(roles, ['read', 'write']);
+});
