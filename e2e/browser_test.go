@@ -20,6 +20,7 @@ import (
 
 	"github.com/collabedit/collab/internal/poll"
 	"github.com/collabedit/collab/internal/testenv"
+	"github.com/collabedit/collab/servertest"
 )
 
 // The one browser of the package, started by the first test that needs it
@@ -33,7 +34,7 @@ var shared struct {
 }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := servertest.Run(m) // the server binary of the access tests, removed after
 	if shared.cancel != nil {
 		shared.cancel()
 	}

@@ -16,6 +16,7 @@ import { docIdFromLocation, loadIdentity, saveName, randomId, safeColor, resolve
 import { formatVersion } from './format.js';
 import { statusText, statusShort, pageState, StatusAnnouncer } from './status.js';
 import { Preview } from './preview.js';
+import { takeToken, accessProblem, createShareLink, LINK_LIFETIMES } from './access.js';
 
 // PRESENCE_MS spaces our cursor updates: the server forwards at most one
 // per 50 ms per person anyway (§13), so sending more only costs rate.
@@ -52,6 +53,9 @@ class EditorPage {
     this.openedAt = Date.now();
     this.announcer = new StatusAnnouncer();
     this.announceTimer = null;
+    // A link's token (access.js), when the server checks access (§18).
+    this.token = takeToken(location, history, tabStorage());
+    this.blocked = null; // why the server will not let this page in, once it said so
     this.client = new DocClient({
       doc: id,
       clientId: randomId(12), // per page load: two tabs are two sessions
@@ -62,6 +66,7 @@ class EditorPage {
       onVersion: () => this.showStatus(),
       onPresence: () => this.scheduleDraw(),
       onError: (err) => this.showAlert(describeError(err)),
+      onAccess: (role) => this.showAccess(role),
     });
     this.binding = new TextareaBinding({
       textarea: this.ta,
@@ -97,9 +102,16 @@ class EditorPage {
         this.openedAt = Date.now();
         this.client.connected();
       },
-      onMessage: (m) => this.client.receive(m),
-      onClose: () => this.client.disconnected(),
+      onMessage: (m) => {
+        if (m.type === 'authenticated') this.showIdentity(m);
+        this.client.receive(m);
+      },
+      onClose: (info) => {
+        this.client.disconnected();
+        this.refused(info);
+      },
       onState: () => this.showStatus(),
+      getToken: this.token ? () => this.token : null,
     });
     this.presenceTimer = null;
     this.drawPending = false;
@@ -146,7 +158,13 @@ class EditorPage {
       ? `Your edits are kept in this page and sent when the connection is back. Keep the page open.${version}`
       : `${statusText(st, client.pending, client.loaded)}.${version}`;
     if (el.title !== title) el.title = title;
-    this.ta.readOnly = !client.loaded;
+    this.ta.readOnly = !client.loaded || client.role === 'read';
+    if (this.blocked) {
+      setText($('status-long'), 'No access');
+      setText($('status-short'), 'No access');
+      el.dataset.state = 'offline';
+      el.title = this.blocked;
+    }
     $('retry').hidden = conn.state !== 'waiting';
     const docTitle = `${client.pending ? '• ' : ''}${this.title || this.id} · collab`;
     if (document.title !== docTitle) document.title = docTitle;
@@ -157,6 +175,67 @@ class EditorPage {
     }
     if (client.loaded && !this.loadedOnce) this.firstLoad();
     this.showCountdown(conn.state === 'waiting' ? conn.retryAt : 0);
+  }
+
+  /**
+   * Shows our role (§18): a read-only document says "View only" and
+   * cannot be typed into; an owner with a link's token can share.
+   */
+  showAccess(role) {
+    $('view-only').hidden = role !== 'read';
+    $('share').hidden = !(role === 'owner' && this.token);
+    if (role === 'read') this.announce('This document is view only.');
+    this.showStatus();
+  }
+
+  /**
+   * Shows who the server says we are (§18): others see the token's name,
+   * not the one typed here, so the name field shows it and is locked.
+   */
+  showIdentity(m) {
+    if (!m.sub) return; // -auth none: nothing was checked
+    const name = m.name || m.sub;
+    this.me.name = name;
+    const input = $('name');
+    input.value = name;
+    input.readOnly = true;
+    input.title = 'Your name comes from your link or sign-in';
+    this.scheduleDraw();
+  }
+
+  // refused stops the page when the server closed it for access reasons
+  // that reconnecting with the same token cannot mend (§18).
+  refused(info) {
+    const p = accessProblem(info, this.token);
+    if (!p) return;
+    this.blocked = p.text;
+    $('alert').textContent = p.text; // stays: nothing will change it
+    clearTimeout(this.alertTimer);
+    if (p.stop) this.conn.stop();
+    this.showStatus();
+  }
+
+  share() {
+    const dlg = $('share-dialog');
+    $('share-error').textContent = '';
+    $('share-url').value = '';
+    $('share-copy').disabled = true;
+    if (!dlg.open) dlg.showModal();
+  }
+
+  async makeLink() {
+    const role = $('share-role').value;
+    const lifetime = $('share-lifetime').value;
+    $('share-error').textContent = '';
+    try {
+      const link = await createShareLink(this.id, this.token, role, lifetime, location);
+      $('share-url').value = link.url;
+      $('share-copy').disabled = false;
+      $('share-url').select();
+      this.announce(`${role === 'read' ? 'View-only' : 'Edit'} link made; it expires ${new Date(link.expires).toLocaleString()}.`);
+    } catch (e) {
+      $('share-error').textContent = e.message;
+    }
   }
 
   /** Shows the document's title (its first line) in the header and tab. */
@@ -293,6 +372,7 @@ class EditorPage {
       this.schedulePresence();
     });
     $('name').addEventListener('input', () => {
+      if ($('name').readOnly) return;
       this.me.name = saveName(this.storage, $('name').value);
       this.schedulePresence();
       this.scheduleDraw();
@@ -303,6 +383,11 @@ class EditorPage {
     });
     $('retry').addEventListener('click', () => conn.retryNow());
     $('copy-link').addEventListener('click', () => this.copyLink());
+    $('share').addEventListener('click', () => this.share());
+    $('share-make').addEventListener('click', () => this.makeLink());
+    $('share-copy').addEventListener('click', () => copyText($('share-url').value, $('share-copy'), 'Copy', (t) => this.announce(t)));
+    $('share-close').addEventListener('click', () => $('share-dialog').close());
+    $('share-lifetime').replaceChildren(...LINK_LIFETIMES.map(([label, v]) => new Option(label, v)));
     window.addEventListener('beforeunload', (e) => {
       if (client.pending || binding.composing) {
         e.preventDefault();
@@ -370,8 +455,34 @@ function pageStorage() {
   }
 }
 
+// tabStorage is sessionStorage (this tab only), or a memory stand-in.
+function tabStorage() {
+  try {
+    const s = window.sessionStorage;
+    s.getItem('collab.token');
+    return s;
+  } catch {
+    const m = new Map();
+    return { getItem: (k) => (m.has(k) ? m.get(k) : null), setItem: (k, v) => { m.set(k, String(v)); } };
+  }
+}
+
+// copyText copies text, showing "Copied" on button for a moment.
+async function copyText(text, button, label, announce) {
+  try {
+    await navigator.clipboard.writeText(text);
+    button.textContent = 'Copied';
+    announce('Copied to the clipboard.');
+    setTimeout(() => { button.textContent = label; }, COPIED_MS);
+  } catch {
+    window.prompt('Copy this link:', text);
+  }
+}
+
 function describeError(err) {
   switch (err.code) {
+    case 'forbidden':
+      return err.local ? err.message : 'You may not do that in this document.';
     case 'too_large':
       return 'That edit would make the document larger than the server allows, so it was undone.';
     case 'invalid_op':

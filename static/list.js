@@ -5,6 +5,7 @@
 
 import { docIdProblem, docLink, randomId, suggestDocId } from './identity.js';
 import { formatSize, formatAgo } from './format.js';
+import { takeToken } from './access.js';
 
 // REFRESH_MS: how often a visible list is reloaded. One request is one
 // index scan of at most 200 rows on the server.
@@ -14,12 +15,24 @@ const LIMIT = 200;
 const $ = (id) => document.getElementById(id);
 
 let docs = [];
+// A link's token, when the server checks access (§18).
+const token = takeToken(location, history, tabStorage());
 let loadedAt = new Date();
 
 async function load() {
   try {
-    const res = await fetch(`/api/docs?limit=${LIMIT}`, { cache: 'no-store' });
+    // With access control the list shows what this tab's token (from a
+    // link, access.js) may read; without one the server answers 401.
+    const headers = token ? { Authorization: `Bearer ${token}` } : {};
+    const res = await fetch(`/api/docs?limit=${LIMIT}`, { cache: 'no-store', headers });
     const body = await res.json().catch(() => ({}));
+    if (res.status === 401) {
+      docs = [];
+      render();
+      setStatus(token ? 'Your link has expired or is not valid here, so no documents can be listed. Ask for a new link.'
+        : 'This server lists documents only to people with a link. Open a document\'s link to see it here.');
+      return;
+    }
     if (!res.ok) throw new Error(body.error || `the server answered ${res.status}`);
     docs = body.docs || [];
     loadedAt = new Date();
@@ -160,3 +173,13 @@ setInterval(() => {
   if (document.visibilityState === 'visible') load();
 }, REFRESH_MS);
 load();
+
+// tabStorage is sessionStorage, or a memory stand-in where it is refused.
+function tabStorage() {
+  try {
+    window.sessionStorage.getItem('collab.token');
+    return window.sessionStorage;
+  } catch {
+    return { getItem: () => null, setItem: () => {} };
+  }
+}
