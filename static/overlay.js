@@ -145,12 +145,13 @@ export class Overlay {
     const nodes = [];
     const carets = [];
     const text = view.slice(0, mirrorLength(view, marks));
-    // Typing below everyone else's marks changes nothing drawn here.
+    // Typing below everyone else's marks changes nothing drawn here, and
+    // nothing is measured then: reading the textarea's size or scroll
+    // height after a change lays its whole text out (some 20 ms for
+    // 100,000 characters), outside the frame's own layout. Size changes
+    // come from the ResizeObserver, scroll height from syncScroll.
     const key = JSON.stringify(marks);
-    if (text === this._text && key === this._key) {
-      this.syncBox();
-      return;
-    }
+    if (text === this._text && key === this._key) return;
     this._text = text;
     this._key = key;
     for (const p of layoutMarks(text.length, marks)) {
@@ -233,8 +234,16 @@ export class Overlay {
 
   /** Follows the textarea's scroll position. */
   syncScroll() {
-    this.mirror.scrollTop = this.ta.scrollTop;
-    this.mirror.scrollLeft = this.ta.scrollLeft;
+    const ta = this.ta;
+    const m = this.mirror;
+    m.scrollTop = ta.scrollTop;
+    m.scrollLeft = ta.scrollLeft;
+    // The textarea grew since the spacer was sized (text typed below
+    // the marks): make room, and scroll again.
+    if (this._tail && Math.abs(m.scrollTop - ta.scrollTop) > 1) {
+      this._tail.style.height = `${ta.scrollHeight}px`;
+      m.scrollTop = ta.scrollTop;
+    }
   }
 }
 
