@@ -24,7 +24,7 @@
 
 import { apply, compose, transform, transformIndex, isNoop, codePointLength } from './ot.js';
 import { invert, transformSelection } from './client.js';
-import { TextView, localEdit, caretAfter, isComplex } from './textview.js';
+import { TextView, localEdit, caretAfter, isComplex, toView } from './textview.js';
 import { UndoManager } from './undo.js';
 
 // Keys that move the caret: an edit after them starts a new undo step.
@@ -47,6 +47,10 @@ export function editKind(op) {
   if (del && !ins) return 'delete';
   return 'other';
 }
+
+// Pastes of at least this many UTF-16 units are written by the binding
+// (see _paste).
+const LARGE_PASTE = 64 * 1024;
 
 // Input types that are one undo step each, never merged with typing.
 const OWN_STEP = new Set(['insertFromPaste', 'insertFromDrop', 'deleteByCut', 'deleteByDrag', 'insertReplacementText', 'insertFromYank']);
@@ -107,8 +111,11 @@ export class TextareaBinding {
    *   tens of ms later), so that ops arriving meanwhile cost one write
    *   (a browser lays the whole textarea out again on each) and typing
    *   is never queued behind them; without it they are written at once
+   * @param {(fn: () => void) => void} [opts.afterSend] if given, a large
+   *   paste is written into the textarea in fn, run once the edit has
+   *   been sent (see _paste); without it at once
    */
-  constructor({ textarea, client, undo = new UndoManager(), onRender, onSelection, onError, defer = null }) {
+  constructor({ textarea, client, undo = new UndoManager(), onRender, onSelection, onError, defer = null, afterSend = null }) {
     this.ta = textarea;
     this.client = client;
     this.undo = undo;
@@ -120,6 +127,8 @@ export class TextareaBinding {
     this._composing = false;
     this._defer = defer;
     this._writeDue = false; // a deferred write of this._lag is scheduled
+    this._held = false; // this._lag holds a paste being sent: not written yet
+    this._afterSend = afterSend || ((fn) => fn());
     // Where the caret was after our last edit (code points on the
     // client's text): an edit that starts elsewhere is a new undo step.
     this._lastCaret = null;
@@ -147,8 +156,9 @@ export class TextareaBinding {
   }
 
   // Writes the held ops now, or schedules that with opts.defer.
-  _writeLag() {
-    if (!this._defer || this.ta.readOnly) { // the document's first text goes at once
+  _writeLag(now = false) {
+    if (this._held) return; // a paste not sent yet: written once it is
+    if (now || !this._defer || this.ta.readOnly) { // the document's first text goes at once
       this._writeDue = false;
       this._catchUp();
       return;
@@ -233,6 +243,7 @@ export class TextareaBinding {
         this._history(e.inputType === 'historyRedo');
       }
     });
+    ta.addEventListener('paste', (e) => this._paste(e));
     ta.addEventListener('mousedown', () => this.undo.breakGroup());
     for (const t of ['select', 'keyup', 'mouseup', 'focus', 'selectionchange']) {
       ta.addEventListener(t, () => this._onSelection());
@@ -243,12 +254,13 @@ export class TextareaBinding {
 
   // Turns whatever the textarea shows beyond this._tv into a local edit.
   // inputType (of the input event, if any) decides how it is undone.
-  _syncLocal(inputType = '') {
+  // caret: where the caret is after the change, if not the textarea's.
+  _syncLocal(inputType = '', caret = -1) {
     if (this._composing || !this.client.loaded) return;
     const value = this.ta.value;
     const old = this._tv;
     if (value === old.view) return;
-    const op = localEdit(old, value, this.ta.selectionEnd);
+    const op = localEdit(old, value, caret >= 0 ? caret : this.ta.selectionEnd);
     const shown = apply(old.text, op);
     let mine = op;
     let lag = this._lag;
@@ -275,6 +287,64 @@ export class TextareaBinding {
     if (this._tv.view !== value) this._render();
     else if (this._lag) this._writeLag();
     else this._onRender(); // peers' cursors moved with our edit
+    this._onSelection();
+  }
+
+  // A large paste is sent before it is written into the textarea: the
+  // browser's own paste lays the whole text out (half a second for 200
+  // KB on a busy machine) before the input event, so the edit would only
+  // leave after that, and a large message leaves the page only while its
+  // thread is free. Here the paste becomes an edit at once, held like a
+  // remote op (this._lag) until opts.afterSend says it has gone, and then
+  // written with setRangeText. Smaller pastes are the browser's own.
+  _paste(e) {
+    const ta = this.ta;
+    if (this._composing || !this.client.loaded || ta.readOnly || !e.clipboardData) return;
+    const text = e.clipboardData.getData('text/plain');
+    if (text.length < LARGE_PASTE) return;
+    e.preventDefault();
+    this._syncLocal(); // anything not reported yet goes first
+    const view = this._tv.view;
+    const start = ta.selectionStart;
+    const end = ta.selectionEnd;
+    const ins = toView(text);
+    // As the browser's paste: the selection replaced, the caret after it.
+    const value = view.slice(0, start) + ins + view.slice(end);
+    this._edit(localEdit(this._tv, value, start + ins.length), 'insertFromPaste', true);
+  }
+
+  // Applies op (on this._tv.text, what the textarea shows) as a local
+  // edit that the textarea does not show yet: it is written like a remote
+  // op, once it has been sent (opts.afterSend).
+  _edit(op, inputType, hold) {
+    if (!op) return;
+    let mine = op;
+    let lag = this._lag;
+    if (lag) [mine] = transform(op, lag); // held remote ops come first
+    const before = this.client.text;
+    try {
+      this.client.edit(mine);
+    } catch (err) {
+      this._onError(err); // nothing changed, and the textarea never showed it
+      return;
+    }
+    this._recordUndo(before, mine, inputType);
+    this._lastCaret = null;
+    this._lag = lag ? compose(lag, mine) : mine;
+    if (hold) {
+      this._held = true;
+      this._afterSend(() => {
+        this._held = false;
+        if (this._composing || !this._lag) return; // compositionend writes it
+        if (this.ta.value !== this._tv.view) this._syncLocal();
+        if (this._lag) this._writeLag(true);
+        const ta = this.ta;
+        if (typeof document !== 'undefined' && document.activeElement === ta) {
+          ta.blur(); // and back: the caret, after the paste, is scrolled into sight
+          ta.focus();
+        }
+      });
+    } else this._writeLag();
     this._onSelection();
   }
 
@@ -372,7 +442,7 @@ export class TextareaBinding {
     }
     this._lag = null;
     this._tv = next;
-    this.ta.readOnly = !this.client.loaded;
+    if (this.ta.readOnly !== !this.client.loaded) this.ta.readOnly = !this.client.loaded;
     if (this.ta.value !== next.view) this._write(next.view);
     const a = next.cpToView(sel.anchor);
     const h = next.cpToView(sel.head);
