@@ -261,7 +261,6 @@ export class TextareaBinding {
     const old = this._tv;
     if (value === old.view) return;
     const op = localEdit(old, value, caret >= 0 ? caret : this.ta.selectionEnd);
-    const shown = apply(old.text, op);
     let mine = op;
     let lag = this._lag;
     if (lag) [mine, lag] = transform(op, lag); // held remote ops come first
@@ -280,6 +279,9 @@ export class TextareaBinding {
       return;
     }
     this._recordUndo(before, mine, inputType);
+    // What the textarea shows now: with nothing held, the client's text
+    // (the same edit on the same text), else the edit applied to the old.
+    const shown = lag ? apply(old.text, op) : this.client.text;
     this._tv = new TextView(shown);
     this._lag = lag && !isNoop(lag) ? lag : null;
     // Rewrite if the text differs from what the user typed (a lone
