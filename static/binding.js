@@ -24,7 +24,7 @@
 
 import { apply, compose, transform, transformIndex, isNoop, codePointLength } from './ot.js';
 import { invert, transformSelection } from './client.js';
-import { TextView, localEdit, caretAfter, isComplex, toView } from './textview.js';
+import { TextView, localEdit, caretAfter, toView } from './textview.js';
 import { UndoManager } from './undo.js';
 
 // Keys that move the caret: an edit after them starts a new undo step.
@@ -395,7 +395,13 @@ export class TextareaBinding {
   _catchUp() {
     const op = this._lag;
     const tv = this._tv;
-    if (!tv.simple || this.ta.readOnly !== !this.client.loaded || op.some((c) => typeof c === 'string' && isComplex(c))) {
+    const next = new TextView(this.client.text);
+    // Texts with "\r" (shown as "\n") are rewritten by _render. Surrogate
+    // pairs are not: positions convert through the astral index (ot.js),
+    // in the new text before the write point (the textarea's text there
+    // is already the new one) and in the old one after it.
+    if (this.ta.readOnly !== !this.client.loaded || tv.view !== tv.text || next.view !== next.text ||
+      op.some((c) => typeof c === 'string' && c.indexOf('\r') >= 0)) {
       this._render();
       return;
     }
@@ -404,30 +410,41 @@ export class TextareaBinding {
     // scroll position (unlike setting value).
     const ta = this.ta;
     const { selectionStart: s, selectionEnd: e, selectionDirection: d } = ta;
-    const sel = transformSelection(d === 'backward' ? { anchor: e, head: s } : { anchor: s, head: e }, op);
+    const cs = tv.viewToCp(s);
+    const ce = e === s ? cs : tv.viewToCp(e);
+    const sel = transformSelection(d === 'backward' ? { anchor: ce, head: cs } : { anchor: cs, head: ce }, op);
     // Where 'preserve' leaves the selection: setSelectionRange only if
     // transformSelection differs (an insert at the caret).
     let ps = s;
     let pe = e;
-    let pos = 0;
+    let was = 0; // code points of the old text written over so far
+    let now = 0; // code points of the new text written so far
     for (const c of op) {
       if (typeof c === 'string') {
+        const pos = next.cpToView(now);
         ta.setRangeText(c, pos, pos, 'preserve');
         if (ps > pos) ps += c.length;
         if (pe > pos) pe += c.length;
-        pos += c.length;
-      } else if (c > 0) pos += c;
-      else {
-        ta.setRangeText('', pos, pos - c, 'preserve');
-        ps = ps > pos - c ? ps + c : Math.min(ps, pos);
-        pe = pe > pos - c ? pe + c : Math.min(pe, pos);
+        now += codePointLength(c);
+      } else if (c > 0) {
+        was += c;
+        now += c;
+      } else {
+        const pos = next.cpToView(now);
+        const n = tv.cpToView(was - c) - tv.cpToView(was);
+        ta.setRangeText('', pos, pos + n, 'preserve');
+        ps = ps > pos + n ? ps - n : Math.min(ps, pos);
+        pe = pe > pos + n ? pe - n : Math.min(pe, pos);
+        was -= c;
       }
     }
     this._lag = null;
-    this._tv = new TextView(this.client.text, true);
-    const from = Math.min(sel.anchor, sel.head);
-    const to = Math.max(sel.anchor, sel.head);
-    if (ps !== from || pe !== to) ta.setSelectionRange(from, to, sel.head < sel.anchor ? 'backward' : 'forward');
+    this._tv = next;
+    const a = next.cpToView(sel.anchor);
+    const h = next.cpToView(sel.head);
+    const from = Math.min(a, h);
+    const to = Math.max(a, h);
+    if (ps !== from || pe !== to) ta.setSelectionRange(from, to, h < a ? 'backward' : 'forward');
     this._onRender();
   }
 
