@@ -137,7 +137,8 @@ func TestLargePasteSaved(t *testing.T) {
 }
 
 // typist is a WebSocket client typing into doc: one character at a
-// random place every pause, one op in flight at a time. It returns how
+// random place every pause, one op in flight at a time, and its caret
+// (presence) after each. It returns how
 // many of its ops were acknowledged.
 func typist(t *testing.T, srv *server, doc string, name string, stop <-chan struct{}, seedLen int, pause time.Duration) (acked int) {
 	ws, _, err := websocket.DefaultDialer.Dial("ws://"+srv.addr+"/ws", nil)
@@ -146,13 +147,14 @@ func typist(t *testing.T, srv *server, doc string, name string, stop <-chan stru
 		return
 	}
 	defer ws.Close()
-	if err := ws.WriteJSON(map[string]any{"type": "open", "doc": doc}); err != nil {
+	if err := ws.WriteJSON(map[string]any{"type": "open", "doc": doc, "presence": true}); err != nil {
 		t.Errorf("%s: %v", name, err)
 		return
 	}
 	rng := rand.New(rand.NewSource(int64(len(name)) + int64(name[len(name)-1])))
 	var version int64 = -1
 	seq := 0
+	caret := 0
 	inflight := false
 	_ = ws.SetReadDeadline(time.Now().Add(2 * time.Minute))
 	tick := time.NewTicker(pause)
@@ -183,6 +185,12 @@ func typist(t *testing.T, srv *server, doc string, name string, stop <-chan stru
 				version = int64(m["version"].(float64)) + 1
 				inflight = false
 				acked++
+				// Its caret after what it typed, as an editor shows it
+				// (the page draws it over its text).
+				if err := ws.WriteJSON(map[string]any{"type": "presence", "doc": doc, "session": name, "version": version,
+					"name": name, "color": "#1f6feb", "selection": map[string]any{"anchor": caret, "head": caret}}); err != nil {
+					return
+				}
 			case "op":
 				version = int64(m["version"].(float64)) + 1
 			case "error":
@@ -194,7 +202,9 @@ func typist(t *testing.T, srv *server, doc string, name string, stop <-chan stru
 				continue
 			}
 			seq++
-			op := []any{rng.Intn(seedLen), string(rune('a' + rng.Intn(26)))}
+			at := rng.Intn(seedLen)
+			caret = at + 1
+			op := []any{at, string(rune('a' + rng.Intn(26)))}
 			if err := ws.WriteJSON(map[string]any{"type": "op", "doc": doc, "version": version, "id": fmt.Sprintf("%s:%d", name, seq), "op": op}); err != nil {
 				return
 			}

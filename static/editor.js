@@ -113,6 +113,9 @@ class EditorPage {
     this.countdown = null;
     this.countdownFor = 0; // the retryAt the countdown counts to
     this.alertTimer = null;
+    this.peopleKey = ''; // what the people list shows (drawPeople)
+    this.versionShown = -1; // the version formatVersion last formatted
+    this.versionText = '';
   }
 
   /** Fills in the page, listens, connects. */
@@ -148,7 +151,11 @@ class EditorPage {
     if (el.dataset.state !== st) el.dataset.state = st;
     // The version is for the curious (and support): a tooltip, not jargon
     // in the bar.
-    const version = client.loaded ? ` ${formatVersion(client.version)} of this document.` : '';
+    if (this.versionShown !== client.version) { // formatting it costs more than the rest
+      this.versionShown = client.version;
+      this.versionText = formatVersion(client.version);
+    }
+    const version = client.loaded ? ` ${this.versionText} of this document.` : '';
     const title = st === 'offline' && client.pending
       ? `Your edits are kept in this page and sent when the connection is back. Keep the page open.${version}`
       : `${statusText(st, client.pending, client.loaded)}.${version}`;
@@ -279,6 +286,10 @@ class EditorPage {
   drawPeople(people) {
     people.sort((a, b) => a.name.localeCompare(b.name));
     const all = [{ name: `${this.me.name || 'Anonymous'} (you)`, color: this.color }, ...people];
+    // Drawn on every keystroke and remote edit: rebuilt only if it changed.
+    const key = JSON.stringify(all.map((p) => [p.name, p.color]));
+    if (key === this.peopleKey) return;
+    this.peopleKey = key;
     $('people').replaceChildren(...all.map(personItem));
     $('people-heading').textContent = `People here (${all.length})`;
   }

@@ -184,6 +184,7 @@ export class Overlay {
     this._carets = []; // [{el, mark}] of the last render
     this._chunks = []; // [{text, el, marked}]: the mirror's text, in blocks of whole lines
     this._zw = null; // the U+200B after the text (see render)
+    this._measureDue = false;
     this._text = null; // the text and marks (JSON) of the last render
     this._key = '';
     this._tail = null; // the spacer after the text (see render)
@@ -295,14 +296,27 @@ export class Overlay {
       if (lastEl.lastChild !== this._zw) lastEl.append(this._zw);
     } else this.mirror.insertBefore(this._zw, this._tail);
     this._chunks = chunks;
-    this.syncBox();
-    // Names go above the caret, except on the first line where they would
-    // be cut off: there they go below.
-    const first = parseFloat(getComputedStyle(this.mirror).paddingTop) + 4;
-    for (const c of carets) c.el.classList.toggle('below', c.el.offsetTop < first);
     this._carets = carets;
     this._quieten();
-    this.pointAt(this._px, this._py); // a redraw keeps the name pointed at
+    this._measureSoon();
+  }
+
+  // What needs the layout (the box, which names go below their caret,
+  // the name pointed at) is read in a task after the frame, when the
+  // browser has laid the page out anyway: read now, in the frame's
+  // callbacks, it would lay the whole textarea out an extra time.
+  _measureSoon() {
+    if (this._measureDue) return;
+    this._measureDue = true;
+    setTimeout(() => {
+      this._measureDue = false;
+      this.syncBox();
+      // Names go above the caret, except on the first line where they
+      // would be cut off: there they go below.
+      const first = parseFloat(getComputedStyle(this.mirror).paddingTop) + 4;
+      for (const c of this._carets) c.el.classList.toggle('below', c.el.offsetTop < first);
+      this.pointAt(this._px, this._py); // a redraw keeps the name pointed at
+    }, 0);
   }
 
   // Makes the mirror's children els (in order) and the tail, moving no
