@@ -2,14 +2,19 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/profiler"
 	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 
@@ -104,9 +109,8 @@ func TestPasteRefusedByServerRolledBack(t *testing.T) {
 	afterRefusedPaste(t, srv, "small", ann, bob, "larger than the server allows")
 }
 
-// TestLargePasteSaved: pastes within the limits but over one frame
-// (1.5 MB) or near a quarter of it (200 KB) are saved and seen by the
-// other page. The time from the paste to the other page showing it is
+// TestLargePasteSaved: a paste within the limits but over one frame
+// (1.5 MB) is saved and seen by the other page (200 KB: TestPaste200KBSeen). The time from the paste to the other page showing it is
 // logged (docs/benchmarks.md).
 func TestLargePasteSaved(t *testing.T) {
 	t.Parallel()
@@ -115,7 +119,7 @@ func TestLargePasteSaved(t *testing.T) {
 	pages, proxies := editors(t, srv, "paste", "Ann", "Bob")
 	ann, bob := pages[0], pages[1]
 	text := "start end"
-	for _, size := range []int{200 << 10, 1500 << 10} {
+	for _, size := range []int{1500 << 10} {
 		chunk := strings.Repeat(fmt.Sprintf("%d bytes pasted ", size), size/20+1)[:size]
 		begin := time.Now()
 		ann.pasteInto(proxies[0].url(""), 6, chunk)
@@ -137,25 +141,27 @@ func TestLargePasteSaved(t *testing.T) {
 }
 
 // typist is a WebSocket client typing into doc: one character at a
-// random place every pause, one op in flight at a time. It returns how
+// random place every pause, one op in flight at a time, and its caret
+// (presence) after each. It returns how
 // many of its ops were acknowledged.
-func typist(t *testing.T, srv *server, doc string, name string, stop <-chan struct{}, seedLen int) (acked int) {
+func typist(t *testing.T, srv *server, doc string, name string, stop <-chan struct{}, seedLen int, pause time.Duration) (acked int) {
 	ws, _, err := websocket.DefaultDialer.Dial("ws://"+srv.addr+"/ws", nil)
 	if err != nil {
 		t.Errorf("%s: dial: %v", name, err)
 		return
 	}
 	defer ws.Close()
-	if err := ws.WriteJSON(map[string]any{"type": "open", "doc": doc}); err != nil {
+	if err := ws.WriteJSON(map[string]any{"type": "open", "doc": doc, "presence": true}); err != nil {
 		t.Errorf("%s: %v", name, err)
 		return
 	}
-	rng := rand.New(rand.NewSource(int64(len(name))))
+	rng := rand.New(rand.NewSource(int64(len(name)) + int64(name[len(name)-1])))
 	var version int64 = -1
 	seq := 0
+	caret := 0
 	inflight := false
 	_ = ws.SetReadDeadline(time.Now().Add(2 * time.Minute))
-	tick := time.NewTicker(50 * time.Millisecond)
+	tick := time.NewTicker(pause)
 	defer tick.Stop()
 	msgs := make(chan map[string]any, 64)
 	go func() {
@@ -183,6 +189,12 @@ func typist(t *testing.T, srv *server, doc string, name string, stop <-chan stru
 				version = int64(m["version"].(float64)) + 1
 				inflight = false
 				acked++
+				// Its caret after what it typed, as an editor shows it
+				// (the page draws it over its text).
+				if err := ws.WriteJSON(map[string]any{"type": "presence", "doc": doc, "session": name, "version": version,
+					"name": name, "color": "#1f6feb", "selection": map[string]any{"anchor": caret, "head": caret}}); err != nil {
+					return
+				}
 			case "op":
 				version = int64(m["version"].(float64)) + 1
 			case "error":
@@ -194,7 +206,9 @@ func typist(t *testing.T, srv *server, doc string, name string, stop <-chan stru
 				continue
 			}
 			seq++
-			op := []any{rng.Intn(seedLen), string(rune('a' + rng.Intn(26)))}
+			at := rng.Intn(seedLen)
+			caret = at + 1
+			op := []any{at, string(rune('a' + rng.Intn(26)))}
 			if err := ws.WriteJSON(map[string]any{"type": "op", "doc": doc, "version": version, "id": fmt.Sprintf("%s:%d", name, seq), "op": op}); err != nil {
 				return
 			}
@@ -219,12 +233,97 @@ const latencyJS = `(() => {
 	});
 })()`
 
+// remoteJS records, for every remote op, the time from its frame
+// arriving in the page (the WebSocket message event's timeStamp, so time
+// queued behind other work counts) to the end of the task that wrote it
+// into the textarea (window.applied), and to the first task after that
+// (window.painted: the page writes remote ops in an animation frame's
+// callback, so that is after the frame that lays them out and paints).
+const remoteJS = `(() => {
+	window.applied = []; window.painted = [];
+	const pending = [];
+	const ws = collab.conn._ws;
+	const fn = ws.onmessage;
+	ws.onmessage = (ev) => {
+		if (typeof ev.data === 'string' && ev.data.includes('"type":"op"') && !ev.data.includes('"id":"' + collab.client.clientId)) pending.push(ev.timeStamp);
+		return fn(ev);
+	};
+	// Long animation frames (over 50 ms): how much of them was the
+	// browser's style and layout.
+	window.loaf = [];
+	try {
+		new PerformanceObserver((l) => { for (const e of l.getEntries()) window.loaf.push([e.duration, e.startTime + e.duration - e.styleAndLayoutStart]); })
+			.observe({ type: 'long-animation-frame' });
+	} catch { /* not supported */ }
+	const b = collab.binding;
+	const done = () => {
+		if (b._lag !== null || pending.length === 0) return;
+		const now = performance.now();
+		const ts = pending.splice(0);
+		for (const t of ts) window.applied.push(now - t);
+		setTimeout(() => { const p = performance.now(); for (const t of ts) window.painted.push(p - t); }, 0); // after the frame it was written in
+	};
+	for (const name of ['_catchUp', '_render']) {
+		const orig = b[name].bind(b);
+		b[name] = (...a) => { const r = orig(...a); done(); return r; };
+	}
+})()`
+
+// profile starts the page's JavaScript CPU profiler when $E2E_PROFILE
+// names a directory, and returns the function that stops it and writes
+// the profile there as name.cpuprofile (open it in Chromium's DevTools,
+// or summarise it with scripts/cpuprofile.mjs). Otherwise it does nothing.
+func (p *page) profile(name string) func() {
+	p.t.Helper()
+	dir := os.Getenv("E2E_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	p.call(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, profiler.Enable, cdp.Empty{}); err != nil {
+			return err
+		}
+		if _, err := cdp.Call(ctx, t, profiler.SetSamplingInterval, profiler.SetSamplingIntervalParams{Interval: 200}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, profiler.Start, cdp.Empty{})
+		return err
+	})
+	return func() {
+		p.call(func(ctx context.Context, t *chromedp.Target) error {
+			res, err := cdp.Call(ctx, t, profiler.Stop, cdp.Empty{})
+			if err != nil {
+				return err
+			}
+			b, err := json.Marshal(res.Profile)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, name+".cpuprofile"), b, 0o644)
+		})
+	}
+}
+
+// percentiles returns p50, p95 and max of xs (sorted in place).
+func percentiles(xs []float64) (p50, p95, max float64) {
+	if len(xs) == 0 {
+		return 0, 0, 0
+	}
+	sort.Float64s(xs)
+	p := func(q float64) float64 { return xs[int(q*float64(len(xs)-1))] }
+	return p(0.5), p(0.95), xs[len(xs)-1]
+}
+
 // TestLongDocumentRemoteTypistsLatency: a 100,000-character document,
-// two other editors typing 20 characters a second each anywhere in it,
+// five other editors typing 5 characters a second each anywhere in it,
 // and a page typing 100 keys at a typist's pace. Every key must reach the
-// screen and the server; the key-to-screen times are logged (p50, p95,
-// max) for docs/benchmarks.md, and the remote ops must have been written
-// in place, not by rewriting the textarea.
+// screen and the server; the key-to-screen times and the time from a
+// remote op's frame arriving to the textarea showing it are logged (p50,
+// p95, max) for docs/benchmarks.md, and the remote ops must have been
+// written in place, not by rewriting the textarea. The bounds asserted
+// (3 s and 2 s at p95) are far above the targets (50 ms and 16 ms), which
+// runs beside other browser tests on two shared cores miss: they catch a
+// regression to a rewrite per remote op (which took over 10 s), not noise.
 func TestLongDocumentRemoteTypistsLatency(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
@@ -236,6 +335,8 @@ func TestLongDocumentRemoteTypistsLatency(t *testing.T) {
 	ann.waitSaved()
 	ann.waitFor(fmt.Sprintf(`document.getElementById('text').value.length === %d`, n), stateJS, 10*time.Second)
 	eval[chromedp.Void](ann, latencyJS)
+	eval[chromedp.Void](ann, remoteJS)
+	ann.waitSaved()
 	// Count whole rewrites: every remote op must go through setRangeText
 	// with a replacement the size of the op.
 	eval[chromedp.Void](ann, `(() => { const ta = document.getElementById('text'); const orig = ta.setRangeText.bind(ta);
@@ -244,11 +345,11 @@ func TestLongDocumentRemoteTypistsLatency(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	remote := 0
-	for _, name := range []string{"typist-one", "typist-two"} {
+	for i := range 5 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			k := typist(t, srv, "long", name, stop, n)
+			k := typist(t, srv, "long", fmt.Sprintf("typist-%d", i), stop, n, 200*time.Millisecond)
 			mu.Lock()
 			remote += k
 			mu.Unlock()
@@ -260,6 +361,7 @@ func TestLongDocumentRemoteTypistsLatency(t *testing.T) {
 	keys := strings.Repeat(typed, 3)[:100]
 	ctx, cancel := context.WithTimeout(ann.ctx, 2*time.Minute)
 	defer cancel()
+	stopProfile := ann.profile("long-document")
 	begin := time.Now()
 	for _, r := range keys {
 		if err := chromedp.Do(ctx, chromedp.KeyEvent(string(r))); err != nil {
@@ -268,25 +370,48 @@ func TestLongDocumentRemoteTypistsLatency(t *testing.T) {
 		time.Sleep(80 * time.Millisecond) // a typist's pace
 	}
 	t.Logf("typing 100 keys took %v", time.Since(begin).Round(time.Millisecond))
+	stopProfile()
 	close(stop)
 	wg.Wait()
 	// An unacknowledged op of a typist may still land: wait for the
 	// server's text, then compare lengths.
 	time.Sleep(500 * time.Millisecond)
 	got := converge(t, srv, "long", ann)
-	if len(got) < n+len(keys)+remote || len(got) > n+len(keys)+remote+2 {
+	if len(got) < n+len(keys)+remote || len(got) > n+len(keys)+remote+5 {
 		t.Errorf("the document has %d characters, want %d (seed) + %d (typed) + %d (remote)", len(got), n, len(keys), remote)
 	}
 	ann.waitFor(`window.lat.length >= 100`, `JSON.stringify(window.lat.length)`, 10*time.Second)
 	lat := eval[[]float64](ann, `window.lat`)
-	sort.Float64s(lat)
-	p := func(q float64) float64 { return lat[int(q*float64(len(lat)-1))] }
+	k50, k95, kmax := percentiles(lat)
+	applied := eval[[]float64](ann, `window.applied`)
+	painted := eval[[]float64](ann, `window.painted`)
+	a50, a95, amax := percentiles(applied)
+	f50, f95, fmax := percentiles(painted)
 	t.Logf("100,000-character document, %d remote ops meanwhile: key-to-screen p50 %.1f ms, p95 %.1f ms, max %.1f ms over %d keys",
-		remote, p(0.5), p(0.95), lat[len(lat)-1], len(lat))
+		remote, k50, k95, kmax, len(lat))
+	t.Logf("remote edit applied (frame arrived → written): p50 %.1f ms, p95 %.1f ms, max %.1f ms over %d ops; to the next frame: p50 %.1f ms, p95 %.1f ms, max %.1f ms",
+		a50, a95, amax, len(applied), f50, f95, fmax)
+	if loaf := eval[[][2]float64](ann, `window.loaf`); len(loaf) > 0 {
+		var d, l float64
+		for _, f := range loaf {
+			d += f[0]
+			l += f[1]
+		}
+		t.Logf("%d frames over 50 ms, %.0f ms on average, of which style and layout %.0f ms", len(loaf), d/float64(len(loaf)), l/float64(len(loaf)))
+	}
 	if remote < 50 {
 		t.Errorf("only %d remote ops arrived while typing; the typists did not type", remote)
 	}
+	if len(applied) < remote/2 {
+		t.Errorf("only %d of %d remote ops were seen written", len(applied), remote)
+	}
 	if m := eval[int](ann, `window.maxRange`); m > 100 {
 		t.Errorf("a remote op replaced %d characters of the textarea; remote ops must be written in place: %s", m, eval[string](ann, `window.bigStack`))
+	}
+	if k95 > 3000 {
+		t.Errorf("key-to-screen p95 %.0f ms: the page falls behind", k95)
+	}
+	if a95 > 2000 {
+		t.Errorf("remote edit applied p95 %.0f ms: the page falls behind", a95)
 	}
 }

@@ -24,7 +24,7 @@
 
 import { apply, compose, transform, transformIndex, isNoop, codePointLength } from './ot.js';
 import { invert, transformSelection } from './client.js';
-import { TextView, localEdit, caretAfter, isComplex } from './textview.js';
+import { TextView, localEdit, caretAfter, toView } from './textview.js';
 import { UndoManager } from './undo.js';
 
 // Keys that move the caret: an edit after them starts a new undo step.
@@ -47,6 +47,10 @@ export function editKind(op) {
   if (del && !ins) return 'delete';
   return 'other';
 }
+
+// Pastes of at least this many UTF-16 units are written by the binding
+// (see _paste).
+const LARGE_PASTE = 64 * 1024;
 
 // Input types that are one undo step each, never merged with typing.
 const OWN_STEP = new Set(['insertFromPaste', 'insertFromDrop', 'deleteByCut', 'deleteByDrag', 'insertReplacementText', 'insertFromYank']);
@@ -107,8 +111,11 @@ export class TextareaBinding {
    *   tens of ms later), so that ops arriving meanwhile cost one write
    *   (a browser lays the whole textarea out again on each) and typing
    *   is never queued behind them; without it they are written at once
+   * @param {(fn: () => void) => void} [opts.afterSend] if given, a large
+   *   paste is written into the textarea in fn, run once the edit has
+   *   been sent (see _paste); without it at once
    */
-  constructor({ textarea, client, undo = new UndoManager(), onRender, onSelection, onError, defer = null }) {
+  constructor({ textarea, client, undo = new UndoManager(), onRender, onSelection, onError, defer = null, afterSend = null }) {
     this.ta = textarea;
     this.client = client;
     this.undo = undo;
@@ -120,6 +127,8 @@ export class TextareaBinding {
     this._composing = false;
     this._defer = defer;
     this._writeDue = false; // a deferred write of this._lag is scheduled
+    this._held = false; // this._lag holds a paste being sent: not written yet
+    this._afterSend = afterSend || ((fn) => fn());
     // Where the caret was after our last edit (code points on the
     // client's text): an edit that starts elsewhere is a new undo step.
     this._lastCaret = null;
@@ -147,8 +156,9 @@ export class TextareaBinding {
   }
 
   // Writes the held ops now, or schedules that with opts.defer.
-  _writeLag() {
-    if (!this._defer || this.ta.readOnly) { // the document's first text goes at once
+  _writeLag(now = false) {
+    if (this._held) return; // a paste not sent yet: written once it is
+    if (now || !this._defer || this.ta.readOnly) { // the document's first text goes at once
       this._writeDue = false;
       this._catchUp();
       return;
@@ -233,6 +243,7 @@ export class TextareaBinding {
         this._history(e.inputType === 'historyRedo');
       }
     });
+    ta.addEventListener('paste', (e) => this._paste(e));
     ta.addEventListener('mousedown', () => this.undo.breakGroup());
     for (const t of ['select', 'keyup', 'mouseup', 'focus', 'selectionchange']) {
       ta.addEventListener(t, () => this._onSelection());
@@ -243,13 +254,13 @@ export class TextareaBinding {
 
   // Turns whatever the textarea shows beyond this._tv into a local edit.
   // inputType (of the input event, if any) decides how it is undone.
-  _syncLocal(inputType = '') {
+  // caret: where the caret is after the change, if not the textarea's.
+  _syncLocal(inputType = '', caret = -1) {
     if (this._composing || !this.client.loaded) return;
     const value = this.ta.value;
     const old = this._tv;
     if (value === old.view) return;
-    const op = localEdit(old, value, this.ta.selectionEnd);
-    const shown = apply(old.text, op);
+    const op = localEdit(old, value, caret >= 0 ? caret : this.ta.selectionEnd);
     let mine = op;
     let lag = this._lag;
     if (lag) [mine, lag] = transform(op, lag); // held remote ops come first
@@ -268,6 +279,9 @@ export class TextareaBinding {
       return;
     }
     this._recordUndo(before, mine, inputType);
+    // What the textarea shows now: with nothing held, the client's text
+    // (the same edit on the same text), else the edit applied to the old.
+    const shown = lag ? apply(old.text, op) : this.client.text;
     this._tv = new TextView(shown);
     this._lag = lag && !isNoop(lag) ? lag : null;
     // Rewrite if the text differs from what the user typed (a lone
@@ -275,6 +289,64 @@ export class TextareaBinding {
     if (this._tv.view !== value) this._render();
     else if (this._lag) this._writeLag();
     else this._onRender(); // peers' cursors moved with our edit
+    this._onSelection();
+  }
+
+  // A large paste is sent before it is written into the textarea: the
+  // browser's own paste lays the whole text out (half a second for 200
+  // KB on a busy machine) before the input event, so the edit would only
+  // leave after that, and a large message leaves the page only while its
+  // thread is free. Here the paste becomes an edit at once, held like a
+  // remote op (this._lag) until opts.afterSend says it has gone, and then
+  // written with setRangeText. Smaller pastes are the browser's own.
+  _paste(e) {
+    const ta = this.ta;
+    if (this._composing || !this.client.loaded || ta.readOnly || !e.clipboardData) return;
+    const text = e.clipboardData.getData('text/plain');
+    if (text.length < LARGE_PASTE) return;
+    e.preventDefault();
+    this._syncLocal(); // anything not reported yet goes first
+    const view = this._tv.view;
+    const start = ta.selectionStart;
+    const end = ta.selectionEnd;
+    const ins = toView(text);
+    // As the browser's paste: the selection replaced, the caret after it.
+    const value = view.slice(0, start) + ins + view.slice(end);
+    this._edit(localEdit(this._tv, value, start + ins.length), 'insertFromPaste', true);
+  }
+
+  // Applies op (on this._tv.text, what the textarea shows) as a local
+  // edit that the textarea does not show yet: it is written like a remote
+  // op, once it has been sent (opts.afterSend).
+  _edit(op, inputType, hold) {
+    if (!op) return;
+    let mine = op;
+    let lag = this._lag;
+    if (lag) [mine] = transform(op, lag); // held remote ops come first
+    const before = this.client.text;
+    try {
+      this.client.edit(mine);
+    } catch (err) {
+      this._onError(err); // nothing changed, and the textarea never showed it
+      return;
+    }
+    this._recordUndo(before, mine, inputType);
+    this._lastCaret = null;
+    this._lag = lag ? compose(lag, mine) : mine;
+    if (hold) {
+      this._held = true;
+      this._afterSend(() => {
+        this._held = false;
+        if (this._composing || !this._lag) return; // compositionend writes it
+        if (this.ta.value !== this._tv.view) this._syncLocal();
+        if (this._lag) this._writeLag(true);
+        const ta = this.ta;
+        if (typeof document !== 'undefined' && document.activeElement === ta) {
+          ta.blur(); // and back: the caret, after the paste, is scrolled into sight
+          ta.focus();
+        }
+      });
+    } else this._writeLag();
     this._onSelection();
   }
 
@@ -323,7 +395,13 @@ export class TextareaBinding {
   _catchUp() {
     const op = this._lag;
     const tv = this._tv;
-    if (!tv.simple || this.ta.readOnly !== !this.client.loaded || op.some((c) => typeof c === 'string' && isComplex(c))) {
+    const next = new TextView(this.client.text);
+    // Texts with "\r" (shown as "\n") are rewritten by _render. Surrogate
+    // pairs are not: positions convert through the astral index (ot.js),
+    // in the new text before the write point (the textarea's text there
+    // is already the new one) and in the old one after it.
+    if (this.ta.readOnly !== !this.client.loaded || tv.view !== tv.text || next.view !== next.text ||
+      op.some((c) => typeof c === 'string' && c.indexOf('\r') >= 0)) {
       this._render();
       return;
     }
@@ -332,30 +410,41 @@ export class TextareaBinding {
     // scroll position (unlike setting value).
     const ta = this.ta;
     const { selectionStart: s, selectionEnd: e, selectionDirection: d } = ta;
-    const sel = transformSelection(d === 'backward' ? { anchor: e, head: s } : { anchor: s, head: e }, op);
+    const cs = tv.viewToCp(s);
+    const ce = e === s ? cs : tv.viewToCp(e);
+    const sel = transformSelection(d === 'backward' ? { anchor: ce, head: cs } : { anchor: cs, head: ce }, op);
     // Where 'preserve' leaves the selection: setSelectionRange only if
     // transformSelection differs (an insert at the caret).
     let ps = s;
     let pe = e;
-    let pos = 0;
+    let was = 0; // code points of the old text written over so far
+    let now = 0; // code points of the new text written so far
     for (const c of op) {
       if (typeof c === 'string') {
+        const pos = next.cpToView(now);
         ta.setRangeText(c, pos, pos, 'preserve');
         if (ps > pos) ps += c.length;
         if (pe > pos) pe += c.length;
-        pos += c.length;
-      } else if (c > 0) pos += c;
-      else {
-        ta.setRangeText('', pos, pos - c, 'preserve');
-        ps = ps > pos - c ? ps + c : Math.min(ps, pos);
-        pe = pe > pos - c ? pe + c : Math.min(pe, pos);
+        now += codePointLength(c);
+      } else if (c > 0) {
+        was += c;
+        now += c;
+      } else {
+        const pos = next.cpToView(now);
+        const n = tv.cpToView(was - c) - tv.cpToView(was);
+        ta.setRangeText('', pos, pos + n, 'preserve');
+        ps = ps > pos + n ? ps - n : Math.min(ps, pos);
+        pe = pe > pos + n ? pe - n : Math.min(pe, pos);
+        was -= c;
       }
     }
     this._lag = null;
-    this._tv = new TextView(this.client.text, true);
-    const from = Math.min(sel.anchor, sel.head);
-    const to = Math.max(sel.anchor, sel.head);
-    if (ps !== from || pe !== to) ta.setSelectionRange(from, to, sel.head < sel.anchor ? 'backward' : 'forward');
+    this._tv = next;
+    const a = next.cpToView(sel.anchor);
+    const h = next.cpToView(sel.head);
+    const from = Math.min(a, h);
+    const to = Math.max(a, h);
+    if (ps !== from || pe !== to) ta.setSelectionRange(from, to, h < a ? 'backward' : 'forward');
     this._onRender();
   }
 
@@ -372,7 +461,7 @@ export class TextareaBinding {
     }
     this._lag = null;
     this._tv = next;
-    this.ta.readOnly = !this.client.loaded;
+    if (this.ta.readOnly !== !this.client.loaded) this.ta.readOnly = !this.client.loaded;
     if (this.ta.value !== next.view) this._write(next.view);
     const a = next.cpToView(sel.anchor);
     const h = next.cpToView(sel.head);

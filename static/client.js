@@ -21,7 +21,7 @@
 //
 // All positions and counts are Unicode code points, as on the wire.
 
-import { apply, compose, transform, transformIndex, isNoop, fromPatch, normalize, codePointLength } from './ot.js';
+import { apply, compose, transform, transformIndex, isNoop, fromPatch, normalize, codePointLength, codePointToUtf16 } from './ot.js';
 
 /**
  * Exponential backoff with jitter, for retries and reconnects
@@ -86,30 +86,20 @@ export function diff(a, b) {
  * @returns {Array<number|string>}
  */
 export function invert(text, op) {
-  // Walks text in UTF-16 units instead of splitting it into code points:
-  // an undo step on a 1 MB document then costs a scan of the text before
-  // the change, not an array of a million strings.
+  // Cuts text where the deletes are, its positions converted by ot.js
+  // (through the text's astral index for a long text: an undo step on a
+  // 1 MB document costs the op, not a scan of the text before it).
   const inv = [];
-  let i = 0; // UTF-16 index of the cursor in text
-  const skip = (n) => {
-    if (n > 32 && i + n <= text.length && !/[\ud800-\udbff]/.test(text.slice(i, i + n))) {
-      i += n; // no surrogate pairs: as many units as code points
-      return;
-    }
-    for (; n > 0; n--) {
-      const c = text.charCodeAt(i);
-      i += c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
-    }
-  };
+  let cp = 0; // code-point position in text
   for (const c of op) {
     if (typeof c === 'string') inv.push(-codePointLength(c));
     else if (c > 0) {
       inv.push(c);
-      skip(c);
+      cp += c;
     } else if (c < 0) {
-      const from = i;
-      skip(-c);
-      inv.push(text.slice(from, i));
+      const from = codePointToUtf16(text, cp);
+      cp -= c;
+      inv.push(text.slice(from, codePointToUtf16(text, cp)));
     }
   }
   return normalize(inv);

@@ -29,6 +29,13 @@
 // import map (the CodeMirror example) gets it allowed by its hash in the
 // Content-Security-Policy; no other inline script runs.
 //
+// Long documents: the work per edit does not walk the text. ot.js keeps
+// an index of each long text's astral characters (code point ↔ UTF-16 in
+// O(1) for BMP text), remote ops are written with setRangeText once per
+// animation frame, a large paste is sent before the textarea lays it
+// out, and overlay.js draws cursors over blocks of lines of which only
+// the changed ones are laid out again (docs/benchmarks.md, issue 11).
+//
 // Files are read once from the embedded FS when the handler is made; the
 // handler then only reads immutable maps and is safe for concurrent use.
 package static

@@ -28,9 +28,12 @@ const PRESENCE_MS = 50;
 // after a reconnect is always safe (same op id). Checked every 5 s.
 const STALL_MS = 30000;
 const STALL_CHECK_MS = 5000;
-// The longest a remote op waits to be written into the textarea, so that
-// those arriving meanwhile are written together.
-const REMOTE_WRITE_MS = 50;
+// Remote ops are written into the textarea on the next animation frame,
+// just before the browser lays the page out, so that all those arriving
+// within one frame cost one layout, and each is on screen by the frame
+// after it arrived. A hidden tab gets no frames: there a timer writes them
+// after REMOTE_WRITE_MS.
+const REMOTE_WRITE_MS = 100;
 
 // How long an error message stays up, and "Link copied".
 const ALERT_MS = 8000;
@@ -77,11 +80,15 @@ class EditorPage {
         this.showStatus(); // offline edits change the words, not the state
       },
       onSelection: () => this.schedulePresence(),
-      // Remote ops are written at most every REMOTE_WRITE_MS: a browser
-      // lays a textarea's whole text out again on every change, so in a
-      // long document each write costs milliseconds, and typing must
-      // not wait behind one per remote op.
-      defer: (fn) => setTimeout(fn, REMOTE_WRITE_MS),
+      // Remote ops are written at most once a frame: a browser lays a
+      // textarea's whole text out again after every change (some 20 ms
+      // for 100,000 characters), so each write must come right before
+      // the frame's own layout, not between frames, where a keystroke
+      // would have to wait for a layout of its own.
+      defer: nextFrame,
+      // A large paste is written into the textarea (and laid out) once
+      // it has left the page, which needs the page's thread.
+      afterSend: (fn) => this.conn.whenSent(fn),
       // An edit over the server's limits is refused before it is sent
       // (err.local, with a message for people) and taken off the page.
       onError: (err) => this.showAlert(err.local ? err.message : `This edit could not be applied: ${err.message}`),
@@ -118,6 +125,9 @@ class EditorPage {
     this.countdown = null;
     this.countdownFor = 0; // the retryAt the countdown counts to
     this.alertTimer = null;
+    this.peopleKey = ''; // what the people list shows (drawPeople)
+    this.versionShown = -1; // the version formatVersion last formatted
+    this.versionText = '';
   }
 
   /** Fills in the page, listens, connects. */
@@ -150,22 +160,30 @@ class EditorPage {
     const el = $('status');
     setText($('status-long'), statusText(st, client.pending, client.loaded));
     setText($('status-short'), statusShort(st));
-    el.dataset.state = st;
+    if (el.dataset.state !== st) el.dataset.state = st;
     // The version is for the curious (and support): a tooltip, not jargon
     // in the bar.
-    const version = client.loaded ? ` ${formatVersion(client.version)} of this document.` : '';
+    if (this.versionShown !== client.version) { // formatting it costs more than the rest
+      this.versionShown = client.version;
+      this.versionText = formatVersion(client.version);
+    }
+    const version = client.loaded ? ` ${this.versionText} of this document.` : '';
     const title = st === 'offline' && client.pending
       ? `Your edits are kept in this page and sent when the connection is back. Keep the page open.${version}`
       : `${statusText(st, client.pending, client.loaded)}.${version}`;
     if (el.title !== title) el.title = title;
-    this.ta.readOnly = !client.loaded || client.role === 'read';
+    // Each attribute set, even to its value, costs a style check of the
+    // textarea: set only what changed (this runs on every keystroke).
+    const ro = !client.loaded || client.role === 'read';
+    if (this.ta.readOnly !== ro) this.ta.readOnly = ro;
     if (this.blocked) {
       setText($('status-long'), 'No access');
       setText($('status-short'), 'No access');
       el.dataset.state = 'offline';
-      el.title = this.blocked;
+      if (el.title !== this.blocked) el.title = this.blocked;
     }
-    $('retry').hidden = conn.state !== 'waiting';
+    const retry = $('retry');
+    if (retry.hidden !== (conn.state !== 'waiting')) retry.hidden = conn.state !== 'waiting';
     const docTitle = `${client.pending ? '• ' : ''}${this.title || this.id} · collab`;
     if (document.title !== docTitle) document.title = docTitle;
     this.announce(this.announcer.update(st, client.pending));
@@ -348,6 +366,10 @@ class EditorPage {
   drawPeople(people) {
     people.sort((a, b) => a.name.localeCompare(b.name));
     const all = [{ name: `${this.me.name || 'Anonymous'} (you)`, color: this.color }, ...people];
+    // Drawn on every keystroke and remote edit: rebuilt only if it changed.
+    const key = JSON.stringify(all.map((p) => [p.name, p.color]));
+    if (key === this.peopleKey) return;
+    this.peopleKey = key;
     $('people').replaceChildren(...all.map(personItem));
     $('people-heading').textContent = `People here (${all.length})`;
   }
@@ -424,6 +446,20 @@ class EditorPage {
       window.prompt('Copy this link to share the document:', location.href);
     }
   }
+}
+
+// nextFrame runs fn once, on the next animation frame, or after
+// REMOTE_WRITE_MS if no frame comes first (a hidden tab).
+function nextFrame(fn) {
+  let done = false;
+  const run = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    fn();
+  };
+  const timer = setTimeout(run, REMOTE_WRITE_MS);
+  requestAnimationFrame(run);
 }
 
 // setText changes an element's text only if it differs: no layout, and

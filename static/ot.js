@@ -78,8 +78,14 @@ function isLow(c) {
  * @returns {number}
  */
 export function codePointLength(s) {
-  let n = 0;
   const len = s.length;
+  if (len > FAST_RUN) {
+    const ix = findIndex(s);
+    if (ix && !ix.lone) return len - ix.pos.length;
+    // The engine's regex finds the pairs far faster than a loop per unit.
+    if (!HIGH.test(s)) return len;
+  }
+  let n = 0;
   for (let i = 0; i < len; i++) {
     if (isHigh(s.charCodeAt(i)) && i + 1 < len && isLow(s.charCodeAt(i + 1))) i++;
     n++;
@@ -143,6 +149,10 @@ function checkIndex(name, v) {
 export function utf16ToCodePoint(s, i) {
   checkIndex('utf16 index', i);
   const end = Math.max(0, Math.min(i, s.length));
+  if (s.length >= INDEX_MIN) {
+    const ix = indexOf(s);
+    if (!ix.lone) return ixToCp(ix, end);
+  }
   let n = 0;
   for (let j = 0; j < end; j++) {
     if (isHigh(s.charCodeAt(j)) && j + 1 < s.length && isLow(s.charCodeAt(j + 1))) {
@@ -164,6 +174,10 @@ export function utf16ToCodePoint(s, i) {
  */
 export function codePointToUtf16(s, cp) {
   checkIndex('code point index', cp);
+  if (s.length >= INDEX_MIN) {
+    const ix = indexOf(s);
+    if (!ix.lone) return ixTo16(ix, Math.max(0, Math.min(cp, s.length - ix.pos.length)));
+  }
   return advance16(s, Math.max(0, cp));
 }
 
@@ -209,6 +223,189 @@ export function toWellFormed(s) {
     }
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------
+// Astral index
+//
+// A document is a JavaScript string, so a code-point position must be
+// turned into a UTF-16 index before the string can be cut there. Walking
+// the text up to the position would make every edit cost in proportion
+// to the document. Instead, each long text the client works on has an
+// index: the code-point positions of its astral characters (surrogate
+// pairs, such as emoji), in order. Pure BMP text (nearly all text) has an
+// empty index, and a position converts in O(1); otherwise in O(log k) for
+// k astral characters. apply builds the result's index from its input's
+// (in proportion to the op and k, never to the text), so the texts of an
+// editing session are indexed once, when they arrive.
+//
+// Indexes are kept in a small memo keyed by the text itself (the same
+// string object is passed around, so the lookup is a pointer compare);
+// a text with a lone surrogate is marked and takes the slow paths.
+
+// Texts shorter than this are walked, not indexed.
+const INDEX_MIN = 1024;
+// How many texts' indexes are kept (the client's confirmed and local
+// texts, the textarea's, and their successors).
+const MEMO_SIZE = 6;
+const memo = [];
+
+/**
+ * @typedef {{text: string, pos: number[], cr: number, lone: boolean}} AstralIndex
+ * pos: code-point positions of the surrogate pairs of text, ascending;
+ * cr: how many "\r" it has; lone: it has a lone surrogate (pos unusable).
+ */
+
+function findIndex(text) {
+  for (let i = 0; i < memo.length; i++) {
+    const ix = memo[i];
+    if (ix.text === text) {
+      if (i > 0) {
+        memo.splice(i, 1);
+        memo.unshift(ix);
+      }
+      return ix;
+    }
+  }
+  return null;
+}
+
+function remember(ix) {
+  memo.unshift(ix);
+  if (memo.length > MEMO_SIZE) memo.pop();
+  return ix;
+}
+
+const SURROGATE = /[\ud800-\udfff]/g;
+
+function countCR(s, from = 0, to = s.length) {
+  let n = 0;
+  for (let i = s.indexOf('\r', from); i >= 0 && i < to; i = s.indexOf('\r', i + 1)) n++;
+  return n;
+}
+
+// scanIndex returns the index of s (a fresh scan), its positions shifted
+// by base code points and appended to pos.
+function scanInto(s, base, pos) {
+  let lone = false;
+  const start = pos.length;
+  SURROGATE.lastIndex = 0;
+  for (let m = SURROGATE.exec(s); m; m = SURROGATE.exec(s)) {
+    const i = m.index;
+    if (isHigh(s.charCodeAt(i)) && i + 1 < s.length && isLow(s.charCodeAt(i + 1))) {
+      pos.push(base + i - (pos.length - start));
+      SURROGATE.lastIndex = i + 2;
+    } else lone = true;
+  }
+  return lone;
+}
+
+function buildIndex(text) {
+  const pos = [];
+  const lone = scanInto(text, 0, pos);
+  return { text, pos, cr: countCR(text), lone };
+}
+
+// indexOf returns text's index, building it if it is not in the memo.
+function indexOf(text) {
+  return findIndex(text) || remember(buildIndex(text));
+}
+
+// lowerBound: the number of entries of pos below x.
+function lowerBound(pos, x) {
+  let lo = 0;
+  let hi = pos.length;
+  if (hi === 0 || pos[hi - 1] < x) return hi;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (pos[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// ixTo16: code-point position cp (within the text) → UTF-16 index.
+function ixTo16(ix, cp) {
+  return cp + lowerBound(ix.pos, cp);
+}
+
+// ixToCp: UTF-16 index u (within the text) → code points ending at or
+// before u (an index inside a pair rounds down to the pair's start).
+function ixToCp(ix, u) {
+  const pos = ix.pos;
+  // Pair j takes units [pos[j] + j, pos[j] + j + 2): count the pairs
+  // that end at or before u.
+  let lo = 0;
+  let hi = pos.length;
+  if (hi === 0 || pos[hi - 1] + hi + 1 <= u) lo = hi;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (pos[mid] + mid + 2 <= u) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo < pos.length && u === pos[lo] + lo + 1) return pos[lo];
+  return u - lo;
+}
+
+/**
+ * What the astral index knows of text without reading it: its number of
+ * surrogate pairs and of "\r", or null if text is not indexed (short, or
+ * not made by apply or an index lookup) or has a lone surrogate.
+ * @param {string} text
+ * @returns {{pairs: number, cr: number}|null}
+ */
+export function textStats(text) {
+  if (text.length < INDEX_MIN) return null;
+  const ix = findIndex(text);
+  return ix && !ix.lone ? { pairs: ix.pos.length, cr: ix.cr } : null;
+}
+
+// applyIndexed is apply for a text with an index: the text is cut where
+// the op says, without reading it, and the result's index is built from
+// ix. op is valid.
+function applyIndexed(text, op, ix) {
+  const pos = ix.pos;
+  const len = text.length - pos.length; // in code points
+  const parts = [];
+  const npos = [];
+  let cr = ix.cr;
+  let cp = 0; // position in text (code points)
+  let out = 0; // position in the result
+  let k = 0; // pairs of text before cp
+  for (let i = 0; i < op.length; i++) {
+    const c = op[i];
+    if (typeof c === 'string') {
+      parts.push(c);
+      const before = npos.length;
+      scanInto(c, out, npos); // inserts are well-formed (validated)
+      out += c.length - (npos.length - before);
+      if (c.indexOf('\r') >= 0) cr += countCR(c);
+      continue;
+    }
+    const n = c > 0 ? c : -c;
+    if (cp + n > len) {
+      const what = c > 0 ? 'retain' : 'delete';
+      throw new OpError(i, `${what} past end of document (length ${len})`);
+    }
+    const from = cp + k;
+    let k2 = k;
+    while (k2 < pos.length && pos[k2] < cp + n) k2++;
+    const to = cp + n + k2;
+    if (c > 0) {
+      parts.push(text.slice(from, to));
+      for (let j = k; j < k2; j++) npos.push(pos[j] - cp + out);
+      out += n;
+    } else if (cr > 0) {
+      cr -= countCR(text, from, to);
+    }
+    cp += n;
+    k = k2;
+  }
+  parts.push(text.slice(cp + k));
+  for (let j = k; j < pos.length; j++) npos.push(pos[j] - cp + out);
+  const result = parts.join('');
+  remember({ text: result, pos: npos, cr, lone: false });
+  return result;
 }
 
 // ---------------------------------------------------------------------------
@@ -457,6 +654,10 @@ export function fromPatch(pos, del, ins) {
 export function apply(text, op) {
   if (typeof text !== 'string') throw new TypeError(`text must be a string, got ${describe(text)}`);
   validate(op);
+  if (text.length >= INDEX_MIN) {
+    const ix = indexOf(text);
+    if (!ix.lone) return applyIndexed(text, op, ix);
+  }
   const parts = [];
   let pos = 0; // UTF-16 index into text
   for (let i = 0; i < op.length; i++) {

@@ -106,6 +106,69 @@ export function quietLabels(marks, now, ms = LABEL_MS) {
   return { quiet, next };
 }
 
+/** About how long a chunk of the mirror's text is (whole lines). */
+export const CHUNK = 2048;
+
+/**
+ * Cuts text into chunks of whole lines for the mirror, reusing the
+ * previous chunks (old, their texts in order) wherever they still are:
+ * returns [from, to, reuse] triples covering text in order, reuse being
+ * the index in old of a chunk with exactly text[from, to) (-1: a new
+ * one). Every chunk starts at a line start and ends after a line break,
+ * or at the end of text, so each wraps exactly as the same lines in the
+ * textarea. An edit changes the chunk it is in; the chunks after it are
+ * found again (indexOf), so the cost is in proportion to the chunks
+ * changed plus the engine's string comparisons.
+ * @param {string} text
+ * @param {string[]} old
+ * @returns {Array<[number, number, number]>}
+ */
+export function planChunks(text, old) {
+  const out = [];
+  const len = text.length;
+  let pos = 0;
+  let j = 0;
+  const whole = (t, at) => t.endsWith('\n') || at + t.length === len;
+  // fresh cuts [pos, end) into new chunks.
+  const fresh = (end) => {
+    while (pos < end) {
+      let cut = end;
+      if (end - pos > CHUNK) {
+        const nl = text.indexOf('\n', pos + CHUNK - 1);
+        if (nl >= 0 && nl + 1 < end) cut = nl + 1;
+      }
+      out.push([pos, cut, -1]);
+      pos = cut;
+    }
+  };
+  while (pos < len) {
+    const t = j < old.length ? old[j] : null;
+    if (t && t.length > 0 && text.startsWith(t, pos) && whole(t, pos)) {
+      out.push([pos, pos + t.length, j]);
+      pos += t.length;
+      j++;
+      continue;
+    }
+    // An edit: find where one of the next old chunks starts again.
+    let found = -1;
+    let at = -1;
+    for (let k = j + 1; k < Math.min(old.length, j + 5) && found < 0; k++) {
+      const q = text.indexOf(old[k], pos + 1);
+      if (old[k].length > 0 && q > pos && text.charCodeAt(q - 1) === 10 && whole(old[k], q)) {
+        found = k;
+        at = q;
+      }
+    }
+    if (found < 0) {
+      fresh(len);
+      break;
+    }
+    fresh(at);
+    j = found;
+  }
+  return out;
+}
+
 /**
  * Draws marks in a mirror element over a textarea.
  */
@@ -119,6 +182,9 @@ export class Overlay {
     this.ta = textarea;
     this.mirror = mirror;
     this._carets = []; // [{el, mark}] of the last render
+    this._chunks = []; // [{text, el, marked}]: the mirror's text, in blocks of whole lines
+    this._zw = null; // the U+200B after the text (see render)
+    this._measureDue = false;
     this._text = null; // the text and marks (JSON) of the last render
     this._key = '';
     this._tail = null; // the spacer after the text (see render)
@@ -142,56 +208,134 @@ export class Overlay {
    * @param {Mark[]} marks
    */
   render(view, marks) {
-    const nodes = [];
-    const carets = [];
     const text = view.slice(0, mirrorLength(view, marks));
-    // Typing below everyone else's marks changes nothing drawn here.
+    // Typing below everyone else's marks changes nothing drawn here, and
+    // nothing is measured then: reading the textarea's size or scroll
+    // height after a change lays its whole text out (some 20 ms for
+    // 100,000 characters), outside the frame's own layout. Size changes
+    // come from the ResizeObserver, scroll height from syncScroll.
     const key = JSON.stringify(marks);
-    if (text === this._text && key === this._key) {
-      this.syncBox();
-      return;
-    }
+    if (text === this._text && key === this._key) return;
     this._text = text;
     this._key = key;
-    for (const p of layoutMarks(text.length, marks)) {
-      if (p.kind === 'caret') {
-        const m = marks[p.mark];
-        const c = el('span', 'peer-caret', m.color);
-        const label = el('span', 'peer-name', m.color);
-        label.style.setProperty('--peer-ink', inkFor(m.color));
-        label.textContent = m.name;
-        c.append(label);
-        nodes.push(c);
-        carets.push({ el: c, mark: m });
+    // The text goes in chunks of whole lines, each a block of its own:
+    // a block's lines wrap as the textarea's do (a line break ends a line
+    // either way), and a chunk whose text and marks did not change keeps
+    // its element, so the browser lays out again only the chunks that
+    // changed, not the whole mirror (see planChunks).
+    const plan = planChunks(text, this._chunks.map((c) => c.text));
+    const pieces = layoutMarks(text.length, marks);
+    const chunks = [];
+    const carets = [];
+    let k = 0; // next piece
+    for (const [from, to, reuse] of plan) {
+      const last = to === text.length;
+      // This chunk's pieces: text pieces cut at its ends, and the carets
+      // at its start (and at its end for the last chunk).
+      const own = [];
+      let marked = false;
+      while (k < pieces.length) {
+        const p = pieces[k];
+        if (p.kind === 'caret') {
+          if (p.at < from || (p.at === to && !last) || p.at > to) break;
+          own.push(p);
+          marked = true;
+          k++;
+          continue;
+        }
+        if (p.from >= to) break;
+        const a = Math.max(p.from, from);
+        const b = Math.min(p.to, to);
+        if (b > a) {
+          own.push({ kind: 'text', from: a, to: b, marks: p.marks });
+          if (p.marks.length) marked = true;
+        }
+        if (p.to > to) break; // the rest of it goes in the next chunk
+        k++;
+      }
+      const old = reuse >= 0 ? this._chunks[reuse] : null;
+      if (old && !old.marked && !marked) {
+        chunks.push(old);
         continue;
       }
-      const piece = text.slice(p.from, p.to);
-      if (p.marks.length === 0) {
-        nodes.push(document.createTextNode(piece));
-      } else {
-        // Overlapping selections show the colour of the latest peer.
-        const s = el('span', 'peer-sel', marks[p.marks[p.marks.length - 1]].color);
-        s.textContent = piece;
-        nodes.push(s);
+      const div = document.createElement('div');
+      for (const p of own) {
+        if (p.kind === 'caret') {
+          const m = marks[p.mark];
+          const c = el('span', 'peer-caret', m.color);
+          const label = el('span', 'peer-name', m.color);
+          label.style.setProperty('--peer-ink', inkFor(m.color));
+          label.textContent = m.name;
+          c.append(label);
+          div.append(c);
+          carets.push({ el: c, mark: m });
+          continue;
+        }
+        const piece = text.slice(p.from, p.to);
+        if (p.marks.length === 0) {
+          div.append(document.createTextNode(piece));
+        } else {
+          // Overlapping selections show the colour of the latest peer.
+          const sp = el('span', 'peer-sel', marks[p.marks[p.marks.length - 1]].color);
+          sp.textContent = piece;
+          div.append(sp);
+        }
       }
+      chunks.push({ text: text.slice(from, to), el: div, marked });
     }
     // A final line break only makes a line in a div when something follows
     // it; U+200B is invisible and, at the very end, moves no line break.
-    nodes.push(document.createTextNode('\u200b'));
+    if (!this._zw) this._zw = document.createTextNode('\u200b');
     // Room to scroll as far as the textarea (whose text may go on far
     // beyond the mirror's, and whose scroll height may round differently);
     // it comes after all text, so it moves no character.
-    this._tail = document.createElement('div');
-    nodes.push(this._tail);
-    this.mirror.replaceChildren(...nodes);
-    this.syncBox();
-    // Names go above the caret, except on the first line where they would
-    // be cut off: there they go below.
-    const first = parseFloat(getComputedStyle(this.mirror).paddingTop) + 4;
-    for (const c of carets) c.el.classList.toggle('below', c.el.offsetTop < first);
+    if (!this._tail) this._tail = document.createElement('div');
+    this._place(chunks.map((c) => c.el));
+    const lastEl = chunks.length ? chunks[chunks.length - 1].el : null;
+    if (lastEl) {
+      if (lastEl.lastChild !== this._zw) lastEl.append(this._zw);
+    } else this.mirror.insertBefore(this._zw, this._tail);
+    this._chunks = chunks;
     this._carets = carets;
     this._quieten();
-    this.pointAt(this._px, this._py); // a redraw keeps the name pointed at
+    this._measureSoon();
+  }
+
+  // What needs the layout (the box, which names go below their caret,
+  // the name pointed at) is read in a task after the frame, when the
+  // browser has laid the page out anyway: read now, in the frame's
+  // callbacks, it would lay the whole textarea out an extra time.
+  _measureSoon() {
+    if (this._measureDue) return;
+    this._measureDue = true;
+    setTimeout(() => {
+      this._measureDue = false;
+      this.syncBox();
+      // Names go above the caret, except on the first line where they
+      // would be cut off: there they go below.
+      const first = parseFloat(getComputedStyle(this.mirror).paddingTop) + 4;
+      for (const c of this._carets) c.el.classList.toggle('below', c.el.offsetTop < first);
+      this.pointAt(this._px, this._py); // a redraw keeps the name pointed at
+    }, 0);
+  }
+
+  // Makes the mirror's children els (in order) and the tail, moving no
+  // element that stays: a node taken out and put back is laid out anew.
+  _place(els) {
+    const m = this.mirror;
+    const keep = new Set(els);
+    for (const c of [...m.childNodes]) {
+      if (c !== this._tail && !keep.has(c)) c.remove();
+    }
+    if (this._tail.parentNode !== m) m.append(this._tail);
+    let cur = m.firstChild;
+    for (const e of els) {
+      if (cur === e) {
+        cur = cur.nextSibling;
+        continue;
+      }
+      m.insertBefore(e, cur);
+    }
   }
 
   // Fades the labels of idle peers, and comes back when the next one is due.
@@ -233,8 +377,16 @@ export class Overlay {
 
   /** Follows the textarea's scroll position. */
   syncScroll() {
-    this.mirror.scrollTop = this.ta.scrollTop;
-    this.mirror.scrollLeft = this.ta.scrollLeft;
+    const ta = this.ta;
+    const m = this.mirror;
+    m.scrollTop = ta.scrollTop;
+    m.scrollLeft = ta.scrollLeft;
+    // The textarea grew since the spacer was sized (text typed below
+    // the marks): make room, and scroll again.
+    if (this._tail && Math.abs(m.scrollTop - ta.scrollTop) > 1) {
+      this._tail.style.height = `${ta.scrollHeight}px`;
+      m.scrollTop = ta.scrollTop;
+    }
   }
 }
 

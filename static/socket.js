@@ -151,6 +151,25 @@ export class Connection {
     return true;
   }
 
+  /**
+   * Calls fn once everything sent so far has left the page (the socket's
+   * bufferedAmount is 0), the socket is gone, or after maxMs. A browser
+   * hands a large message to the network a piece at a time from the
+   * page's own thread, so work that keeps that thread busy (laying out a
+   * long text) should wait for this.
+   * @param {() => void} fn
+   * @param {number} [maxMs=2000]
+   */
+  whenSent(fn, maxMs = 2000) {
+    const ws = this._ws;
+    const until = this._now() + maxMs;
+    const check = () => {
+      if (this._ws !== ws || !ws || !(ws.bufferedAmount > 0) || this._now() >= until) fn();
+      else this._setT(check, 5);
+    };
+    check();
+  }
+
   /** Skips the wait before the next attempt (the network is back). */
   retryNow() {
     if (this._state !== 'waiting') return;

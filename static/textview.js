@@ -9,7 +9,7 @@
 //
 // Pure functions and plain data: no DOM, tested under node.
 
-import { codePointLength, utf16ToCodePoint, codePointToUtf16, fromPatch, toWellFormed } from './ot.js';
+import { codePointLength, utf16ToCodePoint, codePointToUtf16, fromPatch, toWellFormed, textStats } from './ot.js';
 
 /**
  * Returns text as a textarea's value shows it: "\r\n" and lone "\r"
@@ -59,7 +59,9 @@ export class TextView {
      * The text has no "\r" and no surrogate: view, text and code-point
      * indices are all the same, and converting them costs nothing.
      */
-    this.simple = simple || !COMPLEX.test(text);
+    // A text made by ot.apply is indexed: no need to read it.
+    const st = simple ? null : textStats(text);
+    this.simple = simple || (st ? st.pairs === 0 && st.cr === 0 : !COMPLEX.test(text));
     /** What the textarea shows. */
     this.view = this.simple ? text : toView(text);
     // UTF-16 indices in text of every "\r" that starts a "\r\n": each

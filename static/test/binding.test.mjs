@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { DocClient, Backoff } from '../client.js';
 import { TextareaBinding, editKind, editSpan } from '../binding.js';
 import { FakeTextarea } from './fake_textarea.mjs';
+import { apply } from '../ot.js';
 
 // setup returns a textarea bound to a client holding text at version.
 function setup(text = '', version = 0) {
@@ -218,6 +219,44 @@ test('remote ops are written where they happen, one setRangeText per change, the
   remote([3, 'zz']);
   assert.equal(ta.selectionStart, 5);
   assert.equal(ta.value, client.text);
+});
+
+test('remote ops on a long text with emoji are written in place, positions converted', () => {
+  const text = 'ab😀'.repeat(500); // 1,500 code points, 2,000 UTF-16 units
+  const { ta, client, remote } = setup(text, 1);
+  ta.select(1004, 1010, 'backward'); // code points 753–757 (each 😀 two units)
+  ta.rangeTexts.length = 0;
+  remote([3, '👍🏽', 747, -3, 1, 'x']); // before, at and inside the selection
+  assert.equal(ta.value, client.text);
+  // 👍🏽 at code point 3 (unit 4); the delete of "ab😀" (old units
+  // 1000–1004) at new unit 1004; x after the next "a".
+  assert.deepEqual(ta.rangeTexts, [['👍🏽', 4, 4], ['', 1004, 1008], ['x', 1005, 1005]]);
+  assert.equal(ta.value, apply(text, [3, '👍🏽', 747, -3, 1, 'x']));
+  // The selection keeps its characters ("ab😀ab"), with x typed inside.
+  assert.equal(ta.value.slice(ta.selectionStart, ta.selectionEnd), 'axb😀ab');
+  assert.equal(ta.selectionDirection, 'backward');
+});
+
+test('a large paste is sent before it is written into the textarea, then written in place', () => {
+  const { ta, client, ops, binding } = setup('start end', 1);
+  let release = null;
+  binding._afterSend = (fn) => { release = fn; };
+  ta.select(6);
+  const big = 'pasted 😀 line\r\n'.repeat(6000);
+  const ev = ta.dispatch('paste', { clipboardData: { getData: (t) => (t === 'text/plain' ? big : '') } });
+  assert.ok(ev.defaultPrevented, 'the browser does not paste it');
+  const want = 'start ' + big.replace(/\r\n/g, '\n') + 'end';
+  assert.equal(client.text, want);
+  assert.equal(ops().length, 1, 'sent at once');
+  assert.equal(ta.value, 'start end', 'not written yet');
+  // Typed before the paste is shown: where the caret is then, in
+  // front of the paste; the caret still ends after the paste.
+  ta.type('!');
+  release();
+  assert.equal(ta.value, client.text);
+  assert.equal(client.text, 'start !' + want.slice(6));
+  assert.equal(ta.selectionStart, want.length - 3 + 1);
+  assert.ok(ta.rangeTexts.every(([r, s0, e0]) => r.length === 0 || e0 === s0), 'written in place');
 });
 
 test('remote ops on a text with line breaks as \\r\\n or emoji fall back to a rewrite and stay right', () => {

@@ -181,3 +181,41 @@ test('palette: name labels meet WCAG AA (4.5:1) in every colour', () => {
   }
   assert.equal(new Set(PALETTE.map((c) => c.toLowerCase())).size, PALETTE.length, 'colours are distinct');
 });
+
+test('planChunks: whole lines, covering the text, reusing what did not change', async () => {
+  const { planChunks, CHUNK } = await import('../overlay.js');
+  let seed = 7;
+  const r = (n) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const words = ['lorem ', 'ipsum ', 'dolor\n', 'sit ', 'amet\n', '\n', 'x'.repeat(300)];
+  let text = '';
+  while (text.length < 40000) text += words[r(words.length)];
+  let old = [];
+  for (let step = 0; step < 200; step++) {
+    const plan = planChunks(text, old);
+    let pos = 0;
+    for (const [from, to, reuse] of plan) {
+      assert.equal(from, pos, 'chunks cover the text in order');
+      assert.ok(to > from);
+      const t = text.slice(from, to);
+      assert.ok(from === 0 || text[from - 1] === '\n', 'a chunk starts a line');
+      assert.ok(t.endsWith('\n') || to === text.length, 'a chunk ends a line');
+      if (reuse >= 0) assert.equal(old[reuse], t, 'a reused chunk has the same text');
+      pos = to;
+    }
+    assert.equal(pos, text.length);
+    const reused = plan.filter((c) => c[2] >= 0).length;
+    if (step > 0) assert.ok(plan.length - reused <= 4, `step ${step}: ${plan.length - reused} of ${plan.length} chunks new after one edit`);
+    // No chunk goes on past the first line break after CHUNK units.
+    assert.ok(plan.every(([f, t]) => { const nl = text.indexOf('\n', f + CHUNK - 1); return nl < 0 || nl >= t - 1; }), 'chunks are about CHUNK long');
+    old = plan.map(([f, t]) => text.slice(f, t));
+    // One edit somewhere: an insert (maybe with line breaks) or a delete.
+    const at = r(text.length);
+    if (r(3) === 0) text = text.slice(0, at) + text.slice(Math.min(text.length, at + r(50)));
+    else text = text.slice(0, at) + words[r(words.length)] + text.slice(at);
+  }
+  assert.deepEqual(planChunks('', ['a\n']), []);
+  assert.deepEqual(planChunks('abc', []), [[0, 3, -1]]);
+});
