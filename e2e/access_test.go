@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -29,13 +27,7 @@ func authServer(t *testing.T) (*servertest.Server, func(args ...string) string) 
 	srv := servertest.Start(t, servertest.Options{Args: []string{"-auth", "token", "-auth-secret-file", f, "-auth-leeway", "-1s"}})
 	mint := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command(servertest.Binary(t), append([]string{"token"}, args...)...)
-		cmd.Env = append(os.Environ(), "COLLAB_AUTH_SECRET="+accessSecret)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("token %v: %v: %s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
+		return servertest.Token(t, accessSecret, args...)
 	}
 	return srv, mint
 }

@@ -328,9 +328,7 @@ func TestLongDocumentRemoteTypistsLatency(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	const n = 100_000
-	line := strings.Repeat("lorem ipsum dolor sit amet ", 3) + "\n"
-	seed := strings.Repeat(line, n/len(line)+1)[:n]
-	srv.seed(t, "long", seed)
+	srv.seed(t, "long", lorem(n))
 	ann := openPage(t, "Ann", "http://"+srv.addr+"/d/long")
 	ann.waitSaved()
 	ann.waitFor(fmt.Sprintf(`document.getElementById('text').value.length === %d`, n), stateJS, 10*time.Second)
@@ -414,4 +412,10 @@ func TestLongDocumentRemoteTypistsLatency(t *testing.T) {
 	if a95 > 2000 {
 		t.Errorf("remote edit applied p95 %.0f ms: the page falls behind", a95)
 	}
+}
+
+// lorem is n characters of short lines of Latin words.
+func lorem(n int) string {
+	line := strings.Repeat("lorem ipsum dolor sit amet ", 3) + "\n"
+	return strings.Repeat(line, n/len(line)+1)[:n]
 }

@@ -131,8 +131,7 @@ func TestMillionCharacterDocument(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	const n = 1_000_000
-	line := strings.Repeat("lorem ipsum dolor sit amet ", 3) + "\n"
-	seed := strings.Repeat(line, n/len(line)+1)[:n]
+	seed := lorem(n)
 	srv.seed(t, "million", seed)
 	begin := time.Now()
 	ann := openPage(t, "Ann", "http://"+srv.addr+"/d/million")

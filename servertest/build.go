@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -119,4 +120,18 @@ func compile(gocmd, bin string) error {
 		return fmt.Errorf("build %s: %w\n%s", serverPackage, err, out)
 	}
 	return nil
+}
+
+// Token mints a token with the server binary's token subcommand, signed
+// with secret (passed as $COLLAB_AUTH_SECRET), and returns its output:
+// the token, or the link when args include -url.
+func Token(tb testing.TB, secret string, args ...string) string {
+	tb.Helper()
+	cmd := exec.Command(Binary(tb), append([]string{"token"}, args...)...)
+	cmd.Env = append(os.Environ(), "COLLAB_AUTH_SECRET="+secret)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tb.Fatalf("servertest: token %v: %v: %s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
 }

@@ -47,7 +47,7 @@ class EditorPage {
   constructor(id) {
     this.id = id;
     this.ta = $('text');
-    this.storage = pageStorage();
+    this.storage = webStorage('localStorage');
     this.me = loadIdentity(this.storage);
     this.color = this.me.color; // shown: yours unless someone here had it first
     this.placed = false; // the caret was put somewhere (the textarea got focus)
@@ -57,7 +57,7 @@ class EditorPage {
     this.announcer = new StatusAnnouncer();
     this.announceTimer = null;
     // A link's token (access.js), when the server checks access (§18).
-    this.token = takeToken(location, history, tabStorage());
+    this.token = takeToken(location, history, webStorage('sessionStorage'));
     this.blocked = null; // why the server will not let this page in, once it said so
     this.client = new DocClient({
       doc: id,
@@ -478,24 +478,13 @@ function personItem(p) {
   return li;
 }
 
-// pageStorage is localStorage, or a memory stand-in where the browser
-// refuses storage (blocked cookies): names then last for the page only.
-function pageStorage() {
+// webStorage is window[kind] (localStorage for the name, sessionStorage
+// for a link's token), or a memory stand-in where the browser refuses
+// storage (blocked cookies): what it holds then lasts for the page only.
+function webStorage(kind) {
   try {
-    const s = window.localStorage;
-    s.getItem('collab.name');
-    return s;
-  } catch {
-    const m = new Map();
-    return { getItem: (k) => (m.has(k) ? m.get(k) : null), setItem: (k, v) => { m.set(k, String(v)); } };
-  }
-}
-
-// tabStorage is sessionStorage (this tab only), or a memory stand-in.
-function tabStorage() {
-  try {
-    const s = window.sessionStorage;
-    s.getItem('collab.token');
+    const s = window[kind];
+    s.getItem('collab.probe');
     return s;
   } catch {
     const m = new Map();

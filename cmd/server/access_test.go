@@ -32,13 +32,7 @@ func secretFile(t *testing.T) string {
 // mint runs the token subcommand of the server binary.
 func mint(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(servertest.Binary(t), append([]string{"token"}, args...)...)
-	cmd.Env = append(os.Environ(), "COLLAB_AUTH_SECRET="+testSecret)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("server token %v: %v\n%s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
+	return servertest.Token(t, testSecret, args...)
 }
 
 // authedWS connects to url and authenticates with token.
