@@ -6,9 +6,13 @@
 //
 // The hub asks a limiter once per message a client sends (and once per
 // inserted-text op), on the connection's reader goroutine, so a check
-// must cost about what the per-connection rate.Limiter already costs
-// (≈ 50-100 ns). Memory is a sharded map of golang.org/x/time/rate
-// limiters: one uncontended mutex, one map lookup and one AllowN.
+// must cost about what the per-connection rate.Limiter already costs.
+// Memory is a sharded map of golang.org/x/time/rate limiters: one shard
+// mutex, one map lookup and one AllowN. Measured on the 2-core test VM
+// (under load from other work; bench_test.go): ≈ 200 ns a check, against
+// ≈ 120 ns for the per-connection rate.Limiter, while one op through the
+// hub costs ≈ 300 µs end to end (BenchmarkEndToEnd, 20 clients on one
+// document): under 0.1 %.
 //
 // # Sharing through Redis without a round trip per message
 //
