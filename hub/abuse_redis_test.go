@@ -2,6 +2,7 @@ package hub_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -12,8 +13,8 @@ import (
 )
 
 // redisLimited starts two hubs (two processes) whose per-user limiters
-// share one real Redis.
-func redisLimited(t *testing.T, cfg hub.Config) (*redistest.Server, *testServer, *testServer) {
+// share one real Redis, each call to it bounded by timeout.
+func redisLimited(t *testing.T, cfg hub.Config, timeout time.Duration) (*redistest.Server, *testServer, *testServer) {
 	t.Helper()
 	srv := redistest.Start(t)
 	start := func() *testServer {
@@ -21,7 +22,7 @@ func redisLimited(t *testing.T, cfg hub.Config) (*redistest.Server, *testServer,
 		t.Cleanup(func() { _ = rc.Close() })
 		c := cfg
 		c.UserLimiters = func(name string, l ratelimit.Limit) hub.UserLimiter {
-			return ratelimit.NewRedis(rc, l, ratelimit.RedisConfig{Prefix: "collab:rl:" + name + ":"})
+			return ratelimit.NewRedis(rc, l, ratelimit.RedisConfig{Prefix: "collab:rl:" + name + ":", Timeout: timeout})
 		}
 		return startServer(t, c)
 	}
@@ -32,7 +33,8 @@ func redisLimited(t *testing.T, cfg hub.Config) (*redistest.Server, *testServer,
 // share one message budget and one documents-created allowance.
 func TestUserLimitsSharedThroughRedis(t *testing.T) {
 	t.Parallel()
-	_, a, b := redisLimited(t, tokens(hub.Config{UserRate: 0.001, UserRateBurst: 10, MaxDocsCreatedPerHour: 1}))
+	// A generous timeout: a loaded test machine must not fail open here.
+	_, a, b := redisLimited(t, tokens(hub.Config{UserRate: 0.001, UserRateBurst: 10, MaxDocsCreatedPerHour: 1}), 5*time.Second)
 	tok := hs(t, claimsFor("ann", map[string]string{"*": "write"}))
 	onA, onB := authed(t, a.URL, tok), authed(t, b.URL, tok)
 	pa, _ := pings(onA, 4)
@@ -46,6 +48,9 @@ func TestUserLimitsSharedThroughRedis(t *testing.T) {
 	onA.expectError(protocol.CodeRateLimited) // refused before decoding, as the per-connection limit is
 	if h := a.Head(t, "d1"); h != 0 {
 		t.Fatalf("d1 at %d: the refused op was applied", h)
+	}
+	if n := a.Hub.Stats().LimiterFailures + b.Hub.Stats().LimiterFailures; n != 0 {
+		t.Fatalf("%d limiter failures", n)
 	}
 	if n := a.Hub.Stats().UserRateLimited + b.Hub.Stats().UserRateLimited; n != 1 {
 		t.Fatalf("UserRateLimited %d in all, want 1", n)
@@ -69,7 +74,7 @@ func TestUserLimitsSharedThroughRedis(t *testing.T) {
 // (each connection keeps its own limits) and the failures are counted.
 func TestUserLimitsFailOpen(t *testing.T) {
 	t.Parallel()
-	srv, a, _ := redisLimited(t, hub.Config{UserRate: 0.001, UserRateBurst: 2})
+	srv, a, _ := redisLimited(t, hub.Config{UserRate: 0.001, UserRateBurst: 2}, 0)
 	c := dial(t, a.URL)
 	srv.Kill()
 	if p, l := pings(c, 5); p != 5 || l != 0 {

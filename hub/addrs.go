@@ -49,8 +49,3 @@ func (h *Hub) refuseAddr(w http.ResponseWriter, key string) {
 	http.Error(w, fmt.Sprintf("too many connections from your address (limit %d); close some or retry later", h.cfg.MaxConnsPerAddr),
 		http.StatusTooManyRequests)
 }
-
-// formatDocsLimit is the refusal of an op that would create a document.
-func formatDocsLimit(c *Config) string {
-	return fmt.Sprintf("over %d documents created per %v by this user; nothing was applied, retry later", c.MaxDocsCreatedPerHour, c.DocsCreatedWindow)
-}

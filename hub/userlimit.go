@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/collabedit/collab/auth"
 	"github.com/collabedit/collab/protocol"
@@ -77,4 +78,9 @@ func (r *room) allowCreate(o origin, id string) *protocol.Error {
 	r.n.metrics.docsCreatedLimited.Add(1)
 	r.n.metrics.rateLimited.Add(1)
 	return refuse(protocol.CodeRateLimited, r.doc, id, formatDocsLimit(&r.n.cfg))
+}
+
+// formatDocsLimit is the refusal of an op that would create a document.
+func formatDocsLimit(c *Config) string {
+	return fmt.Sprintf("over %d documents created per %v by this user; nothing was applied, retry later", c.MaxDocsCreatedPerHour, c.DocsCreatedWindow)
 }

@@ -69,8 +69,8 @@ func TestRedisSharedBudget(t *testing.T) {
 	t.Parallel()
 	_, c := newClient(t)
 	lim := Limit{Rate: 0.001, Burst: 40}
-	a := NewRedis(c, lim, RedisConfig{Prefix: "t:", Chunk: 4})
-	b := NewRedis(c, lim, RedisConfig{Prefix: "t:", Chunk: 4})
+	a := NewRedis(c, lim, RedisConfig{Prefix: "t:", Chunk: 4, Timeout: 5 * time.Second})
+	b := NewRedis(c, lim, RedisConfig{Prefix: "t:", Chunk: 4, Timeout: 5 * time.Second})
 	ctx := context.Background()
 	allowed := 0
 	for i := range 60 {
@@ -102,7 +102,7 @@ func TestRedisSharedBudget(t *testing.T) {
 func TestRedisRefill(t *testing.T) {
 	t.Parallel()
 	_, c := newClient(t)
-	l := NewRedis(c, Limit{Rate: 20, Burst: 2}, RedisConfig{Prefix: "r:"})
+	l := NewRedis(c, Limit{Rate: 20, Burst: 2}, RedisConfig{Prefix: "r:", Timeout: 5 * time.Second})
 	ctx := context.Background()
 	for range 2 {
 		if ok, err := l.Allow(ctx, "k", 1); !ok || err != nil {

@@ -21,7 +21,8 @@ var ErrUnavailable = errors.New("rate limit store unavailable")
 // bucket in KEYS[1]: a hash {tokens, at}, refilled at ARGV[1] tokens a
 // second up to ARGV[2], on Redis's own clock so processes' clocks do not
 // matter. The key expires once the bucket would be full, which is the
-// same as absent. It returns the tokens granted.
+// same as absent (at most a week, for a rate near zero). It returns the
+// tokens granted.
 var reserveScript = redis.NewScript(`
 local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
 local need, want = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -37,7 +38,7 @@ if tokens >= need then
   tokens = tokens - grant
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / rate * 1000) + 1000)
+redis.call('PEXPIRE', KEYS[1], math.min(math.ceil((burst - tokens) / rate * 1000) + 1000, 604800000))
 return grant
 `)
 
