@@ -162,15 +162,22 @@ func (r *Redis) reserve(ctx context.Context, key string, need, want int) (int, e
 		n, err := reserveScript.Run(ctx, r.client, []string{r.cfg.Prefix + key}, rate, r.limit.Burst, need, want).Int()
 		done <- result{n, err}
 	}()
+	var res result
 	select {
-	case res := <-done:
-		if res.err != nil {
-			return 0, fmt.Errorf("rate limit %s: %w", r.cfg.Prefix, res.err)
-		}
-		return res.n, nil
+	case res = <-done:
 	case <-ctx.Done():
-		return 0, fmt.Errorf("rate limit %s: %w", r.cfg.Prefix, ctx.Err())
+		// The goroutine cancels ctx once it has answered: take the
+		// answer if it is there, rather than a cancellation of our own.
+		select {
+		case res = <-done:
+		default:
+			return 0, fmt.Errorf("rate limit %s: %w", r.cfg.Prefix, ctx.Err())
+		}
 	}
+	if res.err != nil {
+		return 0, fmt.Errorf("rate limit %s: %w", r.cfg.Prefix, res.err)
+	}
+	return res.n, nil
 }
 
 // sweep forgets reservations idle for long enough that the bucket would
