@@ -37,6 +37,7 @@ func (c *conn) identity() *auth.Identity { return c.acc.who.Load() }
 // established from an Authorization header.
 func (c *conn) startAccess(id *auth.Identity, token string) {
 	c.acc.roles = make(map[string]auth.Role)
+	c.limitKey = limitKey(nil, c.addr)
 	switch {
 	case !c.guarded():
 		c.acc.who.Store(auth.Anonymous())
@@ -106,6 +107,7 @@ func (c *conn) authenticate(token string) {
 func (c *conn) accept(id *auth.Identity, token string) {
 	c.acc.token = token
 	c.acc.who.Store(id)
+	c.limitKey = limitKey(id, c.addr)
 	g := c.acc.gen.Add(1)
 	var exp int64
 	if !id.Expires.IsZero() {
@@ -239,14 +241,14 @@ func displayName(id *auth.Identity) string {
 // Bearer <token>" (clients that can set headers; browsers cannot and send
 // an auth message instead). It answers 401 itself and returns false when
 // the token is refused; without the header it returns a nil identity.
-func (h *Hub) bearer(w http.ResponseWriter, r *http.Request) (*auth.Identity, string, bool) {
+func (h *Hub) bearer(w http.ResponseWriter, r *http.Request, remote string) (*auth.Identity, string, bool) {
 	token, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !found || h.cfg.Auth == nil {
 		return nil, "", true
 	}
 	ctx, cancel := h.ioContext(h.cfg.ReadTimeout)
 	defer cancel()
-	id, err := h.cfg.Auth.Authenticate(ctx, token, r.RemoteAddr)
+	id, err := h.cfg.Auth.Authenticate(ctx, token, remote)
 	if err == nil && h.revoked.Revoked(id, time.Now()) {
 		err = auth.ErrRevoked
 	}
@@ -255,7 +257,7 @@ func (h *Hub) bearer(w http.ResponseWriter, r *http.Request) (*auth.Identity, st
 		if errors.Is(err, auth.ErrUnavailable) {
 			status = http.StatusServiceUnavailable
 		}
-		h.notice.Info().Err(err).Str("remote", r.RemoteAddr).Msg("bearer token refused")
+		h.notice.Info().Err(err).Str("remote", remote).Msg("bearer token refused")
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		http.Error(w, "token refused: "+reason(err), status)
 		return nil, "", false

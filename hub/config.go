@@ -3,11 +3,13 @@ package hub
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"net/netip"
 	"time"
 
 	"github.com/collabedit/collab/fanout"
 	"github.com/collabedit/collab/lease"
 	"github.com/collabedit/collab/presence"
+	"github.com/collabedit/collab/ratelimit"
 
 	"github.com/rs/zerolog"
 )
@@ -42,6 +44,53 @@ type Config struct {
 	// 2000: a fast typist makes about 10 ops/s, a scripted replay far more.
 	RatePerSecond float64
 	RateBurst     int
+
+	// UserRate and UserRateBurst bound the messages of one user across
+	// all its connections, in every process sharing UserLimiters (token
+	// bucket; over it: rate_limited, as for RatePerSecond). A user is its
+	// token's subject; anonymous connections are counted by client
+	// address (ClientKey). Defaults 4000 and 8000: four connections at
+	// the per-connection limit, so that a user with many tabs is never
+	// limited by it, while one with 100 scripted sockets gets 4×, not 100×.
+	UserRate      float64
+	UserRateBurst int
+	// UserInsertRate and UserInsertBurst bound the text one user inserts
+	// across its connections, in UTF-8 bytes per second, as InsertRate
+	// does per connection. Defaults 1 MiB/s and 8 MiB (4× the
+	// per-connection ones); UserInsertBurst is raised to MaxMessageBytes
+	// if lower.
+	UserInsertRate  float64
+	UserInsertBurst int
+	// MaxDocsCreatedPerHour bounds the documents one user creates (a
+	// document is created by the first op committed to it) per
+	// DocsCreatedWindow; the op that would create one more is refused
+	// with rate_limited before it is sequenced. Default 100.
+	MaxDocsCreatedPerHour int
+	// DocsCreatedWindow is the window of MaxDocsCreatedPerHour (a token
+	// bucket refilling MaxDocsCreatedPerHour per window). Default 1h;
+	// tests shorten it.
+	DocsCreatedWindow time.Duration
+	// UserLimiters makes the per-user limiters (messages, inserted
+	// bytes, documents created), one per name ("msg", "bytes", "docs").
+	// nil: in this process's memory (ratelimit.Memory); the server uses
+	// ratelimit.Redis with -redis-url, so all processes share each user's
+	// budget.
+	UserLimiters func(name string, limit ratelimit.Limit) UserLimiter
+
+	// MaxConnsPerAddr bounds the sockets open at once from one client
+	// address (an IPv4 address, or an IPv6 /64, which one host usually
+	// has to itself); one more is answered HTTP 429 before the upgrade.
+	// Default 64: a browser uses one socket per tab, so a person needs a
+	// handful, and an office or school behind one NAT address needs
+	// room for dozens of people; one address once opened 5,000 sockets
+	// in 1.6 s. Negative: no limit.
+	MaxConnsPerAddr int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed: when the TCP peer is in one of them, the client address
+	// (what MaxConnsPerAddr counts, the logs show and the authenticator
+	// receives) is read from the header, walked from the right past
+	// trusted addresses; otherwise the header is ignored. Default none.
+	TrustedProxies []netip.Prefix
 
 	// HistoryLen is how many recent ops each open document keeps in memory
 	// to transform stale ops and serve catch-up without a database read.
@@ -199,6 +248,14 @@ func DefaultConfig() Config {
 		AdvertiseTTL:    30 * time.Second,
 		AuthTimeout:     5 * time.Second,
 		ExpiryWarning:   time.Minute,
+		UserRate:        4000,
+		UserRateBurst:   8000,
+		UserInsertRate:  1 << 20,
+		UserInsertBurst: 8 << 20,
+		MaxConnsPerAddr: 64,
+
+		MaxDocsCreatedPerHour: 100,
+		DocsCreatedWindow:     time.Hour,
 	}
 }
 
@@ -215,7 +272,8 @@ func (c *Config) setDefaults() {
 		{&c.MaxDocLen, d.MaxDocLen}, {&c.MaxQueueBytes, d.MaxQueueBytes}, {&c.MaxDocsPerConn, d.MaxDocsPerConn},
 		{&c.RateBurst, d.RateBurst}, {&c.HistoryLen, d.HistoryLen}, {&c.HistoryBytes, d.HistoryBytes},
 		{&c.MaxPendingBytes, d.MaxPendingBytes}, {&c.MaxCatchUp, d.MaxCatchUp}, {&c.MaxCatchUpBytes, d.MaxCatchUpBytes},
-		{&c.InsertBurst, d.InsertBurst},
+		{&c.InsertBurst, d.InsertBurst}, {&c.UserRateBurst, d.UserRateBurst}, {&c.UserInsertBurst, d.UserInsertBurst},
+		{&c.MaxDocsCreatedPerHour, d.MaxDocsCreatedPerHour},
 	} {
 		if *f.p <= 0 {
 			*f.p = f.v
@@ -224,10 +282,16 @@ func (c *Config) setDefaults() {
 	if c.InsertBurst < int(c.MaxMessageBytes) {
 		c.InsertBurst = int(c.MaxMessageBytes)
 	}
+	if c.UserInsertBurst < int(c.MaxMessageBytes) {
+		c.UserInsertBurst = int(c.MaxMessageBytes)
+	}
+	if c.MaxConnsPerAddr == 0 {
+		c.MaxConnsPerAddr = d.MaxConnsPerAddr
+	}
 	for _, f := range []struct {
 		p *float64
 		v float64
-	}{{&c.RatePerSecond, d.RatePerSecond}, {&c.InsertRate, d.InsertRate}} {
+	}{{&c.RatePerSecond, d.RatePerSecond}, {&c.InsertRate, d.InsertRate}, {&c.UserRate, d.UserRate}, {&c.UserInsertRate, d.UserInsertRate}} {
 		if *f.p <= 0 {
 			*f.p = f.v
 		}
@@ -241,11 +305,14 @@ func (c *Config) setDefaults() {
 		{&c.ReadTimeout, d.ReadTimeout}, {&c.PingInterval, d.PingInterval}, {&c.PongWait, d.PongWait},
 		{&c.ClusterTick, d.ClusterTick}, {&c.PositionCheck, d.PositionCheck}, {&c.ForwardRetry, d.ForwardRetry},
 		{&c.PresenceTTL, d.PresenceTTL}, {&c.AdvertiseTTL, d.AdvertiseTTL},
-		{&c.AuthTimeout, d.AuthTimeout}, {&c.ExpiryWarning, d.ExpiryWarning},
+		{&c.AuthTimeout, d.AuthTimeout}, {&c.ExpiryWarning, d.ExpiryWarning}, {&c.DocsCreatedWindow, d.DocsCreatedWindow},
 	} {
 		if *f.p <= 0 {
 			*f.p = f.v
 		}
+	}
+	if c.UserLimiters == nil {
+		c.UserLimiters = func(_ string, l ratelimit.Limit) UserLimiter { return ratelimit.NewMemory(l) }
 	}
 	if c.Bus == nil {
 		c.Bus = fanout.NewMemory()

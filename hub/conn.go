@@ -28,28 +28,34 @@ var _ subscriber = (*conn)(nil)
 // only one touching subs; its writer owns everything written to the
 // socket. Rooms reach it only through send and sendError (subscriber).
 type conn struct {
-	n       *node
-	ws      *websocket.Conn
-	id      string
-	log     zerolog.Logger
-	remote  string // the peer's address, for the logs
-	out     *writer
-	limiter *rate.Limiter     // messages per second
-	inserts *rate.Limiter     // inserted bytes per second
-	subs    map[string]*inbox // reader goroutine only: the rooms of its open documents
+	n      *node
+	ws     *websocket.Conn
+	id     string
+	log    zerolog.Logger
+	remote string // the client's address (clientaddr), for the logs and the authenticator
+	addr   string // the client's address key (clientaddr.Key)
+	// limitKey is what per-user limits count this connection as: its
+	// user, or its address before it authenticates and when anonymous.
+	// Reader goroutine only.
+	limitKey string
+	out      *writer
+	limiter  *rate.Limiter     // messages per second
+	inserts  *rate.Limiter     // inserted bytes per second
+	subs     map[string]*inbox // reader goroutine only: the rooms of its open documents
 	// strikes counts rate-limit refusals in a row; a client that ignores
 	// them is disconnected rather than answered forever.
 	strikes int
 	acc     access // who it acts as, and its roles (access.go)
 }
 
-func newConn(h *node, ws *websocket.Conn, remote string) *conn {
+func newConn(h *node, ws *websocket.Conn, remote, addr string) *conn {
 	id := strconv.FormatUint(connSeq.Add(1), 36)
 	c := &conn{
 		n:       h,
 		ws:      ws,
 		id:      id,
 		remote:  remote,
+		addr:    addr,
 		log:     h.log.With().Str("conn", id).Logger(),
 		limiter: rate.NewLimiter(rate.Limit(h.cfg.RatePerSecond), h.cfg.RateBurst),
 		inserts: rate.NewLimiter(rate.Limit(h.cfg.InsertRate), h.cfg.InsertBurst),
@@ -65,7 +71,7 @@ func newConn(h *node, ws *websocket.Conn, remote string) *conn {
 // asOrigin is this connection as the origin of a command; author is the
 // user its token names ("" without access control: the op id says).
 func (c *conn) asOrigin() origin {
-	return origin{c: c, proc: c.n.id, connID: c.id, at: time.Now(), author: c.identity().Subject}
+	return origin{c: c, proc: c.n.id, connID: c.id, at: time.Now(), author: c.identity().Subject, limitKey: c.limitKey}
 }
 
 // send queues a frame without blocking. A client too far behind is closed
@@ -166,6 +172,12 @@ func (c *conn) screen(typ int, data []byte) bool {
 		c.n.metrics.rateLimited.Add(1)
 		c.sendError(protocol.Errorf(protocol.CodeRateLimited, "over %g messages/s; slow down", c.n.cfg.RatePerSecond))
 		return false
+	case !c.n.allowUser(c.n.users.msgs, c.limitKey, 1):
+		c.strikes++
+		c.n.metrics.rateLimited.Add(1)
+		c.n.metrics.userRateLimited.Add(1)
+		c.sendError(protocol.Errorf(protocol.CodeRateLimited, "over %g messages/s for this user across all its connections; slow down", c.n.cfg.UserRate))
+		return false
 	default:
 		c.strikes = 0
 		return true
@@ -224,10 +236,7 @@ func (c *conn) dispatch(req protocol.Request) {
 			}
 		} else if !c.mayWrite(req) {
 			return
-		} else if n := insertedBytes(req.Op); n > 0 && !c.inserts.AllowN(time.Now(), n) {
-			c.n.metrics.rateLimited.Add(1)
-			c.sendError(&protocol.Error{Code: protocol.CodeRateLimited, Doc: req.Doc, ID: req.ID,
-				Message: fmt.Sprintf("over %g bytes/s of inserted text; nothing was applied, resend later", c.n.cfg.InsertRate)})
+		} else if !c.mayInsert(req) {
 			return
 		}
 		r.deliver(req.Doc, command{kind: kind, from: c.asOrigin(), req: req})
@@ -248,4 +257,26 @@ func (c *conn) leaveAll() {
 		r.deliver(doc, command{kind: cmdLeave, from: origin{c: c, connID: c.id}})
 		delete(c.subs, doc)
 	}
+}
+
+// mayInsert applies the inserted-bytes limits, of the connection and of
+// its user, to an op; it answers a refusal itself.
+func (c *conn) mayInsert(req protocol.Request) bool {
+	n := insertedBytes(req.Op)
+	if n <= 0 {
+		return true
+	}
+	msg := ""
+	switch {
+	case !c.inserts.AllowN(time.Now(), n):
+		msg = fmt.Sprintf("over %g bytes/s of inserted text; nothing was applied, resend later", c.n.cfg.InsertRate)
+	case !c.n.allowUser(c.n.users.bytes, c.limitKey, n):
+		c.n.metrics.userInsertLimited.Add(1)
+		msg = fmt.Sprintf("over %g bytes/s of inserted text for this user across all its connections; nothing was applied, resend later", c.n.cfg.UserInsertRate)
+	default:
+		return true
+	}
+	c.n.metrics.rateLimited.Add(1)
+	c.sendError(&protocol.Error{Code: protocol.CodeRateLimited, Doc: req.Doc, ID: req.ID, Message: msg})
+	return false
 }

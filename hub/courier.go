@@ -78,7 +78,7 @@ func (k *courier) forwardAll(holder string, fs ...*forward) {
 	for _, f := range fs {
 		k.m.forwarded.Add(1)
 		k.pub.send(k.doc, procChannel(holder), busMsg{Kind: msgForward, Doc: k.doc, Version: f.req.Version, ID: f.req.ID,
-			Op: f.req.Op.AppendJSON(nil), Proc: k.self, Conn: f.o.connID, Author: f.o.author})
+			Op: f.req.Op.AppendJSON(nil), Proc: k.self, Conn: f.o.connID, Author: f.o.author, Key: f.o.limitKey})
 	}
 }
 

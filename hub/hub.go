@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/rs/zerolog"
 
+	"github.com/collabedit/collab/clientaddr"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -26,6 +27,9 @@ type Hub struct {
 	upgrader websocket.Upgrader
 	cancel   context.CancelFunc // cancels node.ctx
 	ioCancel context.CancelFunc // cancels node.io
+
+	clients clientaddr.Resolver // finds client addresses behind trusted proxies
+	addrs   addrCounts          // sockets open per client address
 
 	mu    sync.Mutex
 	rooms map[string]*room
@@ -56,7 +60,9 @@ func New(store Store, cfg Config) *Hub {
 			io:        io,
 			ioTimeout: cfg.Leases.TTL() / 3,
 			roomsDone: make(chan struct{}),
+			users:     newUserLimits(&cfg),
 		},
+		clients:  clientaddr.Resolver{Trusted: cfg.TrustedProxies},
 		cancel:   cancel,
 		ioCancel: ioCancel,
 		rooms:    make(map[string]*room),
@@ -144,13 +150,26 @@ func (h *Hub) loaded(doc string) bool {
 func (h *Hub) Config() Config { return h.cfg }
 
 // ServeHTTP upgrades the request to a WebSocket and serves it until the
-// client leaves or the hub closes.
+// client leaves or the hub closes. A client address (behind trusted
+// proxies: the one they name) with MaxConnsPerAddr sockets open already
+// is answered 429 before the upgrade.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.closing.Load() {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	id, token, ok := h.bearer(w, r)
+	addr, remote := h.clientOf(r)
+	if !h.addrs.take(addr, h.cfg.MaxConnsPerAddr) {
+		h.refuseAddr(w, addr)
+		return
+	}
+	serving := false
+	defer func() {
+		if !serving {
+			h.addrs.release(addr)
+		}
+	}()
+	id, token, ok := h.bearer(w, r, remote)
 	if !ok {
 		return
 	}
@@ -158,10 +177,10 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		h.connWG.Done()
-		h.notice.Info().Err(err).Str("remote", r.RemoteAddr).Str("origin", r.Header.Get("Origin")).Msg("upgrade refused")
+		h.notice.Info().Err(err).Str("remote", remote).Str("origin", r.Header.Get("Origin")).Msg("upgrade refused")
 		return
 	}
-	c := newConn(&h.node, ws, r.RemoteAddr)
+	c := newConn(&h.node, ws, remote, addr)
 	if !h.register(c) {
 		// Close began after the check above: the writer sends 1001 and
 		// stops, with the ping timer, before the socket closes.
@@ -172,17 +191,31 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.startAccess(id, token)
-	c.log.Debug().Str("remote", r.RemoteAddr).Msg("connection opened")
+	c.log.Debug().Str("remote", remote).Msg("connection opened")
 	// Serve on a goroutine of our own and return, so that net/http lets go
 	// of what it keeps for the request while its handler runs: its 4 KB
 	// write buffer, the request and response, and a deep stack. Measured
 	// with 10,000 idle sockets, that was a quarter of a connection's
 	// memory. The hub's WaitGroup, not net/http, tracks the socket.
+	serving = true
 	go func() {
 		defer h.connWG.Done()
+		defer h.addrs.release(addr)
 		defer h.unregister(c)
 		c.serve()
 	}()
+}
+
+// clientOf returns r's client address as the key per-address limits
+// count (clientaddr.Key) and as logged and given to the authenticator:
+// the TCP peer's host:port, or the address a trusted proxy names.
+func (h *Hub) clientOf(r *http.Request) (key, remote string) {
+	a := h.clients.Of(r)
+	if !a.IsValid() || a == clientaddr.Peer(r.RemoteAddr) {
+		return clientaddr.Key(a), r.RemoteAddr
+	}
+	h.metrics.forwardedClients.Add(1)
+	return clientaddr.Key(a), a.String()
 }
 
 // deliverOpen hands an open to the document's room, starting the room if

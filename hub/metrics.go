@@ -17,6 +17,13 @@ type metrics struct {
 	slowConsumers atomic.Uint64
 	rateLimited   atomic.Uint64
 	revokedConns  atomic.Int64 // sockets closed with 4403
+	// abuse limits
+	addrRefused        atomic.Uint64 // upgrades refused over MaxConnsPerAddr
+	forwardedClients   atomic.Uint64 // connections whose address came from a trusted proxy's header
+	userRateLimited    atomic.Uint64 // messages refused over UserRate
+	userInsertLimited  atomic.Uint64 // ops refused over UserInsertRate
+	docsCreatedLimited atomic.Uint64 // ops refused over MaxDocsCreatedPerHour
+	limiterFailures    atomic.Uint64 // per-user checks the limiter failed to answer (allowed)
 	// cluster
 	publishDropped atomic.Uint64
 	publishFailed  atomic.Uint64

@@ -57,6 +57,7 @@ type node struct {
 	// revoked holds the revocations in force (Hub.Revoke, and the other
 	// processes' through the bus): a token they name is refused.
 	revoked   auth.Revocations
+	users     userLimits    // per-user limits shared by every connection
 	roomsDone chan struct{} // closed once every room has exited after Close
 }
 

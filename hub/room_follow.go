@@ -25,7 +25,7 @@ func (r *room) onBus(m *busMsg) {
 	case m.Kind == msgEvent:
 		r.onEvent(m)
 	case m.Kind == msgForward:
-		o := origin{proc: m.Proc, connID: m.Conn, author: m.Author}
+		o := origin{proc: m.Proc, connID: m.Conn, author: m.Author, limitKey: m.Key}
 		req := protocol.Request{Type: protocol.TypeOp, Doc: r.doc, Version: m.Version, HasVersion: true, ID: m.ID}
 		err := req.Op.UnmarshalJSON(m.Op)
 		if err != nil {

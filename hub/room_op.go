@@ -51,6 +51,12 @@ func (r *room) sequence(o origin, req protocol.Request) *protocol.Error {
 			return unavailable(r.doc, req.ID, "document is recovering from a storage error; retry")
 		}
 	}
+	if r.seq.hist.head() == 0 {
+		// The first op of a document with no events creates it.
+		if err := r.allowCreate(o, req.ID); err != nil {
+			return err
+		}
+	}
 	a := r.seq.admit(o, req, time.Now())
 	if a.kind == readLog {
 		ctx, cancel := r.n.ioContext(r.n.cfg.ReadTimeout)

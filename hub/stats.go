@@ -12,11 +12,23 @@ type Stats struct {
 	SlowConsumers uint64 // connections dropped with 4001
 	RateLimited   uint64 // messages refused with rate_limited
 	Revoked       int64  // sockets closed with 4403 by a revocation
-	GapsFilled    uint64 // times a room read missed events from the log
-	Forwarded     uint64 // ops forwarded to another process's owner
-	PublishFailed uint64 // bus publishes that failed or were dropped
-	Redirects     uint64 // routed opens answered with "moved"
-	HistoryBytes  int64  // bytes held by the open documents' history windows
+	// AddrRefused counts upgrades refused with 429 over MaxConnsPerAddr.
+	AddrRefused uint64
+	// ForwardedClients counts connections whose client address was read
+	// from a trusted proxy's X-Forwarded-For.
+	ForwardedClients uint64
+	// UserRateLimited, UserInsertLimited and DocsCreatedLimited count
+	// refusals (rate_limited, also in RateLimited) over UserRate,
+	// UserInsertRate and MaxDocsCreatedPerHour.
+	UserRateLimited, UserInsertLimited, DocsCreatedLimited uint64
+	// LimiterFailures counts per-user checks the limiter could not
+	// answer (Redis down), which were allowed.
+	LimiterFailures uint64
+	GapsFilled      uint64 // times a room read missed events from the log
+	Forwarded       uint64 // ops forwarded to another process's owner
+	PublishFailed   uint64 // bus publishes that failed or were dropped
+	Redirects       uint64 // routed opens answered with "moved"
+	HistoryBytes    int64  // bytes held by the open documents' history windows
 	// Refusals counts the errors sent to clients, by code.
 	Refusals map[protocol.Code]uint64
 	// Latency histograms: Commit (op handed to the event log until its
@@ -44,6 +56,14 @@ func (h *Hub) Stats() Stats {
 		SlowConsumers: m.slowConsumers.Load(),
 		RateLimited:   m.rateLimited.Load(),
 		Revoked:       m.revokedConns.Load(),
+
+		AddrRefused:        m.addrRefused.Load(),
+		ForwardedClients:   m.forwardedClients.Load(),
+		UserRateLimited:    m.userRateLimited.Load(),
+		UserInsertLimited:  m.userInsertLimited.Load(),
+		DocsCreatedLimited: m.docsCreatedLimited.Load(),
+		LimiterFailures:    m.limiterFailures.Load(),
+
 		GapsFilled:    m.gapsFilled.Load(),
 		Forwarded:     m.forwarded.Load(),
 		PublishFailed: m.publishFailed.Load() + m.publishDropped.Load(),

@@ -24,6 +24,8 @@ type origin struct {
 	connID string     // the origin's connection id, for the logs and replies
 	at     time.Time  // local ops: when the op was read from the socket
 	author string     // the user the origin's token names; "" without access control
+	// limitKey is what per-user limits count the origin as (limitKey).
+	limitKey string
 }
 
 // audience is a room's subscribed connections.

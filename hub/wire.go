@@ -28,6 +28,7 @@ type busMsg struct {
 	Version int64           `json:"v"`
 	ID      string          `json:"id,omitempty"`
 	Author  string          `json:"a,omitempty"`
+	Key     string          `json:"lk,omitempty"` // fwd: the origin's per-user limit key
 	Op      json.RawMessage `json:"op,omitempty"`
 	Proc    string          `json:"p"`           // ev, fwd: the op's origin process; reply: its target
 	Conn    string          `json:"c,omitempty"` // the origin connection

@@ -223,6 +223,7 @@ func connectCluster(o *options, addr net.Addr, log zerolog.Logger) (*redis.Clien
 	leases := lease.NewRedis(client, o.leaseTTL)
 	o.hub.Leases, o.hub.Directory = leases, leases
 	o.hub.Presence = presence.NewRedis(client)
+	o.hub.UserLimiters = redisLimiters(client)
 	log.Info().Str("redis", opts.Addr).Str("advertise", o.hub.AdvertiseURL).Msg("sharing documents through redis")
 	return client, func() {
 		_ = bus.Close()

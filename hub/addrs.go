@@ -1,0 +1,51 @@
+package hub
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+)
+
+// retryAfter is what a refused upgrade asks the client to wait, seconds.
+const retryAfter = 10
+
+// addrCounts counts the sockets open per client address key.
+type addrCounts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// take counts one more socket for key unless limit are open already (a
+// negative limit: no limit).
+func (a *addrCounts) take(key string, limit int) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.n == nil {
+		a.n = make(map[string]int)
+	}
+	if limit >= 0 && a.n[key] >= limit {
+		return false
+	}
+	a.n[key]++
+	return true
+}
+
+// release counts a socket of key closed.
+func (a *addrCounts) release(key string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.n[key]--; a.n[key] <= 0 {
+		delete(a.n, key)
+	}
+}
+
+// refuseAddr answers an upgrade over MaxConnsPerAddr with 429.
+func (h *Hub) refuseAddr(w http.ResponseWriter, key string) {
+	h.metrics.addrRefused.Add(1)
+	h.notice.Warn().Str("addr", key).Int("limit", h.cfg.MaxConnsPerAddr).
+		Msg("too many sockets from one address; refused with 429 (behind a reverse proxy? set the trusted proxies)")
+	w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	http.Error(w, fmt.Sprintf("too many connections from your address (limit %d); close some or retry later", h.cfg.MaxConnsPerAddr),
+		http.StatusTooManyRequests)
+}
