@@ -74,7 +74,7 @@ func TestUserLimitsSharedThroughRedis(t *testing.T) {
 // (each connection keeps its own limits) and the failures are counted.
 func TestUserLimitsFailOpen(t *testing.T) {
 	t.Parallel()
-	srv, a, _ := redisLimited(t, hub.Config{UserRate: 0.001, UserRateBurst: 2}, 0)
+	srv, a, _ := redisLimited(t, hub.Config{UserRate: 0.001, UserRateBurst: 2, LimitLoopback: true}, 0)
 	c := dial(t, a.URL)
 	srv.Kill()
 	if p, l := pings(c, 5); p != 5 || l != 0 {

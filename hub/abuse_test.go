@@ -41,7 +41,7 @@ func xff(addr string) http.Header { return http.Header{"X-Forwarded-For": {addr}
 // why, before the upgrade; a closed socket frees its place.
 func TestConnsPerAddrCapped(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, hub.Config{MaxConnsPerAddr: 3})
+	s := startServer(t, hub.Config{MaxConnsPerAddr: 3, LimitLoopback: true})
 	conns := []*wsClient{dial(t, s.URL), dial(t, s.URL), dial(t, s.URL)}
 	status, resp := dialStatus(t, s.URL, nil)
 	if status != http.StatusTooManyRequests {
@@ -68,7 +68,7 @@ func TestConnsPerAddrCapped(t *testing.T) {
 func TestTrustedProxyAddress(t *testing.T) {
 	t.Parallel()
 	rec := &remoteRecorder{}
-	proxied := startServer(t, hub.Config{MaxConnsPerAddr: 1, Auth: rec,
+	proxied := startServer(t, hub.Config{MaxConnsPerAddr: 1, LimitLoopback: true, Auth: rec,
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	for _, a := range []string{"198.51.100.1", "198.51.100.2"} {
 		if st, _ := dialStatus(t, proxied.URL, http.Header{"X-Forwarded-For": {a}, "Authorization": {"Bearer x"}}); st != 0 {
@@ -85,7 +85,7 @@ func TestTrustedProxyAddress(t *testing.T) {
 		t.Fatalf("ForwardedClients %d, want 3", n)
 	}
 
-	direct := startServer(t, hub.Config{MaxConnsPerAddr: 1})
+	direct := startServer(t, hub.Config{MaxConnsPerAddr: 1, LimitLoopback: true})
 	if st, _ := dialStatus(t, direct.URL, xff("198.51.100.1")); st != 0 {
 		t.Fatalf("first socket: %d", st)
 	}
@@ -168,7 +168,7 @@ func TestUserRateAcrossConnections(t *testing.T) {
 		t.Fatalf("UserRateLimited %d, RateLimited %d; want 2", st.UserRateLimited, st.RateLimited)
 	}
 
-	anon := startServer(t, hub.Config{UserRate: 0.001, UserRateBurst: 4})
+	anon := startServer(t, hub.Config{UserRate: 0.001, UserRateBurst: 4, LimitLoopback: true})
 	a, b := dial(t, anon.URL), dial(t, anon.URL)
 	pa, _ := pings(a, 3)
 	pb, lb := pings(b, 3)
@@ -181,7 +181,7 @@ func TestUserRateAcrossConnections(t *testing.T) {
 // bounded across its connections; the refused op is not applied.
 func TestUserInsertRateAcrossConnections(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, hub.Config{MaxMessageBytes: 2048, UserInsertRate: 1, UserInsertBurst: 2048})
+	s := startServer(t, hub.Config{MaxMessageBytes: 2048, UserInsertRate: 1, UserInsertBurst: 2048, LimitLoopback: true})
 	a, b := dial(t, s.URL), dial(t, s.URL)
 	a.open("d")
 	b.open("d")
@@ -237,5 +237,23 @@ func TestDocsCreatedPerUser(t *testing.T) {
 	ann.send(opFrame("d3", 0, "a:2", "hi"))
 	if m := ann.expect(protocol.TypeAck); m.Doc != "d3" || m.Version != 0 {
 		t.Fatalf("ack %+v", m)
+	}
+}
+
+// TestLoopbackExemptByDefault: clients on the host itself (tests, load
+// tools, a same-host proxy not listed as trusted) are not limited per
+// address unless LimitLoopback is set; clients elsewhere are.
+func TestLoopbackExemptByDefault(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, hub.Config{MaxConnsPerAddr: 1, UserRate: 0.001, UserRateBurst: 2})
+	a, b := dial(t, s.URL), dial(t, s.URL) // two sockets from 127.0.0.1
+	for i := range 3 {
+		for _, c := range []*wsClient{a, b} {
+			c.send(`{"type":"ping","id":"p` + strconv.Itoa(i) + `"}`)
+			c.expect(protocol.TypePong)
+		}
+	}
+	if st := s.Hub.Stats(); st.AddrRefused != 0 || st.UserRateLimited != 0 {
+		t.Fatalf("loopback limited: %+v", st)
 	}
 }

@@ -91,6 +91,15 @@ type Config struct {
 	// receives) is read from the header, walked from the right past
 	// trusted addresses; otherwise the header is ignored. Default none.
 	TrustedProxies []netip.Prefix
+	// LimitLoopback applies the per-address limits (MaxConnsPerAddr, and
+	// the per-user limits of anonymous connections, which count by
+	// address) to clients on the host itself too. Default false: a
+	// loopback client is a test, a load tool, or a reverse proxy on the
+	// same host; limiting such a proxy, not listed in TrustedProxies,
+	// would put every visitor in one address's allowance and break the
+	// site, where exempting it only loses the per-address limits (set
+	// TrustedProxies: see docs/security.md).
+	LimitLoopback bool
 
 	// HistoryLen is how many recent ops each open document keeps in memory
 	// to transform stale ops and serve catch-up without a database read.

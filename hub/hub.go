@@ -159,13 +159,13 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	addr, remote := h.clientOf(r)
-	if !h.addrs.take(addr, h.cfg.MaxConnsPerAddr) {
+	if addr != exemptKey && !h.addrs.take(addr, h.cfg.MaxConnsPerAddr) {
 		h.refuseAddr(w, addr)
 		return
 	}
 	serving := false
 	defer func() {
-		if !serving {
+		if !serving && addr != exemptKey {
 			h.addrs.release(addr)
 		}
 	}()
@@ -200,7 +200,9 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	serving = true
 	go func() {
 		defer h.connWG.Done()
-		defer h.addrs.release(addr)
+		if addr != exemptKey {
+			defer h.addrs.release(addr)
+		}
 		defer h.unregister(c)
 		c.serve()
 	}()
@@ -211,11 +213,15 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the TCP peer's host:port, or the address a trusted proxy names.
 func (h *Hub) clientOf(r *http.Request) (key, remote string) {
 	a := h.clients.Of(r)
+	key = clientaddr.Key(a)
+	if a.IsLoopback() && !h.cfg.LimitLoopback {
+		key = exemptKey
+	}
 	if !a.IsValid() || a == clientaddr.Peer(r.RemoteAddr) {
-		return clientaddr.Key(a), r.RemoteAddr
+		return key, r.RemoteAddr
 	}
 	h.metrics.forwardedClients.Add(1)
-	return clientaddr.Key(a), a.String()
+	return key, a.String()
 }
 
 // deliverOpen hands an open to the document's room, starting the room if

@@ -40,6 +40,9 @@ func newUserLimits(cfg *Config) userLimits {
 // everyone editing; per-connection limits and the per-address socket cap
 // still bound each client meanwhile.
 func (n *node) allowUser(l UserLimiter, key string, tokens int) bool {
+	if key == exemptKey {
+		return true
+	}
 	ok, err := l.Allow(n.ctx, key, tokens)
 	if err != nil {
 		n.metrics.limiterFailures.Add(1)
@@ -52,11 +55,20 @@ func (n *node) allowUser(l UserLimiter, key string, tokens int) bool {
 // limitKey is what per-user limits count a connection as: its user, or
 // for anonymous connections its client address (clientaddr.Key).
 func limitKey(id *auth.Identity, addr string) string {
-	if id != nil && id.Subject != "" {
+	switch {
+	case id != nil && id.Subject != "":
 		return "u:" + id.Subject
+	case addr == exemptKey:
+		return exemptKey
 	}
 	return "a:" + addr
 }
+
+// exemptKey is the address key of a client the per-address limits do
+// not apply to (Config.LimitLoopback), and its per-user key when it is
+// anonymous.
+const exemptKey = "-"
+
 
 // originKey is the per-user key of an op's origin; a forward from a
 // process that did not send one is counted by its author or process.

@@ -15,6 +15,7 @@ import (
 // defaulting to hub.DefaultConfig's value.
 func addLimitFlags(fs *flag.FlagSet, h *hub.Config, d hub.Config) {
 	fs.IntVar(&h.MaxConnsPerAddr, "max-conns-per-addr", d.MaxConnsPerAddr, "sockets one client address (IPv4, or IPv6 /64) may hold open; more are answered HTTP 429; negative: no limit")
+	fs.BoolVar(&h.LimitLoopback, "limit-loopback", false, "apply the per-address limits to clients on this host too (by default they are exempt: tests, load tools, a reverse proxy on the same host; list such a proxy in -trusted-proxies)")
 	fs.Func("trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client address (for -max-conns-per-addr, the logs and the auth webhook); empty: the header is ignored", func(s string) error {
 		p, err := clientaddr.ParsePrefixes(s)
 		if err != nil {

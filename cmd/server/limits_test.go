@@ -14,7 +14,7 @@ import (
 // not help without -trusted-proxies), and the refusal is on /metrics.
 func TestConnsPerAddrFlag(t *testing.T) {
 	t.Parallel()
-	srv := servertest.Start(t, servertest.Options{Args: []string{"-max-conns-per-addr", "3"}})
+	srv := servertest.Start(t, servertest.Options{Args: []string{"-max-conns-per-addr", "3", "-limit-loopback"}})
 	for i := range 3 {
 		ws, _, err := websocket.DefaultDialer.Dial(srv.URL(), http.Header{"X-Forwarded-For": {"198.51.100." + string(rune('1'+i))}})
 		if err != nil {
