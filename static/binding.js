@@ -23,7 +23,7 @@
 // edits (see undo.js).
 
 import { apply, compose, transform, transformIndex, isNoop, codePointLength } from './ot.js';
-import { invert, transformSelection } from './client.js';
+import { invert, transformSelection, diff } from './client.js';
 import { TextView, localEdit, caretAfter, toView } from './textview.js';
 import { UndoManager } from './undo.js';
 
@@ -53,7 +53,7 @@ export function editKind(op) {
 const LARGE_PASTE = 64 * 1024;
 
 // Input types that are one undo step each, never merged with typing.
-const OWN_STEP = new Set(['insertFromPaste', 'insertFromDrop', 'deleteByCut', 'deleteByDrag', 'insertReplacementText', 'insertFromYank']);
+const OWN_STEP = new Set(['insertFromPaste', 'insertFromDrop', 'deleteByCut', 'deleteByDrag', 'insertReplacementText', 'insertFromYank', 'historyRestore']);
 
 /**
  * Returns {pos, del, ins} (code points) for an op that changes one place
@@ -348,6 +348,19 @@ export class TextareaBinding {
       });
     } else this._writeLag();
     this._onSelection();
+  }
+
+  /**
+   * Makes the text equal to text as one local edit, the smallest single
+   * replacement, undoable as one step: restoring an earlier version
+   * (history.js). Nothing happens in a read-only or unloaded textarea.
+   * @param {string} text
+   */
+  replaceAll(text) {
+    if (!this.client.loaded || this.ta.readOnly) return;
+    this._syncLocal(); // anything typed and not reported yet goes first
+    this.undo.breakGroup();
+    this._edit(diff(this._tv.text, text), 'historyRestore', false);
   }
 
   // Puts a local edit on the undo stack: typing in one place, without a

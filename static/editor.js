@@ -17,6 +17,7 @@ import { formatVersion } from './format.js';
 import { statusText, statusShort, pageState, StatusAnnouncer } from './status.js';
 import { Preview } from './preview.js';
 import { takeToken, accessProblem, createShareLink, LINK_LIFETIMES } from './access.js';
+import { HistoryPanel, apiGetter } from './history.js';
 
 // PRESENCE_MS spaces our cursor updates: the server forwards at most one
 // per 50 ms per person anyway (§13), so sending more only costs rate.
@@ -120,6 +121,13 @@ class EditorPage {
       onState: () => this.showStatus(),
       getToken: this.token ? () => this.token : null,
     });
+    this.history = new HistoryPanel({
+      doc: id,
+      get: apiGetter(this.token),
+      head: () => this.client.version,
+      restore: (text) => this.binding.replaceAll(text),
+      announce: (msg) => this.announce(msg),
+    });
     this.presenceTimer = null;
     this.drawPending = false;
     this.countdown = null;
@@ -144,8 +152,9 @@ class EditorPage {
     this.showStatus();
     this.drawPeople([]);
     this.preview.start();
+    this.history.start();
     // For tests and debugging from the console: the live objects.
-    window.collab = { client: this.client, conn: this.conn, binding: this.binding, overlay: this.overlay, preview: this.preview };
+    window.collab = { client: this.client, conn: this.conn, binding: this.binding, overlay: this.overlay, preview: this.preview, history: this.history };
   }
 
   // ---- status ----
@@ -201,6 +210,7 @@ class EditorPage {
    */
   showAccess(role) {
     $('view-only').hidden = role !== 'read';
+    $('history-restore').hidden = role === 'read';
     $('share').hidden = !(role === 'owner' && this.token);
     if (role === 'read') this.announce('This document is view only.');
     this.showStatus();

@@ -6,6 +6,8 @@
 import { docIdProblem, docLink, randomId, suggestDocId } from './identity.js';
 import { formatSize, formatAgo } from './format.js';
 import { takeToken } from './access.js';
+import { apiGetter } from './history.js';
+import { startSearch } from './search.js';
 
 // REFRESH_MS: how often a visible list is reloaded. One request is one
 // index scan of at most 200 rows on the server.
@@ -166,6 +168,7 @@ $('open-form').addEventListener('submit', (e) => {
 });
 $('new-doc').addEventListener('click', () => open(`untitled-${randomId(6)}`));
 $('filter').addEventListener('input', render);
+startSearch(apiGetter(token));
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') load();
 });
