@@ -96,7 +96,9 @@ func (pr *Projector) step(ctx context.Context, r *runner, head int64, cache *bat
 	}
 	more := false
 	for _, g := range r.gens() {
-		if g.stopped || g.seq >= head {
+		// A generation of another version keeps serving, frozen, until
+		// the rebuild replaces it: this build's Apply is not its layout.
+		if g.stopped || g.seq >= head || g.version != r.p.Version() {
 			continue
 		}
 		evs, err := pr.fetch(ctx, g.seq, cache)
@@ -119,7 +121,7 @@ func (pr *Projector) step(ctx context.Context, r *runner, head int64, cache *bat
 		}
 	}
 	r.mu.Lock()
-	if r.serving.seq >= head {
+	if r.serving.seq >= head || r.serving.version != r.p.Version() {
 		r.pending = time.Time{}
 	}
 	b := r.building
