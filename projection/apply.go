@@ -10,6 +10,10 @@ import (
 	"github.com/collabedit/collab/eventlog"
 )
 
+// errMoved: the checkpoint is not where this projector left it (another
+// process on the same read-model file applied the batch, or swapped).
+var errMoved = errors.New("checkpoint moved")
+
 // deadLetter is an event a projection could not handle.
 type deadLetter struct {
 	ev  eventlog.Event
@@ -108,7 +112,7 @@ func (pr *Projector) commitBatch(ctx context.Context, tx *sql.Tx, r *runner, g *
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("checkpoint of %s generation %d is not at %d (%d rows, %v)", g.t.Projection, g.t.Generation, g.seq, n, err)
+		return fmt.Errorf("checkpoint of %s generation %d is not at %d (%d rows, %v): %w", g.t.Projection, g.t.Generation, g.seq, n, err, errMoved)
 	}
 	return nil
 }

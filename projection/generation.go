@@ -72,6 +72,18 @@ func (pr *Projector) load(ctx context.Context, r *runner) error {
 	return nil
 }
 
+// reload re-reads r's generations from the file.
+func (pr *Projector) reload(ctx context.Context, r *runner) error {
+	fresh := &runner{p: r.p, log: r.log}
+	if err := pr.load(ctx, fresh); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.serving, r.building = fresh.serving, fresh.building
+	r.mu.Unlock()
+	return nil
+}
+
 func (pr *Projector) countDeadLetters(ctx context.Context, name string) int64 {
 	var n int64
 	_ = pr.wdb.QueryRowContext(ctx, `SELECT count(*) FROM projector_dead_letters WHERE name = ?`, name).Scan(&n)

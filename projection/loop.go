@@ -3,6 +3,7 @@ package projection
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -107,6 +108,11 @@ func (pr *Projector) step(ctx context.Context, r *runner, head int64, cache *bat
 			r.pending = evs[0].Time
 			r.mu.Unlock()
 			err = pr.applyBatch(ctx, r, g, evs)
+		}
+		if errors.Is(err, errMoved) {
+			// Another process moved the checkpoints: take them from the file.
+			r.log.Info().Err(err).Msg("reloading checkpoints")
+			err = pr.reload(ctx, r)
 		}
 		if err != nil {
 			if ctx.Err() == nil {
