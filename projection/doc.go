@@ -43,6 +43,15 @@
 // projector), with the serving generation's Tables and a Position: the
 // last applied seq, the log's head and the lag in events and seconds.
 //
+// # Several processes
+//
+// Processes sharing a data directory (-redis-url) share readmodels.db
+// too. Each runs a projector; SQLite serialises their transactions, and a
+// checkpoint moved by another process (the conditional update finds it
+// elsewhere) makes a projector reload its checkpoints from the file
+// instead of applying the batch again. That path is not tested beyond
+// the single-process case yet.
+//
 // # Concurrency
 //
 // One goroutine (started by Open, stopped by Close) owns the single write
