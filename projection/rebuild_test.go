@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/collabedit/collab/eventlog"
 )
@@ -99,7 +98,7 @@ func TestLiveRebuild(t *testing.T) {
 	}
 	sawRebuilding := statsOf(pr, "stats").State == Rebuilding
 	waitFor(t, "swap", func() bool { return statsOf(pr, "stats").Generation == 2 })
-	time.Sleep(20 * time.Millisecond)
+	waitFor(t, "a read of generation 2", func() bool { return gens.Load() == 2 || readErr.Load() != nil })
 	close(stop)
 	wg.Wait()
 	if err := readErr.Load(); err != nil {
