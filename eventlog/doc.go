@@ -142,6 +142,9 @@
 //   - seq is assigned under SQLite's write lock, so commit order equals seq
 //     order even across processes: a projection that reads Since(last) never
 //     misses a row that commits later with a smaller seq.
+//   - Config.OnCommit runs on the writer goroutine after each transaction
+//     that stored events; LastSeq reads the last seq through the read pool.
+//     Together they let a projector follow Since without a busy poll.
 //   - Close stops accepting work (ErrClosed), lets the writer commit and
 //     answer everything already queued, answers appends that raced with it
 //     with ErrClosed after those, and closes the database.

@@ -97,6 +97,21 @@ func (s *Store) scanEvents(ctx context.Context, op string, capHint int, st *sql.
 	return out, nil
 }
 
+// LastSeq returns the global sequence of the last committed event, 0 for
+// an empty log: the head a projection following Since compares itself
+// with. It is one seek to the end of the events table.
+func (s *Store) LastSeq(ctx context.Context) (int64, error) {
+	const op = "last seq"
+	if err := s.checkOpen(op); err != nil {
+		return 0, err
+	}
+	var seq sql.NullInt64
+	if err := s.qHealth.QueryRowContext(ctx).Scan(&seq); err != nil {
+		return 0, s.readErr(op, err)
+	}
+	return seq.Int64, nil
+}
+
 // Head returns the current version of doc (number of ops applied), 0 for
 // a document that has no events.
 func (s *Store) Head(ctx context.Context, doc string) (int64, error) {

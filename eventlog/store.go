@@ -93,6 +93,12 @@ type Config struct {
 	// write refused with ErrReadOnly. For tools and tests that inspect a
 	// running server's log.
 	ReadOnly bool
+	// OnCommit, if set, is called on the writer goroutine after every
+	// transaction that stored at least one event, before the appends'
+	// callbacks. It must return at once and not call into the Store: it is
+	// for a wake-up such as projection.Projector.Notify, which lets read
+	// models follow the log without waiting for their next poll.
+	OnCommit func()
 }
 
 // Stats are the writer's cumulative counters and current gauges, for tests
@@ -151,6 +157,7 @@ type Store struct {
 	minFree             int64 // Config.MinFreeBytes as given: 0 default, <0 off
 	maxQueueBytes       int64
 	stallAfter          time.Duration
+	onCommit            func() // Config.OnCommit; nil: none
 
 	plock *processLock // held from Open until Close
 
@@ -250,6 +257,7 @@ func Open(path string, cfg Config) (*Store, error) {
 		minFree:       cfg.MinFreeBytes,
 		maxQueueBytes: cfg.MaxQueueBytes,
 		stallAfter:    cfg.StallAfter,
+		onCommit:      cfg.OnCommit,
 		queue:         make(chan request, queueSize),
 		roomCh:        make(chan struct{}),
 		writerDone:    make(chan struct{}),

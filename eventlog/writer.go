@@ -186,6 +186,9 @@ func (s *Store) commit(batch []request, results []appendResult, lockErr error) [
 	s.lastFailure.Store(nil)
 	s.commits.Add(1)
 	s.events.Add(stored)
+	if stored > 0 && s.onCommit != nil {
+		s.onCommit()
+	}
 	s.conflicts.Add(conflicts)
 	s.duplicates.Add(dups)
 	if n := int64(len(batch)); n > s.maxSeen.Load() {

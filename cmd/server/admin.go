@@ -16,14 +16,15 @@ import (
 
 	"github.com/collabedit/collab/auth"
 	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/projection"
 )
 
 // serveAdmin runs the admin listener (-admin-addr): /metrics,
-// /debug/pprof/ and POST /admin/revoke, apart from the public listener so
+// /debug/pprof/, POST /admin/revoke and POST /admin/rebuild, apart from the public listener so
 // that none of it is reachable by clients. It returns a func that stops
 // it and waits for its goroutine. The default address may be taken (a
 // second process on the host): that is logged, not fatal.
-func serveAdmin(o accessOptions, h *hub.Hub, reg *prometheus.Registry, log zerolog.Logger) (func(), error) {
+func serveAdmin(o accessOptions, h *hub.Hub, proj *projection.Projector, reg *prometheus.Registry, log zerolog.Logger) (func(), error) {
 	if o.adminAddr == "off" || o.adminAddr == "" {
 		return func() {}, nil
 	}
@@ -39,6 +40,7 @@ func serveAdmin(o accessOptions, h *hub.Hub, reg *prometheus.Registry, log zerol
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	pprofRoutes(mux)
 	mux.HandleFunc("POST /admin/revoke", revokeHandler(h, o.revokeTTL))
+	mux.HandleFunc("POST /admin/rebuild", rebuildHandler(proj))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: maxHeaderBytes}
 	done := make(chan struct{})
 	go func() {

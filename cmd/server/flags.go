@@ -27,6 +27,7 @@ type options struct {
 	minFreeDisk     int64
 	hub             hub.Config
 	access          accessOptions
+	projection      projectionOptions
 }
 
 func parseFlags(args []string) (options, error) {
@@ -73,6 +74,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&h.ForwardRetry, "forward-retry", d.ForwardRetry, "with -redis-url: how long a forwarded op waits to come back committed before it is sent again (same id)")
 	addAccessFlags(fs, &o.access, h, d)
 	addLimitFlags(fs, h, d)
+	addProjectionFlags(fs, &o.projection)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: server [flags]\n\nRuns the collaborative editing server. Every flag can also be set with\nthe environment variable COLLAB_<FLAG> (upper case, '-' as '_'),\nfor example COLLAB_ADDR=:8080. A flag given on the command line wins.\n\n")
 		fs.PrintDefaults()

@@ -77,7 +77,7 @@ func newLogger(level, format string) (zerolog.Logger, error) {
 
 // run serves until ctx is cancelled, then shuts down in order: stop
 // accepting, let the hub finish in-flight commits and close sockets with
-// 1001, close the event log.
+// 1001, stop the projector (read models), close the event log.
 func run(ctx context.Context, o options, log zerolog.Logger) error {
 	if err := os.MkdirAll(o.dataDir, 0o755); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
@@ -87,7 +87,9 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 		return err
 	}
 	dbPath := filepath.Join(o.dataDir, "events.db")
+	var notifier commitNotifier
 	store, err := eventlog.Open(dbPath, eventlog.Config{
+		OnCommit:     notifier.notify, // wakes the projector
 		Logger:       log.With().Str("component", "eventlog").Logger(),
 		MinFreeBytes: o.minFreeDisk,
 		// Processes sharing Redis lease each document to one of them, so
@@ -102,21 +104,33 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("open event log: %w", err)
 	}
+	proj, err := openProjector(ctx, o.projection, o.dataDir, store, &notifier, log)
+	if err != nil {
+		_ = store.Close()
+		return err
+	}
+	// The projector only reads the log: it stops before the log closes.
+	closeStore := func() error {
+		if err := proj.Close(); err != nil {
+			log.Warn().Err(err).Msg("read models shutdown")
+		}
+		return store.Close()
+	}
 	o.hub.Logger = log
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
-		_ = store.Close()
+		_ = closeStore()
 		return fmt.Errorf("listen: %w", err)
 	}
 	if err := acc.checkExposure(ln.Addr()); err != nil {
 		_ = ln.Close()
-		_ = store.Close()
+		_ = closeStore()
 		return err
 	}
 	rc, closeCluster, err := connectCluster(&o, ln.Addr(), log)
 	if err != nil {
 		_ = ln.Close()
-		_ = store.Close()
+		_ = closeStore()
 		return err
 	}
 	defer closeCluster()
@@ -127,25 +141,25 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 	}
 	h := hub.New(store, o.hub)
 	acc.announce(log)
-	checks := []check{{"hub", h.Ready}, {"eventlog", store.Health}}
+	checks := []check{{"hub", h.Ready}, {"eventlog", store.Health}, {"projections", proj.Health}}
 	if rc != nil {
 		checks = append(checks, check{"redis", func(ctx context.Context) error { return rc.Ping(ctx).Err() }})
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		metrics.NewCollector(h, store))
+		metrics.NewCollector(h, store), metrics.NewProjectionCollector(proj))
 	handler, err := routes(h, store, checks, acc, reg)
 	if err != nil {
 		_ = h.Close(ctx)
 		_ = ln.Close()
-		_ = store.Close()
+		_ = closeStore()
 		return err
 	}
-	stopAdmin, err := serveAdmin(o.access, h, reg, log)
+	stopAdmin, err := serveAdmin(o.access, h, proj, reg, log)
 	if err != nil {
 		_ = h.Close(ctx)
 		_ = ln.Close()
-		_ = store.Close()
+		_ = closeStore()
 		return err
 	}
 	defer stopAdmin()
@@ -154,7 +168,7 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 		if err != nil {
 			_ = h.Close(ctx)
 			_ = ln.Close()
-			_ = store.Close()
+			_ = closeStore()
 			return err
 		}
 		defer stopPprof()
@@ -178,7 +192,7 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 	if err := h.Close(sctx); err != nil {
 		log.Warn().Err(err).Msg("hub shutdown")
 	}
-	if err := store.Close(); err != nil {
+	if err := closeStore(); err != nil {
 		return fmt.Errorf("close event log: %w", err)
 	}
 	log.Info().Msg("stopped")

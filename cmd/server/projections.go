@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/collabedit/collab/eventlog"
+	"github.com/collabedit/collab/projection"
+)
+
+// projectionOptions are the projector's settings (-projection-*).
+type projectionOptions struct {
+	poll    time.Duration
+	retry   time.Duration
+	batch   int
+	onError string
+}
+
+func addProjectionFlags(fs *flag.FlagSet, o *projectionOptions) {
+	fs.DurationVar(&o.poll, "projection-poll", projection.DefaultPollInterval, "how often the projector polls the event log for events to feed the read models (<data>/readmodels.db); commits also wake it at once")
+	fs.DurationVar(&o.retry, "projection-retry", projection.DefaultRetryInterval, "wait before a read model retries a batch that failed")
+	fs.IntVar(&o.batch, "projection-batch", projection.DefaultBatchSize, "most events a read model applies in one transaction")
+	fs.StringVar(&o.onError, "projection-on-error", "skip", "what a read model does with an event it cannot apply, once recorded as a dead letter: skip it, or stop (and fail /readyz)")
+}
+
+// registerProjections registers the read models the server maintains.
+// Every projection is registered here, before the projector opens.
+func registerProjections(p *projection.Projector) error {
+	return p.Register(projection.Counts{})
+}
+
+// commitNotifier is the event log's OnCommit hook: it wakes the projector
+// once there is one, without waiting.
+type commitNotifier struct {
+	p atomic.Pointer[projection.Projector]
+}
+
+func (n *commitNotifier) notify() {
+	if p := n.p.Load(); p != nil {
+		p.Notify()
+	}
+}
+
+// openProjector opens the read models beside the event log and starts
+// feeding them; the caller closes it before closing the store.
+func openProjector(ctx context.Context, o projectionOptions, dataDir string, store *eventlog.Store, n *commitNotifier, log zerolog.Logger) (*projection.Projector, error) {
+	p := projection.New(filepath.Join(dataDir, "readmodels.db"), store)
+	p.PollInterval, p.RetryInterval, p.BatchSize = o.poll, o.retry, o.batch
+	p.Logger = log.With().Str("component", "projection").Logger()
+	switch o.onError {
+	case "skip":
+		p.OnError = projection.Skip
+	case "stop":
+		p.OnError = projection.Stop
+	default:
+		return nil, fmt.Errorf("-projection-on-error %q: want skip or stop", o.onError)
+	}
+	if err := registerProjections(p); err != nil {
+		return nil, err
+	}
+	if err := p.Open(ctx); err != nil {
+		return nil, fmt.Errorf("open read models: %w", err)
+	}
+	n.p.Store(p)
+	return p, nil
+}
+
+// rebuildHandler answers POST /admin/rebuild?projection=name: it starts a
+// live rebuild of that read model and answers 202 at once.
+func rebuildHandler(p *projection.Projector) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := r.URL.Query().Get("projection")
+		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+		defer cancel()
+		switch err := p.Rebuild(ctx, name); {
+		case errors.Is(err, projection.ErrUnknownProjection):
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no projection %q", name)})
+		case err != nil:
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+		default:
+			writeJSON(w, http.StatusAccepted, map[string]string{"rebuilding": name})
+		}
+	}
+}
