@@ -14,7 +14,7 @@
 //	events(seq INTEGER PRIMARY KEY,          -- global commit order, for projections
 //	       doc, version, op_id, author,
 //	       time,                              -- unix nanoseconds
-//	       schema,                            -- payload format, SchemaVersion = 1
+//	       schema,                            -- payload format, SchemaVersion = 1; 0 = legacy, upcast on read
 //	       payload BLOB,                      -- op JSON, verbatim
 //	       size,                              -- code points after the event; NULL = unknown
 //	       UNIQUE(doc, version),              -- optimistic concurrency
@@ -30,6 +30,24 @@
 // recreates the docs trigger; sizes of events written before stay NULL.
 // A build that knows only version 1 refuses a migrated file, so every
 // process sharing a file is upgraded together.
+//
+// # Payload schema versions and upcasters
+//
+// Every row records the schema of its payload. Schema 1 (SchemaVersion)
+// is the protocol's wire array, [3,"hi",-2]. Schema 0 is the legacy form
+// of the first prototype, an object of tagged components,
+// {"ops":[{"retain":3},{"insert":"hi"},{"delete":2}]}, which no build
+// writes any more but a log may still hold. Reads (Events, Since) bring
+// every payload to SchemaVersion through the upcaster chain (upcast.go,
+// one Upcaster per step v → v+1), so readers only ever see the current
+// form; snapshots hold text, not ops, and need none. A row of a version
+// this build does not know (a newer build wrote it) fails the read with
+// *SchemaError matching ErrUnknownSchema rather than being mis-read.
+// Current rows are selected as NULLIF(schema, SchemaVersion) = NULL and
+// returned as stored, at no extra cost. To change the payload format:
+// raise SchemaVersion and add the upcaster from the previous version
+// (the chain is an array of SchemaVersion entries, so forgetting it does
+// not compile).
 //
 // # One file, one process — unless coordinated
 //

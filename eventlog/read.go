@@ -5,18 +5,29 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
 // Reads use the pooled read connections: in WAL mode each reader sees the
 // last committed state and never waits for the writer's transaction, so a
 // slow fsync does not stall catch-up or projections.
-const (
-	sqlEvents = `SELECT seq, doc, version, op_id, author, time, payload, prev, size FROM events
+//
+// Event reads select NULLIF(schema, SchemaVersion): NULL for a current
+// row, which scans into a sql.NullInt64 without converting anything, so
+// current rows cost what they did before upcasting existed; any other
+// version goes through Upcast.
+var (
+	sqlEventCols = `seq, doc, version, op_id, author, time, payload, prev, size, NULLIF(schema, ` +
+		strconv.Itoa(SchemaVersion) + `)`
+	sqlEvents = `SELECT ` + sqlEventCols + ` FROM events
 		WHERE doc = ? AND version >= ? ORDER BY version LIMIT ?`
-	sqlHead  = `SELECT version FROM events WHERE doc = ? ORDER BY version DESC LIMIT 1`
-	sqlSince = `SELECT seq, doc, version, op_id, author, time, payload, prev, size FROM events
+	sqlSince = `SELECT ` + sqlEventCols + ` FROM events
 		WHERE seq > ? ORDER BY seq LIMIT ?`
+)
+
+const (
+	sqlHead           = `SELECT version FROM events WHERE doc = ? ORDER BY version DESC LIMIT 1`
 	sqlDocs           = `SELECT doc, version, updated, size FROM docs ORDER BY seq DESC LIMIT ?`
 	sqlLatestSnapshot = `SELECT version, text, time FROM snapshots WHERE doc = ? ORDER BY version DESC LIMIT 1`
 )
@@ -80,15 +91,22 @@ func (s *Store) scanEvents(ctx context.Context, op string, capHint int, st *sql.
 	}
 	defer rows.Close()
 	out := make([]Event, 0, capHint)
+	// Scan's destinations escape to the heap: declared once per read
+	// rather than per row (every Scan overwrites them, NULL included).
+	var ns int64
+	var size, schema sql.NullInt64
 	for rows.Next() {
 		var e Event
-		var ns int64
-		var size sql.NullInt64
-		if err := rows.Scan(&e.Seq, &e.Doc, &e.Version, &e.OpID, &e.Author, &ns, &e.Op, &e.Prev, &size); err != nil {
+		if err := rows.Scan(&e.Seq, &e.Doc, &e.Version, &e.OpID, &e.Author, &ns, &e.Op, &e.Prev, &size, &schema); err != nil {
 			return nil, s.readErr(op, err)
 		}
 		e.Time = time.Unix(0, ns)
 		e.Size = sizeOrUnknown(size)
+		if schema.Valid {
+			if err := upcastEvent(&e, int(schema.Int64)); err != nil {
+				return nil, fmt.Errorf("%s: %w", op, err)
+			}
+		}
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -110,6 +128,16 @@ func (s *Store) LastSeq(ctx context.Context) (int64, error) {
 		return 0, s.readErr(op, err)
 	}
 	return seq.Int64, nil
+}
+
+// upcastEvent brings e's payload from schema to SchemaVersion.
+func upcastEvent(e *Event, schema int) error {
+	op, err := Upcast(schema, e.Op)
+	if err != nil {
+		return &SchemaError{Seq: e.Seq, Schema: schema, Err: err}
+	}
+	e.Op = op
+	return nil
 }
 
 // Head returns the current version of doc (number of ops applied), 0 for

@@ -7,8 +7,10 @@ import (
 )
 
 // SchemaVersion is the version of the op payload format written into the
-// schema column of every event row. Readers that meet a higher value know
-// the payload needs an upcaster; it is 1 for the current JSON wire form.
+// schema column of every event row: 1 is the JSON wire array of protocol
+// §2. Version 0 is the legacy object form {"ops":[{"retain":n},
+// {"insert":"s"},{"delete":n}]}; reads upcast it (upcast.go) and refuse
+// versions above this one with ErrUnknownSchema.
 const SchemaVersion = 1
 
 // storageVersion is the layout of the SQLite file itself, kept in

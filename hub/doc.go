@@ -40,6 +40,17 @@
 // connection whose queue overflows is closed with 4001 so it never slows
 // anyone else.
 //
+// # Ops over HTTP
+//
+// Hub.Submit (and CommandHandler, POST /api/v1/docs/{doc}/ops) applies
+// an op without a socket, through the same room: it checks the caller's
+// write role and per-user limits as a connection's reader does, opens
+// the document with a catcher (submit.go), a subscriber that keeps the
+// answer to its op and drops every other frame, delivers the op as a
+// command, waits for the ack or refusal, and leaves. Sequencing, op-id
+// idempotency, forwarding to another process's owner and the answers
+// are thus the socket's own.
+//
 // # Commit pipeline
 //
 // An accepted op is appended to the log asynchronously; the store's group

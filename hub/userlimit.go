@@ -69,7 +69,6 @@ func limitKey(id *auth.Identity, addr string) string {
 // anonymous.
 const exemptKey = "-"
 
-
 // originKey is the per-user key of an op's origin; a forward from a
 // process that did not send one is counted by its author or process.
 func originKey(o origin) string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/collabedit/collab/feed"
 	"github.com/collabedit/collab/hub"
 )
 
@@ -28,6 +29,7 @@ type options struct {
 	hub             hub.Config
 	access          accessOptions
 	projection      projectionOptions
+	feed            feed.Config // the change feed's settings (-feed-*)
 }
 
 func parseFlags(args []string) (options, error) {
@@ -43,6 +45,9 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.advertise, "advertise-url", "", "with -redis-url: the WebSocket URL clients can reach this process at (ws://10.0.0.7:8080/ws), so other processes can send clients of documents it owns here (protocol §15); \"auto\": ws://<listen address>/ws; empty: not advertised")
 	fs.Int64Var(&o.minFreeDisk, "min-free-disk", 0, "bytes to keep free on the data filesystem: below it, edits and snapshots are refused until space is freed; 0: min(512 MiB, 5% of the filesystem); negative: no reserve")
 	fs.StringVar(&o.pprofAddr, "pprof-addr", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; empty: off. Never expose it publicly")
+	fs.DurationVar(&o.feed.Poll, "feed-poll", 50*time.Millisecond, "how often a caught-up change feed stream (GET /api/v1/changes) reads the event log for new commits")
+	fs.DurationVar(&o.feed.Heartbeat, "feed-heartbeat", 15*time.Second, "a change feed stream sends a comment after this long without events, so proxies keep the connection")
+	fs.DurationVar(&o.feed.WriteTimeout, "feed-write-timeout", 10*time.Second, "a change feed client that does not take a batch of events within this long is disconnected (it resumes with Last-Event-ID)")
 	fs.Float64Var(&o.dropRate, "test-drop-rate", 0, "FOR TESTS ONLY: drop this fraction of received pub/sub messages, to exercise gap recovery")
 	h, d := &o.hub, hub.DefaultConfig()
 	fs.DurationVar(&o.leaseTTL, "lease-ttl", hub.DefaultLeaseTTL, "with -redis-url: how long a document's owner lease lasts unrenewed (a dead owner is replaced within it; an owner that cannot renew stops sequencing a tenth of it before it ends)")

@@ -23,9 +23,11 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/collabedit/collab/auth"
 	"github.com/collabedit/collab/catalog"
 	"github.com/collabedit/collab/eventlog"
 	"github.com/collabedit/collab/fanout"
+	"github.com/collabedit/collab/feed"
 	"github.com/collabedit/collab/hub"
 	"github.com/collabedit/collab/lease"
 	"github.com/collabedit/collab/metrics"
@@ -148,7 +150,9 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		metrics.NewCollector(h, store), metrics.NewProjectionCollector(proj))
-	handler, err := routes(h, store, checks, acc, reg)
+	o.feed.Access = acc.listFilter(h)
+	changes := feed.New(store, o.feed)
+	handler, err := routes(h, store, checks, acc, reg, changes)
 	if err != nil {
 		_ = h.Close(ctx)
 		_ = ln.Close()
@@ -174,6 +178,7 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 		defer stopPprof()
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: maxHeaderBytes}
+	srv.RegisterOnShutdown(changes.Close) // change feed streams never end on their own
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Log().Str("addr", ln.Addr().String()).Str("db", dbPath).Msg("listening") // at every log level: tools wait for it
@@ -265,9 +270,10 @@ func advertiseURL(flag string, addr net.Addr) (string, error) {
 const maxHeaderBytes = 64 << 10
 
 // routes is the server's HTTP surface: the WebSocket endpoint, health,
-// the document list and share-link APIs and the browser client; /metrics
+// the document list and share-link APIs, the change feed and the HTTP
+// command endpoint, and the browser client; /metrics
 // too in mode none (with access control it is on the admin listener only).
-func routes(h *hub.Hub, store *eventlog.Store, checks []check, acc *access, reg *prometheus.Registry) (http.Handler, error) {
+func routes(h *hub.Hub, store *eventlog.Store, checks []check, acc *access, reg *prometheus.Registry, changes *feed.Handler) (http.Handler, error) {
 	web, err := static.NewHandler()
 	if err != nil {
 		return nil, fmt.Errorf("browser client: %w", err)
@@ -286,6 +292,10 @@ func routes(h *hub.Hub, store *eventlog.Store, checks []check, acc *access, reg 
 	list.Access = acc.listFilter(h)
 	mux.Handle("GET /api/docs", list)
 	mux.HandleFunc("POST /api/docs/{doc}/links", acc.shareLink(h))
+	mux.Handle("GET /api/v1/changes", changes)
+	mux.Handle("POST /api/v1/docs/{doc}/ops", h.CommandHandler(func(r *http.Request) (*auth.Identity, string, int, error) {
+		return acc.identify(r, h)
+	}))
 	mux.Handle("GET /", web)
 	return mux, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/collabedit/collab/eventlog"
+	"github.com/collabedit/collab/feed"
 	"github.com/collabedit/collab/hub"
 )
 
@@ -31,7 +32,7 @@ func startRoutes(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler, err := routes(h, store, []check{{"hub", h.Ready}, {"eventlog", store.Health}}, acc, prometheus.NewRegistry())
+	handler, err := routes(h, store, []check{{"hub", h.Ready}, {"eventlog", store.Health}}, acc, prometheus.NewRegistry(), feed.New(store, feed.Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}

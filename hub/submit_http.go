@@ -1,0 +1,120 @@
+package hub
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/collabedit/collab/auth"
+	"github.com/collabedit/collab/protocol"
+)
+
+// Identify authenticates an HTTP request: the identity and token it acts
+// with, or an HTTP status and the reason to refuse it (cmd/server's
+// identify: anonymous without access control, else a bearer token).
+type Identify func(r *http.Request) (id *auth.Identity, token string, status int, err error)
+
+// CommandHandler serves POST /api/v1/docs/{doc}/ops: a JSON body
+// {"version": N, "id": "op-id", "op": [...]} submitted through Submit,
+// answered 200 {"ack":{"version":V}} or {"error":{"code","message"}}
+// with the status of StatusOf. The body is validated as the socket's op
+// message with the document from the path. identify nil: anonymous.
+func (h *Hub) CommandHandler(identify Identify) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		doc := r.PathValue("doc")
+		by := Submitter{Identity: auth.Anonymous()}
+		if identify != nil {
+			id, token, status, err := identify(r)
+			if err != nil {
+				code := protocol.CodeUnauth
+				if status == http.StatusServiceUnavailable {
+					code = protocol.CodeUnavailable
+				}
+				writeCommandError(w, &protocol.Error{Code: code, Doc: doc, Message: "token refused: " + reason(err)})
+				return
+			}
+			by.Identity, by.Token = id, token
+		}
+		by.addr, by.Remote = h.clientOf(r)
+		req, perr := h.readCommand(w, r, doc)
+		if perr != nil {
+			writeCommandError(w, perr)
+			return
+		}
+		v, err := h.Submit(r.Context(), req, by)
+		var pe *protocol.Error
+		switch {
+		case errors.As(err, &pe):
+			writeCommandError(w, pe)
+		case err != nil:
+			writeCommandError(w, &protocol.Error{Code: protocol.CodeInternal, Doc: doc, Message: err.Error()})
+		default:
+			writeCommandJSON(w, http.StatusOK, map[string]any{"ack": map[string]int64{"version": v}})
+		}
+	})
+}
+
+// readCommand reads the body, at most Config.MaxMessageBytes, and decodes
+// it as the socket's op message {"type":"op","doc":doc,...body}.
+func (h *Hub) readCommand(w http.ResponseWriter, r *http.Request, doc string) (protocol.Request, *protocol.Error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxMessageBytes))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return protocol.Request{}, protocol.Errorf(protocol.CodeTooLarge, "body over the limit of %d bytes", h.cfg.MaxMessageBytes)
+	case err != nil:
+		return protocol.Request{}, protocol.Errorf(protocol.CodeBadRequest, "read body: %v", err)
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) < 2 || body[0] != '{' {
+		return protocol.Request{}, protocol.Errorf(protocol.CodeBadRequest, `the body must be a JSON object {"version","id","op"}`)
+	}
+	frame := append([]byte(`{"type":"op","doc":`), protocol.AppendString(nil, doc)...)
+	if rest := bytes.TrimSpace(body[1:]); len(rest) > 0 && rest[0] != '}' {
+		frame = append(frame, ',')
+	}
+	frame = append(frame, body[1:]...)
+	req, err := protocol.DecodeRequest(frame)
+	var pe *protocol.Error
+	switch {
+	case errors.As(err, &pe):
+		return req, pe
+	case err != nil:
+		return req, protocol.Errorf(protocol.CodeBadRequest, "%v", err)
+	}
+	return req, nil
+}
+
+// StatusOf is the HTTP status of a protocol error code.
+func StatusOf(code protocol.Code) int {
+	switch code {
+	case protocol.CodeBadRequest, protocol.CodeInvalidOp, protocol.CodeBadVersion, protocol.CodeNotOpen:
+		return http.StatusBadRequest
+	case protocol.CodeUnauth:
+		return http.StatusUnauthorized
+	case protocol.CodeForbidden:
+		return http.StatusForbidden
+	case protocol.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case protocol.CodeRateLimited:
+		return http.StatusTooManyRequests
+	case protocol.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+func writeCommandError(w http.ResponseWriter, e *protocol.Error) {
+	if e.Code == protocol.CodeUnauth {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	}
+	writeCommandJSON(w, StatusOf(e.Code), map[string]any{"error": map[string]string{"code": string(e.Code), "message": e.Message}})
+}
+
+func writeCommandJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
