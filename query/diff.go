@@ -64,7 +64,10 @@ func (a *api) diffBody(ctx context.Context, doc string, from, to int64) (any, er
 	if err != nil {
 		return nil, err
 	}
-	evs, err := a.store.Events(ctx, doc, from, int(to-from))
+	var evs []eventlog.Event
+	if to > from { // a limit of 0 would read them all
+		evs, err = a.store.Events(ctx, doc, from, int(to-from))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("query: diff %q: %w", doc, err)
 	}

@@ -71,7 +71,10 @@ func (a *api) history(w http.ResponseWriter, r *http.Request) {
 			return nil, badRequest("cursor out of range")
 		}
 		from := max(0, c.Before-int64(limit))
-		evs, err := a.store.Events(ctx, doc, from, int(c.Before-from))
+		var evs []eventlog.Event
+		if c.Before > from { // a limit of 0 would read them all
+			evs, err = a.store.Events(ctx, doc, from, int(c.Before-from))
+		}
 		if err != nil {
 			return nil, err
 		}

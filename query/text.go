@@ -48,7 +48,10 @@ func textAt(ctx context.Context, store *eventlog.Store, doc string, version int6
 	if from == version && version > 0 {
 		from-- // read the last event only for its seq and time
 	}
-	evs, err := store.Events(ctx, doc, from, int(version-from))
+	var evs []eventlog.Event
+	if version > from { // a limit of 0 would read them all
+		evs, err = store.Events(ctx, doc, from, int(version-from))
+	}
 	if err != nil {
 		return nil, last, fmt.Errorf("query: text of %q at %d: %w", doc, version, err)
 	}

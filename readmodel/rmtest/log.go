@@ -67,8 +67,8 @@ func (w *Writer) event(e Edit) (eventlog.Event, error) {
 }
 
 // AppendAll appends edits pipelined (AppendAsync, at most 1024 in
-// flight) and puts a snapshot every snapEvery versions (0: none), as the
-// hub does. It returns the first error.
+// flight) and puts a snapshot every snapEvery versions (0: none) with
+// PutSnapshotAsync, as the hub does. It returns the first error.
 func (w *Writer) AppendAll(ctx context.Context, edits []Edit, snapEvery int) error {
 	var wg sync.WaitGroup
 	var once sync.Once
@@ -89,10 +89,7 @@ func (w *Writer) AppendAll(ctx context.Context, edits []Edit, snapEvery int) err
 			wg.Done()
 		})
 		if snapEvery > 0 && w.Version%int64(snapEvery) == 0 {
-			snap := eventlog.Snapshot{Doc: w.Doc, Version: w.Version, Text: w.Text.String(), Time: e.At}
-			if err := w.Store.PutSnapshot(ctx, snap); err != nil {
-				return fmt.Errorf("rmtest: snapshot %d: %w", w.Version, err)
-			}
+			w.Store.PutSnapshotAsync(eventlog.Snapshot{Doc: w.Doc, Version: w.Version, Text: w.Text.String(), Time: e.At})
 		}
 	}
 	wg.Wait()
