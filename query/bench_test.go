@@ -38,7 +38,9 @@ func BenchmarkTextAtVersion(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	n := int64(len(p.ops))
 	timed(b, func(int) {
-		p.env.get(fmt.Sprintf("/api/v1/docs/paper/text?version=%d", rng.Int64N(n+1)), http.StatusOK, nil)
+		if code := serve(p.env, fmt.Sprintf("/api/v1/docs/paper/text?version=%d", rng.Int64N(n+1)), ""); code != http.StatusOK {
+			b.Fatal(code)
+		}
 	})
 }
 
@@ -90,9 +92,10 @@ func loadSearch(b *testing.B) *env {
 // documents, a random vocabulary word (~150 documents each) per query.
 func BenchmarkSearch10k(b *testing.B) {
 	e := loadSearch(b)
-	e.t = b
 	rng := rand.New(rand.NewPCG(3, 3))
 	timed(b, func(int) {
-		e.get("/api/v1/search?limit=20&q="+vocabulary[rng.IntN(len(vocabulary))], http.StatusOK, nil)
+		if code := serve(e, "/api/v1/search?limit=20&q="+vocabulary[rng.IntN(len(vocabulary))], ""); code != http.StatusOK {
+			b.Fatal(code)
+		}
 	})
 }

@@ -2,6 +2,7 @@ package readmodel
 
 import (
 	"fmt"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/collabedit/collab/document"
@@ -37,26 +38,70 @@ func push(out []Run, author string, n int) []Run {
 
 // applyOp transforms the runs through op by author: retained text keeps
 // its authors, inserts are author's, deleted text goes. It returns the
-// new state and the position of the op's first change.
+// new state and the position of the op's first change. Only the runs the
+// op spans (and one neighbour each side, for merging) are rebuilt and
+// spliced back in place; finding them is a scan of run lengths.
 func (r runs) applyOp(op document.Op, author string) (runs, int, error) {
-	if op.BaseLen() > r.length {
-		return r, 0, fmt.Errorf("op spans %d code points, document has %d", op.BaseLen(), r.length)
+	base := op.BaseLen()
+	if base > r.length {
+		return r, 0, fmt.Errorf("op spans %d code points, document has %d", base, r.length)
 	}
-	out := make([]Run, 0, len(r.list)+2)
+	first := 0
+	if len(op) > 0 && op[0].Retain > 0 {
+		first = op[0].Retain
+	}
+	// k: the run holding position first-1 (0 when first is 0); e: one past
+	// the first run starting at or after base, so the rebuilt span ends
+	// on a run the op does not touch.
+	k, kStart, pos := -1, 0, 0
+	e := len(r.list)
+	for i, run := range r.list {
+		if k < 0 && (first == 0 || pos+run.Len >= first) {
+			k, kStart = i, pos
+		}
+		if pos >= base && k >= 0 && i > k {
+			e = i + 1
+			break
+		}
+		pos += run.Len
+	}
+	if k < 0 {
+		k, kStart = len(r.list), r.length
+	}
+	span := 0
+	for _, run := range r.list[k:e] {
+		span += run.Len
+	}
+	local := make(document.Op, len(op))
+	copy(local, op)
+	if first > 0 {
+		local[0].Retain = first - kStart // kStart is 0 when first is
+	}
+	if len(local) > 0 && local[0].Retain == 0 && local[0].Insert == "" && local[0].Delete == 0 {
+		local = local[1:]
+	}
+	mid, length := rebuild(r.list[k:e], span, local, author)
+	list := slicesReplace(r.list, k, e, mid)
+	return runs{list: list, length: r.length + length - span}, first, nil
+}
+
+// rebuild applies op to the runs in, which cover length code points, and
+// returns the new runs and their length.
+func rebuild(in []Run, length int, op document.Op, author string) ([]Run, int) {
+	out := make([]Run, 0, len(in)+2)
 	i, off := 0, 0
 	take := func(n int, keep bool) {
-		for n > 0 && i < len(r.list) {
-			k := min(n, r.list[i].Len-off)
+		for n > 0 && i < len(in) {
+			k := min(n, in[i].Len-off)
 			if keep {
-				out = push(out, r.list[i].Author, k)
+				out = push(out, in[i].Author, k)
 			}
 			off, n = off+k, n-k
-			if off == r.list[i].Len {
+			if off == in[i].Len {
 				i, off = i+1, 0
 			}
 		}
 	}
-	length := r.length
 	for _, c := range op {
 		switch {
 		case c.Insert != "":
@@ -70,11 +115,12 @@ func (r runs) applyOp(op document.Op, author string) (runs, int, error) {
 		}
 	}
 	take(length, true) // the implicit trailing retain: the rest
-	first := 0
-	if len(op) > 0 && op[0].Retain > 0 {
-		first = op[0].Retain
-	}
-	return runs{list: out, length: length}, first, nil
+	return out, length
+}
+
+// slicesReplace replaces list[k:e] by mid, in place when it fits.
+func slicesReplace(list []Run, k, e int, mid []Run) []Run {
+	return slices.Replace(list, k, e, mid...)
 }
 
 // from returns the index of the first run that may differ from the
