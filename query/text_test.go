@@ -3,6 +3,7 @@ package query_test
 import (
 	"net/http"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,7 +20,30 @@ type textBody struct {
 	Read    query.ReadPosition
 }
 
-func tempDir() (string, error) { return os.MkdirTemp("", "query-test-") }
+// fixtureDirs are the temp dirs of the shared fixtures, removed by
+// TestMain once every test and benchmark has run.
+var (
+	fixtureMu   sync.Mutex
+	fixtureDirs []string
+)
+
+func tempDir() (string, error) {
+	dir, err := os.MkdirTemp("", "query-test-")
+	if err == nil {
+		fixtureMu.Lock()
+		fixtureDirs = append(fixtureDirs, dir)
+		fixtureMu.Unlock()
+	}
+	return dir, err
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, dir := range fixtureDirs {
+		_ = os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
 
 func TestTextErrors(t *testing.T) {
 	t.Parallel()

@@ -114,6 +114,16 @@ func TestTimeTravelAutomergePaper(t *testing.T) {
 			t.Fatalf("at %s: version %d, want %d", at, body.Version, v)
 		}
 	}
+	for i := 0; i+1 < 8; i += 2 { // diffs between random versions rebuild both texts
+		a, b := min(versions[7+i], versions[8+i]), max(versions[7+i], versions[8+i])
+		b = min(b, a+20_000)
+		want := p.textsAt([]int64{a, b})
+		var d diffBody
+		p.env.get(fmt.Sprintf("/api/v1/docs/paper/diff?from=%d&to=%d", a, b), http.StatusOK, &d)
+		if old, new := sides(d.Segments); old != want[a] || new != want[b] {
+			t.Fatalf("diff %d..%d does not rebuild both texts", a, b)
+		}
+	}
 	var cur textBody
 	p.env.get("/api/v1/docs/paper", http.StatusOK, &cur)
 	if cur.Version != n || cur.Text != want[n] {
