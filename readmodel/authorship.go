@@ -19,22 +19,27 @@ import (
 // the op plus the runs it walks past. Per batch, only the runs from the
 // first one the batch changed are rewritten. Recently changed documents'
 // runs are cached in memory.
-type Authorship struct{}
+//
+// The zero value works without a cache; NewAuthorship gives it one.
+type Authorship struct {
+	runs *cache[runs]
+}
+
+// NewAuthorship returns the Authorship projection with a run cache of its
+// own.
+func NewAuthorship() *Authorship { return &Authorship{runs: newCache[runs](cacheBudget / 8)} }
 
 // AuthorshipName is the name of the Authorship projection.
 const AuthorshipName = "authorship"
 
-// runCache holds the runs of recently changed documents.
-var runCache = newCache[runs](cacheBudget / 8)
-
 // Name returns "authorship".
-func (Authorship) Name() string { return AuthorshipName }
+func (*Authorship) Name() string { return AuthorshipName }
 
 // Version is the layout of the authorship tables.
-func (Authorship) Version() int { return 1 }
+func (*Authorship) Version() int { return 1 }
 
 // Create makes the runs and docs tables.
-func (Authorship) Create(ctx context.Context, tx *sql.Tx, t projection.Tables) error {
+func (*Authorship) Create(ctx context.Context, tx *sql.Tx, t projection.Tables) error {
 	for _, q := range []string{
 		`CREATE TABLE ` + t.Name("runs") + ` (doc TEXT NOT NULL, start INTEGER NOT NULL, len INTEGER NOT NULL,
 			author TEXT NOT NULL, PRIMARY KEY (doc, start)) WITHOUT ROWID`,
@@ -48,19 +53,19 @@ func (Authorship) Create(ctx context.Context, tx *sql.Tx, t projection.Tables) e
 }
 
 // Apply applies a batch, rewriting each document's changed runs once.
-func (Authorship) Apply(ctx context.Context, tx *sql.Tx, t projection.Tables, evs []eventlog.Event) error {
+func (a *Authorship) Apply(ctx context.Context, tx *sql.Tx, t projection.Tables, evs []eventlog.Event) error {
 	for _, b := range byDoc(evs) {
-		if err := applyAuthorship(ctx, tx, t, b); err != nil {
+		if err := a.apply(ctx, tx, t, b); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func applyAuthorship(ctx context.Context, tx *sql.Tx, t projection.Tables, b docBatch) error {
+func (a *Authorship) apply(ctx context.Context, tx *sql.Tx, t projection.Tables, b docBatch) error {
 	table := t.Name("runs")
 	version := b.evs[0].Version
-	state, ok := runCache.take(table, b.doc, version)
+	state, ok := a.runs.take(table, b.doc, version)
 	if !ok {
 		var err error
 		if state, version, err = loadRuns(ctx, tx, t, b.doc); err != nil {
@@ -87,7 +92,7 @@ func applyAuthorship(ctx context.Context, tx *sql.Tx, t projection.Tables, b doc
 	if err := writeRuns(ctx, tx, t, b.doc, state, first, version); err != nil {
 		return err
 	}
-	runCache.put(table, b.doc, version, state, len(state.list)+1)
+	a.runs.put(table, b.doc, version, state, len(state.list)+1)
 	return nil
 }
 

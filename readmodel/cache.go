@@ -34,6 +34,7 @@ type cacheEntry[T any] struct {
 	cost    int
 }
 
+// A nil *cache caches nothing: take always misses, put drops.
 func newCache[T any](budget int) *cache[T] {
 	return &cache[T]{budget: budget, lru: list.New(), byKey: make(map[cacheKey]*list.Element)}
 }
@@ -41,9 +42,12 @@ func newCache[T any](budget int) *cache[T] {
 // take removes and returns the state of doc at version, if cached. The
 // caller owns it and puts it back with put.
 func (c *cache[T]) take(table, doc string, version int64) (T, bool) {
+	var zero T
+	if c == nil {
+		return zero, false
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var zero T
 	el, ok := c.byKey[cacheKey{table, doc}]
 	if !ok {
 		return zero, false
@@ -59,6 +63,9 @@ func (c *cache[T]) take(table, doc string, version int64) (T, bool) {
 // put stores the state of doc at version, evicting the least recently
 // used entries beyond the budget.
 func (c *cache[T]) put(table, doc string, version int64, state T, cost int) {
+	if c == nil {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	key := cacheKey{table, doc}

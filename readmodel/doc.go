@@ -21,7 +21,8 @@
 // Search keep each document's text in their own tables (a projection may
 // be rebuilt on its own), and the latest text or runs of recently changed
 // documents in a bounded in-memory LRU cache (16 Mi code points of text,
-// 2 Mi runs), keyed by table and document and tagged with the version it
+// 2 Mi runs) of each projection instance (so one instance serves one
+// read-model database), keyed by table and document and tagged with the version it
 // reflects. The log is immutable, so a cached state is right whatever
 // happened to the transaction that computed it; it is used only when its
 // version is the one the batch starts at, otherwise the state is read

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/collabedit/collab/catalog"
+	"github.com/collabedit/collab/document"
 	"github.com/collabedit/collab/eventlog"
 	"github.com/collabedit/collab/projection"
 )
@@ -16,20 +17,26 @@ import (
 // creation time (of version 0), last change, last author and number of
 // distinct authors. It keeps each document's text in its own table to
 // work the title out, and the (doc, author) pairs to count authors.
-type Docs struct{}
+// The zero value works without a cache; NewDocs gives it one.
+type Docs struct {
+	texts *cache[*document.Text]
+}
+
+// NewDocs returns the Docs projection with a text cache of its own.
+func NewDocs() *Docs { return &Docs{texts: newCache[*document.Text](cacheBudget)} }
 
 // DocsName is the name of the Docs projection.
 const DocsName = "docs"
 
 // Name returns "docs".
-func (Docs) Name() string { return DocsName }
+func (*Docs) Name() string { return DocsName }
 
 // Version is the layout of the docs tables.
-func (Docs) Version() int { return 1 }
+func (*Docs) Version() int { return 1 }
 
 // Create makes the list, text and authors tables with the indexes the
 // list's sort orders use.
-func (Docs) Create(ctx context.Context, tx *sql.Tx, t projection.Tables) error {
+func (*Docs) Create(ctx context.Context, tx *sql.Tx, t projection.Tables) error {
 	list, text, authors := t.Name("list"), t.Name("text"), t.Name("authors")
 	for _, q := range []string{
 		`CREATE TABLE ` + list + ` (doc TEXT PRIMARY KEY, title TEXT NOT NULL, size INTEGER NOT NULL,
@@ -50,16 +57,16 @@ func (Docs) Create(ctx context.Context, tx *sql.Tx, t projection.Tables) error {
 
 // Apply applies a batch: each document's text, list row and authors are
 // written once per batch.
-func (Docs) Apply(ctx context.Context, tx *sql.Tx, t projection.Tables, evs []eventlog.Event) error {
+func (d *Docs) Apply(ctx context.Context, tx *sql.Tx, t projection.Tables, evs []eventlog.Event) error {
 	for _, b := range byDoc(evs) {
-		if err := applyDocs(ctx, tx, t, b); err != nil {
+		if err := d.apply(ctx, tx, t, b); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func applyDocs(ctx context.Context, tx *sql.Tx, t projection.Tables, b docBatch) error {
+func (d *Docs) apply(ctx context.Context, tx *sql.Tx, t projection.Tables, b docBatch) error {
 	textTable := t.Name("text")
 	load := func() (string, int64, bool, error) {
 		var s string
@@ -73,7 +80,7 @@ func applyDocs(ctx context.Context, tx *sql.Tx, t projection.Tables, b docBatch)
 		}
 		return s, v, true, nil
 	}
-	text, version, applied, err := advanceText(textTable, b, load)
+	text, version, applied, err := advanceText(d.texts, textTable, b, load)
 	if err != nil || len(applied) == 0 {
 		return err
 	}
@@ -94,7 +101,7 @@ func applyDocs(ctx context.Context, tx *sql.Tx, t projection.Tables, b docBatch)
 		b.doc, catalog.Title(s), text.Len(), version, first.Time.UnixNano(), last.Time.UnixNano(), last.Author, added); err != nil {
 		return fmt.Errorf("docs: write row of %q: %w", b.doc, err)
 	}
-	textCache.put(textTable, b.doc, version, text, text.Len())
+	d.texts.put(textTable, b.doc, version, text, text.Len())
 	return nil
 }
 

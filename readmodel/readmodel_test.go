@@ -66,7 +66,7 @@ func randomEdits(rng *rand.Rand, n int, t0 time.Time) ([]rmtest.Edit, *model) {
 
 // replay writes docs random documents through Store.Append and feeds
 // every read model in batches of batch events.
-func replay(t *testing.T, docs, edits, batch int) (*rmtest.Driver, map[string]*model) {
+func replay(t *testing.T, docs, edits, batch int, ps ...projection.Projection) (*rmtest.Driver, map[string]*model) {
 	t.Helper()
 	ctx := context.Background()
 	store := rmtest.OpenStore(t)
@@ -87,7 +87,7 @@ func replay(t *testing.T, docs, edits, batch int) (*rmtest.Driver, map[string]*m
 			}
 		}
 	}
-	drv := rmtest.New(t, store, readmodel.All()...)
+	drv := rmtest.New(t, store, ps...)
 	if err := drv.CatchUp(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
@@ -99,12 +99,19 @@ func TestReplayFromZero(t *testing.T) {
 	for _, batch := range []int{1, 7, 1000} {
 		t.Run(fmt.Sprint("batch", batch), func(t *testing.T) {
 			t.Parallel()
-			drv, models := replay(t, 3, 150, batch)
+			drv, models := replay(t, 3, 150, batch, readmodel.All()...)
 			checkDocs(t, drv, models)
 			checkSearchText(t, drv, models)
 			checkRuns(t, drv, models)
 		})
 	}
+	t.Run("zero values, no cache", func(t *testing.T) {
+		t.Parallel()
+		drv, models := replay(t, 2, 100, 9, &readmodel.Docs{}, &readmodel.Search{}, &readmodel.Authorship{})
+		checkDocs(t, drv, models)
+		checkSearchText(t, drv, models)
+		checkRuns(t, drv, models)
+	})
 }
 
 func read(t *testing.T, drv *rmtest.Driver, name string, fn func(tx *sql.Tx, tb projection.Tables) error) {

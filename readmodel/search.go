@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/collabedit/collab/document"
 	"github.com/collabedit/collab/eventlog"
 	"github.com/collabedit/collab/projection"
 )
@@ -26,19 +27,26 @@ import (
 // the text itself (the projection's copy of each document's text, read
 // back to apply the next batch when not cached). Each document's FTS row
 // is written once per batch.
-type Search struct{}
+//
+// The zero value works without a cache; NewSearch gives it one.
+type Search struct {
+	texts *cache[*document.Text]
+}
+
+// NewSearch returns the Search projection with a text cache of its own.
+func NewSearch() *Search { return &Search{texts: newCache[*document.Text](cacheBudget)} }
 
 // SearchName is the name of the Search projection.
 const SearchName = "search"
 
 // Name returns "search".
-func (Search) Name() string { return SearchName }
+func (*Search) Name() string { return SearchName }
 
 // Version is the layout of the search tables.
-func (Search) Version() int { return 1 }
+func (*Search) Version() int { return 1 }
 
 // Create makes the documents table and the FTS4 table.
-func (Search) Create(ctx context.Context, tx *sql.Tx, t projection.Tables) error {
+func (*Search) Create(ctx context.Context, tx *sql.Tx, t projection.Tables) error {
 	for _, q := range []string{
 		`CREATE TABLE ` + t.Name("docs") + ` (id INTEGER PRIMARY KEY, doc TEXT NOT NULL UNIQUE, version INTEGER NOT NULL)`,
 		`CREATE VIRTUAL TABLE ` + t.Name("fts") + ` USING fts4(body, tokenize=unicode61)`,
@@ -51,16 +59,16 @@ func (Search) Create(ctx context.Context, tx *sql.Tx, t projection.Tables) error
 }
 
 // Apply applies a batch, writing each changed document's FTS row once.
-func (Search) Apply(ctx context.Context, tx *sql.Tx, t projection.Tables, evs []eventlog.Event) error {
+func (s *Search) Apply(ctx context.Context, tx *sql.Tx, t projection.Tables, evs []eventlog.Event) error {
 	for _, b := range byDoc(evs) {
-		if err := applySearch(ctx, tx, t, b); err != nil {
+		if err := s.apply(ctx, tx, t, b); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func applySearch(ctx context.Context, tx *sql.Tx, t projection.Tables, b docBatch) error {
+func (s *Search) apply(ctx context.Context, tx *sql.Tx, t projection.Tables, b docBatch) error {
 	docs, fts := t.Name("docs"), t.Name("fts")
 	load := func() (string, int64, bool, error) {
 		var s string
@@ -75,14 +83,14 @@ func applySearch(ctx context.Context, tx *sql.Tx, t projection.Tables, b docBatc
 		}
 		return s, v, true, nil
 	}
-	text, version, applied, err := advanceText(fts, b, load)
+	text, version, applied, err := advanceText(s.texts, fts, b, load)
 	if err != nil || len(applied) == 0 {
 		return err
 	}
 	if err := writeSearch(ctx, tx, docs, fts, b.doc, version, text.String()); err != nil {
 		return err
 	}
-	textCache.put(fts, b.doc, version, text, text.Len())
+	s.texts.put(fts, b.doc, version, text, text.Len())
 	return nil
 }
 

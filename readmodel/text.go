@@ -8,10 +8,6 @@ import (
 	"github.com/collabedit/collab/projection"
 )
 
-// textCache holds the current text of recently changed documents for the
-// projections that apply ops to text (docs, search).
-var textCache = newCache[*document.Text](cacheBudget)
-
 // loadFunc reads a document's stored text and version; found false for
 // a document the projection has not seen.
 type loadFunc func() (text string, version int64, found bool, err error)
@@ -19,9 +15,9 @@ type loadFunc func() (text string, version int64, found bool, err error)
 // advanceText applies the pending events of b to the document's text,
 // taken from the cache when it holds the version b starts at, else
 // loaded. It returns the text, its version and the events applied. The
-// caller writes the result and then calls textCache.put.
-func advanceText(table string, b docBatch, load loadFunc) (*document.Text, int64, []eventlog.Event, error) {
-	t, ok := textCache.take(table, b.doc, b.evs[0].Version)
+// caller writes the result and then puts it back into c.
+func advanceText(c *cache[*document.Text], table string, b docBatch, load loadFunc) (*document.Text, int64, []eventlog.Event, error) {
+	t, ok := c.take(table, b.doc, b.evs[0].Version)
 	version := b.evs[0].Version
 	if !ok {
 		s, v, _, err := load()
