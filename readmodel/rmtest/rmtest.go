@@ -19,8 +19,8 @@ import (
 
 // Driver feeds projections from a Store. Safe for concurrent use.
 type Driver struct {
-	Store *eventlog.Store
-	DB    *sql.DB
+	Store *eventlog.Store // the log it reads
+	DB    *sql.DB         // the read-model database it writes
 	mu    sync.Mutex
 	projs map[string]projection.Projection
 	seq   int64
