@@ -1,0 +1,31 @@
+package eventlog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+const sqlSnapshotAt = `SELECT version, text, time FROM snapshots
+	WHERE doc = ? AND version <= ? ORDER BY version DESC LIMIT 1`
+
+// SnapshotAt returns the snapshot of doc with the highest version at or
+// below version: where a replay to version starts (time travel).
+func (s *Store) SnapshotAt(ctx context.Context, doc string, version int64) (Snapshot, bool, error) {
+	op := fmt.Sprintf("snapshot doc %q at or below %d", doc, version)
+	if err := s.checkOpen(op); err != nil {
+		return Snapshot{}, false, err
+	}
+	snap := Snapshot{Doc: doc}
+	var ns int64
+	switch err := s.rdb.QueryRowContext(ctx, sqlSnapshotAt, doc, version).Scan(&snap.Version, &snap.Text, &ns); {
+	case errors.Is(err, sql.ErrNoRows):
+		return Snapshot{}, false, nil
+	case err != nil:
+		return Snapshot{}, false, s.readErr(op, err)
+	}
+	snap.Time = time.Unix(0, ns)
+	return snap, true, nil
+}
