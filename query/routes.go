@@ -2,7 +2,6 @@ package query
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
 
 	"github.com/collabedit/collab/eventlog"
@@ -13,7 +12,7 @@ import (
 // the projection name, with the position it reflects. The projector
 // (*projection.Projector) satisfies it.
 type Reader interface {
-	Read(ctx context.Context, name string, fn func(ctx context.Context, tx *sql.Tx, t projection.Tables, pos projection.Position) error) error
+	Read(ctx context.Context, name string, fn projection.ReadFunc) error
 }
 
 // Access decides which documents a request may read, as the document
@@ -42,3 +41,6 @@ func Routes(mux *http.ServeMux, store *eventlog.Store, reader Reader, access Acc
 	mux.HandleFunc("GET /api/v1/docs/{doc}/authorship", a.authorship)
 	mux.HandleFunc("GET /api/v1/docs/{doc}/diff", a.diff)
 }
+
+// The projector serves the read models in the server.
+var _ Reader = (*projection.Projector)(nil)

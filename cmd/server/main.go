@@ -32,6 +32,7 @@ import (
 	"github.com/collabedit/collab/lease"
 	"github.com/collabedit/collab/metrics"
 	"github.com/collabedit/collab/presence"
+	"github.com/collabedit/collab/query"
 	"github.com/collabedit/collab/redisopt"
 	"github.com/collabedit/collab/revocation"
 	"github.com/collabedit/collab/static"
@@ -152,7 +153,7 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 		metrics.NewCollector(h, store), metrics.NewProjectionCollector(proj))
 	o.feed.Access = acc.listFilter(h)
 	changes := feed.New(store, o.feed)
-	handler, err := routes(h, store, checks, acc, reg, changes)
+	handler, err := routes(h, store, checks, acc, reg, changes, proj)
 	if err != nil {
 		_ = h.Close(ctx)
 		_ = ln.Close()
@@ -273,7 +274,7 @@ const maxHeaderBytes = 64 << 10
 // the document list and share-link APIs, the change feed and the HTTP
 // command endpoint, and the browser client; /metrics
 // too in mode none (with access control it is on the admin listener only).
-func routes(h *hub.Hub, store *eventlog.Store, checks []check, acc *access, reg *prometheus.Registry, changes *feed.Handler) (http.Handler, error) {
+func routes(h *hub.Hub, store *eventlog.Store, checks []check, acc *access, reg *prometheus.Registry, changes *feed.Handler, models query.Reader) (http.Handler, error) {
 	web, err := static.NewHandler()
 	if err != nil {
 		return nil, fmt.Errorf("browser client: %w", err)
@@ -293,6 +294,9 @@ func routes(h *hub.Hub, store *eventlog.Store, checks []check, acc *access, reg 
 	mux.Handle("GET /api/docs", list)
 	mux.HandleFunc("POST /api/docs/{doc}/links", acc.shareLink(h))
 	mux.Handle("GET /api/v1/changes", changes)
+	if models != nil { // the read models (tests of the other routes run without)
+		query.Routes(mux, store, models, acc.listFilter(h))
+	}
 	mux.Handle("POST /api/v1/docs/{doc}/ops", h.CommandHandler(func(r *http.Request) (*auth.Identity, string, int, error) {
 		return acc.identify(r, h)
 	}))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/collabedit/collab/eventlog"
 	"github.com/collabedit/collab/projection"
+	"github.com/collabedit/collab/readmodel"
 )
 
 // projectionOptions are the projector's settings (-projection-*).
@@ -34,7 +35,12 @@ func addProjectionFlags(fs *flag.FlagSet, o *projectionOptions) {
 // registerProjections registers the read models the server maintains.
 // Every projection is registered here, before the projector opens.
 func registerProjections(p *projection.Projector) error {
-	return p.Register(projection.Counts{})
+	for _, rm := range append([]projection.Projection{projection.Counts{}}, readmodel.All()...) {
+		if err := p.Register(rm); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // commitNotifier is the event log's OnCommit hook: it wakes the projector

@@ -32,7 +32,7 @@ func startRoutes(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler, err := routes(h, store, []check{{"hub", h.Ready}, {"eventlog", store.Health}}, acc, prometheus.NewRegistry(), feed.New(store, feed.Config{}))
+	handler, err := routes(h, store, []check{{"hub", h.Ready}, {"eventlog", store.Health}}, acc, prometheus.NewRegistry(), feed.New(store, feed.Config{}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

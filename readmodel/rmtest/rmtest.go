@@ -87,7 +87,7 @@ func (d *Driver) CatchUp(ctx context.Context, batch int) error {
 
 // Read runs fn in a transaction on name's tables with the position the
 // driver reached, as the projector's Read does.
-func (d *Driver) Read(ctx context.Context, name string, fn func(ctx context.Context, tx *sql.Tx, t projection.Tables, pos projection.Position) error) error {
+func (d *Driver) Read(ctx context.Context, name string, fn projection.ReadFunc) error {
 	d.mu.Lock()
 	p, ok := d.projs[name]
 	pos := projection.Position{Seq: d.seq, Head: d.seq}
