@@ -51,6 +51,9 @@ func (pr *Projector) loop(ctx context.Context) {
 			default:
 			}
 		}
+		if pr.Gather > 0 {
+			pr.sleep(ctx, pr.Gather) // let a busy log's commits gather into one batch
+		}
 	}
 }
 

@@ -41,6 +41,7 @@ const (
 	DefaultBatchSize     = 1000
 	DefaultPollInterval  = 50 * time.Millisecond
 	DefaultRetryInterval = time.Second
+	DefaultGather        = 40 * time.Millisecond
 )
 
 // ErrUnknownProjection is returned for a name no registered projection has.
@@ -59,6 +60,15 @@ type Projector struct {
 	// PollInterval is how often the log's head is polled (50 ms); Notify
 	// wakes the projector sooner.
 	PollInterval time.Duration
+	// Gather is how long the projector lets events gather after a wake-up
+	// before it reads them (40 ms), so that a busy log is applied in
+	// batches of many events rather than one per commit. Each batch costs
+	// every projection a transaction, and the search model rewrites each
+	// changed document's index row once per batch: woken on every commit
+	// of a hot document (200 commits/s), the read models doubled the
+	// server's CPU per op and its ack p50 (docs/benchmarks.md). The lag
+	// it adds is at most this long. 0 means the default; negative, none.
+	Gather time.Duration
 	// RetryInterval is the wait before retrying a batch that failed with
 	// an error other than an *EventError, or a failed read of the log (1 s).
 	RetryInterval time.Duration
@@ -160,6 +170,9 @@ func (pr *Projector) Open(ctx context.Context) error {
 func (pr *Projector) defaults() {
 	if pr.BatchSize <= 0 {
 		pr.BatchSize = DefaultBatchSize
+	}
+	if pr.Gather == 0 {
+		pr.Gather = DefaultGather
 	}
 	if pr.PollInterval <= 0 {
 		pr.PollInterval = DefaultPollInterval

@@ -20,6 +20,7 @@ import (
 // projectionOptions are the projector's settings (-projection-*).
 type projectionOptions struct {
 	poll    time.Duration
+	gather  time.Duration
 	retry   time.Duration
 	batch   int
 	onError string
@@ -27,6 +28,7 @@ type projectionOptions struct {
 
 func addProjectionFlags(fs *flag.FlagSet, o *projectionOptions) {
 	fs.DurationVar(&o.poll, "projection-poll", projection.DefaultPollInterval, "how often the projector polls the event log for events to feed the read models (<data>/readmodels.db); commits also wake it at once")
+	fs.DurationVar(&o.gather, "projection-gather", projection.DefaultGather, "how long the projector lets commits gather after a wake-up before applying them in one batch (the read models' lag grows by at most this; negative: none)")
 	fs.DurationVar(&o.retry, "projection-retry", projection.DefaultRetryInterval, "wait before a read model retries a batch that failed")
 	fs.IntVar(&o.batch, "projection-batch", projection.DefaultBatchSize, "most events a read model applies in one transaction")
 	fs.StringVar(&o.onError, "projection-on-error", "skip", "what a read model does with an event it cannot apply, once recorded as a dead letter: skip it, or stop (and fail /readyz)")
@@ -59,7 +61,7 @@ func (n *commitNotifier) notify() {
 // feeding them; the caller closes it before closing the store.
 func openProjector(ctx context.Context, o projectionOptions, dataDir string, store *eventlog.Store, n *commitNotifier, log zerolog.Logger) (*projection.Projector, error) {
 	p := projection.New(filepath.Join(dataDir, "readmodels.db"), store)
-	p.PollInterval, p.RetryInterval, p.BatchSize = o.poll, o.retry, o.batch
+	p.PollInterval, p.Gather, p.RetryInterval, p.BatchSize = o.poll, o.gather, o.retry, o.batch
 	p.Logger = log.With().Str("component", "projection").Logger()
 	switch o.onError {
 	case "skip":
