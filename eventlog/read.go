@@ -208,14 +208,5 @@ func (s *Store) LatestSnapshot(ctx context.Context, doc string) (Snapshot, bool,
 	if err := s.checkOpen(op); err != nil {
 		return Snapshot{}, false, err
 	}
-	snap := Snapshot{Doc: doc}
-	var ns int64
-	switch err := s.qSnap.QueryRowContext(ctx, doc).Scan(&snap.Version, &snap.Text, &ns); {
-	case errors.Is(err, sql.ErrNoRows):
-		return Snapshot{}, false, nil
-	case err != nil:
-		return Snapshot{}, false, s.readErr(op, err)
-	}
-	snap.Time = time.Unix(0, ns)
-	return snap, true, nil
+	return s.scanSnapshot(op, doc, s.qSnap.QueryRowContext(ctx, doc))
 }

@@ -18,9 +18,15 @@ func (s *Store) SnapshotAt(ctx context.Context, doc string, version int64) (Snap
 	if err := s.checkOpen(op); err != nil {
 		return Snapshot{}, false, err
 	}
+	return s.scanSnapshot(op, doc, s.rdb.QueryRowContext(ctx, sqlSnapshotAt, doc, version))
+}
+
+// scanSnapshot reads one snapshot row (version, text, time) of doc; no
+// row is (Snapshot{}, false, nil).
+func (s *Store) scanSnapshot(op, doc string, row *sql.Row) (Snapshot, bool, error) {
 	snap := Snapshot{Doc: doc}
 	var ns int64
-	switch err := s.rdb.QueryRowContext(ctx, sqlSnapshotAt, doc, version).Scan(&snap.Version, &snap.Text, &ns); {
+	switch err := row.Scan(&snap.Version, &snap.Text, &ns); {
 	case errors.Is(err, sql.ErrNoRows):
 		return Snapshot{}, false, nil
 	case err != nil:
