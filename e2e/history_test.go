@@ -36,6 +36,12 @@ func TestHistoryPanelAndSearch(t *testing.T) {
 	eval[chromedp.Void](p, `document.getElementById('history-toggle').click()`)
 	p.waitFor(`document.getElementById('history-slider').max === String(collab.client.version) && document.getElementById('history-info').textContent.includes('current version')`,
 		`document.getElementById('history-info').textContent`, 10*time.Second)
+	// Now is shown in its authors' colours once the authorship read model
+	// has caught up (it follows the log asynchronously: ask again until).
+	p.waitFor(`(() => { const spans = [...document.querySelectorAll('#history-diff .by')];
+		if (!spans.length) { collab.history.refresh(); return false; }
+		return spans.map((e) => e.textContent).join('') === 'one two three' && document.querySelectorAll('#history-authors li').length === 1; })()`,
+		`document.getElementById('history-diff').innerHTML`, 10*time.Second)
 	eval[chromedp.Void](p, `(() => { const s = document.getElementById('history-slider'); s.value = String(`+strconv.Itoa(v1)+`);
 		s.dispatchEvent(new Event('input')); })()`)
 	p.waitFor(`document.getElementById('history-diff').textContent === 'one two three' &&

@@ -10,6 +10,9 @@
 // (/authorship). The slider fetches at most one version at a time and
 // only the latest position asked for, so dragging stays smooth.
 
+import { codePointToUtf16 } from './ot.js';
+import { safeColor } from './identity.js';
+
 const FETCH_MS = 80; // the slider asks for the version under it this long after it stops
 
 /**
@@ -41,6 +44,33 @@ export function renderDiff(el, segments) {
     m.textContent = s.text;
     return m;
   });
+  el.replaceChildren(...nodes);
+}
+
+/**
+ * Appends text to el coloured by who wrote it: each authorship run
+ * ({start, len, author}, in code points) a span tinted in its author's
+ * colour, named in its title. Text nodes only.
+ * @param {HTMLElement} el
+ * @param {string} text
+ * @param {{start: number, len: number, author: string}[]} runs
+ */
+export function renderAuthorship(el, text, runs) {
+  const nodes = [];
+  let at = 0; // UTF-16 index reached
+  for (const r of runs) {
+    const from = codePointToUtf16(text, r.start);
+    const to = codePointToUtf16(text, r.start + r.len);
+    if (from > at) nodes.push(document.createTextNode(text.slice(at, from)));
+    const span = document.createElement('span');
+    span.className = 'by';
+    span.style.setProperty('--peer', safeColor('', r.author || 'anonymous'));
+    span.title = `Written by ${r.author || 'anonymous'}`;
+    span.textContent = text.slice(from, to);
+    nodes.push(span);
+    at = to;
+  }
+  if (at < text.length) nodes.push(document.createTextNode(text.slice(at)));
   el.replaceChildren(...nodes);
 }
 
@@ -77,6 +107,7 @@ export class HistoryPanel {
     this.text = '';
     this.busy = false;
     this.timer = null;
+    this.runs = null; // authorship of the current version, {version, runs}
   }
 
   /** Wires the controls. */
@@ -110,7 +141,10 @@ export class HistoryPanel {
       const h = await this.get(`/api/v1/docs/${encodeURIComponent(this.doc)}/history?limit=200`);
       this.drawSessions(h.sessions || []);
       const a = await this.get(`/api/v1/docs/${encodeURIComponent(this.doc)}/authorship`);
-      this.drawAuthors(a.runs || []);
+      this.runs = { version: a.version, runs: a.runs || [] };
+      this.drawAuthors(this.runs.runs);
+      if (this.version === this.head()) this.version = -1; // redraw now with the authors' colours
+      this.load();
     } catch (e) {
       $('history-info').textContent = `History is not available: ${e.message}.`;
     }
@@ -140,7 +174,11 @@ export class HistoryPanel {
     const total = [...by.values()].reduce((a, b) => a + b, 0) || 1;
     const items = [...by].sort((a, b) => b[1] - a[1]).map(([author, n]) => {
       const li = document.createElement('li');
-      li.textContent = `${author || 'anonymous'}: ${Math.round((100 * n) / total)} %`;
+      const sw = document.createElement('span');
+      sw.className = 'swatch';
+      sw.setAttribute('aria-hidden', 'true');
+      sw.style.setProperty('--peer', safeColor('', author || 'anonymous'));
+      li.append(sw, document.createTextNode(` ${author || 'anonymous'}: ${Math.round((100 * n) / total)} %`));
       return li;
     });
     this.$('history-authors').replaceChildren(...items);
@@ -169,7 +207,10 @@ export class HistoryPanel {
       ]);
       this.version = v;
       this.text = t.text;
-      renderDiff(this.$('history-diff'), d.segments || []);
+      // Now, with the authorship read model caught up with it: who wrote
+      // what, in their colours. Otherwise what changed since.
+      if (v === head && this.runs && this.runs.version === head) renderAuthorship(this.$('history-diff'), t.text, this.runs.runs);
+      else renderDiff(this.$('history-diff'), d.segments || []);
       const at = t.time ? ` · ${new Date(t.time).toLocaleString()}` : '';
       this.$('history-info').textContent = v === head
         ? 'This is the current version.'
