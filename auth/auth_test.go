@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -361,22 +360,5 @@ func TestRevocations(t *testing.T) {
 	}
 	if !(Revocation{Subject: "ann"}).Hits(ann) || (Revocation{TokenID: "t9"}).Hits(ann) || (Revocation{}).Hits(&Identity{}) {
 		t.Fatal("Hits")
-	}
-}
-
-func TestTokensRevoked(t *testing.T) {
-	var rev Revocations
-	ts := &Tokens{Verifier: verifier(), Revoked: &rev}
-	tok := sign(t, jwt.SigningMethodHS256, claims(), "", secret)
-	id, err := ts.Authenticate(context.Background(), tok, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r, _ := ts.Authorize(context.Background(), id, tok, "notes", ""); r != Owner {
-		t.Fatalf("role %v", r)
-	}
-	rev.Add(Revocation{TokenID: "t1", Until: now.Add(time.Hour)})
-	if _, err := ts.Authenticate(context.Background(), tok, ""); !errors.Is(err, ErrRevoked) {
-		t.Fatalf("revoked token: %v", err)
 	}
 }

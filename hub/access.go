@@ -242,25 +242,66 @@ func displayName(id *auth.Identity) string {
 // an auth message instead). It answers 401 itself and returns false when
 // the token is refused; without the header it returns a nil identity.
 func (h *Hub) bearer(w http.ResponseWriter, r *http.Request, remote string) (*auth.Identity, string, bool) {
-	token, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !found || h.cfg.Auth == nil {
+	if h.cfg.Auth == nil || !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
 		return nil, "", true
 	}
-	ctx, cancel := h.ioContext(h.cfg.ReadTimeout)
-	defer cancel()
-	id, err := h.cfg.Auth.Authenticate(ctx, token, remote)
-	if err == nil && h.revoked.Revoked(id, time.Now()) {
-		err = auth.ErrRevoked
-	}
+	id, token, status, err := h.authenticateHTTP(r, remote)
 	if err != nil {
-		status := http.StatusUnauthorized
-		if errors.Is(err, auth.ErrUnavailable) {
-			status = http.StatusServiceUnavailable
-		}
-		h.notice.Info().Err(err).Str("remote", remote).Msg("bearer token refused")
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		http.Error(w, "token refused: "+reason(err), status)
 		return nil, "", false
 	}
 	return id, token, true
+}
+
+// Authenticate says who an HTTP request acts as (the server's query, list,
+// share-link and command endpoints): anonymous without access control,
+// else the identity of its "Authorization: Bearer" token, checked as a
+// socket's auth message is (revocations included), with the client
+// address behind trusted proxies. A refusal comes with its HTTP status:
+// 401, or 503 when the authorization service did not answer.
+func (h *Hub) Authenticate(r *http.Request) (id *auth.Identity, token string, status int, err error) {
+	if h.cfg.Auth == nil {
+		return auth.Anonymous(), "", 0, nil
+	}
+	_, remote := h.clientOf(r)
+	return h.authenticateHTTP(r, remote)
+}
+
+// Authorize returns the role id (authenticated by Authenticate from r)
+// has in doc; None when the authorization service fails.
+func (h *Hub) Authorize(r *http.Request, id *auth.Identity, token, doc string) auth.Role {
+	if h.cfg.Auth == nil {
+		return auth.Write
+	}
+	_, remote := h.clientOf(r)
+	ctx, cancel := h.ioContext(h.cfg.ReadTimeout)
+	defer cancel()
+	role, err := h.cfg.Auth.Authorize(ctx, id, token, doc, remote)
+	if err != nil {
+		return auth.None
+	}
+	return role
+}
+
+// authenticateHTTP checks r's bearer token, presented from remote.
+func (h *Hub) authenticateHTTP(r *http.Request, remote string) (*auth.Identity, string, int, error) {
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if token == "" {
+		return nil, "", http.StatusUnauthorized, auth.ErrNoToken
+	}
+	ctx, cancel := h.ioContext(h.cfg.ReadTimeout)
+	defer cancel()
+	id, err := h.cfg.Auth.Authenticate(ctx, token, remote)
+	if err == nil && h.revoked.Revoked(id, time.Now()) {
+		err = fmt.Errorf("%w: sub %q, jti %q", auth.ErrRevoked, id.Subject, id.TokenID)
+	}
+	switch {
+	case errors.Is(err, auth.ErrUnavailable):
+		return nil, "", http.StatusServiceUnavailable, err
+	case err != nil:
+		h.notice.Info().Err(err).Str("remote", remote).Msg("bearer token refused")
+		return nil, "", http.StatusUnauthorized, err
+	}
+	return id, token, 0, nil
 }

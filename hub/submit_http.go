@@ -7,36 +7,28 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/collabedit/collab/auth"
 	"github.com/collabedit/collab/protocol"
 )
-
-// Identify authenticates an HTTP request: the identity and token it acts
-// with, or an HTTP status and the reason to refuse it (cmd/server's
-// identify: anonymous without access control, else a bearer token).
-type Identify func(r *http.Request) (id *auth.Identity, token string, status int, err error)
 
 // CommandHandler serves POST /api/v1/docs/{doc}/ops: a JSON body
 // {"version": N, "id": "op-id", "op": [...]} submitted through Submit,
 // answered 200 {"ack":{"version":V}} or {"error":{"code","message"}}
 // with the status of StatusOf. The body is validated as the socket's op
-// message with the document from the path. identify nil: anonymous.
-func (h *Hub) CommandHandler(identify Identify) http.Handler {
+// message with the document from the path; the caller is authenticated
+// by Authenticate.
+func (h *Hub) CommandHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		doc := r.PathValue("doc")
-		by := Submitter{Identity: auth.Anonymous()}
-		if identify != nil {
-			id, token, status, err := identify(r)
-			if err != nil {
-				code := protocol.CodeUnauth
-				if status == http.StatusServiceUnavailable {
-					code = protocol.CodeUnavailable
-				}
-				writeCommandError(w, &protocol.Error{Code: code, Doc: doc, Message: "token refused: " + reason(err)})
-				return
+		id, token, status, err := h.Authenticate(r)
+		if err != nil {
+			code := protocol.CodeUnauth
+			if status == http.StatusServiceUnavailable {
+				code = protocol.CodeUnavailable
 			}
-			by.Identity, by.Token = id, token
+			writeCommandError(w, &protocol.Error{Code: code, Doc: doc, Message: "token refused: " + reason(err)})
+			return
 		}
+		by := Submitter{Identity: id, Token: token}
 		by.addr, by.Remote = h.clientOf(r)
 		req, perr := h.readCommand(w, r, doc)
 		if perr != nil {

@@ -7,28 +7,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/collabedit/collab/auth"
 	"github.com/collabedit/collab/hub"
 	"github.com/collabedit/collab/protocol"
 )
 
 // commandServer serves the hub's command endpoint; with access control,
-// requests are identified by their bearer token.
+// requests are identified by their bearer token (Hub.Authenticate).
 func commandServer(t *testing.T, s *testServer) string {
 	t.Helper()
-	var identify hub.Identify
-	if a := s.Hub.Config().Auth; a != nil {
-		identify = func(r *http.Request) (*auth.Identity, string, int, error) {
-			token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-			id, err := a.Authenticate(r.Context(), token, r.RemoteAddr)
-			if err != nil {
-				return nil, "", http.StatusUnauthorized, err
-			}
-			return id, token, 0, nil
-		}
-	}
 	mux := http.NewServeMux()
-	mux.Handle("POST /api/v1/docs/{doc}/ops", s.Hub.CommandHandler(identify))
+	mux.Handle("POST /api/v1/docs/{doc}/ops", s.Hub.CommandHandler())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv.URL

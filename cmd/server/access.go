@@ -5,9 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/collabedit/collab/auth"
@@ -120,40 +118,4 @@ func (acc *access) checkExposure(addr net.Addr) error {
 		return nil
 	}
 	return fmt.Errorf("refusing to listen on %s: %w; use -auth token (see docs/security.md), or listen on localhost, or pass -auth-insecure-open", addr, errInsecure)
-}
-
-// identify returns who an HTTP request acts as, from its Authorization
-// header: anonymous in mode none; else a status to refuse it with.
-func (acc *access) identify(r *http.Request, h *hub.Hub) (*auth.Identity, string, int, error) {
-	if acc.authn == nil {
-		return auth.Anonymous(), "", 0, nil
-	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || token == "" {
-		return nil, "", http.StatusUnauthorized, auth.ErrNoToken
-	}
-	id, err := acc.authn.Authenticate(r.Context(), token, r.RemoteAddr)
-	if err == nil && h.Revoked(id) {
-		err = auth.ErrRevoked
-	}
-	switch {
-	case errors.Is(err, auth.ErrUnavailable):
-		return nil, "", http.StatusServiceUnavailable, err
-	case err != nil:
-		return nil, "", http.StatusUnauthorized, err
-	}
-	return id, token, 0, nil
-}
-
-// role is id's role for doc, asking the authenticator (the webhook's
-// answers are cached).
-func (acc *access) role(r *http.Request, id *auth.Identity, token, doc string) auth.Role {
-	if acc.authn == nil {
-		return auth.Write
-	}
-	role, err := acc.authn.Authorize(r.Context(), id, token, doc, r.RemoteAddr)
-	if err != nil {
-		return auth.None
-	}
-	return role
 }

@@ -103,6 +103,13 @@ func TestRevokeAcrossProcesses(t *testing.T) {
 	if m, err := readMsg(t, bobWS); err != nil || m.Type != protocol.TypeAccess {
 		t.Fatalf("bob after ann's revocation: %+v, %v", m, err)
 	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+cl.procs[1].Addr()+"/api/docs", nil)
+	req.Header.Set("Authorization", "Bearer "+ann)
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the revoked token on the HTTP API: %v %v, want 401", res, err)
+	} else {
+		res.Body.Close()
+	}
 	late := servertest.Start(t, servertest.Options{Name: "late", Dir: cl.dir, Args: []string{"-redis-url", cl.redis.URL(),
 		"-auth", "token", "-auth-secret-file", secretFile(t), "-log-level", "warn"}})
 	ws := dialWS(t, late.URL())

@@ -33,11 +33,11 @@ func (acc *access) listFilter(h *hub.Hub) func(r *http.Request) (func(string) bo
 		return nil
 	}
 	return func(r *http.Request) (func(string) bool, int, string) {
-		id, token, status, err := acc.identify(r, h)
+		id, token, status, err := h.Authenticate(r)
 		if err != nil {
 			return nil, status, "token refused: " + err.Error()
 		}
-		return func(doc string) bool { return acc.role(r, id, token, doc) >= auth.Read }, 0, ""
+		return func(doc string) bool { return h.Authorize(r, id, token, doc) >= auth.Read }, 0, ""
 	}
 }
 
@@ -62,12 +62,12 @@ func (acc *access) shareLink(h *hub.Hub) http.HandlerFunc {
 			writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "share links need -auth token with a secret (-auth-secret-file or $" + secretEnv + ")"})
 			return
 		}
-		id, token, status, err := acc.identify(r, h)
+		id, token, status, err := h.Authenticate(r)
 		if err != nil {
 			writeJSON(w, status, map[string]string{"error": "token refused: " + err.Error()})
 			return
 		}
-		if acc.role(r, id, token, doc) < auth.Owner {
+		if h.Authorize(r, id, token, doc) < auth.Owner {
 			writeJSON(w, http.StatusForbidden, map[string]string{"error": "only an owner of this document may share it"})
 			return
 		}
