@@ -31,6 +31,9 @@ type session struct {
 	wg     sync.WaitGroup
 	done   chan struct{}
 	err    error // why the session ended; read after done
+	// refreshing: a fresh token was sent on this session and not yet
+	// answered (Config.Token); read and written on its reader goroutine.
+	refreshing bool
 }
 
 func newSession(parent context.Context, url string, ws *websocket.Conn, log zerolog.Logger) *session {

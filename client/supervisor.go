@@ -136,9 +136,19 @@ func (c *Client) handleFrame(s *session, data []byte) {
 		d.handle(s, msg)
 		return
 	}
-	if msg.Type == protocol.TypeError && msg.Code == protocol.CodeUnauth && c.cfg.Token != nil && msg.Doc == "" {
-		// The token expires soon (or was refused): present a fresh one on
-		// this connection, off the reader goroutine.
+	switch {
+	case msg.Type == protocol.TypeAuthenticated:
+		s.refreshing = false
+	case msg.Type == protocol.TypeError && msg.Code == protocol.CodeUnauth && c.cfg.Token != nil && msg.Doc == "":
+		// The token expires soon: present a fresh one on this connection,
+		// off the reader goroutine. The server warns once per token; an
+		// unauthorized error while a refresh is on its way is that
+		// refresh refused, and asking again would loop.
+		if s.refreshing {
+			s.refreshing = false
+			break
+		}
+		s.refreshing = true
 		c.after(0, func() { c.refreshToken(s) })
 	}
 	if msg.Type == protocol.TypeError && c.cfg.OnError != nil {

@@ -67,3 +67,36 @@ func TestTokenRefresh(t *testing.T) {
 		t.Fatalf("first event %+v, %v: want author bot", evs, err)
 	}
 }
+
+// TestTokenRefreshRefusedNotRetried: a refresh the server refuses (a token
+// for another user) is not retried in a loop; the connection keeps its
+// token until it expires.
+func TestTokenRefreshRefusedNotRetried(t *testing.T) {
+	t.Parallel()
+	secret := []byte("client-test-secret-0123456789abcdef-02")
+	srv := startServer(t, hub.Config{ExpiryWarning: 2500 * time.Millisecond, Auth: &auth.Tokens{Verifier: &auth.Verifier{
+		Keys: auth.Keys{Secret: secret}}}})
+	m := &auth.Minter{Secret: secret}
+	var minted atomic.Int32
+	cfg := Config{URL: srv.URL, Token: func(context.Context) (string, error) {
+		sub := "bot"
+		if minted.Add(1) > 1 {
+			sub = "other" // every refresh names another user: refused
+		}
+		return m.Mint(auth.Identity{Subject: sub, Grants: auth.Grants{"*": auth.Write}}, 3*time.Second)
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Open(ctx, "d"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // the warning comes at once (exp is 2–3 s away); one refresh, refused
+	if n := minted.Load(); n != 2 {
+		t.Fatalf("%d tokens asked for; want the first and one refresh", n)
+	}
+}

@@ -88,6 +88,7 @@ export class Connection {
     this._pingRefused = false; // this connection's server does not know ping
     this._state = 'idle';
     this._getToken = getToken;
+    this._refreshing = false; // a fresh token was sent and not answered yet
     /**
      * Who the server says this connection acts as ({sub, name, exp}, from
      * its "authenticated" answer), or null.
@@ -236,8 +237,14 @@ export class Connection {
       }
       if (msg && msg.type === 'authenticated') {
         this.identity = { sub: msg.sub, name: msg.name, exp: msg.exp };
+        this._refreshing = false;
       } else if (this._getToken && isExpiryWarning(msg)) {
-        this._refresh(ws);
+        // The server warns once per token. An unauthorized error while a
+        // refresh is on its way is that refresh refused: asking again
+        // would loop; the server closes at expiry and the next
+        // connection asks for a token anyway.
+        if (!this._refreshing) this._refresh(ws);
+        else this._refreshing = false;
         return; // the connection's own business, like a pong
       }
       if (isPingRefusal(msg)) {
@@ -254,6 +261,7 @@ export class Connection {
   }
 
   _opened(ws) {
+    this._refreshing = false;
     this._clearTimer();
     this._openedAt = this._now();
     this._setState('open');
@@ -268,6 +276,7 @@ export class Connection {
   // Sends a fresh token on ws, still the connection, after the server's
   // warning that the current one expires.
   _refresh(ws) {
+    this._refreshing = true;
     this._token().then((token) => {
       if (this._ws === ws && this._state === 'open') ws.send(JSON.stringify({ type: 'auth', token }));
     }, () => {}); // the server closes it at expiry; the next connection asks again

@@ -304,3 +304,20 @@ test('getToken failing drops the attempt and retries later', async () => {
   advance(500);
   assert.equal(sockets.length, 2);
 });
+
+test('getToken: a refused refresh is not retried in a loop', async () => {
+  let n = 0;
+  const { conn, last } = env({ heartbeatMs: 0, getToken: async () => `tok${++n}` });
+  conn.start();
+  last().open();
+  await new Promise((r) => setImmediate(r));
+  last().msg({ type: 'authenticated', sub: 'ann', name: 'Ann', exp: 99 });
+  last().msg({ type: 'error', code: 'unauthorized', message: 'token expires at …' });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(last().sent.filter((m) => m.type === 'auth').length, 2);
+  // The refresh is refused (another user, say): no third token.
+  last().msg({ type: 'error', code: 'unauthorized', message: 'a refresh must be for the same user' });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(last().sent.filter((m) => m.type === 'auth').length, 2);
+  assert.equal(n, 2);
+});
