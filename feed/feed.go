@@ -30,18 +30,21 @@ type Config struct {
 	Access       Access        // nil: every request sees every document
 }
 
+// DefaultConfig returns the settings New uses for every zero field; the
+// server's flags take their defaults from it, so each is written once.
+func DefaultConfig() Config {
+	return Config{Poll: 50 * time.Millisecond, Heartbeat: 15 * time.Second, Batch: 256, WriteTimeout: 10 * time.Second}
+}
+
 func (c *Config) setDefaults() {
-	if c.Poll <= 0 {
-		c.Poll = 50 * time.Millisecond
-	}
-	if c.Heartbeat <= 0 {
-		c.Heartbeat = 15 * time.Second
+	d := DefaultConfig()
+	for _, f := range []struct{ p, v *time.Duration }{{&c.Poll, &d.Poll}, {&c.Heartbeat, &d.Heartbeat}, {&c.WriteTimeout, &d.WriteTimeout}} {
+		if *f.p <= 0 {
+			*f.p = *f.v
+		}
 	}
 	if c.Batch <= 0 {
-		c.Batch = 256
-	}
-	if c.WriteTimeout <= 0 {
-		c.WriteTimeout = 10 * time.Second
+		c.Batch = d.Batch
 	}
 }
 
