@@ -25,7 +25,7 @@ import (
 // so a page that reopens a document does not cost a call each time.
 type Webhook struct {
 	URL string
-	// Timeout bounds each call; zero means 2 s.
+	// Timeout bounds each call; zero means DefaultWebhookTimeout.
 	Timeout time.Duration
 	// MaxCache caps an answer's cacheSeconds; zero means 5 minutes.
 	MaxCache time.Duration
@@ -38,6 +38,10 @@ type Webhook struct {
 	cache map[webhookKey]webhookEntry
 	calls int64
 }
+
+// DefaultWebhookTimeout bounds a webhook call when Webhook.Timeout is zero:
+// an open waits for it, so it must be short; a slower service fails closed.
+const DefaultWebhookTimeout = 2 * time.Second
 
 // WebhookAnswer is the endpoint's answer.
 type WebhookAnswer struct {
@@ -119,7 +123,7 @@ func (w *Webhook) Check(ctx context.Context, token, doc, remote string) (Webhook
 func (w *Webhook) call(ctx context.Context, token, doc, remote string) (WebhookAnswer, error) {
 	timeout := w.Timeout
 	if timeout <= 0 {
-		timeout = 2 * time.Second
+		timeout = DefaultWebhookTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -39,7 +39,7 @@ func addAccessFlags(fs *flag.FlagSet, a *accessOptions, h *hub.Config, d hub.Con
 	fs.StringVar(&a.secretFile, "auth-secret-file", "", "file holding the HS256 secret (at least 32 bytes) that verifies tokens and signs share links; or set $"+secretEnv)
 	fs.StringVar(&a.keysFile, "auth-keys", "", "PEM or JWKS file of public keys (EdDSA, RS256, ES256) that verify tokens from an identity provider; several keys, chosen by kid, allow rotation")
 	fs.StringVar(&a.webhookURL, "auth-url", "", "with -auth webhook: the URL that receives {token, doc, remote} and answers {allow, role, sub, name, cacheSeconds}")
-	fs.DurationVar(&a.webhookTimeout, "auth-webhook-timeout", 2*time.Second, "with -auth webhook: how long a call may take; a timeout refuses with unavailable")
+	fs.DurationVar(&a.webhookTimeout, "auth-webhook-timeout", auth.DefaultWebhookTimeout, "with -auth webhook: how long a call may take; a timeout refuses with unavailable")
 	fs.DurationVar(&a.leeway, "auth-leeway", auth.DefaultLeeway, "clock skew allowed on a token's exp and nbf")
 	fs.StringVar(&a.issuer, "auth-issuer", "", "when set, a token's iss must equal it")
 	fs.StringVar(&a.audience, "auth-audience", "", "when set, a token's aud must contain it")
