@@ -320,10 +320,11 @@ func percentiles(xs []float64) (p50, p95, max float64) {
 // screen and the server; the key-to-screen times and the time from a
 // remote op's frame arriving to the textarea showing it are logged (p50,
 // p95, max) for docs/benchmarks.md, and the remote ops must have been
-// written in place, not by rewriting the textarea. The bounds asserted
-// (3 s and 2 s at p95) are far above the targets (50 ms and 16 ms), which
-// runs beside other browser tests on two shared cores miss: they catch a
-// regression to a rewrite per remote op (which took over 10 s), not noise.
+// written in place, not by rewriting the textarea: that check, not a
+// time bound, catches a regression to a rewrite per remote op (which took
+// over 10 s). The times are figures for docs/benchmarks.md, not
+// assertions: beside the other browser tests on two shared cores under
+// -race, the p95 ranged from 0.1 to over 3 s in the same code.
 func TestLongDocumentRemoteTypistsLatency(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
@@ -405,12 +406,6 @@ func TestLongDocumentRemoteTypistsLatency(t *testing.T) {
 	}
 	if m := eval[int](ann, `window.maxRange`); m > 100 {
 		t.Errorf("a remote op replaced %d characters of the textarea; remote ops must be written in place: %s", m, eval[string](ann, `window.bigStack`))
-	}
-	if k95 > 3000 {
-		t.Errorf("key-to-screen p95 %.0f ms: the page falls behind", k95)
-	}
-	if a95 > 2000 {
-		t.Errorf("remote edit applied p95 %.0f ms: the page falls behind", a95)
 	}
 }
 

