@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/collabedit/collab/eventlog"
 )
@@ -51,13 +52,15 @@ func TestLiveRebuild(t *testing.T) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { // the writer
+	go func() { // the writer: editors typing, about 2,000 events/s at most
 		defer wg.Done()
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
 		for {
 			select {
 			case <-stop:
 				return
-			default:
+			case <-tick.C:
 				appendN(t, s, 20, "a", "d")
 			}
 		}
