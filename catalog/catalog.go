@@ -23,22 +23,22 @@ const (
 )
 
 // Source is what the catalog reads: the event log's document read model.
-// *eventlog.Store implements it.
+// every eventlog.Log (SQLite, PostgreSQL) implements it.
 type Source interface {
 	Docs(ctx context.Context, limit int) ([]eventlog.DocInfo, error)
 }
 
-var _ Source = (*eventlog.Store)(nil)
+var _ Source = eventlog.Log(nil)
 
 // Texts is what the catalog reads documents' titles from: a document's
-// latest snapshot and the events after it. *eventlog.Store implements it;
+// latest snapshot and the events after it. every eventlog.Log (SQLite, PostgreSQL) implements it;
 // a Source that does not lists no titles.
 type Texts interface {
 	LatestSnapshot(ctx context.Context, doc string) (eventlog.Snapshot, bool, error)
 	Events(ctx context.Context, doc string, from int64, limit int) ([]eventlog.Event, error)
 }
 
-var _ Texts = (*eventlog.Store)(nil)
+var _ Texts = eventlog.Log(nil)
 
 // titleBudget bounds the time one list request spends working out titles
 // that changed: after a restart every listed document needs its text

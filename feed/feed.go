@@ -11,7 +11,7 @@ import (
 	"github.com/collabedit/collab/protocol"
 )
 
-// Source is the log a feed follows; *eventlog.Store implements it.
+// Source is the log a feed follows; every eventlog.Log (SQLite, PostgreSQL) implements it.
 type Source interface {
 	// Since returns up to limit events with seq > after, in seq order.
 	Since(ctx context.Context, after int64, limit int) ([]eventlog.Event, error)

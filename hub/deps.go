@@ -12,8 +12,8 @@ import (
 	"github.com/collabedit/collab/protocol"
 )
 
-// Store is what the hub needs from the event log. *eventlog.Store
-// implements it.
+// Store is what the hub needs from the event log. every eventlog.Log
+// (SQLite, PostgreSQL) implements it.
 type Store interface {
 	AppendAsync(e eventlog.Event, done func(eventlog.Event, error))
 	PutSnapshotAsync(s eventlog.Snapshot)
@@ -103,7 +103,7 @@ var (
 	_ Directory     = (*lease.Redis)(nil)
 	_ Presence      = (*presence.Memory)(nil)
 	_ Presence      = (*presence.Redis)(nil)
-	_ Store         = (*eventlog.Store)(nil)
+	_ Store         = eventlog.Log(nil)
 	_ Authenticator = (*auth.Tokens)(nil)
 	_ Authenticator = (*auth.Webhook)(nil)
 )

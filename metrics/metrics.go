@@ -13,10 +13,16 @@ import (
 	"github.com/collabedit/collab/hub"
 )
 
+// StatsSource is the event log as the collector sees it: its counters.
+// Every eventlog.Log (SQLite, PostgreSQL) implements it.
+type StatsSource interface {
+	Stats() eventlog.Stats
+}
+
 // Collector turns hub.Stats and eventlog.Stats into Prometheus metrics.
 type Collector struct {
 	hub    *hub.Hub
-	store  *eventlog.Store
+	store  StatsSource
 	descs  []*prometheus.Desc
 	hdescs []*prometheus.Desc
 	ldescs []*prometheus.Desc
@@ -100,7 +106,7 @@ var labelledCounters = []labelled{
 }
 
 // NewCollector returns a collector for h and store.
-func NewCollector(h *hub.Hub, store *eventlog.Store) *Collector {
+func NewCollector(h *hub.Hub, store StatsSource) *Collector {
 	c := &Collector{hub: h, store: store}
 	for _, m := range table {
 		c.descs = append(c.descs, prometheus.NewDesc(m.name, m.help, nil, nil))

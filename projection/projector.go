@@ -15,7 +15,7 @@ import (
 	"github.com/collabedit/collab/eventlog"
 )
 
-// Log is what the projector reads: the event log (*eventlog.Store) or a
+// Log is what the projector reads: the event log (any eventlog.Log) or a
 // stand-in for tests and benchmarks.
 type Log interface {
 	// Since returns up to limit events with seq > afterSeq in seq order.

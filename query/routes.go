@@ -21,9 +21,18 @@ type Reader interface {
 // request with. A nil Access lets every request read every document.
 type Access func(r *http.Request) (allow func(doc string) bool, status int, msg string)
 
+// Log is what the log-backed answers read: a document's head, its
+// events and its snapshots. Every eventlog.Log (SQLite, PostgreSQL)
+// implements it.
+type Log interface {
+	Head(ctx context.Context, doc string) (int64, error)
+	Events(ctx context.Context, doc string, from int64, limit int) ([]eventlog.Event, error)
+	SnapshotAt(ctx context.Context, doc string, version int64) (eventlog.Snapshot, bool, error)
+}
+
 // api is the state the handlers share.
 type api struct {
-	store  *eventlog.Store
+	store  Log
 	reader Reader
 	access Access
 }
@@ -31,7 +40,7 @@ type api struct {
 // Routes registers the query API (docs/api.md) on mux: the read-model
 // answers come through reader, the log-backed ones from store, and every
 // route honours access.
-func Routes(mux *http.ServeMux, store *eventlog.Store, reader Reader, access Access) {
+func Routes(mux *http.ServeMux, store Log, reader Reader, access Access) {
 	a := &api{store: store, reader: reader, access: access}
 	mux.HandleFunc("GET /api/v1/docs", a.listDocs)
 	mux.HandleFunc("GET /api/v1/search", a.search)
@@ -44,3 +53,5 @@ func Routes(mux *http.ServeMux, store *eventlog.Store, reader Reader, access Acc
 
 // The projector serves the read models in the server.
 var _ Reader = (*projection.Projector)(nil)
+
+var _ Log = eventlog.Log(nil)

@@ -35,7 +35,7 @@ func (a *api) head(ctx context.Context, doc string) (int64, error) {
 // textAt returns doc's text at version (0 <= version <= head): the
 // nearest snapshot at or below it plus a replay of the events after it,
 // and the last event included (zero Seq for version 0).
-func textAt(ctx context.Context, store *eventlog.Store, doc string, version int64) (*document.Text, eventlog.Event, error) {
+func textAt(ctx context.Context, store Log, doc string, version int64) (*document.Text, eventlog.Event, error) {
 	var last eventlog.Event
 	snap, ok, err := store.SnapshotAt(ctx, doc, version)
 	if err != nil {

@@ -273,7 +273,7 @@ const maxHeaderBytes = 64 << 10
 // the document list and share-link APIs, the change feed and the HTTP
 // command endpoint, and the browser client; /metrics
 // too in mode none (with access control it is on the admin listener only).
-func routes(h *hub.Hub, store *eventlog.Store, checks []check, acc *access, reg *prometheus.Registry, changes *feed.Handler, models query.Reader) (http.Handler, error) {
+func routes(h *hub.Hub, store eventlog.Log, checks []check, acc *access, reg *prometheus.Registry, changes *feed.Handler, models query.Reader) (http.Handler, error) {
 	web, err := static.NewHandler()
 	if err != nil {
 		return nil, fmt.Errorf("browser client: %w", err)

@@ -59,7 +59,7 @@ func (n *commitNotifier) notify() {
 
 // openProjector opens the read models beside the event log and starts
 // feeding them; the caller closes it before closing the store.
-func openProjector(ctx context.Context, o projectionOptions, dataDir string, store *eventlog.Store, n *commitNotifier, log zerolog.Logger) (*projection.Projector, error) {
+func openProjector(ctx context.Context, o projectionOptions, dataDir string, store eventlog.Log, n *commitNotifier, log zerolog.Logger) (*projection.Projector, error) {
 	p := projection.New(filepath.Join(dataDir, "readmodels.db"), store)
 	p.PollInterval, p.Gather, p.RetryInterval, p.BatchSize = o.poll, o.gather, o.retry, o.batch
 	p.Logger = log.With().Str("component", "projection").Logger()
