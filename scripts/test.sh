@@ -14,6 +14,14 @@ need_apt=()
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 # Tests that need Redis start their own redis-server (see redistest).
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+# The PostgreSQL event store's tests start their own server (pgtest), from
+# initdb/postgres on PATH, in /usr/local/bin or Debian's
+# /usr/lib/postgresql/<version>/bin; under CI they fail rather than skip
+# without them.
+if ! command -v initdb >/dev/null 2>&1 && [ ! -x /usr/local/bin/initdb ] &&
+  ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  need_apt+=(postgresql)
+fi
 # The event log's fault tests mount a tmpfs and a frozen ext4 image
 # (internal/mounttest); under CI they fail rather than skip without these.
 command -v mkfs.ext4 >/dev/null 2>&1 || need_apt+=(e2fsprogs)
