@@ -108,7 +108,7 @@ var schemaV2 = []string{
 	END`,
 }
 
-// schemaV3 adds document lifecycle events (lifecycle.go): kind is ” for
+// schemaV3 adds document lifecycle events (lifecycle.go): kind is empty for
 // an op and 'rename', 'delete' or 'purge' otherwise, meta their JSON
 // details. The rules that keep a deleted document dead live here, next to
 // the gap check, so a process that has not heard of a delete (a deposed
