@@ -17,17 +17,33 @@
 //	       schema,                            -- payload format, SchemaVersion = 1; 0 = legacy, upcast on read
 //	       payload BLOB,                      -- op JSON, verbatim
 //	       size,                              -- code points after the event; NULL = unknown
+//	       kind,                              -- '' op, 'rename', 'delete', 'purge' (lifecycle.go)
+//	       meta,                              -- a lifecycle event's JSON details, else NULL
 //	       UNIQUE(doc, version),              -- optimistic concurrency
 //	       UNIQUE(doc, op_id))                -- idempotent retries
 //	trigger events_no_gap: BEFORE INSERT, RAISE(ABORT) unless version = 0
 //	       or (doc, version-1) exists        -- no holes, even from a stale process
 //	docs(doc PRIMARY KEY, version, seq, updated, size) -- kept by an AFTER INSERT trigger
 //	snapshots(doc, version, text, time, PRIMARY KEY(doc, version))
-//	PRAGMA user_version = 2                  -- storage layout, for migrations
+//	triggers events_tombstone, events_purge   -- a delete or purge leaves docs; a purge
+//	                                          -- erases the document's earlier rows
+//	PRAGMA user_version = 3                  -- storage layout, for migrations
 //
 // Open migrates older files in place, one step per version inside one
 // BEGIN IMMEDIATE transaction: version 1 → 2 adds the size columns and
-// recreates the docs trigger; sizes of events written before stay NULL.
+// recreates the docs trigger; sizes of events written before stay NULL;
+// 2 → 3 adds kind and meta and the lifecycle rules (schemaV3).
+//
+// # Document lifecycle
+//
+// Rename, delete and purge are events of the document's own stream
+// (Kind): they take a version and carry the identity op [], so readers
+// that replay ops need nothing new. The gap trigger also enforces what
+// may follow what (nothing but a purge after a delete, nothing after a
+// purge), so no process, however stale, can edit a deleted document. A
+// purge deletes the document's earlier events and snapshots in its own
+// transaction, on a write connection with secure_delete on (freed pages
+// are zeroed); see docs/api.md for what erasure does and does not reach.
 // A build that knows only version 1 refuses a migrated file, so every
 // process sharing a file is upgraded together.
 //

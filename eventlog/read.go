@@ -19,7 +19,7 @@ import (
 // version goes through Upcast.
 var (
 	sqlEventCols = `seq, doc, version, op_id, author, time, payload, prev, size, NULLIF(schema, ` +
-		strconv.Itoa(SchemaVersion) + `)`
+		strconv.Itoa(SchemaVersion) + `), kind, meta`
 	sqlEvents = `SELECT ` + sqlEventCols + ` FROM events
 		WHERE doc = ? AND version >= ? ORDER BY version LIMIT ?`
 	sqlSince = `SELECT ` + sqlEventCols + ` FROM events
@@ -95,13 +95,15 @@ func (s *Store) scanEvents(ctx context.Context, op string, capHint int, st *sql.
 	// rather than per row (every Scan overwrites them, NULL included).
 	var ns int64
 	var size, schema sql.NullInt64
+	var kind string
 	for rows.Next() {
 		var e Event
-		if err := rows.Scan(&e.Seq, &e.Doc, &e.Version, &e.OpID, &e.Author, &ns, &e.Op, &e.Prev, &size, &schema); err != nil {
+		if err := rows.Scan(&e.Seq, &e.Doc, &e.Version, &e.OpID, &e.Author, &ns, &e.Op, &e.Prev, &size, &schema, &kind, &e.Meta); err != nil {
 			return nil, s.readErr(op, err)
 		}
 		e.Time = time.Unix(0, ns)
 		e.Size = sizeOrUnknown(size)
+		e.Kind = Kind(kind)
 		if schema.Valid {
 			if err := upcastEvent(&e, int(schema.Int64)); err != nil {
 				return nil, fmt.Errorf("%s: %w", op, err)

@@ -17,11 +17,11 @@ const SchemaVersion = 1
 // PRAGMA user_version. Open migrates any older file step by step up to
 // storageVersion (see migrations) and refuses files written by a newer
 // build (a higher user_version) rather than guess.
-const storageVersion = 2
+const storageVersion = 3
 
 // migrations[i] brings a file from storage version i to i+1. A fresh file
 // runs them all, in one transaction.
-var migrations = [][]string{schemaV1, schemaV2}
+var migrations = [][]string{schemaV1, schemaV2, schemaV3}
 
 // schemaV1 creates the tables. Every statement is idempotent so that two
 // processes opening a fresh file at once cannot fail each other; they are
@@ -105,6 +105,47 @@ var schemaV2 = []string{
 		ON CONFLICT (doc) DO UPDATE SET
 			version = excluded.version, seq = excluded.seq,
 			updated = excluded.updated, size = excluded.size;
+	END`,
+}
+
+// schemaV3 adds document lifecycle events (lifecycle.go): kind is empty for
+// an op and 'rename', 'delete' or 'purge' otherwise, meta their JSON
+// details. The rules that keep a deleted document dead live here, next to
+// the gap check, so a process that has not heard of a delete (a deposed
+// owner, an old build) cannot write past it either: an event may only go
+// on top of an op or a rename, except a purge, which only goes on top of a
+// delete; nothing goes on top of a purge. A purge then erases the
+// document's earlier events and snapshots in the same transaction, and
+// docs (the trigger-kept list) forgets a deleted or purged document.
+var schemaV3 = []string{
+	`ALTER TABLE events ADD COLUMN kind TEXT NOT NULL DEFAULT '' CHECK (kind IN ('', 'rename', 'delete', 'purge'))`,
+	`ALTER TABLE events ADD COLUMN meta BLOB`,
+	`DROP TRIGGER IF EXISTS events_no_gap`,
+	`CREATE TRIGGER events_no_gap BEFORE INSERT ON events
+	WHEN NEW.version <> 0 AND NOT EXISTS (
+		SELECT 1 FROM events WHERE doc = NEW.doc AND version = NEW.version - 1
+		AND (NEW.prev = '' OR op_id = NEW.prev)
+		AND ((kind IN ('', 'rename') AND NEW.kind <> 'purge') OR (kind = 'delete' AND NEW.kind = 'purge')))
+	BEGIN
+		SELECT RAISE(ABORT, 'eventlog: version gap');
+	END`,
+	`DROP TRIGGER IF EXISTS events_docs`,
+	`CREATE TRIGGER events_docs AFTER INSERT ON events WHEN NEW.kind IN ('', 'rename')
+	BEGIN
+		INSERT INTO docs (doc, version, seq, updated, size)
+		VALUES (NEW.doc, NEW.version + 1, NEW.seq, NEW.time, NEW.size)
+		ON CONFLICT (doc) DO UPDATE SET
+			version = excluded.version, seq = excluded.seq,
+			updated = excluded.updated, size = excluded.size;
+	END`,
+	`CREATE TRIGGER events_tombstone AFTER INSERT ON events WHEN NEW.kind IN ('delete', 'purge')
+	BEGIN
+		DELETE FROM docs WHERE doc = NEW.doc;
+	END`,
+	`CREATE TRIGGER events_purge AFTER INSERT ON events WHEN NEW.kind = 'purge'
+	BEGIN
+		DELETE FROM events WHERE doc = NEW.doc AND version < NEW.version;
+		DELETE FROM snapshots WHERE doc = NEW.doc;
 	END`,
 }
 

@@ -36,6 +36,13 @@ type Event struct {
 	// storage version 2, or by an appender that does not track the text);
 	// the zero value claims an empty document.
 	Size int64
+	// Kind is what the event does: Op (the zero value) edits the text;
+	// the lifecycle kinds (lifecycle.go) carry the identity op [] and act
+	// on the document itself.
+	Kind Kind
+	// Meta is a lifecycle event's details as a JSON object (a rename's
+	// {"title":…}); nil for ops.
+	Meta []byte
 }
 
 // Snapshot is the text of Doc after Version ops (i.e. at head Version).
@@ -298,7 +305,9 @@ func Open(path string, cfg Config) (*Store, error) {
 func (s *Store) open(path string, busy time.Duration) error {
 	ctx := context.Background()
 	var err error
-	if s.wdb, err = sql.Open("sqlite3", dsn(path, busy, "")); err != nil {
+	// secure_delete zeroes the pages a purge frees (the only rows ever
+	// deleted), so an erased document does not linger in free pages.
+	if s.wdb, err = sql.Open("sqlite3", dsn(path, busy, "&_secure_delete=true")); err != nil {
 		return err
 	}
 	s.wdb.SetMaxOpenConns(1)

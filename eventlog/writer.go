@@ -14,8 +14,8 @@ const (
 	// ON CONFLICT DO NOTHING turns a uniqueness clash into "0 rows" instead
 	// of an error, so one stale op never aborts the other events of its
 	// batch. It does not cover the gap trigger, which aborts the statement.
-	sqlInsert = `INSERT INTO events (doc, version, op_id, author, time, schema, payload, prev, size)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	sqlInsert = `INSERT INTO events (doc, version, op_id, author, time, schema, payload, prev, size, kind, meta)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	sqlFindOp      = `SELECT version FROM events WHERE doc = ? AND op_id = ?`
 	sqlPutSnapshot = `INSERT OR REPLACE INTO snapshots (doc, version, text, time) VALUES (?, ?, ?, ?)`
 )
@@ -206,7 +206,7 @@ func (s *Store) insert(ctx context.Context, e Event) (stored Event, err, fatal e
 		payload = []byte{} // NOT NULL column; nil would bind as NULL
 	}
 	size := sql.NullInt64{Int64: e.Size, Valid: e.Size >= 0}
-	res, xerr := s.ins.ExecContext(ctx, e.Doc, e.Version, e.OpID, e.Author, e.Time.UnixNano(), SchemaVersion, payload, e.Prev, size)
+	res, xerr := s.ins.ExecContext(ctx, e.Doc, e.Version, e.OpID, e.Author, e.Time.UnixNano(), SchemaVersion, payload, e.Prev, size, string(e.Kind), nullBytes(e.Meta))
 	if xerr != nil {
 		var se sqlite3.Error
 		if !errors.As(xerr, &se) || se.Code != sqlite3.ErrConstraint {
