@@ -1,0 +1,64 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/collabedit/collab/eventlog"
+)
+
+// unavailable reports whether err is the database being down, restarting,
+// unreachable or overloaded — worth retrying later — rather than a bug in
+// a statement. SQLSTATE classes: 08 connection exception, 53 insufficient
+// resources, 57 operator intervention (57P01 admin_shutdown when the
+// server stops, 57P03 cannot_connect_now while it starts), 58 system
+// error (I/O), 40 serialization failure / deadlock.
+func unavailable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code[:2] {
+		case "08", "53", "57", "58", "40":
+			return true
+		}
+		return false
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err) ||
+		errors.Is(err, context.DeadlineExceeded) || isClosedConn(err)
+}
+
+// isClosedConn matches pgx's errors for a connection that died under a
+// query (the server closed it: "conn closed", unexpected EOF).
+func isClosedConn(err error) bool {
+	var pe *pgconn.PgError
+	return !errors.As(err, &pe) && !errors.Is(err, context.Canceled)
+}
+
+// classify wraps an environmental failure with ErrUnavailable.
+func classify(err error) error {
+	if err == nil || errors.Is(err, eventlog.ErrUnavailable) {
+		return err
+	}
+	if unavailable(err) {
+		return fmt.Errorf("%w: %w", eventlog.ErrUnavailable, err)
+	}
+	return err
+}
+
+// readErr wraps a read failure with the operation. The caller's own
+// cancellation stays a context error; the store's ReadTimeout firing
+// means the database did not answer: ErrUnavailable.
+func (s *Store) readErr(caller context.Context, op string, err error) error {
+	switch {
+	case caller.Err() != nil:
+		return fmt.Errorf("%s: %w", op, caller.Err())
+	case s.closed.Load():
+		return fmt.Errorf("%s: %w", op, eventlog.ErrClosed)
+	}
+	return fmt.Errorf("%s: %w", op, classify(err))
+}

@@ -1,0 +1,325 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/collabedit/collab/eventlog"
+)
+
+const (
+	// sqlInsert stores a whole batch of events in one statement, one round
+	// trip: the arrays are unnested in request order (ORDER BY ord), so
+	// seq follows call order and the gap trigger of v+1 sees v inserted
+	// just before by the same statement. ON CONFLICT DO NOTHING and the
+	// trigger's RETURN NULL skip a refused event without failing the
+	// statement; RETURNING names the rows stored.
+	sqlInsert = `INSERT INTO events (doc, version, op_id, author, time, schema, payload, prev, size, kind, meta)
+		SELECT doc, version, op_id, author, time, $1, payload, prev, size, kind, meta
+		FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bytea[],
+			$8::text[], $9::bigint[], $10::text[], $11::bytea[])
+			WITH ORDINALITY AS t(doc, version, op_id, author, time, payload, prev, size, kind, meta, ord)
+		ORDER BY ord
+		ON CONFLICT DO NOTHING
+		RETURNING doc, op_id, seq`
+	// sqlFindOps explains refused events: an op id already stored is a
+	// duplicate (at its original version), anything else a conflict.
+	sqlFindOps = `SELECT e.doc, e.op_id, e.version FROM events e
+		JOIN unnest($1::text[], $2::text[]) AS t(doc, op_id) USING (doc, op_id)`
+	sqlPutSnapshots = `INSERT INTO snapshots (doc, version, text, time)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[])
+		ON CONFLICT (doc, version) DO UPDATE SET text = excluded.text, time = excluded.time`
+	sqlLock   = `SELECT pg_advisory_xact_lock($1)`
+	sqlNotify = `SELECT pg_notify($1, '')`
+)
+
+// run is the writer goroutine. It takes whatever is queued (up to
+// maxBatch), commits it in one transaction and answers. There is no
+// timer: while one COMMIT waits for the server's WAL flush, the next
+// batch accumulates.
+func (s *Store) run() {
+	defer close(s.writerDone)
+	batch := make([]request, 0, s.maxBatch)
+	results := make([]appendResult, 0, s.maxBatch)
+	open := true
+	for open {
+		r, ok := <-s.queue
+		if !ok {
+			break
+		}
+		s.batchStart.Store(time.Now().UnixNano())
+		batch, open = s.fill(append(batch[:0], r), open)
+		results = s.commit(batch, results[:0])
+		s.batchStart.Store(0)
+		s.release(batch)
+		s.answer(batch, results)
+		clear(batch)
+	}
+	s.wakeRoomWaiters()
+	s.answerLate()
+}
+
+func (s *Store) fill(batch []request, open bool) ([]request, bool) {
+	for open && len(batch) < s.maxBatch {
+		select {
+		case r, ok := <-s.queue:
+			if !ok {
+				return batch, false
+			}
+			batch = append(batch, r)
+		default:
+			return batch, open
+		}
+	}
+	return batch, open
+}
+
+func (s *Store) release(batch []request) {
+	var bytes, appends int64
+	for i := range batch {
+		bytes += batch[i].size
+		if batch[i].kind == kindAppend {
+			appends++
+		}
+	}
+	s.queuedBytes.Add(-bytes)
+	s.queuedAppends.Add(-appends)
+	s.wakeRoomWaiters()
+}
+
+// columns are a batch's events as the arrays sqlInsert unnests.
+type columns struct {
+	doc, opID, author, prev, kind []string
+	version, time                 []int64
+	size                          []*int64
+	payload, meta                 [][]byte
+}
+
+func (c *columns) add(e *eventlog.Event) {
+	c.doc = append(c.doc, e.Doc)
+	c.version = append(c.version, e.Version)
+	c.opID = append(c.opID, e.OpID)
+	c.author = append(c.author, e.Author)
+	c.time = append(c.time, e.Time.UnixNano())
+	p := e.Op
+	if p == nil {
+		p = []byte{} // NOT NULL column
+	}
+	c.payload = append(c.payload, p)
+	c.prev = append(c.prev, e.Prev)
+	var size *int64
+	if e.Size >= 0 {
+		size = &e.Size
+	}
+	c.size = append(c.size, size)
+	c.kind = append(c.kind, string(e.Kind))
+	c.meta = append(c.meta, e.Meta)
+}
+
+// opKey identifies an event by (doc, op id); NUL cannot occur in either
+// (text refuses it), so the key is unambiguous.
+func opKey(doc, opID string) string { return doc + "\x00" + opID }
+
+// commit writes the batch in one transaction and returns one result per
+// request. Any failure but a refused event rolls the whole batch back and
+// answers every request with ErrUnavailable.
+func (s *Store) commit(batch []request, results []appendResult) []appendResult {
+	results = results[:len(batch)]
+	for i := range batch {
+		results[i] = appendResult{ev: batch[i].ev}
+	}
+	var cols columns
+	type snapKey struct {
+		doc     string
+		version int64
+	}
+	snaps := map[snapKey]int{} // last request per (doc, version): one upsert may not touch a row twice
+	var sDoc, sText []string
+	var sVersion, sTime []int64
+	for i := range batch {
+		switch r := &batch[i]; r.kind {
+		case kindAppend:
+			cols.add(&r.ev)
+		case kindSnapshot:
+			k := snapKey{r.snap.Doc, r.snap.Version}
+			if j, ok := snaps[k]; ok {
+				sText[j], sTime[j] = r.snap.Text, r.snap.Time.UnixNano()
+				continue
+			}
+			snaps[k] = len(sDoc)
+			sDoc, sVersion = append(sDoc, r.snap.Doc), append(sVersion, r.snap.Version)
+			sText, sTime = append(sText, r.snap.Text), append(sTime, r.snap.Time.UnixNano())
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.writeTimeout)
+	defer cancel()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return s.failBatch(batch, results, "begin", err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }() // no-op after Commit
+	b := &pgx.Batch{}
+	b.Queue(sqlLock, lockCommit)
+	if len(cols.doc) > 0 {
+		b.Queue(sqlInsert, eventlog.SchemaVersion, cols.doc, cols.version, cols.opID, cols.author, cols.time,
+			cols.payload, cols.prev, cols.size, cols.kind, cols.meta)
+	}
+	if len(sDoc) > 0 {
+		b.Queue(sqlPutSnapshots, sDoc, sVersion, sText, sTime)
+	}
+	stored := map[string]int64{}
+	br := tx.SendBatch(ctx, b)
+	_, err = br.Exec()
+	if err == nil && len(cols.doc) > 0 {
+		var rows pgx.Rows
+		if rows, err = br.Query(); err == nil {
+			var doc, opID string
+			var seq int64
+			_, err = pgx.ForEachRow(rows, []any{&doc, &opID, &seq}, func() error {
+				stored[opKey(doc, opID)] = seq
+				return nil
+			})
+		}
+	}
+	if err == nil && len(sDoc) > 0 {
+		_, err = br.Exec()
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return s.failBatch(batch, results, "insert", err)
+	}
+	// Match each append with its stored row; the rest were refused.
+	var refused []int
+	var rDoc, rOp []string
+	var n int64
+	for i := range batch {
+		r := &batch[i]
+		if r.kind != kindAppend {
+			continue
+		}
+		k := opKey(r.ev.Doc, r.ev.OpID)
+		if seq, ok := stored[k]; ok {
+			delete(stored, k) // a second append of the same op is a duplicate
+			results[i].ev.Seq = seq
+			n++
+			continue
+		}
+		refused = append(refused, i)
+		rDoc, rOp = append(rDoc, r.ev.Doc), append(rOp, r.ev.OpID)
+	}
+	var conflicts, dups int64
+	if len(refused) > 0 {
+		found := map[string]int64{}
+		rows, qerr := tx.Query(ctx, sqlFindOps, rDoc, rOp)
+		if qerr == nil {
+			var doc, opID string
+			var v int64
+			_, qerr = pgx.ForEachRow(rows, []any{&doc, &opID, &v}, func() error {
+				found[opKey(doc, opID)] = v
+				return nil
+			})
+		}
+		if qerr != nil {
+			return s.failBatch(batch, results, "classify", qerr)
+		}
+		for _, i := range refused {
+			e := batch[i].ev
+			if v, ok := found[opKey(e.Doc, e.OpID)]; ok {
+				results[i].err = &eventlog.DuplicateError{Doc: e.Doc, OpID: e.OpID, Version: v}
+				dups++
+			} else {
+				results[i].err = &eventlog.ConflictError{Doc: e.Doc, Version: e.Version}
+				conflicts++
+			}
+		}
+	}
+	if n > 0 {
+		// Delivered to listeners at COMMIT, and only if it commits.
+		if _, err := tx.Exec(ctx, sqlNotify, notifyChannel); err != nil {
+			return s.failBatch(batch, results, "notify", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return s.failBatch(batch, results, "commit", err)
+	}
+	s.lastCommit.Store(time.Now().UnixNano())
+	s.lastFailure.Store(nil)
+	s.commits.Add(1)
+	s.events.Add(n)
+	if n > 0 && s.onCommit != nil {
+		s.onCommit()
+	}
+	s.conflicts.Add(conflicts)
+	s.duplicates.Add(dups)
+	if l := int64(len(batch)); l > s.maxSeen.Load() {
+		s.maxSeen.Store(l) // only the writer stores
+	}
+	return results
+}
+
+// failBatch answers every request of batch with ErrUnavailable: the
+// transaction rolled back (or, after a failure during COMMIT, its outcome
+// is unknown; a retry with the same op id finds out).
+func (s *Store) failBatch(batch []request, results []appendResult, step string, cause error) []appendResult {
+	s.failures.Add(1)
+	s.log.Error().Err(cause).Str("step", step).Int("requests", len(batch)).Msg("group commit failed")
+	err := fmt.Errorf("%s: %w: %w", step, eventlog.ErrUnavailable, cause)
+	s.lastFailure.Store(&failure{err: err, at: time.Now()})
+	for i := range batch {
+		switch r := &batch[i]; r.kind {
+		case kindAppend:
+			results[i] = appendResult{r.ev, fmt.Errorf("append doc %q version %d: %w", r.ev.Doc, r.ev.Version, err)}
+		case kindSnapshot:
+			results[i] = appendResult{err: fmt.Errorf("put snapshot doc %q version %d: %w", r.snap.Doc, r.snap.Version, err)}
+		}
+	}
+	return results
+}
+
+// answer invokes callbacks in queue order, which is call order for any
+// one goroutine.
+func (s *Store) answer(batch []request, results []appendResult) {
+	for i := range batch {
+		r := &batch[i]
+		switch r.kind {
+		case kindAppend:
+			r.done(results[i].ev, results[i].err)
+		case kindSnapshot:
+			if r.snapDone != nil {
+				r.snapDone(results[i].err)
+			} else if results[i].err != nil {
+				s.log.Warn().Err(results[i].err).Msg("snapshot not stored")
+			}
+		}
+	}
+}
+
+// answerLate rejects appends that raced with Close, after everything
+// queued before Close.
+func (s *Store) answerLate() {
+	for {
+		s.lateMu.Lock()
+		late := s.late
+		s.late = nil
+		if len(late) == 0 {
+			s.writerExited = true
+		}
+		s.lateMu.Unlock()
+		if len(late) == 0 {
+			return
+		}
+		for _, r := range late {
+			r.done(r.ev, fmt.Errorf("append doc %q version %d: %w", r.ev.Doc, r.ev.Version, eventlog.ErrClosed))
+		}
+	}
+}
+
+var errNoRows = pgx.ErrNoRows
+
+func isNoRows(err error) bool { return errors.Is(err, errNoRows) }
