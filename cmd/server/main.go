@@ -88,23 +88,10 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 	if err != nil {
 		return err
 	}
-	dbPath := filepath.Join(o.dataDir, "events.db")
 	var notifier commitNotifier
-	store, err := eventlog.Open(dbPath, eventlog.Config{
-		OnCommit:     notifier.notify, // wakes the projector
-		Logger:       log.With().Str("component", "eventlog").Logger(),
-		MinFreeBytes: o.minFreeDisk,
-		// Processes sharing Redis lease each document to one of them, so
-		// they may share the data directory; without Redis one process
-		// must have it to itself.
-		Shared: o.redisURL != "",
-	})
-	var locked *eventlog.LockedError
-	if errors.As(err, &locked) {
-		return dataDirInUse(o.dataDir, locked)
-	}
+	store, where, err := openStore(ctx, o, notifier.notify, log)
 	if err != nil {
-		return fmt.Errorf("open event log: %w", err)
+		return err
 	}
 	proj, err := openProjector(ctx, o.projection, o.dataDir, store, &notifier, log)
 	if err != nil {
@@ -181,7 +168,7 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 	srv.RegisterOnShutdown(changes.Close) // change feed streams never end on their own
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Log().Str("addr", ln.Addr().String()).Str("db", dbPath).Msg("listening") // at every log level: tools wait for it
+	log.Log().Str("addr", ln.Addr().String()).Str("db", where).Msg("listening") // at every log level: tools wait for it
 
 	select {
 	case <-ctx.Done():
