@@ -89,36 +89,58 @@ func StartWith(tb testing.TB, cfg Config) *Server {
 	return s
 }
 
+// sharedServer is one of the test binary's shared servers.
+type sharedServer struct {
+	once sync.Once
+	s    *Server
+	err  error
+}
+
 var (
-	shared     *Server
-	sharedErr  error
-	sharedOnce sync.Once
-	dbCount    atomic.Int64
+	// shared holds the fast (fsync off) and the durable shared server.
+	shared  = map[Config]*sharedServer{{}: {}, {Durable: true}: {}}
+	dbCount atomic.Int64
 )
 
-// Shared returns the test binary's one server, starting it on first use.
-// Call Main from TestMain so it is removed at the end.
+// Shared returns the test binary's one server (fsync off), starting it on
+// first use. Call Main from TestMain so it is removed at the end.
 func Shared(tb testing.TB) *Server {
+	tb.Helper()
+	return SharedWith(tb, Config{})
+}
+
+// SharedWith is Shared for the server run with cfg: benchmarks take the
+// durable one, so their figures include the WAL flush of every commit.
+func SharedWith(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
 	bin, err := binDir()
 	if err != nil {
 		testenv.Missing(tb, "PostgreSQL (initdb, postgres)", "run ./scripts/test.sh, which installs the Debian package postgresql")
 	}
-	sharedOnce.Do(func() { shared, sharedErr = newServer(bin, Config{}) })
-	if sharedErr != nil {
-		tb.Fatalf("pgtest: %v", sharedErr)
+	sh := shared[cfg]
+	sh.once.Do(func() { sh.s, sh.err = newServer(bin, cfg) })
+	if sh.err != nil {
+		tb.Fatalf("pgtest: %v", sh.err)
 	}
-	return shared
+	return sh.s
 }
 
-// Main runs the tests and removes the shared server, if one was started;
+// Main runs the tests and removes the shared servers that were started;
 // use it as os.Exit(pgtest.Main(m)) in TestMain.
 func Main(m *testing.M) int {
 	code := m.Run()
-	if shared != nil {
-		shared.remove()
-	}
+	Close()
 	return code
+}
+
+// Close removes the shared servers that were started, for a TestMain that
+// cannot use Main (it runs m.Run through another helper).
+func Close() {
+	for _, sh := range shared {
+		if sh.s != nil {
+			sh.s.remove()
+		}
+	}
 }
 
 // DB creates a fresh, empty database on the shared server for tb and
