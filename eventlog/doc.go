@@ -4,6 +4,17 @@
 // op to its client only after the event is committed here, so an ack means
 // "survives a power cut".
 //
+// # One contract, two stores
+//
+// Log is the contract every event store keeps; this package's *Store is
+// SQLite, the embedded default, and eventlog/postgres is PostgreSQL, for
+// processes on several hosts. Both keep every guarantee below, with the
+// rules in the database itself; eventlog/logtest is the conformance
+// suite both run, and the definition of the contract. Consumers own
+// smaller interfaces of it (hub.Store, projection.Log, feed.Source,
+// catalog.Source, query.Log, metrics.StatsSource). Event, Snapshot,
+// DocInfo, Stats, the errors and the upcasters are shared.
+//
 // # Storage
 //
 // One SQLite file in WAL mode with synchronous=FULL (go-sqlite3 would pick
