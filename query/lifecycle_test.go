@@ -20,6 +20,16 @@ func TestDeletedAndPurged(t *testing.T) {
 	w := e.write("d", rmtest.Edit{Op: document.FromPatch(0, 0, "hello"), Author: "ann", At: at})
 	e.write("other", rmtest.Edit{Op: document.FromPatch(0, 0, "kept"), Author: "ann", At: at})
 	ctx := context.Background()
+	meta, _ := eventlog.RenameEvent("Named")
+	if _, err := w.Lifecycle(ctx, eventlog.Rename, meta, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	e.catchUp()
+	var entry struct{ ID, Title, Name string }
+	e.get("/api/v1/docs/d/entry", http.StatusOK, &entry)
+	if entry.ID != "d" || entry.Title != "Named" || entry.Name != "Named" {
+		t.Fatalf("entry after rename: %+v", entry)
+	}
 	if _, err := w.Lifecycle(ctx, eventlog.Delete, nil, "ann"); err != nil {
 		t.Fatal(err)
 	}
@@ -34,6 +44,7 @@ func TestDeletedAndPurged(t *testing.T) {
 	e.get("/api/v1/docs/d", http.StatusGone, nil)
 	e.get("/api/v1/docs/d/text", http.StatusGone, nil)
 	e.get("/api/v1/docs/d/authorship", http.StatusGone, nil)
+	e.get("/api/v1/docs/d/entry", http.StatusGone, nil)
 	var text struct{ Text string }
 	e.get("/api/v1/docs/d/text?version=1", http.StatusOK, &text)
 	if text.Text != "hello" {
