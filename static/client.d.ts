@@ -22,6 +22,8 @@ export class DocClient {
   });
   /** The document was deleted (§19): the client stopped for good; status is 'deleted'. */
   readonly deleted: boolean;
+  /** Loaded, not deleted, and not read-only: local edits can be made. */
+  readonly writable: boolean;
   /** Our role in the document when the server checks access (§18), else null. */
   role: 'read' | 'write' | 'owner' | null;
   readonly doc: string;

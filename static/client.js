@@ -433,6 +433,16 @@ export class DocClient {
    * 'deleted' (the document was deleted, §19; for good).
    * @returns {string}
    */
+  /**
+   * Whether local edits can be made now: the document is loaded, not
+   * deleted, and our role is not read-only. A bound textarea is read-only
+   * otherwise.
+   * @returns {boolean}
+   */
+  get writable() {
+    return this._have && !this.deleted && this.role !== 'read';
+  }
+
   get status() {
     if (this.deleted) return 'deleted';
     if (!this._online) return 'offline';
