@@ -111,18 +111,28 @@ type wireEvent struct {
 	Author  string          `json:"author"`
 	Time    time.Time       `json:"time"`
 	Op      json.RawMessage `json:"op"`
+	// Lifecycle events (rename, delete, purge; docs/api.md) carry their
+	// kind and details and are sent as SSE event "lifecycle", so a
+	// consumer that only edits text (listening for "op") still keeps the
+	// version count, and one that mirrors documents must erase on purge.
+	Kind string          `json:"kind,omitempty"`
+	Meta json.RawMessage `json:"meta,omitempty"`
 }
 
 // appendEvent appends e as one SSE message.
 func appendEvent(dst []byte, e *eventlog.Event) ([]byte, error) {
 	data, err := json.Marshal(wireEvent{Seq: e.Seq, Doc: e.Doc, Version: e.Version, ID: e.OpID,
-		Author: e.Author, Time: e.Time.UTC(), Op: e.Op})
+		Author: e.Author, Time: e.Time.UTC(), Op: e.Op, Kind: string(e.Kind), Meta: e.Meta})
 	if err != nil {
 		return dst, fmt.Errorf("encode event seq %d: %w", e.Seq, err)
 	}
 	dst = append(dst, "id: "...)
 	dst = strconv.AppendInt(dst, e.Seq, 10)
-	dst = append(dst, "\nevent: op\ndata: "...)
+	if e.Kind == eventlog.Op {
+		dst = append(dst, "\nevent: op\ndata: "...)
+	} else {
+		dst = append(dst, "\nevent: lifecycle\ndata: "...)
+	}
 	dst = append(dst, data...)
 	return append(dst, "\n\n"...), nil
 }

@@ -62,7 +62,7 @@ func (k *courier) ack(o origin, id string, v int64) {
 // clients and ack it to its origin if it was forwarded from one of them.
 func (k *courier) event(o *outcome) {
 	k.pub.send(k.doc, docChannel(k.doc), busMsg{Kind: msgEvent, Doc: k.doc, Version: o.version, ID: o.id,
-		Author: o.author, Op: o.payload, Proc: o.from.proc, Conn: o.from.connID, Owner: k.self, Time: o.at.UnixNano()})
+		Author: o.author, Op: o.payload, Proc: o.from.proc, Conn: o.from.connID, Owner: k.self, Time: o.at.UnixNano(), Life: o.life})
 }
 
 // refuseAll answers every op held for an owner with unavailable.
@@ -78,7 +78,7 @@ func (k *courier) forwardAll(holder string, fs ...*forward) {
 	for _, f := range fs {
 		k.m.forwarded.Add(1)
 		k.pub.send(k.doc, procChannel(holder), busMsg{Kind: msgForward, Doc: k.doc, Version: f.req.Version, ID: f.req.ID,
-			Op: f.req.Op.AppendJSON(nil), Proc: k.self, Conn: f.o.connID, Author: f.o.author, Key: f.o.limitKey})
+			Op: f.req.Op.AppendJSON(nil), Proc: k.self, Conn: f.o.connID, Author: f.o.author, Key: f.o.limitKey, Life: f.req.Lifecycle})
 	}
 }
 

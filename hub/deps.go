@@ -20,6 +20,9 @@ type Store interface {
 	LatestSnapshot(ctx context.Context, doc string) (eventlog.Snapshot, bool, error)
 	Events(ctx context.Context, doc string, from int64, limit int) ([]eventlog.Event, error)
 	FindOp(ctx context.Context, doc, opID string) (int64, bool, error)
+	// Head and Append serve a purge (Hub.Purge), which needs no owner.
+	Head(ctx context.Context, doc string) (int64, error)
+	Append(ctx context.Context, e eventlog.Event) (eventlog.Event, error)
 }
 
 // Bus carries messages between server processes: committed events of a

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/collabedit/collab/document"
+	"github.com/collabedit/collab/protocol"
 )
 
 // entry is one op in a room's retained history. Entries at and above the
@@ -17,7 +18,8 @@ type entry struct {
 	frame     []byte // the "op" broadcast, encoded once when committed
 	from      origin // submitter, acked on commit; zero for loaded entries
 	waiters   []origin
-	payload   []byte // the op's JSON, as stored and published; nil once committed
+	payload   []byte              // the op's JSON, as stored and published; nil once committed
+	life      *protocol.Lifecycle // a lifecycle event (§19) with the identity op; nil for an edit
 
 	// pending entries only
 	at       time.Time // handed to the store

@@ -7,7 +7,6 @@ import (
 
 	"github.com/collabedit/collab/document"
 	"github.com/collabedit/collab/eventlog"
-	"github.com/collabedit/collab/protocol"
 )
 
 // loadChunk is how many events before the snapshot one read brings in
@@ -29,6 +28,10 @@ func load(ctx context.Context, store Store, doc string, historyLen, historyBytes
 	tail, err := store.Events(ctx, doc, snap.Version, 0)
 	if err != nil {
 		return history{}, nil, 0, err
+	}
+	if n := len(tail); n > 0 && tail[n-1].Kind.Tombstone() {
+		// Deleted (or purged: then the tail is the purge alone).
+		return history{}, nil, 0, &goneError{doc: doc, version: tail[n-1].Version + 1}
 	}
 	from, bytes := snap.Version, 0
 	for _, ev := range tail {
@@ -65,7 +68,7 @@ func replay(doc string, snap eventlog.Snapshot, from int64, events []eventlog.Ev
 			return history{}, nil, fmt.Errorf("stored op at version %d: %w", ev.Version, err)
 		}
 		e.id, e.author = ev.OpID, ev.Author
-		e.frame = protocol.AppendOp(nil, doc, ev.Version, ev.OpID, ev.Author, e.op)
+		e.frame = eventFrame(doc, ev.Version, ev.OpID, ev.Author, e.op, lifecycleOf(ev))
 		hist.committed(e)
 	}
 	if int64(len(events)) < snap.Version-from {
@@ -106,7 +109,7 @@ func readFrames(ctx context.Context, store Store, doc string, from, to int64, ma
 		if err := op.UnmarshalJSON(ev.Op); err != nil {
 			return nil, fmt.Errorf("stored op at version %d: %w: %w", ev.Version, errUndecodable, err)
 		}
-		f := protocol.AppendOp(nil, doc, ev.Version, ev.OpID, ev.Author, op)
+		f := eventFrame(doc, ev.Version, ev.OpID, ev.Author, op, lifecycleOf(ev))
 		if bytes += len(f); bytes > maxBytes {
 			return nil, errTooManyBytes
 		}

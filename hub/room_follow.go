@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/collabedit/collab/document"
+	"github.com/collabedit/collab/eventlog"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -26,7 +27,7 @@ func (r *room) onBus(m *busMsg) {
 		r.onEvent(m)
 	case m.Kind == msgForward:
 		o := origin{proc: m.Proc, connID: m.Conn, author: m.Author, limitKey: m.Key}
-		req := protocol.Request{Type: protocol.TypeOp, Doc: r.doc, Version: m.Version, HasVersion: true, ID: m.ID}
+		req := protocol.Request{Type: protocol.TypeOp, Doc: r.doc, Version: m.Version, HasVersion: true, ID: m.ID, Lifecycle: m.Life}
 		err := req.Op.UnmarshalJSON(m.Op)
 		if err != nil {
 			r.out.refuse(o, refuse(protocol.CodeInvalidOp, r.doc, m.ID, err.Error()))
@@ -93,15 +94,15 @@ func (r *room) onEvent(m *busMsg) {
 		r.catchUp()
 		return
 	}
-	r.applyEvent(m.Version, m.ID, m.Author, op, m.Time)
+	r.applyEvent(m.Version, m.ID, m.Author, op, m.Time, m.Life)
 }
 
 // applyEvent applies one committed event sequenced elsewhere (heard on
 // the bus or read from the log): broadcast to local subscribers, ack if it
 // is one of our forwarded ops. sequenced is when its owner sequenced it,
 // unix nanoseconds; 0 if unknown.
-func (r *room) applyEvent(v int64, id, author string, op document.Op, sequenced int64) {
-	frame, err := r.seq.apply(v, id, author, op)
+func (r *room) applyEvent(v int64, id, author string, op document.Op, sequenced int64, life *protocol.Lifecycle) {
+	frame, err := r.seq.apply(v, id, author, op, life)
 	if err != nil {
 		r.log.Error().Err(err).Msg("event does not apply; reloading")
 		return
@@ -112,11 +113,14 @@ func (r *room) applyEvent(v int64, id, author string, op document.Op, sequenced 
 	}
 	if f == nil {
 		r.subs.send(frame, nil)
-		return
+	} else {
+		r.n.metrics.ack.observe(time.Since(f.o.at))
+		r.subs.send(frame, f.o.c)
+		f.o.c.send(protocol.AppendAck(nil, r.doc, id, v))
 	}
-	r.n.metrics.ack.observe(time.Since(f.o.at))
-	r.subs.send(frame, f.o.c)
-	f.o.c.send(protocol.AppendAck(nil, r.doc, id, v))
+	if r.seq.deleted {
+		r.dropDeleted()
+	}
 }
 
 // catchUp reads and applies, in order, every event of the log this room
@@ -154,7 +158,12 @@ func (r *room) catchUp() {
 			if !ev.Time.IsZero() {
 				sequenced = ev.Time.UnixNano()
 			}
-			r.applyEvent(ev.Version, ev.OpID, ev.Author, op, sequenced)
+			if ev.Kind == eventlog.Purge {
+				r.seq.deleted = true // a purge replaced the delete and every event before it
+				r.dropDeleted()
+				return
+			}
+			r.applyEvent(ev.Version, ev.OpID, ev.Author, op, sequenced, lifecycleOf(ev))
 		}
 		if len(events) < catchUpChunk {
 			return

@@ -18,6 +18,9 @@ import (
 func (r *room) place(o origin, req protocol.Request) *protocol.Error {
 	now := time.Now()
 	noteTransition(&r.log, &r.n.metrics, r.own.expire(now), r.own.holder, r.seq.version) // lapsed: nothing to do but hold
+	if r.seq.deleted {
+		return goneRefusal(r.doc, req.ID)
+	}
 	switch r.own.role {
 	case owning:
 		return r.sequence(o, req)
@@ -51,7 +54,7 @@ func (r *room) sequence(o origin, req protocol.Request) *protocol.Error {
 			return unavailable(r.doc, req.ID, "document is recovering from a storage error; retry")
 		}
 	}
-	if r.seq.hist.head() == 0 {
+	if r.seq.hist.head() == 0 && req.Lifecycle == nil {
 		// The first op of a document with no events creates it.
 		if err := r.allowCreate(o, req.ID); err != nil {
 			return err
@@ -126,6 +129,9 @@ func (r *room) released(results []commitResult, now time.Time) {
 			}
 			for _, w := range o.waiters {
 				r.out.ack(w, o.id, o.version)
+			}
+			if o.life != nil && o.life.Kind == protocol.LifecycleDelete {
+				defer r.dropDeleted() // after the loop: release still walks the history
 			}
 			r.log.Debug().Str("op", o.id).Int64("version", o.version).Str("conn", o.from.connID).Int("subscribers", len(r.subs)).Msg("op committed")
 			if o.snapshot != nil {

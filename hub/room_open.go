@@ -31,6 +31,10 @@ func (r *room) open(o origin, req protocol.Request) {
 			return
 		}
 	}
+	if r.seq.deleted {
+		c.sendError(goneRefusal(r.doc, ""))
+		return
+	}
 	r.subs[c] = struct{}{}
 	s := r.seq
 	var frames [][]byte
@@ -78,6 +82,14 @@ func (r *room) reload() error {
 	ctx, cancel := r.n.ioContext(r.n.cfg.ReadTimeout)
 	defer cancel()
 	hist, text, snap, err := load(ctx, r.n.store, r.doc, s.lim.historyLen, s.lim.historyBytes)
+	var gone *goneError
+	if errors.As(err, &gone) {
+		s.version = gone.version
+		if !s.deleted {
+			r.dropDeleted()
+		}
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("load %q: %w", r.doc, err)
 	}

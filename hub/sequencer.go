@@ -43,6 +43,7 @@ type sequencer struct {
 	doc          string
 	lim          limits
 	loaded       bool
+	deleted      bool // a delete was sequenced or applied: refuse everything (§19)
 	broken       bool // a commit failed: reload once nothing is pending
 	stalled      bool // the store missed the commit timeout: refuse ops until it answers
 	text         *document.Text
@@ -99,7 +100,7 @@ func (s *sequencer) reset(hist history, text *document.Text) {
 	s.hist, s.text = hist, text
 	s.version, s.specLen = hist.head(), text.Len()
 	s.next, s.pendingBytes = s.version, 0
-	s.loaded, s.broken, s.stalled = true, false, false
+	s.loaded, s.broken, s.stalled, s.deleted = true, false, false, false
 	s.hist.trim(s.lim.historyLen, s.lim.historyBytes, s.version, s.forget)
 }
 
@@ -109,10 +110,15 @@ func (s *sequencer) admit(o origin, req protocol.Request, now time.Time) admissi
 		return s.duplicate(o, req.ID, v)
 	}
 	switch {
+	case s.deleted:
+		return refusal(goneRefusal(s.doc, req.ID))
 	case s.stalled:
 		return refusal(unavailable(s.doc, req.ID, fmt.Sprintf("storage has not confirmed earlier ops for over %v; nothing was applied, retry", s.lim.commitTimeout)))
 	case s.pendingBytes > s.lim.maxPendingBytes:
 		return refusal(unavailable(s.doc, req.ID, fmt.Sprintf("over %d bytes of this document are waiting to be stored; nothing was applied, retry", s.lim.maxPendingBytes)))
+	}
+	if req.Lifecycle != nil {
+		return s.pushLifecycle(o, req, now)
 	}
 	head := s.hist.head()
 	switch {
@@ -133,7 +139,7 @@ func (s *sequencer) admit(o origin, req protocol.Request, now time.Time) admissi
 	if perr != nil {
 		return refusal(perr)
 	}
-	return s.push(o, req.ID, op, now)
+	return s.push(o, req.ID, op, now, nil)
 }
 
 // admitOld admits an op whose base is older than the window, given the
@@ -161,7 +167,7 @@ func (s *sequencer) admitOld(o origin, req protocol.Request, older []eventlog.Ev
 	if perr != nil {
 		return refusal(perr)
 	}
-	return s.push(o, req.ID, op, now)
+	return s.push(o, req.ID, op, now, nil)
 }
 
 func refusal(err *protocol.Error) admission { return admission{kind: rejected, err: err} }
@@ -207,10 +213,10 @@ func (s *sequencer) rebase(req protocol.Request) (document.Op, *protocol.Error) 
 // push sequences op at the head. The event names its predecessor, so the
 // log refuses it unless it lands right on top of the op it was
 // transformed against.
-func (s *sequencer) push(o origin, id string, op document.Op, now time.Time) admission {
+func (s *sequencer) push(o origin, id string, op document.Op, now time.Time, life *protocol.Lifecycle) admission {
 	v := s.hist.head()
 	payload := op.AppendJSON(nil)
-	s.hist.push(entry{op: op, id: id, author: authorFor(o, id), lenBefore: s.specLen, from: o, payload: payload, at: now})
+	s.hist.push(entry{op: op, id: id, author: authorFor(o, id), lenBefore: s.specLen, from: o, payload: payload, at: now, life: life})
 	s.ids[id] = v
 	s.specLen += op.Delta()
 	s.pendingBytes += len(payload)

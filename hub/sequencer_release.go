@@ -30,10 +30,11 @@ type outcome struct {
 	payload  []byte // committed: the op's JSON, as stored and published
 	from     origin
 	waiters  []origin
-	at       time.Time          // when it was handed to the store
-	told     bool               // its origins were already told it timed out
-	err      error              // outRefused, unapplied
-	snapshot *eventlog.Snapshot // committed: a snapshot is due at this version
+	at       time.Time           // when it was handed to the store
+	told     bool                // its origins were already told it timed out
+	err      error               // outRefused, unapplied
+	snapshot *eventlog.Snapshot  // committed: a snapshot is due at this version
+	life     *protocol.Lifecycle // committed: a lifecycle event (§19)
 }
 
 // release appends to out the answered ops at the front of the pending
@@ -80,11 +81,13 @@ func (s *sequencer) finish(e *entry, o *outcome, now time.Time) {
 	}
 	v := s.version
 	s.version++
-	e.frame = protocol.AppendOp(nil, s.doc, v, e.id, e.author, e.op)
-	o.kind, o.frame, o.payload = outCommitted, e.frame, e.payload
+	e.frame = eventFrame(s.doc, v, e.id, e.author, e.op, e.life)
+	o.kind, o.frame, o.payload, o.life = outCommitted, e.frame, e.payload, e.life
 	e.payload = nil
 	s.hist.committed(e)
-	if s.version%s.lim.snapshotEvery == 0 {
+	// No snapshot right after a lifecycle event: the load reads the events
+	// after the latest snapshot to learn whether the document is deleted.
+	if s.version%s.lim.snapshotEvery == 0 && e.life == nil {
 		o.snapshot = &eventlog.Snapshot{Doc: s.doc, Version: s.version, Text: s.text.String(), Time: now}
 	}
 	s.hist.trim(s.lim.historyLen, s.lim.historyBytes, s.version, s.forget)
@@ -114,14 +117,17 @@ func (s *sequencer) overdue(now time.Time, out []outcome) []outcome {
 
 // apply applies an event another process committed (or one read from the
 // log) at the committed version and returns its broadcast frame.
-func (s *sequencer) apply(v int64, id, author string, op document.Op) ([]byte, error) {
+func (s *sequencer) apply(v int64, id, author string, op document.Op, life *protocol.Lifecycle) ([]byte, error) {
 	lenBefore := s.text.Len()
 	if err := s.text.Apply(op); err != nil {
 		s.broken = true
 		return nil, fmt.Errorf("apply event at version %d: %w", v, err)
 	}
 	e := entry{op: op, id: id, author: author, lenBefore: lenBefore}
-	e.frame = protocol.AppendOp(nil, s.doc, v, id, author, op)
+	e.frame = eventFrame(s.doc, v, id, author, op, life)
+	if life != nil && life.Kind == protocol.LifecycleDelete {
+		s.deleted = true
+	}
 	s.hist.push(e)
 	s.hist.committed(s.hist.at(v))
 	s.ids[id] = v

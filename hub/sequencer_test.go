@@ -254,7 +254,7 @@ func TestSequencerApplyAndCatchUp(t *testing.T) {
 		if err := o.UnmarshalJSON([]byte(op)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.apply(int64(i), "p:"+string(rune('1'+i)), "p", o); err != nil {
+		if _, err := s.apply(int64(i), "p:"+string(rune('1'+i)), "p", o, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -268,7 +268,7 @@ func TestSequencerApplyAndCatchUp(t *testing.T) {
 	if _, ok := s.catchUp(1, nil, 10); ok {
 		t.Fatal("a catch-up over its byte bound was served")
 	}
-	if _, err := s.apply(3, "p:9", "p", document.Op{{Retain: 9}}); err == nil || !s.broken {
+	if _, err := s.apply(3, "p:9", "p", document.Op{{Retain: 9}}, nil); err == nil || !s.broken {
 		t.Fatal("an event that does not apply left the sequencer usable")
 	}
 }

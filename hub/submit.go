@@ -70,7 +70,10 @@ func (h *Hub) mayCommand(ctx context.Context, req protocol.Request, by Submitter
 	if by.Identity == nil {
 		return &protocol.Error{Code: protocol.CodeUnauth, Doc: req.Doc, ID: req.ID, Message: "a token is required"}
 	}
-	role := auth.Write
+	role, need := auth.Owner, auth.Write // without access control anyone may do anything
+	if req.Lifecycle != nil {
+		need = auth.Owner
+	}
 	if h.cfg.Auth != nil {
 		var err error
 		if role, err = h.cfg.Auth.Authorize(ctx, by.Identity, by.Token, req.Doc, by.Remote); err != nil {
@@ -82,9 +85,13 @@ func (h *Hub) mayCommand(ctx context.Context, req protocol.Request, by Submitter
 			return e
 		}
 	}
-	if role < auth.Write {
+	switch {
+	case role < auth.Write:
 		return &protocol.Error{Code: protocol.CodeForbidden, Doc: req.Doc, ID: req.ID,
 			Message: "you may not edit this document; nothing was applied"}
+	case role < need:
+		return &protocol.Error{Code: protocol.CodeForbidden, Doc: req.Doc, ID: req.ID,
+			Message: "only an owner of this document may rename or delete it"}
 	}
 	key := limitKey(by.Identity, by.addrKey())
 	if !h.allowUser(h.users.msgs, key, 1) {

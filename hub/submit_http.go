@@ -19,17 +19,10 @@ import (
 func (h *Hub) CommandHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		doc := r.PathValue("doc")
-		id, token, status, err := h.Authenticate(r)
-		if err != nil {
-			code := protocol.CodeUnauth
-			if status == http.StatusServiceUnavailable {
-				code = protocol.CodeUnavailable
-			}
-			writeCommandError(w, &protocol.Error{Code: code, Doc: doc, Message: "token refused: " + reason(err)})
+		by, ok := h.submitter(w, r, doc)
+		if !ok {
 			return
 		}
-		by := Submitter{Identity: id, Token: token}
-		by.addr, by.Remote = h.clientOf(r)
 		req, perr := h.readCommand(w, r, doc)
 		if perr != nil {
 			writeCommandError(w, perr)
@@ -46,6 +39,23 @@ func (h *Hub) CommandHandler() http.Handler {
 			writeCommandJSON(w, http.StatusOK, map[string]any{"ack": map[string]int64{"version": v}})
 		}
 	})
+}
+
+// submitter authenticates an HTTP command's caller, answering the
+// refusal itself when it returns false.
+func (h *Hub) submitter(w http.ResponseWriter, r *http.Request, doc string) (Submitter, bool) {
+	id, token, status, err := h.Authenticate(r)
+	if err != nil {
+		code := protocol.CodeUnauth
+		if status == http.StatusServiceUnavailable {
+			code = protocol.CodeUnavailable
+		}
+		writeCommandError(w, &protocol.Error{Code: code, Doc: doc, Message: "token refused: " + reason(err)})
+		return Submitter{}, false
+	}
+	by := Submitter{Identity: id, Token: token}
+	by.addr, by.Remote = h.clientOf(r)
+	return by, true
 }
 
 // readCommand reads the body, at most Config.MaxMessageBytes, and decodes
@@ -94,6 +104,8 @@ func StatusOf(code protocol.Code) int {
 		return http.StatusTooManyRequests
 	case protocol.CodeUnavailable:
 		return http.StatusServiceUnavailable
+	case protocol.CodeGone:
+		return http.StatusGone
 	}
 	return http.StatusInternalServerError
 }

@@ -23,19 +23,20 @@ const (
 // a receiver detects a gap and reads the shared log; every other field is
 // what the receiver needs to act without another lookup.
 type busMsg struct {
-	Kind    string          `json:"k"`
-	Doc     string          `json:"d"`
-	Version int64           `json:"v"`
-	ID      string          `json:"id,omitempty"`
-	Author  string          `json:"a,omitempty"`
-	Key     string          `json:"lk,omitempty"` // fwd: the origin's per-user limit key
-	Op      json.RawMessage `json:"op,omitempty"`
-	Proc    string          `json:"p"`           // ev, fwd: the op's origin process; reply: its target
-	Conn    string          `json:"c,omitempty"` // the origin connection
-	Owner   string          `json:"o,omitempty"` // ev: the process that sequenced it
-	Frame   string          `json:"f,omitempty"` // reply: the protocol frame to send to Conn
-	Peer    *protocol.Peer  `json:"pe,omitempty"`
-	Time    int64           `json:"t,omitempty"` // ev: when the owner sequenced it, unix nanoseconds
+	Kind    string              `json:"k"`
+	Doc     string              `json:"d"`
+	Version int64               `json:"v"`
+	ID      string              `json:"id,omitempty"`
+	Author  string              `json:"a,omitempty"`
+	Key     string              `json:"lk,omitempty"` // fwd: the origin's per-user limit key
+	Op      json.RawMessage     `json:"op,omitempty"`
+	Proc    string              `json:"p"`           // ev, fwd: the op's origin process; reply: its target
+	Conn    string              `json:"c,omitempty"` // the origin connection
+	Owner   string              `json:"o,omitempty"` // ev: the process that sequenced it
+	Frame   string              `json:"f,omitempty"` // reply: the protocol frame to send to Conn
+	Peer    *protocol.Peer      `json:"pe,omitempty"`
+	Time    int64               `json:"t,omitempty"` // ev: when the owner sequenced it, unix nanoseconds
+	Life    *protocol.Lifecycle `json:"l,omitempty"` // ev, fwd: a lifecycle event or command (§19)
 }
 
 func docChannel(doc string) string   { return "collab:doc:" + doc }
@@ -80,6 +81,10 @@ func (m busMsg) encode() []byte {
 	if m.Peer != nil {
 		pe, _ := json.Marshal(m.Peer) // strings and ints only: cannot fail
 		b = append(append(b, `,"pe":`...), pe...)
+	}
+	if m.Life != nil {
+		l, _ := json.Marshal(m.Life) // strings only: cannot fail
+		b = append(append(b, `,"l":`...), l...)
 	}
 	return append(b, '}')
 }

@@ -31,6 +31,8 @@ type Message struct {
 	Name string `json:"name,omitempty"`
 	Exp  int64  `json:"exp,omitempty"`
 	Role string `json:"role,omitempty"`
+	// lifecycle extension (§19): set on the "op" of a rename or delete
+	Lifecycle *Lifecycle `json:"lifecycle,omitempty"`
 }
 
 // DecodeMessage parses one server frame. Frames as this server writes them

@@ -74,6 +74,11 @@ type Request struct {
 	Limits bool
 	// Token: the token of an auth message.
 	Token string
+	// Lifecycle, on an op, makes it a lifecycle command (§19) with the
+	// identity op. No frame sets it: DecodeRequest never does, and only
+	// the server's HTTP API (hub.Hub.Lifecycle) and its forwarding
+	// between processes build such requests.
+	Lifecycle *Lifecycle
 }
 
 // wireRequest mirrors the JSON object. Pointers and raw messages let the

@@ -25,7 +25,7 @@ func (a *api) authorship(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := a.head(ctx, doc); err != nil {
+		if _, err := a.current(ctx, doc); err != nil {
 			return nil, err
 		}
 		body := authorshipBody{Doc: doc, Runs: []readmodel.Run{}}

@@ -31,6 +31,12 @@ func notFound(format string, args ...any) error {
 	return &apiError{http.StatusNotFound, fmt.Sprintf(format, args...)}
 }
 
+// gone answers a deleted document's current state, or anything of a
+// purged one.
+func gone(format string, args ...any) error {
+	return &apiError{http.StatusGone, fmt.Sprintf(format, args...)}
+}
+
 // errorBody is the body of every error answer.
 type errorBody struct {
 	Error string `json:"error"`

@@ -45,6 +45,7 @@ func Routes(mux *http.ServeMux, store Log, reader Reader, access Access) {
 	mux.HandleFunc("GET /api/v1/docs", a.listDocs)
 	mux.HandleFunc("GET /api/v1/search", a.search)
 	mux.HandleFunc("GET /api/v1/docs/{doc}", a.doc)
+	mux.HandleFunc("GET /api/v1/docs/{doc}/entry", a.entry)
 	mux.HandleFunc("GET /api/v1/docs/{doc}/text", a.text)
 	mux.HandleFunc("GET /api/v1/docs/{doc}/history", a.history)
 	mux.HandleFunc("GET /api/v1/docs/{doc}/authorship", a.authorship)

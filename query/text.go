@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -20,16 +21,39 @@ type textBody struct {
 	Read    ReadPosition `json:"read"`
 }
 
-// head returns doc's version, 404 for a document with no events.
+// head returns doc's version, 404 for a document with no events and 410
+// for a purged one. A deleted document's history stays readable.
 func (a *api) head(ctx context.Context, doc string) (int64, error) {
+	h, kind, err := a.last(ctx, doc)
+	if err == nil && kind == eventlog.Purge {
+		err = gone("document %q was deleted and purged", doc)
+	}
+	return h, err
+}
+
+// current is head for the current state: 410 for a deleted document too.
+func (a *api) current(ctx context.Context, doc string) (int64, error) {
+	h, kind, err := a.last(ctx, doc)
+	if err == nil && kind.Tombstone() {
+		err = gone("document %q was deleted; its history stays readable until purged", doc)
+	}
+	return h, err
+}
+
+// last returns doc's version and the kind of its last event.
+func (a *api) last(ctx context.Context, doc string) (int64, eventlog.Kind, error) {
 	h, err := a.store.Head(ctx, doc)
 	if err != nil {
-		return 0, fmt.Errorf("query: %w", err)
+		return 0, "", fmt.Errorf("query: %w", err)
 	}
 	if h == 0 {
-		return 0, notFound("unknown document %q", doc)
+		return 0, "", notFound("unknown document %q", doc)
 	}
-	return h, nil
+	evs, err := a.store.Events(ctx, doc, h-1, 1)
+	if err != nil || len(evs) != 1 {
+		return 0, "", fmt.Errorf("query: last event of %q: %w", doc, errors.Join(err, eventlog.ErrUnavailable))
+	}
+	return h, evs[0].Kind, nil
 }
 
 // textAt returns doc's text at version (0 <= version <= head): the
@@ -121,7 +145,7 @@ func (a *api) doc(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		head, err := a.head(ctx, doc)
+		head, err := a.current(ctx, doc)
 		if err != nil {
 			return nil, err
 		}
@@ -144,7 +168,11 @@ func (a *api) text(w http.ResponseWriter, r *http.Request) {
 		if hasVersion && atParam != "" {
 			return nil, badRequest("give version or at, not both")
 		}
-		head, err := a.head(ctx, doc)
+		headOf := a.head
+		if !hasVersion && atParam == "" {
+			headOf = a.current
+		}
+		head, err := headOf(ctx, doc)
 		if err != nil {
 			return nil, err
 		}

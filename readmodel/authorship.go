@@ -64,6 +64,9 @@ func (a *Authorship) Apply(ctx context.Context, tx *sql.Tx, t projection.Tables,
 
 func (a *Authorship) apply(ctx context.Context, tx *sql.Tx, t projection.Tables, b docBatch) error {
 	table := t.Name("runs")
+	if b.tombstoned() {
+		return forgetDoc(ctx, tx, b.doc, table, t.Name("docs"))
+	}
 	version := b.evs[0].Version
 	state, ok := a.runs.take(table, b.doc, version)
 	if !ok {

@@ -1,6 +1,8 @@
 package readmodel
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/collabedit/collab/document"
@@ -58,4 +60,38 @@ func pending(b docBatch, have int64) ([]eventlog.Event, error) {
 		return nil, gapError(evs[0], have)
 	}
 	return evs, nil
+}
+
+// tombstoned reports whether b deletes or purges its document. The read
+// models of current state then forget it; its history stays in the log
+// until a purge.
+func (b docBatch) tombstoned() bool {
+	for _, e := range b.evs {
+		if e.Kind.Tombstone() {
+			return true
+		}
+	}
+	return false
+}
+
+// forgetDoc deletes doc's rows from tables, each keyed by a doc column.
+func forgetDoc(ctx context.Context, tx *sql.Tx, doc string, tables ...string) error {
+	for _, t := range tables {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE doc = ?`, doc); err != nil {
+			return fmt.Errorf("forget deleted %q in %s: %w", doc, t, err)
+		}
+	}
+	return nil
+}
+
+// lastTitle returns the title the last rename of evs set, and whether
+// there was one.
+func lastTitle(evs []eventlog.Event) (string, bool) {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Kind == eventlog.Rename {
+			title, _ := evs[i].Title() // an undecodable title goes back to the first line
+			return title, true
+		}
+	}
+	return "", false
 }

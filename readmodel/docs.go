@@ -31,15 +31,16 @@ const DocsName = "docs"
 // Name returns "docs".
 func (*Docs) Name() string { return DocsName }
 
-// Version is the layout of the docs tables.
-func (*Docs) Version() int { return 1 }
+// Version is the layout of the docs tables: 2 added the name a rename
+// sets (a changed version rebuilds the projection from the log).
+func (*Docs) Version() int { return 2 }
 
 // Create makes the list, text and authors tables with the indexes the
 // list's sort orders use.
 func (*Docs) Create(ctx context.Context, tx *sql.Tx, t projection.Tables) error {
 	list, text, authors := t.Name("list"), t.Name("text"), t.Name("authors")
 	for _, q := range []string{
-		`CREATE TABLE ` + list + ` (doc TEXT PRIMARY KEY, title TEXT NOT NULL, size INTEGER NOT NULL,
+		`CREATE TABLE ` + list + ` (doc TEXT PRIMARY KEY, title TEXT NOT NULL, name TEXT NOT NULL, size INTEGER NOT NULL,
 			version INTEGER NOT NULL, created INTEGER NOT NULL, changed INTEGER NOT NULL,
 			last_author TEXT NOT NULL, authors INTEGER NOT NULL) WITHOUT ROWID`,
 		`CREATE INDEX ` + list + `_changed ON ` + list + ` (changed, doc)`,
@@ -68,6 +69,9 @@ func (d *Docs) Apply(ctx context.Context, tx *sql.Tx, t projection.Tables, evs [
 
 func (d *Docs) apply(ctx context.Context, tx *sql.Tx, t projection.Tables, b docBatch) error {
 	textTable := t.Name("text")
+	if b.tombstoned() {
+		return forgetDoc(ctx, tx, b.doc, t.Name("list"), textTable, t.Name("authors"))
+	}
 	load := func() (string, int64, bool, error) {
 		var s string
 		var v int64
@@ -94,11 +98,22 @@ func (d *Docs) apply(ctx context.Context, tx *sql.Tx, t projection.Tables, b doc
 		return err
 	}
 	first, last := applied[0], applied[len(applied)-1]
+	// The title is the last rename's name, else the text's first line.
+	// SET reads the old row, so "name" there is the stored name.
+	name, renamed := lastTitle(applied)
+	title := catalog.Title(s)
+	if name != "" {
+		title = name
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO `+t.Name("list")+`
-		(doc, title, size, version, created, changed, last_author, authors) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (doc) DO UPDATE SET title = excluded.title, size = excluded.size, version = excluded.version,
+		(doc, title, name, size, version, created, changed, last_author, authors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (doc) DO UPDATE SET
+			name = CASE WHEN ? THEN excluded.name ELSE name END,
+			title = COALESCE(NULLIF(CASE WHEN ? THEN excluded.name ELSE name END, ''), ?),
+			size = excluded.size, version = excluded.version,
 			changed = excluded.changed, last_author = excluded.last_author, authors = authors + excluded.authors`,
-		b.doc, catalog.Title(s), text.Len(), version, first.Time.UnixNano(), last.Time.UnixNano(), last.Author, added); err != nil {
+		b.doc, title, name, text.Len(), version, first.Time.UnixNano(), last.Time.UnixNano(), last.Author, added,
+		renamed, renamed, catalog.Title(s)); err != nil {
 		return fmt.Errorf("docs: write row of %q: %w", b.doc, err)
 	}
 	d.texts.put(textTable, b.doc, version, text, text.Len())
@@ -111,8 +126,8 @@ func addAuthors(ctx context.Context, tx *sql.Tx, table, doc string, evs []eventl
 	seen := make(map[string]bool)
 	var added int64
 	for _, e := range evs {
-		if seen[e.Author] {
-			continue
+		if e.Kind != eventlog.Op || seen[e.Author] {
+			continue // a rename or delete writes nothing
 		}
 		seen[e.Author] = true
 		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO `+table+` (doc, author) VALUES (?, ?)`, doc, e.Author)

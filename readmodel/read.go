@@ -3,6 +3,7 @@ package readmodel
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -48,8 +49,10 @@ func RunsVersion(ctx context.Context, tx *sql.Tx, t projection.Tables, doc strin
 
 // DocEntry is one row of the document list.
 type DocEntry struct {
-	Doc        string    `json:"id"`
-	Title      string    `json:"title"`
+	Doc   string `json:"id"`
+	Title string `json:"title"` // Name if set, else the text's first line
+	// Name is the title the last rename set; "" if none (or cleared).
+	Name       string    `json:"name,omitempty"`
 	Size       int64     `json:"size"`
 	Version    int64     `json:"version"`
 	Created    time.Time `json:"created"`
@@ -102,7 +105,7 @@ func ListDocs(ctx context.Context, tx *sql.Tx, t projection.Tables, q ListQuery)
 		dir, cmp = "DESC", "<"
 	}
 	var sb strings.Builder
-	sb.WriteString(`SELECT doc, title, size, version, created, changed, last_author, authors FROM ` + t.Name("list"))
+	sb.WriteString(`SELECT ` + entryCols + ` FROM ` + t.Name("list"))
 	args := []any{}
 	if q.After {
 		fmt.Fprintf(&sb, ` WHERE (%s %s ? OR (%s = ? AND doc %s ?))`, col, cmp, col, cmp)
@@ -117,16 +120,42 @@ func ListDocs(ctx context.Context, tx *sql.Tx, t projection.Tables, q ListQuery)
 	defer rows.Close()
 	out := []DocEntry{}
 	for rows.Next() {
-		var e DocEntry
-		var created, changed int64
-		if err := rows.Scan(&e.Doc, &e.Title, &e.Size, &e.Version, &created, &changed, &e.LastAuthor, &e.Authors); err != nil {
+		e, err := scanEntry(rows)
+		if err != nil {
 			return nil, fmt.Errorf("docs: list: %w", err)
 		}
-		e.Created, e.Changed = time.Unix(0, created).UTC(), time.Unix(0, changed).UTC()
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("docs: list: %w", err)
 	}
 	return out, nil
+}
+
+// entryCols are the columns scanEntry reads, in its order.
+const entryCols = `doc, title, name, size, version, created, changed, last_author, authors`
+
+// scanEntry scans one row of entryCols.
+func scanEntry(row interface{ Scan(...any) error }) (DocEntry, error) {
+	var e DocEntry
+	var created, changed int64
+	if err := row.Scan(&e.Doc, &e.Title, &e.Name, &e.Size, &e.Version, &created, &changed, &e.LastAuthor, &e.Authors); err != nil {
+		return e, err
+	}
+	e.Created, e.Changed = time.Unix(0, created).UTC(), time.Unix(0, changed).UTC()
+	return e, nil
+}
+
+// GetDoc reads doc's row of the document list; found is false for a
+// document the list does not hold (never written, deleted, or not
+// projected yet).
+func GetDoc(ctx context.Context, tx *sql.Tx, t projection.Tables, doc string) (e DocEntry, found bool, err error) {
+	e, err = scanEntry(tx.QueryRowContext(ctx, `SELECT `+entryCols+` FROM `+t.Name("list")+` WHERE doc = ?`, doc))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return DocEntry{}, false, nil
+	case err != nil:
+		return DocEntry{}, false, fmt.Errorf("docs: read %q: %w", doc, err)
+	}
+	return e, true, nil
 }

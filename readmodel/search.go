@@ -70,6 +70,12 @@ func (s *Search) Apply(ctx context.Context, tx *sql.Tx, t projection.Tables, evs
 
 func (s *Search) apply(ctx context.Context, tx *sql.Tx, t projection.Tables, b docBatch) error {
 	docs, fts := t.Name("docs"), t.Name("fts")
+	if b.tombstoned() {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+fts+` WHERE docid IN (SELECT id FROM `+docs+` WHERE doc = ?)`, b.doc); err != nil {
+			return fmt.Errorf("search: forget deleted %q: %w", b.doc, err)
+		}
+		return forgetDoc(ctx, tx, b.doc, docs)
+	}
 	load := func() (string, int64, bool, error) {
 		var s string
 		var v int64

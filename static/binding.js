@@ -413,7 +413,7 @@ export class TextareaBinding {
     // pairs are not: positions convert through the astral index (ot.js),
     // in the new text before the write point (the textarea's text there
     // is already the new one) and in the old one after it.
-    if (this.ta.readOnly !== !this.client.loaded || tv.view !== tv.text || next.view !== next.text ||
+    if (this.ta.readOnly !== !this.client.writable || tv.view !== tv.text || next.view !== next.text ||
       op.some((c) => typeof c === 'string' && c.indexOf('\r') >= 0)) {
       this._render();
       return;
@@ -474,7 +474,7 @@ export class TextareaBinding {
     }
     this._lag = null;
     this._tv = next;
-    if (this.ta.readOnly !== !this.client.loaded) this.ta.readOnly = !this.client.loaded;
+    if (this.ta.readOnly !== !this.client.writable) this.ta.readOnly = !this.client.writable;
     if (this.ta.value !== next.view) this._write(next.view);
     const a = next.cpToView(sel.anchor);
     const h = next.cpToView(sel.head);

@@ -17,7 +17,13 @@ export class DocClient {
     minSendIntervalMs?: number;
     /** Our role in the document changed (protocol §18). */
     onAccess?: (role: 'read' | 'write' | 'owner') => void;
+    /** The document was renamed or deleted (protocol §19). */
+    onLifecycle?: (ev: { kind: 'rename' | 'delete'; title?: string; version: number }) => void;
   });
+  /** The document was deleted (§19): the client stopped for good; status is 'deleted'. */
+  readonly deleted: boolean;
+  /** Loaded, not deleted, and not read-only: local edits can be made. */
+  readonly writable: boolean;
   /** Our role in the document when the server checks access (§18), else null. */
   role: 'read' | 'write' | 'owner' | null;
   readonly doc: string;

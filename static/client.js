@@ -306,7 +306,11 @@ const PRESENCE_RETRY_MS = 1000;
  *  - onVersion(version): the server version applied changed (an ack, a
  *    remote op or a snapshot).
  *  - onError(err): a refusal the client could not repair by itself (the
- *    error has `code`, and `id` for an op).
+ *    error has `code`, and `id` for an op). `gone` means the document
+ *    was deleted (§19): the client stops, `deleted` is true.
+ *  - onLifecycle(ev): the document was renamed or deleted (§19): ev has
+ *    `kind` ('rename' | 'delete'), `title` for a rename ('' = the first
+ *    line again) and `version`.
  */
 export class DocClient {
   /**
@@ -327,6 +331,8 @@ export class DocClient {
    *   the server's own replace them when it announces them (§17)
    * @param {(role: string) => void} [opts.onAccess] our role in the document
    *   changed ('read', 'write' or 'owner'; §18)
+   * @param {(ev: {kind: string, title?: string, version: number}) => void} [opts.onLifecycle]
+   *   the document was renamed or deleted (§19)
    * @param {number} [opts.minSendIntervalMs=50] least time between two new
    *   ops: edits made sooner are composed into the next op (0: send as soon
    *   as the previous op is acknowledged, §7.1)
@@ -334,7 +340,7 @@ export class DocClient {
   constructor({
     doc, clientId, send, onChange, onStatus, onPresence, onError, onVersion,
     setTimeout: setTimer, backoff, connected = true, now = () => Date.now(), limits,
-    minSendIntervalMs = MIN_SEND_INTERVAL_MS, onAccess,
+    minSendIntervalMs = MIN_SEND_INTERVAL_MS, onAccess, onLifecycle,
   }) {
     if (typeof doc !== 'string' || typeof clientId !== 'string' || typeof send !== 'function') {
       throw new TypeError('DocClient needs doc, clientId and send');
@@ -348,6 +354,9 @@ export class DocClient {
     this._onVersion = onVersion;
     this._onError = onError;
     this._onAccessFn = onAccess;
+    this._onLifecycle = onLifecycle;
+    /** The document was deleted (§19): nothing more is sent or applied. */
+    this.deleted = false;
     /**
      * Our role in the document when the server checks access (§18):
      * 'read', 'write' or 'owner'; null when it does not say (no access
@@ -420,10 +429,22 @@ export class DocClient {
 
   /**
    * 'offline' (no transport), 'connecting' (waiting for the document),
-   * 'saving' (edits not acknowledged or a resync running) or 'saved'.
+   * 'saving' (edits not acknowledged or a resync running), 'saved', or
+   * 'deleted' (the document was deleted, §19; for good).
    * @returns {string}
    */
+  /**
+   * Whether local edits can be made now: the document is loaded, not
+   * deleted, and our role is not read-only. A bound textarea is read-only
+   * otherwise.
+   * @returns {boolean}
+   */
+  get writable() {
+    return this._have && !this.deleted && this.role !== 'read';
+  }
+
   get status() {
+    if (this.deleted) return 'deleted';
     if (!this._online) return 'offline';
     if (!this._have || this._state === 'opening' || this._state === 'detached') return 'connecting';
     if (this.pending || this._state !== 'ready') return 'saving';
@@ -486,6 +507,9 @@ export class DocClient {
    */
   edit(op) {
     if (!this._have) throw new Error(`document ${this.doc} is not loaded yet`);
+    if (this.deleted) {
+      throw Object.assign(new Error('This document was deleted: your edit was not applied.'), { code: 'gone', local: true });
+    }
     if (this.role === 'read') {
       throw Object.assign(new Error('This document is view only: your edit was not applied.'), { code: 'forbidden', local: true });
     }
@@ -570,7 +594,10 @@ export class DocClient {
       switch (msg.type) {
         case 'snapshot': this._onSnapshot(String(msg.text ?? ''), msg.version); break;
         case 'opened': this._onOpened(msg.version); break;
-        case 'op': this._onOp({ version: msg.version, id: msg.id, op: msg.op, author: msg.author }); break;
+        case 'op':
+          this._onOp({ version: msg.version, id: msg.id, op: msg.op, author: msg.author });
+          if (msg.lifecycle && typeof msg.lifecycle === 'object') this._lifecycle(msg.lifecycle, msg.version);
+          break;
         case 'ack': this._onAck(msg.id, msg.version); break;
         case 'error': this._onErrorMsg(msg); break;
         case 'roster': case 'presence': case 'left': this._onPresenceMsg(msg); break;
@@ -954,6 +981,10 @@ export class DocClient {
   _onErrorMsg(msg) {
     const code = String(msg.code || 'internal');
     const err = Object.assign(new Error(`${code}: ${msg.message || ''}`), { code, id: msg.id, doc: msg.doc });
+    if (code === 'gone') {
+      this._gone(err);
+      return;
+    }
     if (msg.session && !msg.id) {
       // A refusal of our presence (§13). forbidden: our previous
       // connection still holds the session; say it again shortly.
@@ -1005,6 +1036,29 @@ export class DocClient {
         return;
       default:
     }
+  }
+
+  // A rename or delete (§19) reached us as an op (already applied: its op
+  // is the identity).
+  _lifecycle(lc, version) {
+    const cb = this._onLifecycle;
+    const ev = { kind: String(lc.kind || ''), version };
+    if (ev.kind === 'rename') ev.title = String(lc.title ?? '');
+    if (cb) this._hook(() => cb(ev));
+  }
+
+  // The document was deleted (§19): whatever is unsent can never be
+  // applied, so the client stops for good and says so once.
+  _gone(err) {
+    if (this.deleted) return;
+    this.deleted = true;
+    this._wanted = false;
+    this._state = 'detached';
+    this._inflight = null;
+    this._buffer = null;
+    this._probe = null;
+    this._retryTok++;
+    this._report(err);
   }
 
   // An error about the document itself, or one without id (rate_limited).

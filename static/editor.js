@@ -17,6 +17,7 @@ import { formatVersion } from './format.js';
 import { statusText, statusShort, pageState, StatusAnnouncer } from './status.js';
 import { Preview } from './preview.js';
 import { takeToken, accessProblem, createShareLink, LINK_LIFETIMES } from './access.js';
+import { renameDoc, deleteDoc, fetchName } from './manage.js';
 import { HistoryPanel, apiGetter } from './history.js';
 
 // PRESENCE_MS spaces our cursor updates: the server forwards at most one
@@ -69,8 +70,9 @@ class EditorPage {
       onStatus: () => this.showStatus(),
       onVersion: () => this.showStatus(),
       onPresence: () => this.scheduleDraw(),
-      onError: (err) => this.showAlert(describeError(err)),
+      onError: (err) => (err.code === 'gone' ? this.deleted() : this.showAlert(describeError(err))),
       onAccess: (role) => this.showAccess(role),
+      onLifecycle: (ev) => this.lifecycle(ev),
     });
     this.binding = new TextareaBinding({
       textarea: this.ta,
@@ -97,6 +99,9 @@ class EditorPage {
     this.overlay = new Overlay(this.ta, $('mirror'));
     // The title is the text's first line (title.js); the id until it has one.
     this.title = '';
+    // The name a rename set (§19), shown instead of the title; '' for none.
+    this.name = '';
+    this.lifecycleSeq = 0; // numbers this page's rename and delete ids
     this.preview = new Preview({
       text: () => this.binding.view,
       file: () => this.client.text,
@@ -183,7 +188,7 @@ class EditorPage {
     if (el.title !== title) el.title = title;
     // Each attribute set, even to its value, costs a style check of the
     // textarea: set only what changed (this runs on every keystroke).
-    const ro = !client.loaded || client.role === 'read';
+    const ro = !client.loaded || client.role === 'read' || client.deleted;
     if (this.ta.readOnly !== ro) this.ta.readOnly = ro;
     if (this.blocked) {
       setText($('status-long'), 'No access');
@@ -193,7 +198,7 @@ class EditorPage {
     }
     const retry = $('retry');
     if (retry.hidden !== (conn.state !== 'waiting')) retry.hidden = conn.state !== 'waiting';
-    const docTitle = `${client.pending ? '• ' : ''}${this.title || this.id} · collab`;
+    const docTitle = `${client.pending ? '• ' : ''}${this.name || this.title || this.id} · collab`;
     if (document.title !== docTitle) document.title = docTitle;
     this.announce(this.announcer.update(st, client.pending));
     if (st !== this.lastState) {
@@ -212,6 +217,7 @@ class EditorPage {
     $('view-only').hidden = role !== 'read';
     $('history-restore').hidden = role === 'read';
     $('share').hidden = !(role === 'owner' && this.token);
+    this.showManage();
     if (role === 'read') this.announce('This document is view only.');
     this.showStatus();
   }
@@ -270,9 +276,83 @@ class EditorPage {
   showTitle(title) {
     this.title = title;
     const h = $('doc-name');
-    setText(h, title || this.id);
-    h.title = title ? `Document ${this.id}` : '';
+    const shown = this.name || title;
+    setText(h, shown || this.id);
+    h.title = shown ? `Document ${this.id}` : '';
     this.showStatus();
+  }
+
+  /**
+   * Rename and Delete are for owners (§19): with access control, those
+   * the server calls owner; without it (no role said), everyone.
+   */
+  showManage() {
+    const { role, deleted, loaded } = this.client;
+    const may = loaded && !deleted && (role === 'owner' || role === null);
+    $('rename').hidden = !may;
+    $('delete').hidden = !may;
+  }
+
+  // A rename or delete of this document, by anyone (§19).
+  lifecycle(ev) {
+    if (ev.kind === 'rename') {
+      this.name = ev.title || '';
+      this.showTitle(this.title);
+      this.announce(ev.title ? `The document was renamed “${ev.title}”.` : 'The document\'s name was cleared.');
+    }
+  }
+
+  // The document was deleted: the page stops and says so for good.
+  deleted() {
+    this.conn.stop();
+    $('rename-dialog').close();
+    $('delete-dialog').close();
+    this.showManage();
+    clearTimeout(this.alertTimer);
+    const a = $('alert');
+    a.replaceChildren('This document was deleted. ');
+    const back = document.createElement('a');
+    back.href = '/';
+    back.textContent = 'See all documents';
+    a.append(back);
+    this.showStatus();
+  }
+
+  nextLifecycleId() {
+    this.lifecycleSeq += 1;
+    return `${this.client.clientId}:life-${this.lifecycleSeq}`;
+  }
+
+  renameDialog() {
+    $('rename-error').textContent = '';
+    $('rename-title').value = this.name || this.title;
+    $('rename-dialog').showModal();
+    $('rename-title').select();
+  }
+
+  async rename() {
+    const title = $('rename-title').value.trim();
+    $('rename-save').disabled = true;
+    try {
+      await renameDoc(this.id, title, this.token, this.nextLifecycleId());
+      $('rename-dialog').close();
+    } catch (e) {
+      $('rename-error').textContent = e.message;
+    } finally {
+      $('rename-save').disabled = false;
+    }
+  }
+
+  async remove() {
+    $('delete-confirm').disabled = true;
+    try {
+      await deleteDoc(this.id, this.token, this.nextLifecycleId());
+      $('delete-dialog').close(); // the socket's "gone" stops the page
+    } catch (e) {
+      $('delete-error').textContent = e.message;
+    } finally {
+      $('delete-confirm').disabled = false;
+    }
   }
 
   // Says text in the live region (not the visible status, which changes
@@ -295,6 +375,15 @@ class EditorPage {
     this.ta.scrollTop = 0;
     if (document.activeElement === document.body) this.ta.focus();
     this.schedulePresence(); // tell the others who joined
+    this.showManage();
+    // A renamed document's name comes from the list's read model; a
+    // rename heard on the socket meanwhile is newer and wins.
+    fetchName(this.id, this.token).then((name) => {
+      if (name && !this.name) {
+        this.name = name;
+        this.showTitle(this.title);
+      }
+    });
   }
 
   // The seconds until the next attempt live outside the live region:
@@ -416,6 +505,12 @@ class EditorPage {
     $('retry').addEventListener('click', () => conn.retryNow());
     $('copy-link').addEventListener('click', () => this.copyLink());
     $('share').addEventListener('click', () => this.share());
+    $('rename').addEventListener('click', () => this.renameDialog());
+    $('rename-form').addEventListener('submit', (e) => { e.preventDefault(); this.rename(); });
+    $('rename-cancel').addEventListener('click', () => $('rename-dialog').close());
+    $('delete').addEventListener('click', () => { $('delete-error').textContent = ''; $('delete-dialog').showModal(); });
+    $('delete-confirm').addEventListener('click', () => this.remove());
+    $('delete-cancel').addEventListener('click', () => $('delete-dialog').close());
     $('share-make').addEventListener('click', () => this.makeLink());
     $('share-copy').addEventListener('click', () => copyText($('share-url').value, $('share-copy'), 'Copy', (t) => this.announce(t)));
     $('share-close').addEventListener('click', () => $('share-dialog').close());
@@ -516,6 +611,8 @@ async function copyText(text, button, label, announce) {
 
 function describeError(err) {
   switch (err.code) {
+    case 'gone':
+      return 'This document was deleted.';
     case 'forbidden':
       return err.local ? err.message : 'You may not do that in this document.';
     case 'too_large':

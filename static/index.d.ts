@@ -55,7 +55,7 @@ export interface ConnectOptions {
 }
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'waiting' | 'stopped';
-export type Status = 'connecting' | 'saving' | 'saved' | 'offline' | 'closed';
+export type Status = 'connecting' | 'saving' | 'saved' | 'offline' | 'deleted' | 'closed';
 
 export interface OpenOptions {
   /** Who you are to the others. Without it you see them but are not shown until setPresence(). */
@@ -118,6 +118,8 @@ export interface DocumentEvents {
   version: (version: number) => void;
   load: (text: string) => void;
   error: (err: CollabError) => void;
+  /** The document was renamed or deleted (protocol §19). */
+  lifecycle: (ev: { kind: 'rename' | 'delete'; title?: string; version: number }) => void;
 }
 
 export interface ConnectionEvents {

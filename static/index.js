@@ -288,6 +288,7 @@ export class CollabDocument extends Emitter {
       onVersion: (v) => this._emit('version', v),
       onPresence: () => this._emit('presence', this.peers),
       onError: (err) => this._emit('error', err),
+      onLifecycle: (ev) => this._emit('lifecycle', ev),
     });
   }
 
@@ -507,9 +508,9 @@ export class CollabDocument extends Emitter {
       if (ev.origin !== origin && ev.op) binding.remote(ev.op);
     });
     // An empty document's first snapshot changes no text: only the status.
-    const offStatus = this.on('status', () => { if (alive) textarea.readOnly = !real.loaded; });
+    const offStatus = this.on('status', () => { if (alive) textarea.readOnly = !real.writable; });
     if (hasDOM) document.addEventListener('selectionchange', sendSelection);
-    textarea.readOnly = !real.loaded;
+    textarea.readOnly = !real.writable;
     const handle = {
       binding,
       selection: () => binding.selection(),

@@ -1,4 +1,4 @@
-// The document list page (/): lists documents from GET /api/docs with
+// The document list page (/): lists documents from GET /api/v1/docs with
 // their last change and size, filters them by name, and opens or creates
 // a document by name. Refreshes while visible, so new documents and sizes
 // show up without a reload.
@@ -26,7 +26,10 @@ async function load() {
     // With access control the list shows what this tab's token (from a
     // link, access.js) may read; without one the server answers 401.
     const headers = token ? { Authorization: `Bearer ${token}` } : {};
-    const res = await fetch(`/api/docs?limit=${LIMIT}`, { cache: 'no-store', headers });
+    // The read model's list (titles follow renames, deleted documents
+    // are gone); a server without the query side answers 404 there.
+    let res = await fetch(`/api/v1/docs?limit=${LIMIT}`, { cache: 'no-store', headers });
+    if (res.status === 404) res = await fetch(`/api/docs?limit=${LIMIT}`, { cache: 'no-store', headers });
     const body = await res.json().catch(() => ({}));
     if (res.status === 401) {
       docs = [];
@@ -92,7 +95,8 @@ function row(d) {
   a.textContent = d.id;
   a.dataset.focus = `open:${d.id}`;
   name.append(a);
-  // The title (the first line of the text), from servers that send one.
+  // The title (its name if renamed, else the first line of the text),
+  // from servers that send one.
   if (d.title) {
     const title = document.createElement('span');
     title.className = 'doc-title';
@@ -101,7 +105,7 @@ function row(d) {
   }
 
   const when = cell('Last change');
-  const updated = new Date(d.updated);
+  const updated = new Date(d.changed || d.updated);
   const t = document.createElement('time');
   t.dateTime = updated.toISOString();
   t.title = updated.toLocaleString();

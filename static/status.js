@@ -18,6 +18,7 @@
  */
 export function statusText(st, pending, loaded) {
   switch (st) {
+    case 'deleted': return 'This document was deleted';
     case 'saved': return 'All changes saved';
     case 'saving': return 'Saving…';
     case 'offline': return pending ? 'Offline: your edits are kept' : 'Offline';
@@ -33,6 +34,7 @@ export function statusText(st, pending, loaded) {
  */
 export function statusShort(st) {
   switch (st) {
+    case 'deleted': return 'Deleted';
     case 'saved': return 'Saved';
     case 'saving': return 'Saving…';
     case 'offline': return 'Offline';

@@ -284,6 +284,7 @@ func routes(h *hub.Hub, store eventlog.Log, checks []check, acc *access, reg *pr
 		query.Routes(mux, store, models, acc.listFilter(h))
 	}
 	mux.Handle("POST /api/v1/docs/{doc}/ops", h.CommandHandler())
+	h.LifecycleRoutes(mux)
 	mux.Handle("GET /", web)
 	return mux, nil
 }

@@ -95,3 +95,15 @@ func (w *Writer) AppendAll(ctx context.Context, edits []Edit, snapEvery int) err
 	wg.Wait()
 	return first
 }
+
+// Lifecycle appends a lifecycle event of kind (with meta, e.g. from
+// eventlog.RenameEvent) at the writer's version, as the hub does.
+func (w *Writer) Lifecycle(ctx context.Context, kind eventlog.Kind, meta []byte, author string) (eventlog.Event, error) {
+	ev := eventlog.Event{Doc: w.Doc, Version: w.Version, OpID: fmt.Sprintf("life-%d", w.Version),
+		Author: author, Op: []byte("[]"), Size: int64(w.Text.Len()), Kind: kind, Meta: meta}
+	got, err := w.Store.Append(ctx, ev)
+	if err == nil {
+		w.Version++
+	}
+	return got, err
+}

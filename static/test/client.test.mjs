@@ -801,3 +801,33 @@ test('access role read: edits refused in the page, nothing sent', () => {
   assert.equal(ops(sent).length, 1);
   assert.deepEqual(roles, ['read', 'write']);
 });
+
+test('lifecycle: a rename is an identity op with a title; a delete stops the client for good (§19)', () => {
+  const events = [];
+  const { c, sent, errors, timers } = mk('Hello', 3, { onLifecycle: (e) => events.push(e) });
+  c.edit([5, '!']);
+  assert.equal(ops(sent).length, 1);
+  // The rename took version 3: our op is transformed over the identity.
+  c.receive({ type: 'op', doc: 'd', version: 3, id: 'o:1', op: [], author: 'ann', lifecycle: { kind: 'rename', title: 'Greeting' } });
+  assert.deepEqual(events, [{ kind: 'rename', title: 'Greeting', version: 3 }]);
+  assert.equal(c.version, 4);
+  assert.equal(c.text, 'Hello!');
+  c.receive({ type: 'ack', doc: 'd', id: 'me:1', version: 4 });
+  assert.equal(c.status, 'saved');
+  c.edit([6, '?']); // in flight when the delete comes
+  c.receive({ type: 'op', doc: 'd', version: 5, id: 'o:2', op: [], lifecycle: { kind: 'delete' } });
+  c.receive({ type: 'error', doc: 'd', code: 'gone', message: 'this document was deleted' });
+  c.receive({ type: 'error', doc: 'd', id: 'me:2', code: 'gone', message: 'this document was deleted' });
+  assert.deepEqual(events.map((e) => e.kind), ['rename', 'delete']);
+  assert.equal(c.deleted, true);
+  assert.equal(c.status, 'deleted');
+  assert.equal(errors.filter((e) => e.code === 'gone').length, 1, 'told once');
+  assert.throws(() => c.edit([0, 'x']), (e) => e.code === 'gone' && e.local);
+  // Nothing is resent, on a timer or after a reconnect.
+  const before = sent.length;
+  while (timers.fire());
+  c.disconnected();
+  c.connected();
+  assert.equal(sent.length, before);
+  assert.equal(c.status, 'deleted');
+});
