@@ -30,8 +30,8 @@
 // queue answers ErrBusy at once, as in SQLite) and commits it in one
 // transaction: BEGIN; pg_advisory_xact_lock(commit key); one multi-row
 // INSERT … SELECT FROM unnest($arrays) ORDER BY ord ON CONFLICT DO NOTHING
-// RETURNING doc, op_id, seq; one multi-row snapshot upsert; pg_notify;
-// COMMIT. Callbacks run only after COMMIT, in call order.
+// RETURNING doc, op_id, seq; one multi-row snapshot upsert; pg_notify —
+// all four pipelined in one round trip; COMMIT. Callbacks run only after COMMIT, in call order.
 //
 // An event refused by a constraint does not fail its batch, and no
 // savepoint is needed: ON CONFLICT DO NOTHING skips a taken version or op
@@ -40,9 +40,8 @@
 // transaction: found is *DuplicateError (with the original version),
 // absent is *ConflictError. A row-level BEFORE trigger sees the rows its
 // own statement inserted before, so v and v+1 of one document can share a
-// batch. The whole batch costs 4 round trips whatever its size (BEGIN, the
-// pipelined lock + INSERT + upsert, NOTIFY, COMMIT), plus one to classify
-// refused events. Measured with BenchmarkAppendParallel on the 2-core VM,
+// batch. The whole batch costs 3 round trips whatever its size (BEGIN, the
+// pipeline, COMMIT), plus one to classify refused events. Measured with BenchmarkAppendParallel on the 2-core VM,
 // fsync on: ~7,100 events/s at ~135 events per commit (SQLite: ~10,900 at
 // ~150 on the same, loaded, machine); one caller waiting for each ack gets
 // ~260 events/s, a WAL flush each.

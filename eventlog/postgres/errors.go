@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -12,11 +11,14 @@ import (
 )
 
 // unavailable reports whether err is the database being down, restarting,
-// unreachable or overloaded — worth retrying later — rather than a bug in
-// a statement. SQLSTATE classes: 08 connection exception, 53 insufficient
+// unreachable or overloaded — worth retrying later — rather than a
+// statement PostgreSQL refused. An answer from the server (*PgError)
+// counts by its SQLSTATE class: 08 connection exception, 53 insufficient
 // resources, 57 operator intervention (57P01 admin_shutdown when the
 // server stops, 57P03 cannot_connect_now while it starts), 58 system
-// error (I/O), 40 serialization failure / deadlock.
+// error (I/O), 40 serialization failure or deadlock. Any other failure is
+// the server not being reached or not answering (refused, reset, EOF, a
+// timeout), except the caller's own cancellation.
 func unavailable(err error) bool {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
@@ -26,17 +28,7 @@ func unavailable(err error) bool {
 		}
 		return false
 	}
-	var ce *pgconn.ConnectError
-	var ne net.Error
-	return errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err) ||
-		errors.Is(err, context.DeadlineExceeded) || isClosedConn(err)
-}
-
-// isClosedConn matches pgx's errors for a connection that died under a
-// query (the server closed it: "conn closed", unexpected EOF).
-func isClosedConn(err error) bool {
-	var pe *pgconn.PgError
-	return !errors.As(err, &pe) && !errors.Is(err, context.Canceled)
+	return !errors.Is(err, context.Canceled)
 }
 
 // classify wraps an environmental failure with ErrUnavailable.

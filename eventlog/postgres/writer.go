@@ -171,6 +171,12 @@ func (s *Store) commit(batch []request, results []appendResult) []appendResult {
 	if len(sDoc) > 0 {
 		b.Queue(sqlPutSnapshots, sDoc, sVersion, sText, sTime)
 	}
+	if len(cols.doc) > 0 {
+		// Delivered to listeners at COMMIT, and only if it commits. Sent
+		// in the pipeline even if every event is then refused (a spurious
+		// wake-up, which OnCommit allows) to save a round trip per batch.
+		b.Queue(sqlNotify, notifyChannel)
+	}
 	stored := map[string]int64{}
 	br := tx.SendBatch(ctx, b)
 	_, err = br.Exec()
@@ -186,6 +192,9 @@ func (s *Store) commit(batch []request, results []appendResult) []appendResult {
 		}
 	}
 	if err == nil && len(sDoc) > 0 {
+		_, err = br.Exec()
+	}
+	if err == nil && len(cols.doc) > 0 {
 		_, err = br.Exec()
 	}
 	if cerr := br.Close(); err == nil {
@@ -237,12 +246,6 @@ func (s *Store) commit(batch []request, results []appendResult) []appendResult {
 				results[i].err = &eventlog.ConflictError{Doc: e.Doc, Version: e.Version}
 				conflicts++
 			}
-		}
-	}
-	if n > 0 {
-		// Delivered to listeners at COMMIT, and only if it commits.
-		if _, err := tx.Exec(ctx, sqlNotify, notifyChannel); err != nil {
-			return s.failBatch(batch, results, "notify", err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
