@@ -1,6 +1,7 @@
 // Command server runs the collaborative editing server: the WebSocket hub
 // at /ws, the browser client at /, health and metrics endpoints, on an
-// embedded SQLite event log. See -h for its settings.
+// embedded SQLite event log or, with -store postgres://…, on PostgreSQL.
+// See -h for its settings.
 package main
 
 import (
