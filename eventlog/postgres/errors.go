@@ -33,7 +33,7 @@ func unavailable(err error) bool {
 
 // classify wraps an environmental failure with ErrUnavailable.
 func classify(err error) error {
-	if err == nil || errors.Is(err, eventlog.ErrUnavailable) {
+	if err == nil || errors.Is(err, eventlog.ErrUnavailable) || errors.Is(err, eventlog.ErrLocked) {
 		return err
 	}
 	if unavailable(err) {

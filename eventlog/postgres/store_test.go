@@ -28,7 +28,7 @@ func TestProcessLock(t *testing.T) {
 	for _, shared := range []bool{false, true} {
 		_, err := postgres.Open(context.Background(), url, postgres.Config{Shared: shared})
 		var le *eventlog.LockedError
-		if !errors.As(err, &le) || !errors.Is(err, eventlog.ErrLocked) || le.Shared != shared {
+		if !errors.As(err, &le) || !errors.Is(err, eventlog.ErrLocked) || le.Shared != shared || errors.Is(err, eventlog.ErrUnavailable) {
 			t.Fatalf("second open (shared %v) = %v, want *LockedError", shared, err)
 		}
 	}
