@@ -161,7 +161,13 @@ func (s *Store) commit(batch []request, results []appendResult) []appendResult {
 	if err != nil {
 		return s.failBatch(batch, results, "begin", err)
 	}
-	defer func() { _ = tx.Rollback(context.Background()) }() // no-op after Commit
+	defer func() {
+		// A no-op after Commit. Bounded on its own: ctx may have expired,
+		// and a server that stopped answering must not hold the writer.
+		rctx, cancel := context.WithTimeout(context.Background(), s.writeTimeout)
+		defer cancel()
+		_ = tx.Rollback(rctx)
+	}()
 	b := &pgx.Batch{}
 	b.Queue(sqlLock, lockCommit)
 	if len(cols.doc) > 0 {
