@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/collabedit/collab/internal/poll"
 )
 
 func openTest(t testing.TB, path string, cfg Config) *Store {
@@ -221,50 +219,6 @@ func TestCloseDrainsQueue(t *testing.T) {
 	s2 := openTest(t, s.path(), Config{})
 	if h, _ := s2.Head(context.Background(), "c"); h != n {
 		t.Fatalf("head after reopen = %d, want %d", h, n)
-	}
-}
-
-// TestCloseConcurrentAppends races Close with appenders: every callback is
-// answered exactly once, with success or ErrClosed, and successes are durable.
-func TestCloseConcurrentAppends(t *testing.T) {
-	t.Parallel()
-	s, err := Open(tempDB(t), Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ok, closed, calls atomic.Int64
-	var wg sync.WaitGroup
-	for g := 0; g < 16; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			doc := fmt.Sprintf("d%d", g)
-			for v := int64(0); v < 200; v++ {
-				s.AppendAsync(ev(doc, v), func(_ Event, err error) {
-					calls.Add(1)
-					switch {
-					case err == nil:
-						ok.Add(1)
-					case errors.Is(err, ErrClosed):
-						closed.Add(1)
-					default:
-						t.Errorf("unexpected: %v", err)
-					}
-				})
-			}
-		}()
-	}
-	// Close once appends are flowing, so that it lands among them.
-	poll.Until(t, "the first appends to be answered", func() bool { return calls.Load() > 0 })
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	wg.Wait()
-	if calls.Load() != 16*200 {
-		t.Fatalf("%d callbacks, want %d", calls.Load(), 16*200)
-	}
-	if ok.Load() != s.Stats().Events {
-		t.Fatalf("%d successes but %d events committed", ok.Load(), s.Stats().Events)
 	}
 }
 

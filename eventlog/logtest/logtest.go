@@ -56,6 +56,7 @@ func Run(t *testing.T, impl Impl) {
 		{"LifecycleRules", testLifecycleRules},
 		{"Purge", testPurge},
 		{"CloseDrainsQueue", testCloseDrainsQueue},
+		{"CloseConcurrentAppends", testCloseConcurrentAppends},
 		{"Health", testHealth},
 		{"Upcast", testUpcast},
 	}
@@ -666,6 +667,60 @@ func testCloseDrainsQueue(t *testing.T, impl Impl) {
 	again := impl.Open(t, db, Config{})
 	if h, err := again.Head(context.Background(), "c"); err != nil || h != ok.Load() {
 		t.Fatalf("head after reopen = %d, %v; %d were acked", h, err, ok.Load())
+	}
+}
+
+// testCloseConcurrentAppends races Close with appenders: every callback
+// is answered exactly once, with success or ErrClosed, and successes are
+// durable.
+func testCloseConcurrentAppends(t *testing.T, impl Impl) {
+	db := impl.NewDB(t)
+	l := impl.Open(t, db, Config{})
+	const goroutines, per = 16, 200
+	var ok, calls atomic.Int64
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			doc := fmt.Sprintf("d%d", g)
+			for v := int64(0); v < per; v++ {
+				l.AppendAsync(Ev(doc, v), func(_ eventlog.Event, err error) {
+					calls.Add(1)
+					switch {
+					case err == nil:
+						ok.Add(1)
+					case errors.Is(err, eventlog.ErrClosed):
+					default:
+						t.Errorf("unexpected: %v", err)
+					}
+				})
+			}
+		}()
+	}
+	// Close once appends are flowing, so that it lands among them.
+	poll.Until(t, "the first appends to be answered", func() bool { return calls.Load() > 0 })
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if calls.Load() != goroutines*per {
+		t.Fatalf("%d callbacks, want %d", calls.Load(), goroutines*per)
+	}
+	if ok.Load() != l.Stats().Events {
+		t.Fatalf("%d successes but %d events committed", ok.Load(), l.Stats().Events)
+	}
+	again := impl.Open(t, db, Config{})
+	var stored int64
+	for g := range goroutines {
+		h, err := again.Head(context.Background(), fmt.Sprintf("d%d", g))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored += h
+	}
+	if stored != ok.Load() {
+		t.Fatalf("%d events in the log after reopening, %d acked", stored, ok.Load())
 	}
 }
 
