@@ -38,6 +38,7 @@ type session struct {
 	log      zerolog.Logger
 
 	lockErr atomic.Pointer[error] // non-nil while the lock is not held
+	pid     atomic.Uint32         // the session's backend pid, 0 while disconnected
 	cancel  context.CancelFunc
 	done    chan struct{}
 	once    sync.Once
@@ -50,6 +51,7 @@ func openSession(ctx context.Context, cfg *pgx.ConnConfig, shared bool, onCommit
 	if err != nil {
 		return nil, err
 	}
+	se.pid.Store(conn.PgConn().PID())
 	lctx, cancel := context.WithCancel(context.Background())
 	se.cancel = cancel
 	go se.run(lctx, conn)
@@ -98,6 +100,7 @@ func (se *session) run(ctx context.Context, conn *pgx.Conn) {
 				se.onCommit() // only LISTENing sessions get notifications
 				continue
 			}
+			se.pid.Store(0)
 			_ = conn.Close(context.Background())
 			conn = nil
 			if ctx.Err() != nil {
@@ -128,6 +131,7 @@ func (se *session) run(ctx context.Context, conn *pgx.Conn) {
 			continue
 		}
 		conn = c
+		se.pid.Store(c.PgConn().PID())
 		se.lockErr.Store(nil)
 		se.log.Info().Msg("session reconnected")
 		if se.onCommit != nil {

@@ -74,6 +74,7 @@ type Store struct {
 	writeTimeout  time.Duration
 	readTimeout   time.Duration
 	onCommit      func()
+	exclusive     bool // the process lock is held exclusively: check it in every batch
 
 	pool    *pgxpool.Pool // reads and the writer's transactions
 	session *session      // process lock and LISTEN (session.go)
@@ -155,6 +156,7 @@ func Open(ctx context.Context, url string, cfg Config) (*Store, error) {
 		writeTimeout:  cfg.WriteTimeout,
 		readTimeout:   cfg.ReadTimeout,
 		onCommit:      cfg.OnCommit,
+		exclusive:     !cfg.Shared,
 		queue:         make(chan request, queueSize),
 		roomCh:        make(chan struct{}),
 		writerDone:    make(chan struct{}),

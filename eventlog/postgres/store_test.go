@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/collabedit/collab/eventlog"
 	"github.com/collabedit/collab/eventlog/logtest"
 	"github.com/collabedit/collab/eventlog/postgres"
@@ -108,4 +110,51 @@ func TestDownIsUnavailable(t *testing.T) {
 		return err == nil || errors.Is(err, eventlog.ErrDuplicate)
 	})
 	poll.Until(t, "health after the restart", func() bool { return s.Health(ctx) == nil })
+}
+
+// TestLockLostStopsWrites: a Store that runs alone and whose session dies
+// (its backend terminated, as by a network cut) refuses its next batches
+// — checked in the batch's transaction, not in memory — until it retakes
+// the lock; if another Store took the database meanwhile, it stays
+// refused.
+func TestLockLostStopsWrites(t *testing.T) {
+	t.Parallel()
+	url := pgtest.DB(t)
+	ctx := context.Background()
+	alone := openStore(t, url, postgres.Config{})
+	if _, err := alone.Append(ctx, logtest.Ev("d", 0)); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	// Terminate the session and take the lock before it comes back.
+	var taken bool
+	if err := conn.QueryRow(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND objsubid = 1
+		AND ((classid::bigint << 32) | objid::bigint) = x'636f6c6c616203'::bigint
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&taken); err != nil || !taken {
+		t.Fatalf("terminate the session: %v, %v", taken, err)
+	}
+	poll.Until(t, "the other connection to take the lock", func() bool {
+		var ok bool
+		err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(x'636f6c6c616203'::bigint)`).Scan(&ok)
+		return err == nil && ok
+	})
+	if _, err := alone.Append(ctx, logtest.Ev("d", 1)); !errors.Is(err, eventlog.ErrUnavailable) {
+		t.Fatalf("append after losing the lock = %v, want ErrUnavailable", err)
+	}
+	if err := alone.Health(ctx); !errors.Is(err, eventlog.ErrUnavailable) {
+		t.Fatalf("health after losing the lock = %v", err)
+	}
+	// Released: the store retakes it and writes again.
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock_all()`); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, "writes after the lock is retaken", func() bool {
+		_, err := alone.Append(ctx, logtest.Ev("d", 1))
+		return err == nil
+	})
 }

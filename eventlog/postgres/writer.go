@@ -33,7 +33,13 @@ const (
 	sqlPutSnapshots = `INSERT INTO snapshots (doc, version, text, time)
 		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[])
 		ON CONFLICT (doc, version) DO UPDATE SET text = excluded.text, time = excluded.time`
-	sqlLock   = `SELECT pg_advisory_xact_lock($1)`
+	sqlLock = `SELECT pg_advisory_xact_lock($1)`
+	// sqlHoldsLock is true while the backend pid (the Store's session)
+	// holds the process lock: an advisory lock on a bigint key appears in
+	// pg_locks as classid = its high 32 bits, objid = its low 32 bits,
+	// objsubid = 1.
+	sqlHoldsLock = `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+		AND pid = $1 AND classid = $2::bigint::oid AND objid = $3::bigint::oid AND objsubid = 1)`
 	sqlNotify = `SELECT pg_notify($1, '')`
 )
 
@@ -170,6 +176,12 @@ func (s *Store) commit(batch []request, results []appendResult) []appendResult {
 	}()
 	b := &pgx.Batch{}
 	b.Queue(sqlLock, lockCommit)
+	if s.exclusive {
+		// A Store that runs alone must still hold its lock when it
+		// writes: if its session died (and another process may have taken
+		// the database meanwhile), the batch is refused, in the database.
+		b.Queue(sqlHoldsLock, int64(s.session.pid.Load()), lockProcess>>32, lockProcess&0xffffffff)
+	}
 	if len(cols.doc) > 0 {
 		b.Queue(sqlInsert, eventlog.SchemaVersion, cols.doc, cols.version, cols.opID, cols.author, cols.time,
 			cols.payload, cols.prev, cols.size, cols.kind, cols.meta)
@@ -186,6 +198,12 @@ func (s *Store) commit(batch []request, results []appendResult) []appendResult {
 	stored := map[string]int64{}
 	br := tx.SendBatch(ctx, b)
 	_, err = br.Exec()
+	if err == nil && s.exclusive {
+		var held bool
+		if err = br.QueryRow().Scan(&held); err == nil && !held {
+			err = errLockLost
+		}
+	}
 	if err == nil && len(cols.doc) > 0 {
 		var rows pgx.Rows
 		if rows, err = br.Query(); err == nil {
@@ -330,5 +348,9 @@ func (s *Store) answerLate() {
 }
 
 var errNoRows = pgx.ErrNoRows
+
+// errLockLost refuses a batch of an exclusive Store whose session no
+// longer holds the process lock.
+var errLockLost = errors.New("the process lock is not held (session connection lost); writes resume once it is retaken")
 
 func isNoRows(err error) bool { return errors.Is(err, errNoRows) }
