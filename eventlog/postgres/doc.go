@@ -74,7 +74,10 @@
 // shared with Config.Shared (set by every process coordinating through
 // leases), so a second process without leases is refused with
 // *eventlog.LockedError; PostgreSQL drops the lock with a dead process's
-// connection. The same connection LISTENs on eventlog_commit when
+// connection. A Store that runs alone also checks, in each batch's
+// pipeline (pg_locks), that its session still holds the lock: if the
+// session died — and another process may have taken the database since —
+// the batch is refused with ErrUnavailable until the session retakes it. The same connection LISTENs on eventlog_commit when
 // Config.OnCommit is set, so a projector learns of any process's commits
 // without a busy poll; after a reconnect OnCommit is called once, since
 // notifications sent meanwhile are lost.
