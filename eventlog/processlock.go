@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // processLock keeps two servers that do not coordinate from writing one
@@ -68,7 +69,7 @@ func acquireProcessLock(dbPath string, shared bool) (*processLock, error) {
 	if shared {
 		how = syscall.LOCK_SH
 	}
-	if err := flockRetry(f, how|syscall.LOCK_NB); err != nil {
+	if err := flockSettled(f, how); err != nil {
 		defer f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, &LockedError{File: name, PID: readPID(f), Shared: shared}
@@ -127,6 +128,29 @@ func (l *processLock) release() error {
 		err = cerr
 	}
 	return err
+}
+
+// forkWindow is how long a refused flock is retried before Open reports
+// the log locked. A lock file closed by this process can stay locked for
+// a moment after: a child forked meanwhile (by any goroutine: exec.Command)
+// holds a copy of every descriptor until its exec closes them. Under -race
+// on the loaded 2-core VM that window was long enough for a Store reopened
+// right after Close to be refused by its own closed lock (TestCloseDrainsQueue:
+// 2 failures in 6 runs beside tests that fork mkfs and mount). 500 ms is
+// far beyond any fork-to-exec; a real holder costs a refused Open 500 ms.
+const forkWindow = 500 * time.Millisecond
+
+// flockSettled takes the flock without blocking, retrying EWOULDBLOCK
+// for forkWindow.
+func flockSettled(f *os.File, how int) error {
+	deadline := time.Now().Add(forkWindow)
+	for {
+		err := flockRetry(f, how|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func flockRetry(f *os.File, how int) error {
