@@ -2,10 +2,10 @@ package e2e
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strconv"
