@@ -142,3 +142,48 @@ func TestRedisClusterFailoverResyncs(t *testing.T) {
 	t.Logf("re-subscribed %v after the kill, publishing again after %v",
 		resub.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }
+
+// TestRedisClusterPlannedFailover: after a CLUSTER FAILOVER the old master
+// lives on as a replica and tells its sharded subscribers it dropped
+// them (an unasked "sunsubscribe"); the bus subscribes again on the new
+// master and the subscriber gets fn(nil), then live messages.
+func TestRedisClusterPlannedFailover(t *testing.T) {
+	t.Parallel()
+	cluster := redistest.StartCluster(t, 3, 1)
+	b := newRedisBus(t, newClusterClient(t, cluster))
+	pub := newRedisBus(t, newClusterClient(t, cluster))
+	ch := "collab:doc:{planned}"
+	r := newRecorder()
+	subscribe(t, b, ch, r.fn)
+	r.expectNil(t)
+	start := time.Now()
+	old := cluster.FailoverOf(ch)
+	cluster.WaitFailover(ch, old)
+	select {
+	case m := <-r.ch:
+		if m != nil {
+			t.Fatalf("got %q before the resync", m)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no fn(nil) within 30 s of the failover")
+	}
+	t.Logf("re-subscribed %v after CLUSTER FAILOVER", time.Since(start).Round(time.Millisecond))
+	// On the new master, not on the old one now a replica.
+	node, err := newClusterClient(t, cluster).MasterForKey(context.Background(), ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := node.PubSubShardNumSub(context.Background(), ch).Result(); err != nil || n[ch] != 1 {
+		t.Fatalf("SHARDNUMSUB on the new master %s: %v, %v", node.Options().Addr, n, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if !poll.Wait(ctx, func() bool {
+		pctx, done := context.WithTimeout(ctx, time.Second)
+		defer done()
+		return pub.Publish(pctx, ch, []byte("after")) == nil
+	}) {
+		t.Fatal("publish failing after the failover")
+	}
+	r.expectMsg(t, "after")
+}

@@ -71,6 +71,15 @@ type Redis struct {
 	mu     sync.Mutex
 	chans  map[string]*redisChan
 	closed bool
+	// pending and repaired are the slots whose node dropped their
+	// sharded subscriptions (see repairLoop), guarded by mu.
+	pending  map[int]bool
+	repaired map[int]bool
+
+	// The repair goroutine, on a cluster only.
+	repairWake chan struct{} // capacity 1: "pending changed"
+	repairStop chan struct{}
+	repairDone chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -110,6 +119,12 @@ func NewRedis(client redis.UniversalClient, log zerolog.Logger) *Redis {
 		chans:    make(map[string]*redisChan),
 	}
 	r.cluster, _ = client.(*redis.ClusterClient)
+	if r.cluster != nil {
+		r.pending, r.repaired = make(map[int]bool), make(map[int]bool)
+		r.repairWake = make(chan struct{}, 1)
+		r.repairStop, r.repairDone = make(chan struct{}), make(chan struct{})
+		go r.repairLoop()
+	}
 	return r
 }
 
@@ -132,29 +147,30 @@ func (r *Redis) sharded(channel string) bool {
 	return r.cluster != nil && hasTag(channel)
 }
 
-// subscribe subscribes the connection of channel to it, creating the
-// connection and starting its receive loop if needed. A sharded
-// connection is created with its first channel, which is how go-redis
-// picks the node to connect to: created empty, its reader would connect
-// to a random node at once. cmdMu must be held.
-func (r *Redis) subscribe(ctx context.Context, channel string) error {
-	key := r.connKey(channel)
+// subscribe subscribes the connection of the channels (all of one slot,
+// or all unsharded) to them, creating the connection and starting its
+// receive loop if needed. A sharded connection is created with its first
+// channels, which is how go-redis picks the node to connect to: created
+// empty, its reader would connect to a random node at once. cmdMu must be
+// held.
+func (r *Redis) subscribe(ctx context.Context, channels ...string) error {
+	key := r.connKey(channels[0])
 	c := r.conns[key]
 	if c != nil {
-		c.n++
+		c.n += len(channels)
 		if c.sharded {
-			return c.ps.SSubscribe(ctx, channel)
+			return c.ps.SSubscribe(ctx, channels...)
 		}
-		return c.ps.Subscribe(ctx, channel)
+		return c.ps.Subscribe(ctx, channels...)
 	}
-	c = &redisConn{sharded: key != classicConn, n: 1}
+	c = &redisConn{sharded: key != classicConn, n: len(channels)}
 	var err error
 	if c.sharded {
 		c.ps = r.cluster.SSubscribe(ctx) // no channels, no I/O
-		err = c.ps.SSubscribe(ctx, channel)
+		err = c.ps.SSubscribe(ctx, channels...)
 	} else {
 		c.ps = r.client.Subscribe(ctx) // no channels, no I/O
-		err = c.ps.Subscribe(ctx, channel)
+		err = c.ps.Subscribe(ctx, channels...)
 	}
 	r.conns[key] = c
 	// ChannelWithSubscriptions (not Channel) because it also yields the
@@ -362,8 +378,11 @@ func (r *Redis) loop(ch <-chan any) {
 	for m := range ch {
 		switch m := m.(type) {
 		case *redis.Subscription:
-			if m.Kind == "subscribe" || m.Kind == "ssubscribe" {
+			switch m.Kind {
+			case "subscribe", "ssubscribe":
 				r.confirmed(m.Channel)
+			case "sunsubscribe":
+				r.dropped(m.Channel)
 			}
 		case *redis.Message:
 			r.deliver(m)
@@ -431,6 +450,10 @@ func (r *Redis) Close() error {
 			delete(r.conns, key)
 		}
 		r.cmdMu.Unlock()
+		if r.cluster != nil {
+			close(r.repairStop)
+			<-r.repairDone
+		}
 		r.loops.Wait()
 		for _, c := range chans {
 			for s := range c.subs {

@@ -135,6 +135,36 @@ func (c *Cluster) KillMasterOf(key string) *Server {
 	return m
 }
 
+// FailoverOf promotes a replica of the master serving key's slot with
+// CLUSTER FAILOVER, the planned handover of a maintenance: the old master
+// stays up, as a replica. It returns the old master; WaitFailover waits
+// for the handover.
+func (c *Cluster) FailoverOf(key string) *Server {
+	c.tb.Helper()
+	m := c.MasterOf(key)
+	id, err := command(m.Addr(), "CLUSTER", "MYID")
+	if err != nil {
+		c.tb.Fatalf("redistest: CLUSTER MYID: %v", err)
+	}
+	for _, n := range c.live() {
+		repl, err := command(n.Addr(), "CLUSTER", "NODES")
+		if err != nil {
+			c.tb.Fatalf("redistest: CLUSTER NODES: %v", err)
+		}
+		for _, line := range strings.Split(repl, "\n") {
+			f := strings.Fields(line)
+			if len(f) > 3 && strings.Contains(f[2], "myself") && strings.Contains(f[2], "slave") && f[3] == id {
+				if _, err := command(n.Addr(), "CLUSTER", "FAILOVER"); err != nil {
+					c.tb.Fatalf("redistest: CLUSTER FAILOVER on %s: %v", n.Addr(), err)
+				}
+				return m
+			}
+		}
+	}
+	c.tb.Fatalf("redistest: master %s of %q has no replica", m.Addr(), key)
+	return nil
+}
+
 // WaitFailover waits until every live node sees a live master, other
 // than old, serving key's slot, and reports cluster_state:ok.
 func (c *Cluster) WaitFailover(key string, old *Server) {
