@@ -4,22 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-	"github.com/rs/zerolog"
-
-	"github.com/collabedit/collab/fanout"
-	"github.com/collabedit/collab/hub"
-	"github.com/collabedit/collab/hub/hubtest"
 	"github.com/collabedit/collab/internal/poll"
 	"github.com/collabedit/collab/internal/testrand"
-	"github.com/collabedit/collab/lease"
-	"github.com/collabedit/collab/presence"
-	"github.com/collabedit/collab/redisopt"
 	"github.com/collabedit/collab/redistest"
 )
 
@@ -44,30 +34,7 @@ const (
 func startClusterHubs(t *testing.T, n int, ttl time.Duration) (*redistest.Cluster, []*testServer) {
 	t.Helper()
 	cluster := redistest.StartCluster(t, 3, 1)
-	opt, err := redisopt.ParseCluster(cluster.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "events.db")
-	logs := &syncBuffer{}
-	t.Cleanup(func() {
-		if t.Failed() && testing.Verbose() {
-			t.Logf("hub logs:\n%s", logs.String())
-		}
-	})
-	var hubs []*testServer
-	for i := 0; i < n; i++ {
-		rc := redis.NewClusterClient(opt)
-		bus := fanout.NewRedis(rc, zerolog.Nop())
-		t.Cleanup(func() { _ = bus.Close(); _ = rc.Close() })
-		hubs = append(hubs, hubtest.StartAt(t, path, hub.Config{
-			Bus: bus, Leases: lease.NewRedis(rc, ttl), Presence: presence.NewRedis(rc),
-			ProcessID: fmt.Sprintf("p%d", i), ClusterTick: 25 * time.Millisecond,
-			PositionCheck: 200 * time.Millisecond, ForwardRetry: 200 * time.Millisecond,
-			Logger: zerolog.New(logs).Level(zerolog.DebugLevel),
-		}))
-	}
-	return cluster, hubs
+	return cluster, startHubsOn(t, cluster.URL(), n, ttl)
 }
 
 // docsOnEveryShard picks perShard documents on each master of cluster,
