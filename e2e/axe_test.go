@@ -76,7 +76,7 @@ func TestAxeAccessibility(t *testing.T) {
 	bob.caret(30)
 	bob.keys("!")
 	ann.waitFor(`document.querySelectorAll('#mirror .peer-caret').length === 1`, stateJS, 10*time.Second)
-	list := openPage(t, "list", proxies[0].url("/"))
+	list := openPage(t, "list", proxies[0].URL("/"))
 	list.waitFor(`document.querySelectorAll('#docs tbody tr').length === 1`, `document.body.innerText`, 10*time.Second)
 
 	for _, scheme := range []string{"light", "dark"} {
@@ -122,7 +122,7 @@ func TestAxeAccessibility(t *testing.T) {
 		t.Error("axe-core did not report pale text: the check is not working")
 	}
 
-	proxies[0].setOffline(true)
+	proxies[0].SetOffline(true)
 	ann.waitFor(`document.getElementById('status').dataset.state === 'offline' && !document.getElementById('retry').hidden`, stateJS, 10*time.Second)
 	ann.checkAxe("phone dark, offline")
 }

@@ -14,18 +14,19 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/internal/faultnet"
 	"github.com/collabedit/collab/internal/poll"
 )
 
 // editors opens doc on the server in two pages, each through its own
 // proxy, with the display names given, and waits until both are saved.
-func editors(t *testing.T, srv *server, doc string, names ...string) ([]*page, []*proxy) {
+func editors(t *testing.T, srv *server, doc string, names ...string) ([]*page, []*faultnet.Proxy) {
 	t.Helper()
 	var pages []*page
-	var proxies []*proxy
+	var proxies []*faultnet.Proxy
 	for _, name := range names {
-		px := startProxy(t, srv.addr)
-		p := openPage(t, name, px.url("/d/"+doc))
+		px := faultnet.Start(t, srv.addr)
+		p := openPage(t, name, px.URL("/d/"+doc))
 		p.waitSaved()
 		p.setName(name)
 		pages = append(pages, p)
@@ -81,7 +82,7 @@ func TestConcurrentTypingConverges(t *testing.T) {
 	srv.seed(t, "shared", "middle\n")
 	pages, proxies := editors(t, srv, "shared", "Ann", "Bob")
 	ann, bob := pages[0], pages[1]
-	bob.allowClipboard(proxies[1].url(""))
+	bob.allowClipboard(proxies[1].URL(""))
 	ann.caret(0)
 	bob.caret(-1)
 
@@ -140,7 +141,7 @@ func TestOfflineEditsConverge(t *testing.T) {
 		t.Errorf("typing announced %q", said)
 	}
 
-	bobNet.setOffline(true)
+	bobNet.SetOffline(true)
 	bob.waitFor(`document.getElementById('status').dataset.state === 'offline'`, stateJS, 5*time.Second)
 	bob.waitFor(announceJS+`.startsWith('Offline')`, announceJS, 5*time.Second)
 	// A long wait before the next attempt: nothing but the edits below
@@ -163,7 +164,7 @@ func TestOfflineEditsConverge(t *testing.T) {
 		t.Fatalf("server has offline edits before the network is back: %q", server)
 	}
 
-	bobNet.setOffline(false)
+	bobNet.SetOffline(false)
 	eval[chromedp.Void](bob, `collab.conn.retryNow()`) // skip the long wait set above
 	got := converge(t, srv, "trip", ann, bob)
 	if want := "offline 🙂\nline base text. online🌍"; got != want {
@@ -183,21 +184,21 @@ func TestOfflineEditsConverge(t *testing.T) {
 	bob.caret(-1)
 	want := got
 	for _, tc := range []struct {
-		hold  direction
+		hold  faultnet.Direction
 		words string
 		stat  string
 	}{
-		{holdDown, " acks-lost", "ownOps"},
-		{holdUp, " ops-lost", "resends"},
+		{faultnet.HoldDown, " acks-lost", "ownOps"},
+		{faultnet.HoldUp, " ops-lost", "resends"},
 	} {
 		_, before := srv.text(t, "trip")
-		bobNet.setHold(tc.hold)
+		bobNet.Hold(tc.hold)
 		bob.do(typing(step{keys: tc.words}))
 		want += tc.words
-		if tc.hold == holdDown {
+		if tc.hold == faultnet.HoldDown {
 			waitVersion(t, srv, "trip", before+1) // the first op arrived; its ack is held
 		} else {
-			poll.Until(t, "Bob's op to reach the proxy and be held", func() bool { return bobNet.holding(holdUp) })
+			poll.Until(t, "Bob's op to reach the proxy and be held", func() bool { return bobNet.Holding(faultnet.HoldUp) })
 			if _, v := srv.text(t, "trip"); v != before {
 				t.Fatalf("held ops reached the server: version %d → %d", before, v)
 			}
@@ -205,8 +206,8 @@ func TestOfflineEditsConverge(t *testing.T) {
 		if st := eval[string](bob, `document.getElementById('status').dataset.state`); st != "saving" {
 			t.Fatalf("status %q while ops are unacknowledged, want saving", st)
 		}
-		bobNet.setOffline(true)
-		bobNet.setOffline(false)
+		bobNet.SetOffline(true)
+		bobNet.SetOffline(false)
 		eval[chromedp.Void](bob, `collab.conn.retryNow()`) // skip the backoff wait
 		got = converge(t, srv, "trip", ann, bob)
 		if got != want {
@@ -351,9 +352,9 @@ func TestSnapshotRebase(t *testing.T) {
 	bobNet := proxies[1]
 
 	bob.caret(-1)
-	bobNet.setHold(holdUp) // the first op leaves, and never arrives
+	bobNet.Hold(faultnet.HoldUp) // the first op leaves, and never arrives
 	bob.do(typing(step{keys: " bob"}))
-	bobNet.setOffline(true)
+	bobNet.SetOffline(true)
 	bob.caret(0)
 	bob.do(typing(step{keys: "B>"}))
 
@@ -365,7 +366,7 @@ func TestSnapshotRebase(t *testing.T) {
 		t.Fatalf("Ann made only %d ops; the test needs more than MaxCatchUp", to-from)
 	}
 
-	bobNet.setOffline(false)
+	bobNet.SetOffline(false)
 	eval[chromedp.Void](bob, `collab.conn.retryNow()`)
 	got := converge(t, srv, "far", ann, bob)
 	if want := "B>01234ann-typed-while-bob-was-away56789 bob"; got != want {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/collabedit/collab/internal/faultnet"
 )
 
 // TestHalfOpenConnectionGoesOffline: the network stalls without closing
@@ -18,13 +20,13 @@ func TestHalfOpenConnectionGoesOffline(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	srv.seed(t, "halfopen", "quiet text")
-	px := startProxy(t, srv.addr)
-	p := openPage(t, "idle", px.url("/d/halfopen"))
+	px := faultnet.Start(t, srv.addr)
+	p := openPage(t, "idle", px.URL("/d/halfopen"))
 	p.waitSaved()
 	eval[chromedp.Void](p, `collab.conn.setHeartbeat(500, 1500)`)
 	p.waitFor(`collab.conn.lastPongAt > 0`, `JSON.stringify({pong: collab.conn.lastPongAt, state: collab.conn.state})`, 5*time.Second)
 
-	px.setHold(holdBoth)
+	px.Hold(faultnet.HoldBoth)
 	stalled := time.Now()
 	p.waitFor(`document.getElementById('status').dataset.state === 'offline'`, stateJS, 5*time.Second)
 	t.Logf("offline %v after the stall", time.Since(stalled).Round(100*time.Millisecond))
@@ -38,7 +40,7 @@ func TestHalfOpenConnectionGoesOffline(t *testing.T) {
 	p.caret(-1)
 	p.keys(" and more")
 
-	px.setHold(holdNone)
+	px.Hold(faultnet.HoldNone)
 	p.waitFor(`document.getElementById('status').dataset.state === 'saved' && !collab.client.pending`, stateJS, 20*time.Second)
 	if got, _ := srv.text(t, "halfopen"); got != "quiet text and more" {
 		t.Fatalf("server has %q after the network came back", got)

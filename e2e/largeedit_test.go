@@ -74,7 +74,7 @@ func TestPasteOverDocLimitRefused(t *testing.T) {
 	if n := eval[int](ann, `collab.client.limits.maxDocLen`); n != 1_000_000 {
 		t.Fatalf("the page believes the limit is %d characters, want the server's 1,000,000", n)
 	}
-	ann.pasteInto(proxies[0].url(""), 6, strings.Repeat("pasted line\n", 1_500_000/12))
+	ann.pasteInto(proxies[0].URL(""), 6, strings.Repeat("pasted line\n", 1_500_000/12))
 	afterRefusedPaste(t, srv, "huge", ann, bob, "more than the 1,000,000 the server allows")
 	if n := eval[int](ann, `collab.client.stats.resyncs`); n != 0 {
 		t.Errorf("%d resyncs; a paste refused up front costs none", n)
@@ -89,7 +89,7 @@ func TestPasteOverInsertLimitRefused(t *testing.T) {
 	srv.seed(t, "five", "start end")
 	pages, proxies := editors(t, srv, "five", "Ann", "Bob")
 	ann, bob := pages[0], pages[1]
-	ann.pasteInto(proxies[0].url(""), 6, strings.Repeat("x", 5<<20))
+	ann.pasteInto(proxies[0].URL(""), 6, strings.Repeat("x", 5<<20))
 	afterRefusedPaste(t, srv, "five", ann, bob, "more than the 2.0 MB the server takes in one go")
 }
 
@@ -105,7 +105,7 @@ func TestPasteRefusedByServerRolledBack(t *testing.T) {
 	pages, proxies := editors(t, srv, "small", "Ann", "Bob")
 	ann, bob := pages[0], pages[1]
 	eval[chromedp.Void](ann, `(() => { collab.client.limits.maxMessageBytes = 4 << 20; })()`)
-	ann.pasteInto(proxies[0].url(""), 6, strings.Repeat("y", 600<<10))
+	ann.pasteInto(proxies[0].URL(""), 6, strings.Repeat("y", 600<<10))
 	afterRefusedPaste(t, srv, "small", ann, bob, "larger than the server allows")
 }
 
@@ -122,7 +122,7 @@ func TestLargePasteSaved(t *testing.T) {
 	for _, size := range []int{1500 << 10} {
 		chunk := strings.Repeat(fmt.Sprintf("%d bytes pasted ", size), size/20+1)[:size]
 		begin := time.Now()
-		ann.pasteInto(proxies[0].url(""), 6, chunk)
+		ann.pasteInto(proxies[0].URL(""), 6, chunk)
 		text = text[:6] + chunk + text[6:]
 		ann.waitFor(fmt.Sprintf(`document.getElementById('text').value.length === %d`, len(text)), stateJS, 60*time.Second)
 		shown := time.Since(begin)

@@ -23,7 +23,7 @@ func TestPasteSplitToServerLimits(t *testing.T) {
 		t.Fatalf("the page believes frames may be %d bytes, want the server's %d", n, 256<<10)
 	}
 	chunk := strings.Repeat("z", 600<<10)
-	ann.pasteInto(proxies[0].url(""), 6, chunk)
+	ann.pasteInto(proxies[0].URL(""), 6, chunk)
 	want := "start " + chunk + "end"
 	bob.waitFor(fmt.Sprintf(`document.getElementById('text').value.length === %d`, len(want)), stateJS, 60*time.Second)
 	ann.waitSaved()

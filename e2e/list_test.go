@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/collabedit/collab/internal/faultnet"
 )
 
 // rowsJS reads the document list's rows as {cells} arrays of text (the
@@ -22,8 +24,8 @@ func TestDocumentList(t *testing.T) {
 	srv := startServer(t)
 	srv.seed(t, "plan.v2", "héllo 😀")
 	srv.seed(t, "notes", strings.Repeat("x", 1234))
-	px := startProxy(t, srv.addr)
-	p := openPage(t, "list", px.url("/"))
+	px := faultnet.Start(t, srv.addr)
+	p := openPage(t, "list", px.URL("/"))
 	p.waitFor(`document.querySelectorAll('#docs tbody tr').length === 2`, `document.body.innerText`, 5*time.Second)
 
 	rows := eval[[][]string](p, rowsJS)
@@ -84,7 +86,7 @@ func TestDocumentList(t *testing.T) {
 		t.Fatalf("server has %q", text)
 	}
 	// Back on the list, it is first, with its size.
-	p.do(chromedp.Navigate(px.url("/")))
+	p.do(chromedp.Navigate(px.URL("/")))
 	p.waitFor(`document.querySelectorAll('#docs tbody tr').length === 3`, `document.body.innerText`, 5*time.Second)
 	if first := eval[[][]string](p, rowsJS)[0]; first[0] != "fresh-doc" || first[2] != "11 characters" {
 		t.Errorf("first row %q, want fresh-doc with 11 characters", first)
@@ -113,9 +115,9 @@ func TestPhoneAndAccessibility(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	srv.seed(t, "phone", "A line long enough to wrap on a narrow phone screen, with an emoji 📱 in it.\n")
-	px := startProxy(t, srv.addr)
+	px := faultnet.Start(t, srv.addr)
 	for _, path := range []string{"/", "/d/phone"} {
-		p := openPage(t, "phone "+path, px.url(path))
+		p := openPage(t, "phone "+path, px.URL(path))
 		p.viewport(375, 667, true)
 		if path == "/" {
 			p.waitFor(`document.querySelectorAll('#docs tbody tr').length === 1`, `document.body.innerText`, 5*time.Second)

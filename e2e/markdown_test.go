@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/collabedit/collab/internal/faultnet"
 )
 
 // previewJS describes the preview for failure messages.
@@ -187,8 +189,8 @@ func TestMarkdownPreviewLongDocument(t *testing.T) {
 	srv := startServer(t)
 	unit := "## Section\n\nSome *text* with a [link](https://example.com/x) and `code`.\n\n- one\n- two\n\n"
 	srv.seed(t, "long", strings.Repeat(unit, 150_000/len(unit)))
-	px := startProxy(t, srv.addr)
-	p := openPage(t, "long", px.url("/d/long"))
+	px := faultnet.Start(t, srv.addr)
+	p := openPage(t, "long", px.URL("/d/long"))
 	p.waitSaved()
 	eval[chromedp.Void](p, `document.getElementById('preview-toggle').click()`)
 	p.caret(-1)

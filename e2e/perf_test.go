@@ -97,7 +97,7 @@ func TestPaste200KBSeen(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	stopA, stopB := ann.profile("paste-ann"), bob.profile("paste-bob")
 	begin := time.Now()
-	ann.pasteInto(proxies[0].url(""), 6, chunk)
+	ann.pasteInto(proxies[0].URL(""), 6, chunk)
 	bob.waitFor(`window.stamps.frame`, stateJS, 20*time.Second)
 	stopA()
 	stopB()

@@ -76,7 +76,7 @@ func TestPhoneHeaderOneRow(t *testing.T) {
 	}
 	shoot("saved")
 
-	proxies[0].setOffline(true)
+	proxies[0].SetOffline(true)
 	ann.waitFor(`document.getElementById('status').dataset.state === 'offline' && !document.getElementById('retry').hidden`, stateJS, 10*time.Second)
 	ann.caret(-1)
 	ann.keys("typed offline")
@@ -88,7 +88,7 @@ func TestPhoneHeaderOneRow(t *testing.T) {
 	}
 	shoot("offline")
 
-	proxies[0].setOffline(false)
+	proxies[0].SetOffline(false)
 	ann.do()
 	eval[bool](ann, `(collab.conn.retryNow(), true)`)
 	ann.waitSaved()

@@ -3,6 +3,7 @@ package fanout
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -42,7 +43,57 @@ func newClient(t *testing.T, srv *redistest.Server) *redis.Client {
 	return c
 }
 
-func newRedisBus(t *testing.T, c *redis.Client) *Redis {
+// newClusterClient returns a client of cluster c, closed at cleanup.
+func newClusterClient(t *testing.T, c *redistest.Cluster) *redis.ClusterClient {
+	t.Helper()
+	opt, err := redisopt.ParseCluster(c.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := redis.NewClusterClient(opt)
+	t.Cleanup(func() { cc.Close() })
+	return cc
+}
+
+// clusterBus is a bus on the shared cluster that renames every channel:
+// prefixed with the test's name, so tests sharing the cluster do not hear
+// each other, and in a hash tag if tag is set, so that the behaviour
+// tests run on sharded pub/sub (each channel on its own slot) as well as
+// on classic pub/sub.
+type clusterBus struct {
+	*Redis
+	prefix string
+	tag    bool
+}
+
+func newClusterBus(t *testing.T, tag bool) clusterBus {
+	t.Helper()
+	r := newRedisBus(t, newClusterClient(t, redistest.SharedCluster(t)))
+	return clusterBus{Redis: r, prefix: t.Name() + ":", tag: tag}
+}
+
+func (b clusterBus) name(channel string) string {
+	if b.tag {
+		return "{" + b.prefix + channel + "}"
+	}
+	return b.prefix + channel
+}
+
+func (b clusterBus) Publish(ctx context.Context, channel string, msg []byte) error {
+	return b.Redis.Publish(ctx, b.name(channel), msg)
+}
+
+func (b clusterBus) Subscribe(channel string, fn func([]byte)) (func(), error) {
+	return b.Redis.Subscribe(b.name(channel), fn)
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	redistest.StopSharedCluster()
+	os.Exit(code)
+}
+
+func newRedisBus(t *testing.T, c redis.UniversalClient) *Redis {
 	t.Helper()
 	r := NewRedis(c, zerolog.Nop())
 	t.Cleanup(func() { r.Close() })
@@ -62,6 +113,8 @@ var impls = []struct {
 	{"redis", func(t *testing.T) bus {
 		return newRedisBus(t, newClient(t, redistest.Start(t)))
 	}},
+	{"cluster-sharded", func(t *testing.T) bus { return newClusterBus(t, true) }},
+	{"cluster-classic", func(t *testing.T) bus { return newClusterBus(t, false) }},
 }
 
 // recorder collects what a subscription receives. A nil message is kept
@@ -305,6 +358,10 @@ func TestOverflowDropsThenResyncs(t *testing.T) {
 			case *Memory:
 				b.queueLen = small
 			case *Redis:
+				b.mu.Lock()
+				b.queueLen = small
+				b.mu.Unlock()
+			case clusterBus:
 				b.mu.Lock()
 				b.queueLen = small
 				b.mu.Unlock()

@@ -19,14 +19,29 @@ import (
 const subscribeTimeout = 2 * time.Second
 
 // Redis is a hub.Bus over Redis pub/sub, for several processes sharing one
-// Redis server. Each Publish is one PUBLISH. All subscriptions of a Redis
-// share one PubSub connection, subscribed once to each channel that has
-// local subscribers; see the package doc for the goroutines.
+// Redis server or one Redis Cluster.
 //
-// go-redis re-establishes the PubSub connection after an outage and
-// re-subscribes to every channel; Redis answers each SUBSCRIBE with a
-// "subscribe" confirmation, which is how this bus knows the subscription
-// is live again and tells every local subscriber of the channel fn(nil).
+// On one server each Publish is one PUBLISH, and all subscriptions of a
+// Redis share one PubSub connection, subscribed once to each channel that
+// has local subscribers; see the package doc for the goroutines.
+//
+// On a cluster (a *redis.ClusterClient) a channel whose name holds a hash
+// tag, such as "collab:doc:{d1}", is sharded: SPUBLISH and SSUBSCRIBE, on
+// the master of the tag's slot only, so a document's events load one shard
+// and not the whole cluster. A channel without a tag, such as
+// "collab:revoke", stays on classic PUBLISH, which every node relays to
+// every other over the cluster bus: that costs one cluster-bus message per
+// node, acceptable for the rare global messages that use it, and lets
+// their subscribers connect to any node. Each slot in use gets its own
+// PubSub connection, because go-redis re-subscribes a PubSub's sharded
+// channels in one SSUBSCRIBE, which Redis refuses (CROSSSLOT) for
+// channels of different slots; see the package doc for the cost.
+//
+// go-redis re-establishes a PubSub connection after an outage or a
+// failover (to the slot's new master) and re-subscribes to every channel;
+// Redis answers each with a "subscribe" or "ssubscribe" confirmation,
+// which is how this bus knows the subscription is live again and tells
+// every local subscriber of the channel fn(nil).
 type Redis struct {
 	// DropRate is for tests only: the probability in [0, 1] that a
 	// message received from Redis is silently dropped before delivery, to
@@ -34,11 +49,14 @@ type Redis struct {
 	// Subscribe and leave it alone afterwards; it is not synchronised.
 	DropRate float64
 
-	client   *redis.Client
-	log      zerolog.Logger
-	ps       *redis.PubSub
-	queueLen int // per-subscription backlog; a field so tests can shrink it
-	loopDone chan struct{}
+	client  redis.UniversalClient
+	cluster *redis.ClusterClient // nil on one server
+	log     zerolog.Logger
+	// queueLen is the per-subscription backlog; a field so tests can
+	// shrink it.
+	queueLen int
+	// loops counts the receive loops, one per PubSub connection.
+	loops sync.WaitGroup
 
 	// cmdMu orders each refcount change with its SUBSCRIBE or UNSUBSCRIBE,
 	// so a cancel racing a Subscribe of the same channel cannot leave
@@ -47,9 +65,21 @@ type Redis struct {
 	// never delayed by them.
 	cmdMu sync.Mutex
 
+	// conns are the PubSub connections by connKey, guarded by cmdMu.
+	conns map[int]*redisConn
+
 	mu     sync.Mutex
 	chans  map[string]*redisChan
 	closed bool
+	// pending and repaired are the slots whose node dropped their
+	// sharded subscriptions (see repairLoop), guarded by mu.
+	pending  map[int]bool
+	repaired map[int]bool
+
+	// The repair goroutine, on a cluster only.
+	repairWake chan struct{} // capacity 1: "pending changed"
+	repairStop chan struct{}
+	repairDone chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -64,32 +94,100 @@ type redisChan struct {
 	live bool
 }
 
-// NewRedis returns a bus publishing with client and receiving on one
-// PubSub connection of client, and starts its receive loop. client stays
-// the caller's: Close does not close it. Build it from redisopt.Parse so
-// Publish fails promptly while Redis is down.
-func NewRedis(client *redis.Client, log zerolog.Logger) *Redis {
+// redisConn is one PubSub connection and the channels subscribed on it.
+type redisConn struct {
+	ps      *redis.PubSub
+	sharded bool // SSUBSCRIBE rather than SUBSCRIBE
+	n       int  // channels subscribed through it
+}
+
+// classicConn is the connKey of the classic (non-sharded) connection; the
+// sharded ones are keyed by hash slot, 0 to 16383.
+const classicConn = -1
+
+// NewRedis returns a bus publishing with client and receiving on PubSub
+// connections of client: one on a server, one per hash slot in use (plus
+// one for channels without a hash tag) on a cluster. client stays the
+// caller's: Close does not close it. Build it with redisopt so Publish
+// fails promptly while Redis is down.
+func NewRedis(client redis.UniversalClient, log zerolog.Logger) *Redis {
 	r := &Redis{
 		client:   client,
 		log:      log,
-		ps:       client.Subscribe(context.Background()), // no channels yet, no I/O
 		queueLen: queueLen,
-		loopDone: make(chan struct{}),
+		conns:    make(map[int]*redisConn),
 		chans:    make(map[string]*redisChan),
 	}
+	r.cluster, _ = client.(*redis.ClusterClient)
+	if r.cluster != nil {
+		r.pending, r.repaired = make(map[int]bool), make(map[int]bool)
+		r.repairWake = make(chan struct{}, 1)
+		r.repairStop, r.repairDone = make(chan struct{}), make(chan struct{})
+		go r.repairLoop()
+	}
+	return r
+}
+
+// Sharded reports whether the bus runs on a Redis Cluster, where channels
+// with a hash tag are sharded (see Redis). The hub then names its
+// channels with one.
+func (r *Redis) Sharded() bool { return r.cluster != nil }
+
+// connKey says which connection carries channel: the classic one, or on
+// a cluster the one of the slot of channel's hash tag.
+func (r *Redis) connKey(channel string) int {
+	if r.sharded(channel) {
+		return slot(channel)
+	}
+	return classicConn
+}
+
+// sharded reports whether channel uses sharded pub/sub.
+func (r *Redis) sharded(channel string) bool {
+	return r.cluster != nil && hasTag(channel)
+}
+
+// subscribe subscribes the connection of the channels (all of one slot,
+// or all unsharded) to them, creating the connection and starting its
+// receive loop if needed. A sharded connection is created with its first
+// channels, which is how go-redis picks the node to connect to: created
+// empty, its reader would connect to a random node at once. cmdMu must be
+// held.
+func (r *Redis) subscribe(ctx context.Context, channels ...string) error {
+	key := r.connKey(channels[0])
+	c := r.conns[key]
+	if c != nil {
+		c.n += len(channels)
+		if c.sharded {
+			return c.ps.SSubscribe(ctx, channels...)
+		}
+		return c.ps.Subscribe(ctx, channels...)
+	}
+	c = &redisConn{sharded: key != classicConn, n: len(channels)}
+	var err error
+	if c.sharded {
+		c.ps = r.cluster.SSubscribe(ctx) // no channels, no I/O
+		err = c.ps.SSubscribe(ctx, channels...)
+	} else {
+		c.ps = r.client.Subscribe(ctx) // no channels, no I/O
+		err = c.ps.Subscribe(ctx, channels...)
+	}
+	r.conns[key] = c
 	// ChannelWithSubscriptions (not Channel) because it also yields the
 	// *redis.Subscription confirmations that reveal a re-subscription.
 	// Its buffer of 1024 absorbs bursts while the loop holds mu; the loop
 	// never blocks on subscribers, so go-redis's 60 s send timeout (after
-	// which it drops a message) is never reached in practice.
-	ch := r.ps.ChannelWithSubscriptions(redis.WithChannelSize(1024))
+	// which it drops a message) is never reached in practice. It is
+	// started after the first subscribe, since its reader connects at once.
+	ch := c.ps.ChannelWithSubscriptions(redis.WithChannelSize(1024))
+	r.loops.Add(1)
 	go r.loop(ch)
-	return r
+	return err
 }
 
-// Publish sends msg on channel with one PUBLISH. With the options of
-// redisopt.Parse it fails within about 2 s while Redis is unreachable,
-// sooner if ctx ends.
+// Publish sends msg on channel with one PUBLISH, or SPUBLISH for a
+// sharded channel. With the options of redisopt it fails within about
+// 2 s while Redis is unreachable, sooner if ctx ends.
 func (r *Redis) Publish(ctx context.Context, channel string, msg []byte) error {
 	r.mu.Lock()
 	closed := r.closed
@@ -97,16 +195,40 @@ func (r *Redis) Publish(ctx context.Context, channel string, msg []byte) error {
 	if closed {
 		return ErrClosed
 	}
-	if err := r.client.Publish(ctx, channel, msg).Err(); err != nil {
+	var err error
+	if r.sharded(channel) {
+		err = r.client.SPublish(ctx, channel, msg).Err()
+	} else {
+		err = r.publishClassic(ctx, channel, msg)
+	}
+	if err != nil {
 		return fmt.Errorf("fanout: publish %q: %w", channel, err)
 	}
 	return nil
 }
 
+// publishClassic sends a classic PUBLISH. On a cluster go-redis would
+// send each to a random node, and the cluster bus relays messages that
+// entered at different nodes in no particular order; sending all of a
+// channel's messages to one node, the master of the channel name's slot,
+// keeps them in order.
+func (r *Redis) publishClassic(ctx context.Context, channel string, msg []byte) error {
+	if r.cluster == nil {
+		return r.client.Publish(ctx, channel, msg).Err()
+	}
+	node, err := r.cluster.MasterForKey(ctx, channel)
+	if err != nil {
+		return err
+	}
+	return node.Publish(ctx, channel, msg).Err()
+}
+
 // PublishBatch sends msgs[i] to channels[i], in order, in one pipelined
-// round trip. A publisher with many messages queued (a hot document) pays
-// one network round trip per batch instead of one per message: at ~100 µs
-// a round trip, unbatched publishing caps one ordered stream near 10k/s.
+// round trip (on a cluster, one per shard involved, in parallel; go-redis
+// keeps the order within each shard, so within each channel). A
+// publisher with many messages queued (a hot document) pays one network
+// round trip per batch instead of one per message: at ~100 µs a round
+// trip, unbatched publishing caps one ordered stream near 10k/s.
 func (r *Redis) PublishBatch(ctx context.Context, channels []string, msgs [][]byte) error {
 	r.mu.Lock()
 	closed := r.closed
@@ -115,11 +237,26 @@ func (r *Redis) PublishBatch(ctx context.Context, channels []string, msgs [][]by
 		return ErrClosed
 	}
 	pipe := r.client.Pipeline()
+	var classic []int // on a cluster: sent one by one, see publishClassic
 	for i, ch := range channels {
-		pipe.Publish(ctx, ch, msgs[i])
+		switch {
+		case r.sharded(ch):
+			pipe.SPublish(ctx, ch, msgs[i])
+		case r.cluster != nil:
+			classic = append(classic, i)
+		default:
+			pipe.Publish(ctx, ch, msgs[i])
+		}
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("fanout: publish batch of %d: %w", len(msgs), err)
+	if pipe.Len() > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			return fmt.Errorf("fanout: publish batch of %d: %w", len(msgs), err)
+		}
+	}
+	for _, i := range classic {
+		if err := r.publishClassic(ctx, channels[i], msgs[i]); err != nil {
+			return fmt.Errorf("fanout: publish %q: %w", channels[i], err)
+		}
 	}
 	return nil
 }
@@ -164,7 +301,7 @@ func (r *Redis) Subscribe(channel string, fn func(msg []byte)) (cancel func(), e
 
 	if first {
 		ctx, done := context.WithTimeout(context.Background(), subscribeTimeout)
-		err := r.ps.Subscribe(ctx, channel)
+		err := r.subscribe(ctx, channel)
 		done()
 		if err != nil {
 			// go-redis keeps the channel in its set even when the write
@@ -194,28 +331,58 @@ func (r *Redis) unsubscribe(channel string, s *sub) {
 	}
 	r.mu.Unlock()
 	if last {
-		ctx, done := context.WithTimeout(context.Background(), subscribeTimeout)
-		// On failure go-redis has still forgotten the channel, so it is
-		// not re-subscribed on reconnect; a dead connection has dropped
-		// the subscription anyway.
-		if err := r.ps.Unsubscribe(ctx, channel); err != nil {
-			r.log.Debug().Err(err).Str("channel", channel).Msg("fanout: redis unsubscribe failed")
-		}
-		done()
+		r.release(channel)
 	}
 	r.cmdMu.Unlock()
 	s.stopAndWait()
 }
 
-// loop routes what the PubSub connection receives to the local
-// subscribers' queues until Close closes the PubSub, which closes ch.
+// release unsubscribes from channel, which has no local subscriber left,
+// and closes its connection if that was the last channel of a sharded
+// one, so a process holds connections only to the slots it uses. cmdMu
+// must be held.
+func (r *Redis) release(channel string) {
+	key := r.connKey(channel)
+	conn := r.conns[key]
+	if conn == nil {
+		return
+	}
+	conn.n--
+	if conn.sharded && conn.n == 0 {
+		delete(r.conns, key)
+		if err := conn.ps.Close(); err != nil { // ends its loop
+			r.log.Debug().Err(err).Str("channel", channel).Msg("fanout: close redis pubsub")
+		}
+		return
+	}
+	ctx, done := context.WithTimeout(context.Background(), subscribeTimeout)
+	defer done()
+	// On failure go-redis has still forgotten the channel, so it is not
+	// re-subscribed on reconnect; a dead connection has dropped the
+	// subscription anyway.
+	var err error
+	if conn.sharded {
+		err = conn.ps.SUnsubscribe(ctx, channel)
+	} else {
+		err = conn.ps.Unsubscribe(ctx, channel)
+	}
+	if err != nil {
+		r.log.Debug().Err(err).Str("channel", channel).Msg("fanout: redis unsubscribe failed")
+	}
+}
+
+// loop routes what one PubSub connection receives to the local
+// subscribers' queues until its PubSub is closed, which closes ch.
 func (r *Redis) loop(ch <-chan any) {
-	defer close(r.loopDone)
+	defer r.loops.Done()
 	for m := range ch {
 		switch m := m.(type) {
 		case *redis.Subscription:
-			if m.Kind == "subscribe" {
+			switch m.Kind {
+			case "subscribe", "ssubscribe":
 				r.confirmed(m.Channel)
+			case "sunsubscribe":
+				r.dropped(m.Channel)
 			}
 		case *redis.Message:
 			r.deliver(m)
@@ -263,8 +430,8 @@ func (r *Redis) deliver(m *redis.Message) {
 	}
 }
 
-// Close unsubscribes everything by closing the shared PubSub connection,
-// waits for the receive loop to end, then stops every subscription's
+// Close unsubscribes everything by closing the PubSub connections, waits
+// for their receive loops to end, then stops every subscription's
 // goroutine, waiting for running calls to return. Later Publish and
 // Subscribe calls fail with ErrClosed. It does not close the client, and
 // must not be called from a subscriber's fn.
@@ -276,11 +443,18 @@ func (r *Redis) Close() error {
 		chans := r.chans
 		r.chans = make(map[string]*redisChan)
 		r.mu.Unlock()
-		if err := r.ps.Close(); err != nil {
-			r.closeErr = fmt.Errorf("fanout: close redis pubsub: %w", err)
+		for key, c := range r.conns {
+			if err := c.ps.Close(); err != nil && r.closeErr == nil {
+				r.closeErr = fmt.Errorf("fanout: close redis pubsub: %w", err)
+			}
+			delete(r.conns, key)
 		}
 		r.cmdMu.Unlock()
-		<-r.loopDone
+		if r.cluster != nil {
+			close(r.repairStop)
+			<-r.repairDone
+		}
+		r.loops.Wait()
 		for _, c := range chans {
 			for s := range c.subs {
 				s.stopAndWait()

@@ -14,12 +14,13 @@ var _ announcer = (*courier)(nil)
 // process's channel), published events, forwards, and presence. Every
 // publish is queued on the hub's publisher, so none blocks the room.
 type courier struct {
-	doc  string
-	self string // this process
-	pub  *publisher
-	m    *metrics
-	pres Presence
-	ttl  time.Duration // Config.PresenceTTL
+	doc   string
+	self  string   // this process
+	chans channels // the bus's channel names
+	pub   *publisher
+	m     *metrics
+	pres  Presence
+	ttl   time.Duration // Config.PresenceTTL
 }
 
 // reply sends frame to o: directly, or through o's process channel.
@@ -31,7 +32,7 @@ func (k *courier) reply(o origin, id string, frame []byte) {
 	if o.proc == "" {
 		return
 	}
-	k.pub.send(k.doc, procChannel(o.proc), busMsg{Kind: msgReply, Doc: k.doc, ID: id, Proc: o.proc, Conn: o.connID, Frame: string(frame)})
+	k.pub.send(k.doc, k.chans.proc(o.proc), busMsg{Kind: msgReply, Doc: k.doc, ID: id, Proc: o.proc, Conn: o.connID, Frame: string(frame)})
 }
 
 // refuse sends a refusal to o, counted by code.
@@ -55,13 +56,13 @@ func (k *courier) ack(o origin, id string, v int64) {
 	if o.proc == "" {
 		return
 	}
-	k.pub.send(k.doc, procChannel(o.proc), busMsg{Kind: msgAck, Doc: k.doc, ID: id, Version: v, Proc: o.proc, Conn: o.connID})
+	k.pub.send(k.doc, k.chans.proc(o.proc), busMsg{Kind: msgAck, Doc: k.doc, ID: id, Version: v, Proc: o.proc, Conn: o.connID})
 }
 
 // event publishes a committed op, so other processes deliver it to their
 // clients and ack it to its origin if it was forwarded from one of them.
 func (k *courier) event(o *outcome) {
-	k.pub.send(k.doc, docChannel(k.doc), busMsg{Kind: msgEvent, Doc: k.doc, Version: o.version, ID: o.id,
+	k.pub.send(k.doc, k.chans.doc(k.doc), busMsg{Kind: msgEvent, Doc: k.doc, Version: o.version, ID: o.id,
 		Author: o.author, Op: o.payload, Proc: o.from.proc, Conn: o.from.connID, Owner: k.self, Time: o.at.UnixNano(), Life: o.life})
 }
 
@@ -77,7 +78,7 @@ func (k *courier) refuseAll(held []waitingOp, msg string) {
 func (k *courier) forwardAll(holder string, fs ...*forward) {
 	for _, f := range fs {
 		k.m.forwarded.Add(1)
-		k.pub.send(k.doc, procChannel(holder), busMsg{Kind: msgForward, Doc: k.doc, Version: f.req.Version, ID: f.req.ID,
+		k.pub.send(k.doc, k.chans.proc(holder), busMsg{Kind: msgForward, Doc: k.doc, Version: f.req.Version, ID: f.req.ID,
 			Op: f.req.Op.AppendJSON(nil), Proc: k.self, Conn: f.o.connID, Author: f.o.author, Key: f.o.limitKey, Life: f.req.Lifecycle})
 	}
 }
@@ -86,13 +87,13 @@ func (k *courier) forwardAll(holder string, fs ...*forward) {
 // sequence the document: the origin keeps the op, asks the lease store
 // who does, and forwards it there. The client never sees this.
 func (k *courier) notOwner(o origin, id string) {
-	k.pub.send(k.doc, procChannel(o.proc), busMsg{Kind: msgNotOwner, Doc: k.doc, ID: id, Proc: o.proc, Conn: o.connID})
+	k.pub.send(k.doc, k.chans.proc(o.proc), busMsg{Kind: msgNotOwner, Doc: k.doc, ID: id, Proc: o.proc, Conn: o.connID})
 }
 
 // peerChanged stores a local peer and publishes it to the other processes.
 func (k *courier) peerChanged(p protocol.Peer) {
 	k.peerRefresh(p)
-	k.pub.send(k.doc, docChannel(k.doc), busMsg{Kind: msgPeer, Doc: k.doc, Proc: k.self, Owner: k.self, Peer: &p})
+	k.pub.send(k.doc, k.chans.doc(k.doc), busMsg{Kind: msgPeer, Doc: k.doc, Proc: k.self, Owner: k.self, Peer: &p})
 }
 
 // peerRefresh extends a local peer's entry in the store.
@@ -105,7 +106,7 @@ func (k *courier) peerRefresh(p protocol.Peer) {
 func (k *courier) peerLeft(session string) {
 	doc, pres := k.doc, k.pres
 	k.pub.do(doc, func(ctx context.Context) error { return pres.Remove(ctx, doc, session) })
-	k.pub.send(doc, docChannel(doc), busMsg{Kind: msgLeft, Doc: doc, ID: session, Proc: k.self, Owner: k.self})
+	k.pub.send(doc, k.chans.doc(doc), busMsg{Kind: msgLeft, Doc: doc, ID: session, Proc: k.self, Owner: k.self})
 }
 
 // listPeers asks the store for the document's peers, on the publisher's

@@ -45,6 +45,16 @@ type Bus interface {
 	Subscribe(channel string, fn func(msg []byte)) (cancel func(), err error)
 }
 
+// shardedBus is implemented by a bus that shards channels by their Redis
+// Cluster hash tag (fanout.Redis): when Sharded reports true the hub puts
+// the document or process id of each channel name in a tag (see
+// channels).
+type shardedBus interface {
+	Sharded() bool
+}
+
+var _ shardedBus = (*fanout.Redis)(nil)
+
 // Authenticator decides who a connection acts as and what it may do with
 // each document. auth.Tokens (local JWT verification) and auth.Webhook
 // implement it. Authenticate runs once per connection and per refresh,

@@ -69,6 +69,9 @@ func New(store Store, cfg Config) *Hub {
 		conns:    make(map[*conn]struct{}),
 	}
 	h.open, h.unload = h.deliverOpen, h.release
+	if sb, ok := cfg.Bus.(shardedBus); ok && sb.Sharded() {
+		h.chans = channels{tagged: true}
+	}
 	h.upgrader = websocket.Upgrader{
 		// 1 KB: a client frame is an op of ~100 bytes; a larger paste
 		// just takes more reads. net/http's 4 KB reader is freed with the
@@ -93,7 +96,7 @@ func New(store Store, cfg Config) *Hub {
 	h.router = &router{dir: h.dir, leases: h.leases, self: h.id, url: cfg.AdvertiseURL, ttl: cfg.AdvertiseTTL, timeout: h.ioTimeout,
 		m: &h.metrics, log: h.log, loaded: h.loaded}
 	h.pub = newPublisher(h.bus, h.solo, &h.metrics, h.log, h.io, h.ioTimeout)
-	unsub, err := h.bus.Subscribe(procChannel(h.id), h.onProcMsg)
+	unsub, err := h.bus.Subscribe(h.chans.proc(h.id), h.onProcMsg)
 	if err != nil {
 		// Only forwarded ops need it; they are retried once it is back.
 		h.log.Warn().Err(err).Msg("subscribe to process channel")

@@ -26,6 +26,7 @@ type node struct {
 	// scale-out.
 	solo   bool
 	bus    Bus
+	chans  channels // the bus's channel names
 	leases Leases
 	dir    Directory // nil: no routing
 	// ownEvents prefixes every event this process publishes (wire.go).

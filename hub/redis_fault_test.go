@@ -31,10 +31,14 @@ import (
 func startRedisHubs(t *testing.T, n int, ttl time.Duration) (*redistest.Server, []*testServer) {
 	t.Helper()
 	srv := redistest.Start(t)
-	opt, err := redisopt.Parse(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	return srv, startHubsOn(t, srv.URL(), n, ttl)
+}
+
+// startHubsOn runs n hubs as n processes would, sharing one log file and
+// the Redis at url (one server, or a cluster: redisopt.NewClient), each
+// with its own client: bus, leases with ttl, presence.
+func startHubsOn(t *testing.T, url string, n int, ttl time.Duration) []*testServer {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "events.db")
 	logs := &syncBuffer{}
 	t.Cleanup(func() {
@@ -44,7 +48,10 @@ func startRedisHubs(t *testing.T, n int, ttl time.Duration) (*redistest.Server, 
 	})
 	var hubs []*testServer
 	for i := 0; i < n; i++ {
-		rc := redis.NewClient(opt)
+		rc, _, err := redisopt.NewClient(url)
+		if err != nil {
+			t.Fatal(err)
+		}
 		bus := fanout.NewRedis(rc, zerolog.Nop())
 		t.Cleanup(func() { _ = bus.Close(); _ = rc.Close() })
 		hubs = append(hubs, hubtest.StartAt(t, path, hub.Config{
@@ -54,7 +61,7 @@ func startRedisHubs(t *testing.T, n int, ttl time.Duration) (*redistest.Server, 
 			Logger: zerolog.New(logs).Level(zerolog.DebugLevel),
 		}))
 	}
-	return srv, hubs
+	return hubs
 }
 
 // orderReader is a raw socket that checks protocol §6 from the client's

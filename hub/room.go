@@ -68,7 +68,7 @@ func newRoom(h *node, doc string) *room {
 		fol:     newFollower(),
 		results: newMailbox[commitResult](),
 		rosters: newMailbox[[]protocol.Peer](),
-		out:     &courier{doc: doc, self: h.id, pub: h.pub, m: &h.metrics, pres: h.cfg.Presence, ttl: h.cfg.PresenceTTL},
+		out:     &courier{doc: doc, self: h.id, chans: h.chans, pub: h.pub, m: &h.metrics, pres: h.cfg.Presence, ttl: h.cfg.PresenceTTL},
 	}
 	r.lease = &leaseCalls{leases: h.leases, dir: h.dir, doc: doc, self: h.id, solo: h.solo,
 		timeout: h.ioTimeout, io: h.io, answers: newMailbox[leaseAnswer]()}

@@ -18,7 +18,7 @@ func (r *room) run() {
 	// Subscribe, then load: an event committed in between is either in
 	// what we load or arrives after it, never lost.
 	if !r.n.solo {
-		if cancel, err := r.n.bus.Subscribe(docChannel(r.doc), fromBus(r.in, r.n.ownEvents, &r.log)); err != nil {
+		if cancel, err := r.n.bus.Subscribe(r.n.chans.doc(r.doc), fromBus(r.in, r.n.ownEvents, &r.log)); err != nil {
 			r.log.Warn().Err(err).Msg("subscribe to document channel; following the log only")
 		} else {
 			defer cancel()

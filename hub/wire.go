@@ -39,8 +39,31 @@ type busMsg struct {
 	Life    *protocol.Lifecycle `json:"l,omitempty"` // ev, fwd: a lifecycle event or command (§19)
 }
 
-func docChannel(doc string) string   { return "collab:doc:" + doc }
-func procChannel(proc string) string { return "collab:proc:" + proc }
+// channels names the bus channels: a document's, which carries its events
+// and presence, and a process's, which carries forwarded ops and their
+// answers. On a sharded bus (fanout.Redis on a Redis Cluster) the id is a
+// hash tag, collab:doc:{doc} and collab:proc:{proc}: the bus then shards
+// the channel (SPUBLISH/SSUBSCRIBE) on the slot that also holds the
+// document's lease and presence keys. Elsewhere the names stay
+// collab:doc:<doc> and collab:proc:<proc>, as before clusters were
+// supported, so that old and new processes on one Redis hear each other
+// during a rolling upgrade. The revocation channel (revokeChannel) has
+// no tag in either case: on a cluster it stays broadcast.
+type channels struct{ tagged bool }
+
+func (c channels) doc(doc string) string {
+	if c.tagged {
+		return "collab:doc:{" + doc + "}"
+	}
+	return "collab:doc:" + doc
+}
+
+func (c channels) proc(proc string) string {
+	if c.tagged {
+		return "collab:proc:{" + proc + "}"
+	}
+	return "collab:proc:" + proc
+}
 
 func decodeBusMsg(data []byte) (busMsg, error) {
 	var m busMsg

@@ -23,6 +23,7 @@ func TestDirectory(t *testing.T) {
 	}{
 		{"memory", func(t *testing.T) directory { return NewMemory(ttl) }},
 		{"redis", func(t *testing.T) directory { return NewRedis(newClient(t, redistest.Start(t)), ttl) }},
+		{"cluster", func(t *testing.T) directory { return newOnCluster(t, ttl) }},
 	}
 	for _, impl := range dirs {
 		t.Run(impl.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package lease
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -39,12 +40,59 @@ func newClient(t *testing.T, srv *redistest.Server) *redis.Client {
 	return c
 }
 
+func newClusterClient(t *testing.T, c *redistest.Cluster) *redis.ClusterClient {
+	t.Helper()
+	opt, err := redisopt.ParseCluster(c.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := redis.NewClusterClient(opt)
+	t.Cleanup(func() { cc.Close() })
+	return cc
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	redistest.StopSharedCluster()
+	os.Exit(code)
+}
+
+// onCluster is a Redis on the shared cluster whose documents and
+// processes are prefixed with the test's name, so that tests sharing the
+// cluster do not share leases.
+type onCluster struct {
+	*Redis
+	prefix string
+}
+
+func newOnCluster(t *testing.T, ttl time.Duration) onCluster {
+	t.Helper()
+	return onCluster{NewRedis(newClusterClient(t, redistest.SharedCluster(t)), ttl), t.Name() + "-"}
+}
+
+func (c onCluster) Acquire(ctx context.Context, doc, owner string) (string, error) {
+	return c.Redis.Acquire(ctx, c.prefix+doc, owner)
+}
+
+func (c onCluster) Release(ctx context.Context, doc, owner string) error {
+	return c.Redis.Release(ctx, c.prefix+doc, owner)
+}
+
+func (c onCluster) Advertise(ctx context.Context, process, url string, ttl time.Duration) error {
+	return c.Redis.Advertise(ctx, c.prefix+process, url, ttl)
+}
+
+func (c onCluster) Locate(ctx context.Context, process string) (string, error) {
+	return c.Redis.Locate(ctx, c.prefix+process)
+}
+
 var impls = []struct {
 	name string
 	make func(t *testing.T) leases
 }{
 	{"memory", func(t *testing.T) leases { return NewMemory(ttl) }},
 	{"redis", func(t *testing.T) leases { return NewRedis(newClient(t, redistest.Start(t)), ttl) }},
+	{"cluster", func(t *testing.T) leases { return newOnCluster(t, ttl) }},
 }
 
 func acquire(t *testing.T, l leases, doc, owner, want string) {
@@ -128,12 +176,28 @@ func TestExpiryAndRenewal(t *testing.T) {
 // is told the same holder.
 func TestRedisRaceSingleHolder(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
-	// Long TTL so the winner cannot expire mid-test.
-	managers := []*Redis{
-		NewRedis(newClient(t, srv), time.Minute),
-		NewRedis(newClient(t, srv), time.Minute),
+	for _, tc := range []struct {
+		name     string
+		managers func(t *testing.T) []leases
+	}{
+		{"redis", func(t *testing.T) []leases {
+			srv := redistest.Start(t)
+			return []leases{NewRedis(newClient(t, srv), time.Minute), NewRedis(newClient(t, srv), time.Minute)}
+		}},
+		{"cluster", func(t *testing.T) []leases {
+			return []leases{newOnCluster(t, time.Minute), newOnCluster(t, time.Minute)}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			// Long TTL so the winner cannot expire mid-test.
+			raceSingleHolder(t, tc.managers(t))
+		})
 	}
+}
+
+func raceSingleHolder(t *testing.T, managers []leases) {
+	t.Helper()
 	for round := 0; round < 5; round++ {
 		doc := fmt.Sprintf("doc-%d", round)
 		const perManager = 25
@@ -184,6 +248,27 @@ func TestRedisKey(t *testing.T) {
 	pttl, err := c.PTTL(context.Background(), "collab:lease:my-doc").Result()
 	if err != nil || pttl <= 0 || pttl > ttl {
 		t.Fatalf("PTTL = %v, %v; want in (0, %v]", pttl, err, ttl)
+	}
+}
+
+// On a cluster the lease key has the document as hash tag, so it lives
+// on the slot of the document's channel and presence keys.
+func TestRedisClusterKey(t *testing.T) {
+	t.Parallel()
+	c := newClusterClient(t, redistest.SharedCluster(t))
+	l := NewRedis(c, ttl)
+	doc := "cluster-key-doc"
+	acquire(t, l, doc, "A", "A")
+	key := "collab:lease:{" + doc + "}"
+	if got, err := c.Get(context.Background(), key).Result(); err != nil || got != "A" {
+		t.Fatalf("key %s = %q, %v", key, got, err)
+	}
+	ctx := context.Background()
+	want := c.ClusterKeySlot(ctx, key).Val()
+	for _, other := range []string{"collab:doc:{" + doc + "}", "collab:presence:{" + doc + "}", "collab:presence-exp:{" + doc + "}"} {
+		if got := c.ClusterKeySlot(ctx, other).Val(); got != want {
+			t.Errorf("%s on slot %d, the lease on %d", other, got, want)
+		}
 	}
 }
 

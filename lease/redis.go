@@ -11,6 +11,20 @@ import (
 // keyPrefix namespaces lease keys next to the other collab:* keys.
 const keyPrefix = "collab:lease:"
 
+// key names doc's lease: "collab:lease:" + doc on one server, as before
+// clusters were supported, so that processes of the old and new versions
+// see the same leases during a rolling upgrade; on a cluster
+// "collab:lease:{" + doc + "}", whose hash tag puts it on the shard of
+// the document's channel (collab:doc:{doc}) and presence keys
+// (collab:presence:{doc}), so one shard failing affects a document whole
+// or not at all.
+func (r *Redis) key(doc string) string {
+	if r.cluster {
+		return keyPrefix + "{" + doc + "}"
+	}
+	return keyPrefix + doc
+}
+
 // acquireScript takes KEYS[1] for ARGV[1] for ARGV[2] ms if it is free,
 // extends it if ARGV[1] holds it, and returns the holder. One script so
 // that read and write are a single atomic step: two processes can never
@@ -37,22 +51,27 @@ return 0
 `)
 
 // Redis is a hub.Leases stored in Redis under "collab:lease:" + doc, for
-// several processes sharing one Redis server.
+// several processes sharing one Redis server or one Redis Cluster (where
+// the doc is a hash tag: "collab:lease:{" + doc + "}"). Each script
+// touches that one key, so it runs on one shard.
 type Redis struct {
-	client *redis.Client
-	ttl    time.Duration
+	client  redis.UniversalClient
+	cluster bool
+	ttl     time.Duration
 }
 
 // NewRedis returns leases lasting ttl unless renewed, stored through
-// client (which stays the caller's). Build the client with
-// redisopt.Parse so calls fail within ~2 s while Redis is down:
-// longer would let a lease expire while its owner still waits to renew
-// it. It panics if ttl is under 1 ms, the resolution of PX.
-func NewRedis(client *redis.Client, ttl time.Duration) *Redis {
+// client (which stays the caller's): a *redis.Client or a
+// *redis.ClusterClient. Build the client with redisopt so calls fail
+// within ~2 s while Redis is down: longer would let a lease expire while
+// its owner still waits to renew it. It panics if ttl is under 1 ms, the
+// resolution of PX.
+func NewRedis(client redis.UniversalClient, ttl time.Duration) *Redis {
 	if ttl < time.Millisecond {
 		panic(fmt.Sprintf("lease: NewRedis with ttl %v", ttl))
 	}
-	return &Redis{client: client, ttl: ttl}
+	_, cluster := client.(*redis.ClusterClient)
+	return &Redis{client: client, cluster: cluster, ttl: ttl}
 }
 
 // Acquire takes doc's lease for owner if it is free, or extends it by TTL
@@ -63,7 +82,7 @@ func (r *Redis) Acquire(ctx context.Context, doc, owner string) (holder string, 
 	}
 	// Run tries EVALSHA and falls back to EVAL once after a restarted
 	// Redis has forgotten the script.
-	holder, err = acquireScript.Run(ctx, r.client, []string{keyPrefix + doc}, owner, r.ttl.Milliseconds()).Text()
+	holder, err = acquireScript.Run(ctx, r.client, []string{r.key(doc)}, owner, r.ttl.Milliseconds()).Text()
 	if err != nil {
 		return "", fmt.Errorf("lease: acquire %q: %w", doc, err)
 	}
@@ -76,7 +95,7 @@ func (r *Redis) Release(ctx context.Context, doc, owner string) error {
 	if err := check(ctx, owner); err != nil {
 		return fmt.Errorf("lease: release %q: %w", doc, err)
 	}
-	if err := releaseScript.Run(ctx, r.client, []string{keyPrefix + doc}, owner).Err(); err != nil {
+	if err := releaseScript.Run(ctx, r.client, []string{r.key(doc)}, owner).Err(); err != nil {
 		return fmt.Errorf("lease: release %q: %w", doc, err)
 	}
 	return nil

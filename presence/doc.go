@@ -18,7 +18,8 @@
 //
 //   - Memory, for a single process: mutex-protected maps with an expiry
 //     timestamp per entry (monotonic clock).
-//   - Redis, for several processes sharing one Redis server.
+//   - Redis, for several processes sharing one Redis server or a Redis
+//     Cluster.
 //
 // # Why two Redis keys per document
 //
@@ -34,7 +35,9 @@
 // equal to their latest peer expiry, so an abandoned document's keys
 // vanish even if nobody lists it again. The braces are a Redis Cluster
 // hash tag: both keys of a document live in the same slot, which the Lua
-// scripts need.
+// scripts and the MULTI of Remove need on a cluster, and it is the slot
+// of the document's lease and channel there too (lease, hub). The names
+// are the same on one server and on a cluster.
 //
 // Put and List are Lua scripts, so each is atomic and one round trip.
 // Expiry times are computed from the Redis server's clock (TIME inside the
@@ -53,6 +56,6 @@
 // # Concurrency
 //
 // Memory and Redis are safe for concurrent use by multiple goroutines.
-// Build the Redis store's client with redisopt.Parse so a call fails
-// within ~2 s while Redis is unreachable.
+// Build the Redis store's client with redisopt (Parse, ParseCluster or
+// NewClient) so a call fails within ~2 s while Redis is unreachable.
 package presence

@@ -11,25 +11,29 @@ import (
 )
 
 // Redis is a Presence store shared by several server processes through one
-// Redis server (7.0 or later). Each document uses two keys, described in
-// the package documentation: a hash of JSON peers and a sorted set of
-// their expiry times. Expiry is measured on the Redis server's clock, so
+// Redis server or one Redis Cluster (7.0 or later). Each document uses two
+// keys, described in the package documentation: a hash of JSON peers and a
+// sorted set of their expiry times, on one slot of a cluster. Expiry is measured on the Redis server's clock, so
 // processes on hosts with skewed clocks still agree on it.
 //
 // Redis is safe for concurrent use.
 type Redis struct {
-	client *redis.Client
+	client redis.UniversalClient
 }
 
-// NewRedis returns a presence store that uses client. The caller keeps
-// ownership of client and closes it.
-func NewRedis(client *redis.Client) *Redis {
+// NewRedis returns a presence store that uses client, a *redis.Client or
+// a *redis.ClusterClient. The caller keeps ownership of client and closes
+// it.
+func NewRedis(client redis.UniversalClient) *Redis {
 	return &Redis{client: client}
 }
 
 // peersKey and expiryKey name doc's two keys. The braces are a Redis
 // Cluster hash tag: both keys hash to the same slot whatever doc is (the
-// tag runs from the first '{' to the next '}', which is the same in both).
+// tag runs from the first '{' to the next '}', which is the same in both),
+// so each script and the MULTI of Remove touch one slot; it is the slot
+// of the document's lease and channel too. A document id holds no braces
+// (protocol.ValidateDocID), so the tag is the whole id.
 func peersKey(doc string) string  { return "collab:presence:{" + doc + "}" }
 func expiryKey(doc string) string { return "collab:presence-exp:{" + doc + "}" }
 

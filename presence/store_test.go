@@ -12,6 +12,7 @@ import (
 	"github.com/collabedit/collab/internal/poll"
 	"github.com/collabedit/collab/presence"
 	"github.com/collabedit/collab/protocol"
+	"github.com/redis/go-redis/v9"
 )
 
 // store is the hub's Presence interface, restated so the tests need not
@@ -28,7 +29,9 @@ var (
 )
 
 // impls returns a constructor for each implementation. The Redis ones
-// share one server, started here so that it lives as long as t.
+// share one server, started here so that it lives as long as t; the
+// cluster one the test binary's shared cluster, which only this test
+// uses.
 func impls(t *testing.T) []struct {
 	name string
 	new  func(t *testing.T) store
@@ -40,6 +43,7 @@ func impls(t *testing.T) []struct {
 	}{
 		{"memory", func(t *testing.T) store { return presence.NewMemory() }},
 		{"redis", func(t *testing.T) store { return presence.NewRedis(newRedisClient(t, addr)) }},
+		{"cluster", func(t *testing.T) store { return presence.NewRedis(newClusterClient(t)) }},
 	}
 }
 
@@ -243,10 +247,29 @@ func TestStore(t *testing.T) {
 
 func TestRedisTwoProcesses(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		clients func(t *testing.T) (redis.UniversalClient, redis.UniversalClient)
+	}{
+		{"redis", func(t *testing.T) (redis.UniversalClient, redis.UniversalClient) {
+			addr := startRedis(t)
+			return newRedisClient(t, addr), newRedisClient(t, addr)
+		}},
+		{"cluster", func(t *testing.T) (redis.UniversalClient, redis.UniversalClient) {
+			return newClusterClient(t), newClusterClient(t)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c1, c2 := tc.clients(t)
+			twoProcesses(t, presence.NewRedis(c1), presence.NewRedis(c2))
+		})
+	}
+}
+
+func twoProcesses(t *testing.T, p1, p2 *presence.Redis) {
+	t.Helper()
 	ctx := context.Background()
-	addr := startRedis(t)
-	p1 := presence.NewRedis(newRedisClient(t, addr))
-	p2 := presence.NewRedis(newRedisClient(t, addr))
 
 	a := protocol.Peer{Session: "a", Name: "on process 1", Selection: sel(2, 3), Version: 4}
 	b := protocol.Peer{Session: "b", Name: "on process 2"}

@@ -31,6 +31,14 @@
 // key, so a user spread over P processes may be refused up to P chunks
 // early; never late, as every token spent was granted by Redis.
 //
+// # On a Redis Cluster
+//
+// The reserve script touches one key, Prefix + key, so it runs on one
+// shard whatever the key is, and a user's buckets spread over the
+// cluster with the hash of their names; no hash tag is needed. During a
+// master's failover the keys of its slots fail like a Redis outage:
+// allowed, with an error, for the backoff.
+//
 // # When Redis is down
 //
 // A call to Redis is bounded by a short timeout (default 50 ms). If it

@@ -3,12 +3,14 @@ package ratelimit
 import (
 	"context"
 	"errors"
+	"os"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/collabedit/collab/redisopt"
 	"github.com/collabedit/collab/redistest"
 )
 
@@ -63,14 +65,52 @@ func newClient(t *testing.T) (*redistest.Server, *redis.Client) {
 	return srv, c
 }
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	redistest.StopSharedCluster()
+	os.Exit(code)
+}
+
+// clients are the Redis deployments the shared-bucket tests run on, each
+// with a key prefix of the test's own: the shared cluster serves several
+// tests. One key per script, so any prefix works on a cluster.
+var clients = []struct {
+	name string
+	make func(t *testing.T) (redis.UniversalClient, string)
+}{
+	{"redis", func(t *testing.T) (redis.UniversalClient, string) {
+		_, c := newClient(t)
+		return c, "t:"
+	}},
+	{"cluster", func(t *testing.T) (redis.UniversalClient, string) {
+		opt, err := redisopt.ParseCluster(redistest.SharedCluster(t).URL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := redis.NewClusterClient(opt)
+		t.Cleanup(func() { _ = c.Close() })
+		return c, t.Name() + ":"
+	}},
+}
+
 // TestRedisSharedBudget: two limiters on one Redis (two processes) share
 // one bucket per key: together they get the burst, no more.
 func TestRedisSharedBudget(t *testing.T) {
 	t.Parallel()
-	_, c := newClient(t)
+	for _, tc := range clients {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, prefix := tc.make(t)
+			sharedBudget(t, c, prefix)
+		})
+	}
+}
+
+func sharedBudget(t *testing.T, c redis.UniversalClient, prefix string) {
+	t.Helper()
 	lim := Limit{Rate: 0.001, Burst: 40}
-	a := NewRedis(c, lim, RedisConfig{Prefix: "t:", Chunk: 4, Timeout: 5 * time.Second})
-	b := NewRedis(c, lim, RedisConfig{Prefix: "t:", Chunk: 4, Timeout: 5 * time.Second})
+	a := NewRedis(c, lim, RedisConfig{Prefix: prefix, Chunk: 4, Timeout: 5 * time.Second})
+	b := NewRedis(c, lim, RedisConfig{Prefix: prefix, Chunk: 4, Timeout: 5 * time.Second})
 	ctx := context.Background()
 	allowed := 0
 	for i := range 60 {
@@ -92,7 +132,7 @@ func TestRedisSharedBudget(t *testing.T) {
 	if ok, _ := a.Allow(ctx, "bob", 1); !ok {
 		t.Fatal("another key refused")
 	}
-	ttl, err := c.PTTL(ctx, "t:ann").Result()
+	ttl, err := c.PTTL(ctx, prefix+"ann").Result()
 	if err != nil || ttl <= 0 {
 		t.Fatalf("bucket key has no expiry: %v %v", ttl, err)
 	}
@@ -101,8 +141,18 @@ func TestRedisSharedBudget(t *testing.T) {
 // TestRedisRefill: the shared bucket refills at its rate.
 func TestRedisRefill(t *testing.T) {
 	t.Parallel()
-	_, c := newClient(t)
-	l := NewRedis(c, Limit{Rate: 20, Burst: 2}, RedisConfig{Prefix: "r:", Timeout: 5 * time.Second})
+	for _, tc := range clients {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, prefix := tc.make(t)
+			refill(t, c, prefix)
+		})
+	}
+}
+
+func refill(t *testing.T, c redis.UniversalClient, prefix string) {
+	t.Helper()
+	l := NewRedis(c, Limit{Rate: 20, Burst: 2}, RedisConfig{Prefix: prefix + "r:", Timeout: 5 * time.Second})
 	ctx := context.Background()
 	for range 2 {
 		if ok, err := l.Allow(ctx, "k", 1); !ok || err != nil {

@@ -18,7 +18,22 @@
 // is running, paused or not. On Linux the child also gets SIGKILL if the
 // test binary dies, so a crashed test leaks no server.
 //
-// redis-server must be on PATH: ./scripts/test.sh installs it. Without it
+// # Clusters
+//
+// StartCluster runs a Redis Cluster on loopback: masters × (1 + replicas)
+// Servers started with cluster-enabled (each with its own port, cluster
+// bus port and directory), joined by redis-cli --cluster create, and
+// ready once every node reports cluster_state:ok and every replica is in
+// sync. Its node timeout is NodeTimeout, 1 s instead of Redis's 15 s, so
+// that KillMasterOf (SIGKILL, a crash) leads to the replica's promotion
+// ~2-3 s later, which WaitFailover waits for; FailoverOf hands a master
+// over to its replica with CLUSTER FAILOVER, as a planned maintenance
+// does. Creating a cluster takes ~5-10 s, so tests that neither kill nor
+// fail over share one per test binary through SharedCluster, which
+// TestMain stops with StopSharedCluster.
+//
+// redis-server and redis-cli must be on PATH: ./scripts/test.sh installs
+// them (Debian's redis-server package brings redis-tools). Without it
 // Start fails the test rather than skipping, so a missing dependency is
 // never mistaken for a pass.
 package redistest

@@ -42,6 +42,12 @@ type Server struct {
 	bin  string
 	dir  string
 	port int
+	// cport is a cluster node's cluster bus port, 0 for a plain server.
+	// It is chosen like port, rather than left at port+10000, which may
+	// be taken or above 65535.
+	cport int
+	// cluster makes the server a cluster node (see StartCluster).
+	cluster bool
 
 	mu     sync.Mutex
 	proc   *process // nil while killed
@@ -60,11 +66,14 @@ type process struct {
 // never skips it, when redis-server is not on PATH.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		tb.Fatalf("redistest: redis-server is not on PATH (%v); run ./scripts/test.sh, which installs it (Debian package redis-server)", err)
-	}
-	s := &Server{tb: tb, bin: bin, dir: tb.TempDir()}
+	return start(tb, false)
+}
+
+// start is Start, of a cluster node if cluster is set.
+func start(tb testing.TB, cluster bool) *Server {
+	tb.Helper()
+	bin := lookPath(tb, "redis-server")
+	s := &Server{tb: tb, bin: bin, dir: tb.TempDir(), cluster: cluster}
 	// Registered after TempDir's own cleanup, so it runs before it: the
 	// server stops before its directory is removed.
 	tb.Cleanup(s.Kill)
@@ -77,12 +86,28 @@ func Start(tb testing.TB) *Server {
 			continue
 		}
 		s.port = port
+		if cluster {
+			if s.cport, err = freePort(); err != nil {
+				lastErr = err
+				continue
+			}
+		}
 		if lastErr = s.start(); lastErr == nil {
 			return s
 		}
 	}
 	tb.Fatalf("redistest: start redis-server after %d attempts: %v", startAttempts, lastErr)
 	return nil
+}
+
+// lookPath finds a Redis binary or fails tb, never skips it.
+func lookPath(tb testing.TB, name string) string {
+	tb.Helper()
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		tb.Fatalf("redistest: %s is not on PATH (%v); run ./scripts/test.sh, which installs it (Debian package redis-server)", name, err)
+	}
+	return bin
 }
 
 // URL returns the server's address as redis://127.0.0.1:port, the form
@@ -161,7 +186,7 @@ func (s *Server) Restart() {
 // start runs redis-server on s.port and waits for PING to succeed.
 func (s *Server) start() error {
 	logPath := filepath.Join(s.dir, "redis.log")
-	cmd := exec.Command(s.bin,
+	args := []string{
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--dir", s.dir,
@@ -170,7 +195,11 @@ func (s *Server) start() error {
 		"--daemonize", "no",
 		"--logfile", logPath,
 		"--loglevel", "warning",
-	)
+	}
+	if s.cluster {
+		args = append(args, clusterArgs(s.cport)...)
+	}
+	cmd := exec.Command(s.bin, args...)
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("exec %s: %w", s.bin, err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/collabedit/collab/auth"
 	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/redisopt"
 	"github.com/collabedit/collab/redistest"
 	"github.com/collabedit/collab/revocation"
 )
@@ -26,9 +27,21 @@ func TestStores(t *testing.T) {
 	t.Parallel()
 	rs := redistest.Start(t)
 	path := filepath.Join(t.TempDir(), "revocations.json")
+	// A cluster of its own: List sees every revocation on it.
+	cluster := redistest.StartCluster(t, 3, 1)
+	clusterClient := func() redis.UniversalClient {
+		opt, err := redisopt.ParseCluster(cluster.URL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := redis.NewClusterClient(opt)
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
 	for name, pair := range map[string][2]hub.RevocationStore{
-		"file":  {&revocation.File{Path: path}, &revocation.File{Path: path}},
-		"redis": {&revocation.Redis{Client: redis.NewClient(&redis.Options{Addr: rs.Addr()})}, &revocation.Redis{Client: redis.NewClient(&redis.Options{Addr: rs.Addr()})}},
+		"file":    {&revocation.File{Path: path}, &revocation.File{Path: path}},
+		"redis":   {&revocation.Redis{Client: redis.NewClient(&redis.Options{Addr: rs.Addr()})}, &revocation.Redis{Client: redis.NewClient(&redis.Options{Addr: rs.Addr()})}},
+		"cluster": {&revocation.Redis{Client: clusterClient()}, &revocation.Redis{Client: clusterClient()}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

@@ -24,20 +24,37 @@ import (
 	"github.com/collabedit/collab/servertest"
 )
 
-// cluster is several server processes sharing one event log and one Redis.
+// cluster is several server processes sharing one event log and one Redis,
+// or one Redis Cluster.
 type cluster struct {
-	dir   string
-	redis *redistest.Server
-	procs []*servertest.Server
+	dir    string
+	redis  *redistest.Server  // nil on a Redis Cluster
+	shards *redistest.Cluster // nil on one Redis
+	procs  []*servertest.Server
 }
 
 func startCluster(t *testing.T, n int, extra ...string) *cluster {
 	t.Helper()
 	cl := &cluster{dir: t.TempDir(), redis: redistest.Start(t)}
-	args := append([]string{"-redis-url", cl.redis.URL(),
+	cl.start(t, n, cl.redis.URL(), extra)
+	return cl
+}
+
+// startOnRedisCluster is startCluster with a Redis Cluster of 3 masters
+// with a replica each, given to the servers as -redis-url
+// redis+cluster://….
+func startOnRedisCluster(t *testing.T, n int, extra ...string) *cluster {
+	t.Helper()
+	cl := &cluster{dir: t.TempDir(), shards: redistest.StartCluster(t, 3, 1)}
+	cl.start(t, n, cl.shards.URL(), extra)
+	return cl
+}
+
+func (cl *cluster) start(t *testing.T, n int, url string, extra []string) {
+	t.Helper()
+	args := append([]string{"-redis-url", url,
 		"-lease-ttl", "1s", "-log-level", "warn", "-advertise-url", "auto"}, extra...)
 	cl.procs = servertest.StartCluster(t, n, cl.dir, args...)
-	return cl
 }
 
 func (cl *cluster) urls() []string {
@@ -70,22 +87,23 @@ func (a *acks) add(doc, id string) {
 func TestCluster(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name  string
-		extra []string
-		fault func(t *testing.T, cl *cluster)
-		check func(t *testing.T, cl *cluster, m map[string]float64)
+		name         string
+		extra        []string
+		fault        func(t *testing.T, cl *cluster)
+		check        func(t *testing.T, cl *cluster, m map[string]float64)
+		redisCluster bool
 	}{
-		{"steady", nil, nil, nil},
+		{"steady", nil, nil, nil, false},
 		{"pubsub messages dropped", []string{"-test-drop-rate", "0.3"}, nil, func(t *testing.T, cl *cluster, m map[string]float64) {
 			if m["collab_gaps_filled_total"] == 0 {
 				t.Fatal("messages were dropped but no process filled a gap from the log")
 			}
-		}},
+		}, false},
 		{"redis killed and restarted", nil, func(t *testing.T, cl *cluster) {
 			cl.redis.Kill()
 			time.Sleep(700 * time.Millisecond) // the outage's length, not a wait for anything
 			cl.redis.Restart()
-		}, nil},
+		}, nil, false},
 		{"process killed", nil, func(t *testing.T, cl *cluster) {
 			if h := cl.leaseHolder(t, "doc0"); h != "p0" {
 				t.Fatalf("doc0's lease is held by %q before the kill, want p0 (its first opener)", h)
@@ -96,12 +114,20 @@ func TestCluster(t *testing.T) {
 			if h := cl.leaseHolder(t, "doc0"); h == "p0" || h == "" {
 				t.Fatalf("doc0's lease is held by %q after p0 died, want a live process", h)
 			}
-		}},
+		}, false},
+		{"redis cluster", nil, nil, nil, true},
+		{"redis cluster master killed", nil, func(t *testing.T, cl *cluster) {
+			cl.shards.KillMasterOf("{doc0}")
+		}, nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			cl := startCluster(t, 3, tt.extra...)
+			start := startCluster
+			if tt.redisCluster {
+				start = startOnRedisCluster
+			}
+			cl := start(t, 3, tt.extra...)
 			runClusterEdits(t, cl, tt.fault)
 			m := servertest.SumMetrics(t, cl.procs...)
 			if m["collab_ops_forwarded_total"] == 0 {

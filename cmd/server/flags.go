@@ -43,7 +43,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.origins, "allowed-origins", "", "comma-separated browser origins allowed to connect (\"*\" for any); empty: same origin only")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a graceful shutdown may take")
 	fs.StringVar(&o.store, "store", "", "event log: empty for the SQLite file <data>/events.db, or a PostgreSQL URL (postgres://user:pass@host:5432/db) shared by every server process; read models stay in <data>/readmodels.db. Several processes on one PostgreSQL need -redis-url")
-	fs.StringVar(&o.redisURL, "redis-url", "", "Redis URL (redis://host:port/db) to share documents with other server processes on the same data; empty: one process, no Redis")
+	fs.StringVar(&o.redisURL, "redis-url", "", "Redis URL to share documents with other server processes on the same data: one server, redis://host:port/db, or a Redis Cluster, redis+cluster://host:port,host:port (seed nodes; rediss+cluster:// for TLS); empty: one process, no Redis")
 	fs.StringVar(&o.advertise, "advertise-url", "", "with -redis-url: the WebSocket URL clients can reach this process at (ws://10.0.0.7:8080/ws), so other processes can send clients of documents it owns here (protocol §15); \"auto\": ws://<listen address>/ws; empty: not advertised")
 	fs.Int64Var(&o.minFreeDisk, "min-free-disk", 0, "bytes to keep free on the data filesystem: below it, edits and snapshots are refused until space is freed; 0: min(512 MiB, 5% of the filesystem); negative: no reserve")
 	fs.StringVar(&o.pprofAddr, "pprof-addr", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; empty: off. Never expose it publicly")

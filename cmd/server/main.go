@@ -209,21 +209,22 @@ func dataDirInUse(dir string, e *eventlog.LockedError) error {
 }
 
 // connectCluster wires the hub to Redis when -redis-url is set: pub/sub
-// fan-out, owner leases and presence. Without it the hub's in-process
-// defaults serve one process.
-func connectCluster(o *options, addr net.Addr, log zerolog.Logger) (*redis.Client, func(), error) {
+// fan-out, owner leases and presence, on one Redis server (redis://) or a
+// Redis Cluster (redis+cluster://host:port,host:port). Without it the
+// hub's in-process defaults serve one process.
+func connectCluster(o *options, addr net.Addr, log zerolog.Logger) (redis.UniversalClient, func(), error) {
 	if o.redisURL == "" {
 		return nil, func() {}, nil
 	}
-	opts, err := redisopt.Parse(o.redisURL)
+	client, where, err := redisopt.NewClient(o.redisURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("redis url: %w", err)
 	}
 	if o.hub.AdvertiseURL, err = advertiseURL(o.advertise, addr); err != nil {
+		_ = client.Close()
 		return nil, nil, err
 	}
 	redis.SetLogger(redisLogger{log.With().Str("component", "redis").Logger()})
-	client := redis.NewClient(opts)
 	bus := fanout.NewRedis(client, log.With().Str("component", "fanout").Logger())
 	bus.DropRate = o.dropRate
 	o.hub.Bus = bus
@@ -231,7 +232,7 @@ func connectCluster(o *options, addr net.Addr, log zerolog.Logger) (*redis.Clien
 	o.hub.Leases, o.hub.Directory = leases, leases
 	o.hub.Presence = presence.NewRedis(client)
 	o.hub.UserLimiters = redisLimiters(client)
-	log.Info().Str("redis", opts.Addr).Str("advertise", o.hub.AdvertiseURL).Msg("sharing documents through redis")
+	log.Info().Str("redis", where).Str("advertise", o.hub.AdvertiseURL).Msg("sharing documents through redis")
 	return client, func() {
 		_ = bus.Close()
 		_ = client.Close()
