@@ -12,9 +12,12 @@
 // initdb takes ~2 s, CREATE DATABASE ~50 ms: Shared starts one server per
 // test binary on first use (fsync off: test data needs no durability) and
 // DB creates a fresh database on it for one test, dropped in the test's
-// Cleanup. A package that uses Shared calls Main from its TestMain so the
-// server stops and its directory goes when the tests end. Fault tests that
-// stop or kill the server take one of their own with Start.
+// Cleanup. SharedWith(tb, Config{Durable: true}) is a second shared
+// server with fsync and synchronous_commit on, for benchmarks. A package
+// that uses them calls Main from its TestMain (or Close after its own
+// m.Run) so the servers stop and their directories go when the tests
+// end. Fault tests that stop or kill the server take one of their own
+// with Start.
 //
 // # Processes and goroutines
 //
