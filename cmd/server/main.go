@@ -39,8 +39,21 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "token" {
-		os.Exit(runToken(os.Args[2:], os.Stdout, os.Stderr))
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "token":
+			os.Exit(runToken(os.Args[2:], os.Stdout, os.Stderr))
+		case "export", "import":
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+			var code int
+			if os.Args[1] == "export" {
+				code = runExport(ctx, os.Args[2:], os.Stdout, os.Stderr)
+			} else {
+				code = runImport(ctx, os.Args[2:], os.Stderr)
+			}
+			stop()
+			os.Exit(code)
+		}
 	}
 	o, err := parseFlags(os.Args[1:])
 	if errors.Is(err, flag.ErrHelp) {

@@ -41,6 +41,9 @@ func (s *Store) enqueue(r request) error {
 	if s.closed.Load() {
 		return eventlog.ErrClosed
 	}
+	if s.readOnly {
+		return eventlog.ErrReadOnly
+	}
 	if n := s.queuedBytes.Add(r.size); n > s.maxQueueBytes && n != r.size {
 		s.queuedBytes.Add(-r.size)
 		return fmt.Errorf("%w: %d bytes of writes queued, the database is not keeping up", eventlog.ErrBusy, n-r.size)

@@ -27,8 +27,10 @@ func (s *Store) Health(ctx context.Context) error {
 	if f := s.lastFailure.Load(); f != nil && time.Since(f.at) < s.stallAfter {
 		errs = append(errs, fmt.Errorf("last write failed %.1fs ago and none has succeeded since: %w", time.Since(f.at).Seconds(), f.err))
 	}
-	if err := s.session.err(); err != nil {
-		errs = append(errs, err)
+	if s.session != nil {
+		if err := s.session.err(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if _, err := s.LastSeq(ctx); err != nil {
 		if !errors.Is(err, eventlog.ErrUnavailable) && !errors.Is(err, eventlog.ErrClosed) {

@@ -51,6 +51,11 @@ type Config struct {
 	// the Store.
 	OnCommit func()
 	Logger   zerolog.Logger // zero value: disabled
+	// ReadOnly opens the database for reading beside whatever servers use
+	// it, as eventlog.Config.ReadOnly: no process lock, no migration
+	// (the schema must be there), no OnCommit; every write is refused
+	// with eventlog.ErrReadOnly. For tools such as the server's export.
+	ReadOnly bool
 }
 
 const (
@@ -75,6 +80,7 @@ type Store struct {
 	readTimeout   time.Duration
 	onCommit      func()
 	exclusive     bool // the process lock is held exclusively: check it in every batch
+	readOnly      bool // Config.ReadOnly: no session, every write refused
 
 	pool    *pgxpool.Pool // reads and the writer's transactions
 	session *session      // process lock and LISTEN (session.go)
@@ -156,7 +162,8 @@ func Open(ctx context.Context, url string, cfg Config) (*Store, error) {
 		writeTimeout:  cfg.WriteTimeout,
 		readTimeout:   cfg.ReadTimeout,
 		onCommit:      cfg.OnCommit,
-		exclusive:     !cfg.Shared,
+		exclusive:     !cfg.Shared && !cfg.ReadOnly,
+		readOnly:      cfg.ReadOnly,
 		queue:         make(chan request, queueSize),
 		roomCh:        make(chan struct{}),
 		writerDone:    make(chan struct{}),
@@ -175,6 +182,13 @@ func Open(ctx context.Context, url string, cfg Config) (*Store, error) {
 	}
 	octx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout+cfg.WriteTimeout)
 	defer cancel()
+	if cfg.ReadOnly {
+		if err := s.pool.Ping(octx); err != nil {
+			return fail(err)
+		}
+		go s.run()
+		return s, nil
+	}
 	// The lock comes first: a refused Open must not migrate behind
 	// another server's back.
 	if s.session, err = openSession(octx, pcfg.ConnConfig.Copy(), cfg.Shared, cfg.OnCommit, log); err != nil {
@@ -231,7 +245,9 @@ func (s *Store) Close() error {
 		close(s.queue)
 		s.mu.Unlock()
 		<-s.writerDone
-		s.session.close()
+		if s.session != nil {
+			s.session.close()
+		}
 		s.pool.Close()
 	})
 	return s.closeErr

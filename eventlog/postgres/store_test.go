@@ -158,3 +158,25 @@ func TestLockLostStopsWrites(t *testing.T) {
 		return err == nil
 	})
 }
+
+// TestReadOnlyBesideAServer: a read-only Store opens beside one that has
+// the database to itself, reads what it committed, and refuses writes.
+func TestReadOnlyBesideAServer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.DB(t)
+	owner := openStore(t, url, postgres.Config{})
+	if _, err := owner.Append(ctx, eventlog.Event{Doc: "d", Version: 0, OpID: "a:1", Op: []byte(`["x"]`)}); err != nil {
+		t.Fatal(err)
+	}
+	ro := openStore(t, url, postgres.Config{ReadOnly: true})
+	if evs, err := ro.Events(ctx, "d", 0, 0); err != nil || len(evs) != 1 || evs[0].OpID != "a:1" {
+		t.Fatalf("read beside the owner: %+v, %v", evs, err)
+	}
+	if _, err := ro.Append(ctx, eventlog.Event{Doc: "d", Version: 1, OpID: "b:1", Op: []byte(`["y"]`)}); !errors.Is(err, eventlog.ErrReadOnly) {
+		t.Fatalf("write through a read-only store: %v", err)
+	}
+	if err := ro.Health(ctx); err != nil {
+		t.Fatalf("health of a read-only store: %v", err)
+	}
+}
