@@ -17,20 +17,28 @@ import (
 	"github.com/collabedit/collab/client"
 	"github.com/collabedit/collab/document"
 	"github.com/collabedit/collab/eventlog"
+	"github.com/collabedit/collab/eventlog/postgres"
 	"github.com/collabedit/collab/internal/poll"
 	"github.com/collabedit/collab/internal/testrand"
+	"github.com/collabedit/collab/pgtest"
 	"github.com/collabedit/collab/protocol"
 	"github.com/collabedit/collab/redistest"
 	"github.com/collabedit/collab/servertest"
 )
 
 // cluster is several server processes sharing one event log and one Redis,
-// or one Redis Cluster.
+// or one Redis Cluster. The log is one SQLite file in a shared data
+// directory, or, for "hosts", PostgreSQL: each process then has its own
+// data directory and shares nothing but PostgreSQL and Redis, reached
+// over TCP.
 type cluster struct {
-	dir    string
+	dir    string             // the shared data directory; "" for hosts
+	pg     *pgtest.Server     // hosts: their PostgreSQL
+	store  string             // hosts: the -store URL
 	redis  *redistest.Server  // nil on a Redis Cluster
 	shards *redistest.Cluster // nil on one Redis
 	procs  []*servertest.Server
+	acked  *acks // while runClusterEdits runs: every acknowledged op
 }
 
 func startCluster(t *testing.T, n int, extra ...string) *cluster {
@@ -54,7 +62,74 @@ func (cl *cluster) start(t *testing.T, n int, url string, extra []string) {
 	t.Helper()
 	args := append([]string{"-redis-url", url,
 		"-lease-ttl", "1s", "-log-level", "warn", "-advertise-url", "auto"}, extra...)
-	cl.procs = servertest.StartCluster(t, n, cl.dir, args...)
+	if cl.store == "" {
+		cl.procs = servertest.StartCluster(t, n, cl.dir, args...)
+		return
+	}
+	args = append(args, "-store", cl.store)
+	for i := range n {
+		id := fmt.Sprintf("p%d", i)
+		cl.procs = append(cl.procs, servertest.Start(t, servertest.Options{Name: id, Args: append([]string{"-process-id", id}, args...)}))
+	}
+}
+
+// startHosts is startCluster with "hosts": processes with their own data
+// directories sharing a PostgreSQL of the test's own (which a fault may
+// stop) and one Redis, or a Redis Cluster.
+func startHosts(onRedisCluster bool) func(t *testing.T, n int, extra ...string) *cluster {
+	return func(t *testing.T, n int, extra ...string) *cluster {
+		t.Helper()
+		cl := &cluster{pg: pgtest.Start(t)}
+		cl.store = cl.pg.DB(t)
+		url := ""
+		if onRedisCluster {
+			cl.shards = redistest.StartCluster(t, 3, 1)
+			url = cl.shards.URL()
+		} else {
+			cl.redis = redistest.Start(t)
+			url = cl.redis.URL()
+		}
+		cl.start(t, n, url, extra)
+		return cl
+	}
+}
+
+// openLog opens the cluster's log for reading, beside the servers.
+func (cl *cluster) openLog(t *testing.T) interface {
+	Events(ctx context.Context, doc string, from int64, limit int) ([]eventlog.Event, error)
+	Close() error
+} {
+	t.Helper()
+	if cl.store != "" {
+		s, err := postgres.Open(context.Background(), cl.store, postgres.Config{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s, err := eventlog.Open(filepath.Join(cl.dir, "events.db"), eventlog.Config{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// healTime measures, from the fault at start, how long until a new edit
+// of doc through process proc is acknowledged: the time to heal as a
+// user sees it (reconnects and backoff included). The edit counts as
+// acknowledged for runClusterEdits' check.
+func (cl *cluster) healTime(t *testing.T, proc int, doc string, start time.Time) time.Duration {
+	t.Helper()
+	d := dialDoc(t, cl.procs[proc].URL(), others(cl.urls(), proc), doc, false, cl.acked)
+	if err := d.Edit(func(string) document.Op { return document.Op{{Insert: "·"}} }); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := d.WaitSynced(ctx); err != nil {
+		t.Fatalf("no edit of %s acknowledged %v after the fault: %v", doc, time.Since(start), err)
+	}
+	return time.Since(start)
 }
 
 func (cl *cluster) urls() []string {
@@ -86,48 +161,64 @@ func (a *acks) add(doc, id string) {
 // log exactly once.
 func TestCluster(t *testing.T) {
 	t.Parallel()
+	killHolder := func(t *testing.T, cl *cluster) {
+		if h := cl.leaseHolder(t, "doc0"); h != "p0" {
+			t.Fatalf("doc0's lease is held by %q before the kill, want p0 (its first opener)", h)
+		}
+		start := time.Now()
+		cl.procs[0].Kill()
+		cl.procs = cl.procs[1:]
+		t.Logf("doc0 edited again %v after its owner was killed (lease TTL 1s)", cl.healTime(t, 0, "doc0", start).Round(time.Millisecond))
+	}
+	holderMoved := func(t *testing.T, cl *cluster, _ map[string]float64) {
+		if h := cl.leaseHolder(t, "doc0"); h == "p0" || h == "" {
+			t.Fatalf("doc0's lease is held by %q after p0 died, want a live process", h)
+		}
+	}
 	tests := []struct {
-		name         string
-		extra        []string
-		fault        func(t *testing.T, cl *cluster)
-		check        func(t *testing.T, cl *cluster, m map[string]float64)
-		redisCluster bool
+		name  string
+		extra []string
+		fault func(t *testing.T, cl *cluster)
+		check func(t *testing.T, cl *cluster, m map[string]float64)
+		start func(t *testing.T, n int, extra ...string) *cluster
 	}{
-		{"steady", nil, nil, nil, false},
+		{"steady", nil, nil, nil, startCluster},
 		{"pubsub messages dropped", []string{"-test-drop-rate", "0.3"}, nil, func(t *testing.T, cl *cluster, m map[string]float64) {
 			if m["collab_gaps_filled_total"] == 0 {
 				t.Fatal("messages were dropped but no process filled a gap from the log")
 			}
-		}, false},
+		}, startCluster},
 		{"redis killed and restarted", nil, func(t *testing.T, cl *cluster) {
 			cl.redis.Kill()
 			time.Sleep(700 * time.Millisecond) // the outage's length, not a wait for anything
 			cl.redis.Restart()
-		}, nil, false},
-		{"process killed", nil, func(t *testing.T, cl *cluster) {
-			if h := cl.leaseHolder(t, "doc0"); h != "p0" {
-				t.Fatalf("doc0's lease is held by %q before the kill, want p0 (its first opener)", h)
-			}
-			cl.procs[0].Kill()
-			cl.procs = cl.procs[1:]
-		}, func(t *testing.T, cl *cluster, _ map[string]float64) {
-			if h := cl.leaseHolder(t, "doc0"); h == "p0" || h == "" {
-				t.Fatalf("doc0's lease is held by %q after p0 died, want a live process", h)
-			}
-		}, false},
-		{"redis cluster", nil, nil, nil, true},
+		}, nil, startCluster},
+		{"process killed", nil, killHolder, holderMoved, startCluster},
+		{"redis cluster", nil, nil, nil, startOnRedisCluster},
 		{"redis cluster master killed", nil, func(t *testing.T, cl *cluster) {
+			start := time.Now()
 			cl.shards.KillMasterOf("{doc0}")
-		}, nil, true},
+			t.Logf("doc0 edited again %v after its shard's master was killed", cl.healTime(t, 1, "doc0", start).Round(time.Millisecond))
+		}, nil, startOnRedisCluster},
+		{"hosts on postgres", nil, nil, nil, startHosts(false)},
+		{"hosts: postgres restarted", nil, func(t *testing.T, cl *cluster) {
+			start := time.Now()
+			cl.pg.Stop()
+			time.Sleep(2 * time.Second) // the outage's length
+			cl.pg.Start(t)
+			t.Logf("doc0 edited again %v after PostgreSQL stopped for 2s", cl.healTime(t, 1, "doc0", start).Round(time.Millisecond))
+		}, nil, startHosts(false)},
+		{"hosts: host killed", nil, killHolder, holderMoved, startHosts(false)},
+		{"hosts on a redis cluster, master killed", nil, func(t *testing.T, cl *cluster) {
+			start := time.Now()
+			cl.shards.KillMasterOf("{doc0}")
+			t.Logf("doc0 edited again %v after its shard's master was killed", cl.healTime(t, 1, "doc0", start).Round(time.Millisecond))
+		}, nil, startHosts(true)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			start := startCluster
-			if tt.redisCluster {
-				start = startOnRedisCluster
-			}
-			cl := start(t, 3, tt.extra...)
+			cl := tt.start(t, 3, tt.extra...)
 			runClusterEdits(t, cl, tt.fault)
 			m := servertest.SumMetrics(t, cl.procs...)
 			if m["collab_ops_forwarded_total"] == 0 {
@@ -160,6 +251,7 @@ func runClusterEdits(t *testing.T, cl *cluster, fault func(*testing.T, *cluster)
 	const clients, docs, edits = 30, 3, 40
 	seed := testrand.Seed(t)
 	acked := &acks{ids: make(map[string]map[string]bool)}
+	cl.acked = acked
 	urls := cl.urls()
 	ds := make([]*client.Doc, clients)
 	// Client i dials process i%3 and edits document (i/3)%docs, so every
@@ -199,11 +291,8 @@ func runClusterEdits(t *testing.T, cl *cluster, fault func(*testing.T, *cluster)
 			t.Fatalf("client %d never synced: %v", i, err)
 		}
 	}
-	// The servers still run: open the log as one more process sharing it.
-	store, err := eventlog.Open(filepath.Join(cl.dir, "events.db"), eventlog.Config{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The servers still run: open the log beside them.
+	store := cl.openLog(t)
 	defer store.Close()
 	for k := 0; k < docs; k++ {
 		doc := fmt.Sprintf("doc%d", k)
@@ -231,7 +320,9 @@ func runClusterEdits(t *testing.T, cl *cluster, fault func(*testing.T, *cluster)
 }
 
 // logText replays doc's events from the shared log.
-func logText(t *testing.T, store *eventlog.Store, doc string) (string, int64) {
+func logText(t *testing.T, store interface {
+	Events(ctx context.Context, doc string, from int64, limit int) ([]eventlog.Event, error)
+}, doc string) (string, int64) {
 	t.Helper()
 	evs, err := store.Events(context.Background(), doc, 0, 0)
 	if err != nil {

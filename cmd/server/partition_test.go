@@ -4,16 +4,15 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/collabedit/collab/client"
 	"github.com/collabedit/collab/document"
-	"github.com/collabedit/collab/eventlog"
 	"github.com/collabedit/collab/internal/faultnet"
 	"github.com/collabedit/collab/internal/poll"
+	"github.com/collabedit/collab/pgtest"
 	"github.com/collabedit/collab/redistest"
 	"github.com/collabedit/collab/servertest"
 )
@@ -24,8 +23,9 @@ type seqAck struct {
 	id   string
 }
 
-// TestPartitionedOwnerStopsFirst: two processes, each reaching Redis
-// through its own network path, edit one document; the one that
+// TestPartitionedOwnerStopsFirst: two hosts (processes with their own
+// data directories, sharing PostgreSQL), each reaching Redis through its
+// own network path, edit one document; the one that
 // sequences it is cut off from Redis (a partition: its calls time out,
 // nothing is refused) for three lease TTLs, then healed. From the log:
 // the cut-off owner sequenced nothing later than one TTL after the cut
@@ -37,12 +37,12 @@ func TestPartitionedOwnerStopsFirst(t *testing.T) {
 	t.Parallel()
 	const ttl = time.Second
 	rd := redistest.Start(t)
-	dir := t.TempDir()
+	store := pgtest.DB(t)
 	nets := []*faultnet.Proxy{faultnet.Start(t, rd.Addr()), faultnet.Start(t, rd.Addr())}
 	var procs []*servertest.Server
 	for i, n := range nets {
 		id := fmt.Sprintf("p%d", i)
-		procs = append(procs, servertest.Start(t, servertest.Options{Name: id, Dir: dir, Args: []string{
+		procs = append(procs, servertest.Start(t, servertest.Options{Name: id, Args: []string{"-store", store,
 			"-process-id", id, "-redis-url", "redis://" + n.Addr(), "-lease-ttl", ttl.String(), "-log-level", "warn"}}))
 	}
 	var mu sync.Mutex
@@ -119,18 +119,16 @@ func TestPartitionedOwnerStopsFirst(t *testing.T) {
 		}
 	}
 
-	store, err := eventlog.Open(filepath.Join(dir, "events.db"), eventlog.Config{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	text, version := logText(t, store, "doc0")
+	cl := &cluster{store: store}
+	log := cl.openLog(t)
+	defer log.Close()
+	text, version := logText(t, log, "doc0")
 	for i, d := range docs {
 		if !poll.Wait(ctx, func() bool { return d.Version() == version && d.Text() == text }) {
 			t.Fatalf("client %d at %d, log at %d", i, d.Version(), version)
 		}
 	}
-	evs, err := store.Events(context.Background(), "doc0", 0, 0)
+	evs, err := log.Events(context.Background(), "doc0", 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
