@@ -14,17 +14,19 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/collabedit/collab/internal/poll"
+	"github.com/collabedit/collab/pgtest"
 	"github.com/collabedit/collab/protocol"
 	"github.com/collabedit/collab/redistest"
 	"github.com/collabedit/collab/servertest"
 )
 
 // Scale-out benchmarks: real server processes (the binary of this
-// command) sharing one SQLite log and, optionally, one redis-server, with
-// raw WebSocket clients in the benchmark process. They only run with
-// -bench:
+// command) sharing one SQLite log and, optionally, one redis-server — or,
+// as "hosts", each with its own data directory, sharing a durable
+// PostgreSQL and a Redis Cluster — with raw WebSocket clients in the
+// benchmark process. They only run with -bench:
 //
-//	go test -run '^$' -bench 'ClusterHotDoc|ClusterManyDocs' -benchtime 20000x ./cmd/server/
+//	go test -run '^$' -bench 'ClusterHotDoc|ClusterManyDocs|ClusterHundredDocs' -benchtime 20000x ./cmd/server/
 //	go test -run '^$' -bench ClusterDelivery -benchtime 3000x ./cmd/server/
 //
 // Every process runs with -rate 1e9 so the per-connection rate limit is
@@ -37,6 +39,8 @@ import (
 type benchCluster struct {
 	dir    string
 	redis  *redistest.Server
+	shards *redistest.Cluster
+	pg     *pgtest.Server
 	procs  []*servertest.Server
 	runs   int
 	routed bool // clients ask to be routed to the owner (protocol §15)
@@ -47,30 +51,69 @@ type benchCluster struct {
 func startBenchCluster(tb testing.TB, cc clusterCase) *benchCluster {
 	tb.Helper()
 	cl := &benchCluster{dir: tb.TempDir(), routed: cc.routed}
-	if cc.withRedis {
-		cl.redis = redistest.Start(tb)
-	}
 	args := []string{"-log-level", "warn", "-rate", "1e9", "-rate-burst", "1000000000"}
-	if cc.withRedis {
+	switch {
+	case cc.withRedis && cc.shards:
+		cl.shards = redistest.StartCluster(tb, 3, 1)
+		args = append(args, "-redis-url", cl.shards.URL(), "-advertise-url", "auto")
+	case cc.withRedis:
+		cl.redis = redistest.Start(tb)
 		args = append(args, "-redis-url", cl.redis.URL(), "-advertise-url", "auto")
 	}
-	cl.procs = servertest.StartCluster(tb, cc.procs, cl.dir, args...)
+	if !cc.hosts {
+		cl.procs = servertest.StartCluster(tb, cc.procs, cl.dir, args...)
+		return cl
+	}
+	cl.pg = pgtest.StartWith(tb, pgtest.Config{Durable: true})
+	args = append(args, "-store", cl.pg.DB(tb))
+	for i := range cc.procs {
+		id := fmt.Sprintf("p%d", i)
+		cl.procs = append(cl.procs, servertest.Start(tb, servertest.Options{Name: id, Args: append([]string{"-process-id", id}, args...)}))
+	}
 	return cl
 }
 
 func (cl *benchCluster) url(i int) string { return cl.procs[i%len(cl.procs)].URL() }
 
+// stop stops every process of the cluster, so that the next case is
+// measured without it: an idle PostgreSQL, Redis Cluster or server still
+// takes CPU (checkpoints, gossip, projector polls), which halved later
+// cases' figures when all were left running until the benchmark ended.
+func (cl *benchCluster) stop() {
+	for _, p := range cl.procs {
+		_ = p.Stop()
+	}
+	if cl.pg != nil {
+		cl.pg.Stop()
+	}
+	if cl.redis != nil {
+		cl.redis.Kill()
+	}
+	if cl.shards != nil {
+		for _, n := range cl.shards.Nodes() {
+			n.Kill()
+		}
+	}
+}
+
 // lazyCluster returns a function that starts the cluster on first use and
-// reuses it afterwards; its processes are cleaned up with parent.
-func lazyCluster(parent testing.TB, cc clusterCase) func() *benchCluster {
+// reuses it afterwards, and one that stops it once the sub-benchmark is
+// done; parent cleans up what is left.
+func lazyCluster(parent testing.TB, cc clusterCase) (start func() *benchCluster, stop func()) {
 	var cl *benchCluster
-	return func() *benchCluster {
+	start = func() *benchCluster {
 		if cl == nil {
 			cl = startBenchCluster(parent, cc)
 		}
 		cl.runs++
 		return cl
 	}
+	stop = func() {
+		if cl != nil {
+			cl.stop()
+		}
+	}
+	return start, stop
 }
 
 // reportCluster checks that exactly ops events were committed between the
@@ -257,13 +300,22 @@ type clusterCase struct {
 	procs     int
 	withRedis bool
 	routed    bool
+	// hosts: every process has its own data directory and the log is a
+	// durable PostgreSQL (fsync on); with shards, Redis is a cluster of
+	// 3 masters with a replica each.
+	hosts, shards bool
 }
 
 var clusterCases = []clusterCase{
-	{"procs=1/no-redis", 1, false, false},
-	{"procs=1/redis", 1, true, false},
-	{"procs=3/redis", 3, true, false},
-	{"procs=3/redis/routed", 3, true, true},
+	{name: "procs=1/no-redis", procs: 1},
+	{name: "procs=1/redis", procs: 1, withRedis: true},
+	{name: "procs=3/redis", procs: 3, withRedis: true},
+	{name: "procs=3/redis/routed", procs: 3, withRedis: true, routed: true},
+	{name: "hosts=1/postgres", procs: 1, hosts: true},
+	{name: "procs=3/redis-cluster/routed", procs: 3, withRedis: true, shards: true, routed: true},
+	{name: "hosts=3/postgres/redis/routed", procs: 3, withRedis: true, hosts: true, routed: true},
+	{name: "hosts=3/postgres/redis-cluster", procs: 3, withRedis: true, hosts: true, shards: true},
+	{name: "hosts=3/postgres/redis-cluster/routed", procs: 3, withRedis: true, hosts: true, shards: true, routed: true},
 }
 
 // BenchmarkClusterHotDoc: one document, 30 editors spread round-robin over
@@ -272,11 +324,25 @@ var clusterCases = []clusterCase{
 // is delivered to the two followers over pub/sub.
 func BenchmarkClusterHotDoc(b *testing.B) {
 	for _, cc := range clusterCases {
-		start := lazyCluster(b, cc)
+		start, stop := lazyCluster(b, cc)
 		b.Run(cc.name, func(b *testing.B) {
 			cl := start()
 			runEditors(b, cl, 1, 30, 0)
 		})
+		stop()
+	}
+}
+
+// BenchmarkClusterHundredDocs: 100 documents, 2 editors each on
+// different processes when there are several, no readers.
+func BenchmarkClusterHundredDocs(b *testing.B) {
+	for _, cc := range clusterCases {
+		start, stop := lazyCluster(b, cc)
+		b.Run(cc.name, func(b *testing.B) {
+			cl := start()
+			runEditors(b, cl, 100, 2, 0)
+		})
+		stop()
 	}
 }
 
@@ -284,11 +350,12 @@ func BenchmarkClusterHotDoc(b *testing.B) {
 // process when there are 3) and 2 readers each, also spread.
 func BenchmarkClusterManyDocs(b *testing.B) {
 	for _, cc := range clusterCases {
-		start := lazyCluster(b, cc)
+		start, stop := lazyCluster(b, cc)
 		b.Run(cc.name, func(b *testing.B) {
 			cl := start()
 			runEditors(b, cl, 30, 3, 2)
 		})
+		stop()
 	}
 }
 
@@ -365,7 +432,8 @@ func runEditors(b *testing.B, cl *benchCluster, docs, perDoc, readers int) {
 //	writer on follower, reader on follower:  forward → owner → commit → Redis → follower
 //	writer on follower, reader on owner
 func BenchmarkClusterDelivery(b *testing.B) {
-	start := lazyCluster(b, clusterCase{procs: 2, withRedis: true})
+	start, stop := lazyCluster(b, clusterCase{procs: 2, withRedis: true})
+	defer stop()
 	for _, bc := range []struct {
 		name           string
 		writer, reader int // process index; p0 owns the document
