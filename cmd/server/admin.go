@@ -40,7 +40,9 @@ func serveAdmin(o accessOptions, h *hub.Hub, proj *projection.Projector, reg *pr
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	pprofRoutes(mux)
 	mux.HandleFunc("POST /admin/revoke", revokeHandler(h, o.revokeTTL))
-	mux.HandleFunc("POST /admin/rebuild", rebuildHandler(proj))
+	if proj != nil {
+		mux.HandleFunc("POST /admin/rebuild", rebuildHandler(proj))
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: maxHeaderBytes}
 	done := make(chan struct{})
 	go func() {

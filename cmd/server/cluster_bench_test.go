@@ -68,7 +68,13 @@ func startBenchCluster(tb testing.TB, cc clusterCase) *benchCluster {
 	args = append(args, "-store", cl.pg.DB(tb))
 	for i := range cc.procs {
 		id := fmt.Sprintf("p%d", i)
-		cl.procs = append(cl.procs, servertest.Start(tb, servertest.Options{Name: id, Args: append([]string{"-process-id", id}, args...)}))
+		own := append([]string{"-process-id", id}, args...)
+		if i > 0 {
+			// One host keeps the read models; the others serve sockets
+			// only, rather than each projecting every event again.
+			own = append(own, "-read-models=false")
+		}
+		cl.procs = append(cl.procs, servertest.Start(tb, servertest.Options{Name: id, Args: own}))
 	}
 	return cl
 }
@@ -301,8 +307,9 @@ type clusterCase struct {
 	withRedis bool
 	routed    bool
 	// hosts: every process has its own data directory and the log is a
-	// durable PostgreSQL (fsync on); with shards, Redis is a cluster of
-	// 3 masters with a replica each.
+	// durable PostgreSQL (fsync on); the first keeps the read models, the
+	// others run with -read-models=false. With shards, Redis is a cluster
+	// of 3 masters with a replica each.
 	hosts, shards bool
 }
 

@@ -114,6 +114,9 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 	}
 	// The projector only reads the log: it stops before the log closes.
 	closeStore := func() error {
+		if proj == nil {
+			return store.Close()
+		}
 		if err := proj.Close(); err != nil {
 			log.Warn().Err(err).Msg("read models shutdown")
 		}
@@ -144,16 +147,24 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 	}
 	h := hub.New(store, o.hub)
 	acc.announce(log)
-	checks := []check{{"hub", h.Ready}, {"eventlog", store.Health}, {"projections", proj.Health}}
+	checks := []check{{"hub", h.Ready}, {"eventlog", store.Health}}
+	var models query.Reader = noReadModels{}
+	if proj != nil {
+		checks = append(checks, check{"projections", proj.Health})
+		models = proj
+	}
 	if rc != nil {
 		checks = append(checks, check{"redis", func(ctx context.Context) error { return rc.Ping(ctx).Err() }})
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		metrics.NewCollector(h, store), metrics.NewProjectionCollector(proj))
+		metrics.NewCollector(h, store))
+	if proj != nil {
+		reg.MustRegister(metrics.NewProjectionCollector(proj))
+	}
 	o.feed.Access = acc.listFilter(h)
 	changes := feed.New(store, o.feed)
-	handler, err := routes(h, store, checks, acc, reg, changes, proj)
+	handler, err := routes(h, store, checks, acc, reg, changes, models)
 	if err != nil {
 		_ = h.Close(ctx)
 		_ = ln.Close()

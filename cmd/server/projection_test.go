@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/collabedit/collab/internal/poll"
+	"github.com/collabedit/collab/protocol"
 	"github.com/collabedit/collab/servertest"
 )
 
@@ -137,5 +139,34 @@ func TestAdminRebuildAndReadiness(t *testing.T) {
 	defer cancel()
 	if !poll.Wait(ctx, func() bool { return srv.Metrics(t)[`collab_projection_rebuilding{projection="stats"}`] == 0 }) {
 		t.Fatal("rebuild did not finish")
+	}
+}
+
+// TestWithoutReadModels: a process run with -read-models=false keeps no
+// readmodels.db, is ready, serves sockets and the log-backed query routes,
+// and answers the read-model routes 503 saying why.
+func TestWithoutReadModels(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{Args: []string{"-read-models=false"}})
+	ws := dialWS(t, srv.URL())
+	for _, frame := range []string{`{"type":"open","doc":"d"}`, `{"type":"op","doc":"d","version":0,"id":"c:1","op":["hi"]}`} {
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expectMsg(t, ws, protocol.TypeAck)
+	if text, v := docText(t, srv.Addr(), "d"); text != "hi" || v != 1 {
+		t.Fatalf("text from the log: %q at %d", text, v)
+	}
+	for _, path := range []string{"/api/v1/docs", "/api/v1/search?q=hi", "/api/v1/docs/d/entry"} {
+		if status, body := call(t, http.MethodGet, "http://"+srv.Addr()+path, ""); status != http.StatusServiceUnavailable || !strings.Contains(body, "-read-models=false") {
+			t.Fatalf("GET %s: %d %s", path, status, body)
+		}
+	}
+	if status, body := call(t, http.MethodGet, "http://"+srv.Addr()+"/readyz", ""); status != http.StatusOK {
+		t.Fatalf("readyz: %d %s", status, body)
+	}
+	if _, err := os.Stat(filepath.Join(srv.Dir(), "readmodels.db")); !os.IsNotExist(err) {
+		t.Fatalf("readmodels.db exists (%v)", err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 // projectionOptions are the projector's settings (-projection-*).
 type projectionOptions struct {
+	enabled bool // -read-models
 	poll    time.Duration
 	gather  time.Duration
 	retry   time.Duration
@@ -27,6 +28,7 @@ type projectionOptions struct {
 }
 
 func addProjectionFlags(fs *flag.FlagSet, o *projectionOptions) {
+	fs.BoolVar(&o.enabled, "read-models", true, "keep the read models (<data>/readmodels.db) and answer the query API's list, search, entry and authorship; false on hosts that only serve sockets, so that N hosts do not each project every event (those routes then answer 503, and the log-backed ones — text, history, diff — still work)")
 	fs.DurationVar(&o.poll, "projection-poll", projection.DefaultPollInterval, "how often the projector polls the event log for events to feed the read models (<data>/readmodels.db); commits also wake it at once")
 	fs.DurationVar(&o.gather, "projection-gather", projection.DefaultGather, "how long the projector lets commits gather after a wake-up before applying them in one batch (the read models' lag grows by at most this; negative: none)")
 	fs.DurationVar(&o.retry, "projection-retry", projection.DefaultRetryInterval, "wait before a read model retries a batch that failed")
@@ -60,6 +62,10 @@ func (n *commitNotifier) notify() {
 // openProjector opens the read models beside the event log and starts
 // feeding them; the caller closes it before closing the store.
 func openProjector(ctx context.Context, o projectionOptions, dataDir string, store eventlog.Log, n *commitNotifier, log zerolog.Logger) (*projection.Projector, error) {
+	if !o.enabled {
+		log.Info().Msg("read models off (-read-models=false): the query API's list, search, entry and authorship answer 503 here")
+		return nil, nil
+	}
 	p := projection.New(filepath.Join(dataDir, "readmodels.db"), store)
 	p.PollInterval, p.Gather, p.RetryInterval, p.BatchSize = o.poll, o.gather, o.retry, o.batch
 	p.Logger = log.With().Str("component", "projection").Logger()
@@ -98,3 +104,13 @@ func rebuildHandler(p *projection.Projector) http.HandlerFunc {
 		}
 	}
 }
+
+// noReadModels is the query API's reader on a process run with
+// -read-models=false: every read-model answer is refused, saying where
+// to ask instead.
+type noReadModels struct{}
+
+// errNoReadModels is its refusal.
+var errNoReadModels = errors.New("this server process keeps no read models (-read-models=false); ask a process that does")
+
+func (noReadModels) Read(context.Context, string, projection.ReadFunc) error { return errNoReadModels }
