@@ -319,7 +319,6 @@ var clusterCases = []clusterCase{
 	{name: "procs=3/redis", procs: 3, withRedis: true},
 	{name: "procs=3/redis/routed", procs: 3, withRedis: true, routed: true},
 	{name: "hosts=1/postgres", procs: 1, hosts: true},
-	{name: "procs=3/redis-cluster/routed", procs: 3, withRedis: true, shards: true, routed: true},
 	{name: "hosts=3/postgres/redis/routed", procs: 3, withRedis: true, hosts: true, routed: true},
 	{name: "hosts=3/postgres/redis-cluster", procs: 3, withRedis: true, hosts: true, shards: true},
 	{name: "hosts=3/postgres/redis-cluster/routed", procs: 3, withRedis: true, hosts: true, shards: true, routed: true},
