@@ -51,6 +51,20 @@
 // idempotency, forwarding to another process's owner and the answers
 // are thus the socket's own.
 //
+// # Rename, delete, purge
+//
+// Hub.Lifecycle (and LifecycleRoutes) renames or deletes a document the
+// same way: a Submit of an op request carrying protocol.Lifecycle, the
+// identity op and the owner role. The sequencer (lifecycle.go) takes it at
+// the head like an op, so it is ordered with the edits, published as an
+// event (busMsg.Life) and forwarded like an op; a delete refuses every
+// later op at once, and once it commits (or is heard from the owner) the
+// room tells its subscribers "gone" and forgets the text. A room that
+// loads a document whose last event is a tombstone holds only its
+// version and answers "gone". Purge (lifecycle_cmd.go) needs no room: a
+// deleted document takes no more events, so it appends the purge event
+// straight to the log, which refuses it anywhere but on top of the delete.
+//
 // # Commit pipeline
 //
 // An accepted op is appended to the log asynchronously; the store's group
