@@ -352,6 +352,9 @@ func dialDoc(t *testing.T, url string, fallbacks []string, doc string, follow bo
 		OnError: func(doc string, err error) {
 			t.Errorf("client error on %s: %v", doc, err)
 		},
+		OnOrderViolation: func(doc string, v client.OrderViolation) {
+			t.Errorf("%s: the server broke the stream's order (protocol §6): %+v", doc, v)
+		},
 	})
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)

@@ -54,6 +54,9 @@ func TestPartitionedOwnerStopsFirst(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		c, err := client.Dial(ctx, client.Config{URL: procs[proc].URL(),
 			ReconnectMin: 20 * time.Millisecond, ReconnectMax: 300 * time.Millisecond,
+			OnOrderViolation: func(doc string, v client.OrderViolation) {
+				t.Errorf("%s: the server broke the stream's order (protocol §6): %+v", doc, v)
+			},
 			OnAck: func(_, id string, _ int64, _ time.Duration) {
 				mu.Lock()
 				acked = append(acked, seqAck{proc, id})
