@@ -3,8 +3,6 @@ package hub_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"sync"
 	"testing"
 	"time"
 
@@ -100,29 +98,8 @@ func TestRedisClusterMasterKilled(t *testing.T) {
 			readers[doc] = append(readers[doc], readOrder(t, h.URL, doc))
 		}
 	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for i, e := range eds {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(seed, uint64(i)))
-			for {
-				select {
-				case <-stop:
-					return
-				// A typist's pace, not a wait for anything: 18
-				// editors at ~30 ops/s each.
-				case <-time.After(time.Duration(20+rng.IntN(30)) * time.Millisecond):
-				}
-				if err := randomEdit(rng, e.d); err != nil {
-					t.Errorf("editor %d: %v", i, err)
-					return
-				}
-			}
-		}()
-	}
-	time.Sleep(time.Second) // editing before the fault, on purpose
+	stopTyping := typeAway(t, eds, seed, 20*time.Millisecond, 30*time.Millisecond) // 18 editors at ~30 ops/s each
+	time.Sleep(time.Second)                                                        // editing before the fault, on purpose
 
 	killed := time.Now()
 	dead := cluster.KillMasterOf("{" + victim[0] + "}")
@@ -149,8 +126,7 @@ func TestRedisClusterMasterKilled(t *testing.T) {
 	t.Logf("master %s killed: its documents accepted ops on every process %v later (redistest's node timeout: %v); documents on the other shards answered a probe within %v meanwhile",
 		dead.Addr(), heal.Round(time.Millisecond), redistest.NodeTimeout, worstOther.Round(time.Millisecond))
 	time.Sleep(time.Second) // editing after the heal, on purpose
-	close(stop)
-	wg.Wait()
+	stopTyping()
 
 	var acked int64
 	for _, doc := range docs {

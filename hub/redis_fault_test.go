@@ -195,26 +195,7 @@ func TestRedisPauseHeals(t *testing.T) {
 			readers = append(readers, readOrder(t, h.URL, doc))
 		}
 	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for i, e := range eds {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(seed, uint64(i)))
-			for {
-				select {
-				case <-stop:
-					return
-				case <-time.After(time.Duration(2+rng.IntN(10)) * time.Millisecond):
-				}
-				if err := randomEdit(rng, e.d); err != nil {
-					t.Errorf("editor %d: %v", i, err)
-					return
-				}
-			}
-		}()
-	}
+	stopTyping := typeAway(t, eds, seed, 2*time.Millisecond, 10*time.Millisecond)
 	for cycle := 0; cycle < cycles; cycle++ {
 		time.Sleep(300 * time.Millisecond) // editing before the fault
 		rds.Pause()
@@ -228,8 +209,7 @@ func TestRedisPauseHeals(t *testing.T) {
 		}
 		t.Logf("pause %d: every document accepted an op on every process within %v", cycle, worst)
 	}
-	close(stop)
-	wg.Wait()
+	stopTyping()
 	byDoc := map[string][]*editor{}
 	for i, e := range eds {
 		byDoc[docs[i/len(hubs)]] = append(byDoc[docs[i/len(hubs)]], e)
@@ -320,5 +300,36 @@ func TestStaleLeaseCommandHeals(t *testing.T) {
 	}
 	if h, _ := rc.Get(context.Background(), "collab:lease:d").Result(); h != "p1" && h != "p0" {
 		t.Fatalf("lease held by %q: nobody renews it", h)
+	}
+}
+
+// typeAway has every editor make random edits, waiting pause plus up to
+// spread between two (a typist's pace, not a wait for anything), until
+// the returned stop is called; stop waits for them all.
+func typeAway(t *testing.T, eds []*editor, seed uint64, pause, spread time.Duration) (stop func()) {
+	t.Helper()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, e := range eds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, uint64(i)))
+			for {
+				select {
+				case <-done:
+					return
+				case <-time.After(pause + time.Duration(rng.Int64N(int64(spread)))):
+				}
+				if err := randomEdit(rng, e.d); err != nil {
+					t.Errorf("editor %d: %v", i, err)
+					return
+				}
+			}
+		}()
+	}
+	return func() {
+		close(done)
+		wg.Wait()
 	}
 }
