@@ -13,7 +13,12 @@
 // suite both run, and the definition of the contract. Consumers own
 // smaller interfaces of it (hub.Store, projection.Log, feed.Source,
 // catalog.Source, query.Log, metrics.StatsSource). Event, Snapshot,
-// DocInfo, Stats, the errors and the upcasters are shared.
+// DocInfo, Stats, the errors and the upcasters are shared, and so is
+// WriteQueue, the queue each store's writer drains: the door (ErrBusy,
+// waiting for room, the late appends of Close), the callbacks' order and
+// the writer's counters are one piece of code, and each store keeps only
+// how it validates, commits and maps its errors. It is exported for
+// eventlog/postgres, which imports this package (never the reverse).
 //
 // # Storage
 //

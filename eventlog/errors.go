@@ -173,7 +173,7 @@ func (s *Store) readErr(op string, err error) error {
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: %w", op, err)
-	case s.closed.Load():
+	case s.q.Closed():
 		// Close raced with the read: "sql: database is closed" is not
 		// exported by database/sql, so the flag decides.
 		return fmt.Errorf("%s: %w", op, ErrClosed)

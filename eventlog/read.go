@@ -50,7 +50,7 @@ func sizeOrUnknown(n sql.NullInt64) int64 {
 }
 
 func (s *Store) checkOpen(op string) error {
-	if s.closed.Load() {
+	if s.q.Closed() {
 		return fmt.Errorf("%s: %w", op, ErrClosed)
 	}
 	return nil

@@ -157,14 +157,13 @@ const (
 type Store struct {
 	file string // the SQLite file, for tests that open it directly
 	log  zerolog.Logger
-	// sampledLog (a full disk refuses every batch) and dropLog (a full
-	// queue drops every snapshot) log at most one line per 10 s each.
-	sampledLog, dropLog zerolog.Logger
-	maxBatch            int
-	minFree             int64 // Config.MinFreeBytes as given: 0 default, <0 off
-	maxQueueBytes       int64
-	stallAfter          time.Duration
-	onCommit            func() // Config.OnCommit; nil: none
+	// sampledLog (a full disk refuses every batch) and the queue's DropLog
+	// (a full queue drops every snapshot) log at most one line per 10 s each.
+	sampledLog zerolog.Logger
+	maxBatch   int
+	minFree    int64 // Config.MinFreeBytes as given: 0 default, <0 off
+	stallAfter time.Duration
+	onCommit   func() // Config.OnCommit; nil: none
 
 	plock *processLock // held from Open until Close
 
@@ -179,43 +178,14 @@ type Store struct {
 
 	qEvents, qHead, qFindOp, qSince, qDocs, qSnap, qHealth *sql.Stmt // prepared on rdb
 
-	// mu orders enqueues against Close: senders hold it shared while they
-	// send, Close takes it exclusively before closing the queue, so no send
-	// ever hits a closed channel and every accepted request precedes close.
-	mu     sync.RWMutex
-	closed atomic.Bool
-	// readOnly: opened with Config.ReadOnly; enqueue refuses every write.
-	readOnly bool
-	queue    chan request
-
-	// late holds appends that arrived after Close while the writer was still
-	// answering earlier ones; the writer answers them last, which keeps the
-	// per-goroutine callback order even across Close.
-	lateMu       sync.Mutex
-	late         []request
-	writerExited bool
-
+	// q is the queue the writer drains, and the writer's counters
+	// (writequeue.go); it refuses every write of a read-only Store.
+	q          *WriteQueue
 	writerDone chan struct{}
 	closeOnce  sync.Once
 	closeErr   error
 
-	commits, events, conflicts, duplicates, failures, maxSeen atomic.Int64
-	diskFull, busy, snapsDropped                              atomic.Int64
-
-	queuedAppends, queuedBytes atomic.Int64 // accepted, not yet answered
-	// Appends and Pragmas that found the queue full wait for room on
-	// roomCh, which the writer closes and replaces after a batch whenever
-	// roomWaiters is non-zero (room.go).
-	roomWaiters atomic.Int64
-	roomMu      sync.Mutex
-	roomCh      chan struct{}
-
-	// Writer health, written by the writer, read by Health and Stats:
-	// when the current batch started (unix ns, 0 when idle), when the last
-	// commit ended, and the last failed transaction unless one has
-	// committed since.
-	batchStart, lastCommit atomic.Int64
-	lastFailure            atomic.Pointer[failure]
+	diskFull atomic.Int64 // batches refused for the disk's reserve
 
 	probe probeState // Health's reads (health.go)
 
@@ -256,18 +226,19 @@ func Open(path string, cfg Config) (*Store, error) {
 	}
 	log := cfg.Logger.With().Str("component", "eventlog").Logger()
 	s := &Store{
-		file:          path,
-		log:           log,
-		sampledLog:    log.Sample(&zerolog.BurstSampler{Burst: 1, Period: 10 * time.Second}),
-		dropLog:       log.Sample(&zerolog.BurstSampler{Burst: 1, Period: 10 * time.Second}),
-		maxBatch:      cfg.MaxBatch,
-		minFree:       cfg.MinFreeBytes,
-		maxQueueBytes: cfg.MaxQueueBytes,
-		stallAfter:    cfg.StallAfter,
-		onCommit:      cfg.OnCommit,
-		queue:         make(chan request, queueSize),
-		roomCh:        make(chan struct{}),
-		writerDone:    make(chan struct{}),
+		file:       path,
+		log:        log,
+		sampledLog: log.Sample(&zerolog.BurstSampler{Burst: 1, Period: 10 * time.Second}),
+		maxBatch:   cfg.MaxBatch,
+		minFree:    cfg.MinFreeBytes,
+		stallAfter: cfg.StallAfter,
+		onCommit:   cfg.OnCommit,
+		q: NewWriteQueue(WriteQueueConfig{
+			Slots: queueSize, MaxBatch: cfg.MaxBatch, MaxBytes: cfg.MaxQueueBytes, ReadOnly: cfg.ReadOnly,
+			Behind: "the disk", Log: log,
+			DropLog: log.Sample(&zerolog.BurstSampler{Burst: 1, Period: 10 * time.Second}),
+		}),
+		writerDone: make(chan struct{}),
 	}
 	if cfg.ReadOnly {
 		return s.openReadOnly(path, cfg.BusyTimeout)
@@ -370,9 +341,9 @@ func (s *Store) openReads(path string, busy time.Duration, extra string) error {
 // openReadOnly opens only the read pool, on a file that must exist at
 // this build's storage version.
 func (s *Store) openReadOnly(path string, busy time.Duration) (*Store, error) {
-	s.readOnly, s.minFree = true, -1 // no writes: no reserve to keep
-	close(s.writerDone)              // there is no writer: appends after
-	s.writerExited = true            // Close are answered at once
+	s.minFree = -1      // no writes: no reserve to keep
+	close(s.writerDone) // there is no writer: appends after
+	s.q.noWriter()      // Close are answered at once
 	fail := func(err error) (*Store, error) {
 		s.closeDBs()
 		return nil, fmt.Errorf("open event log %q read-only: %w", path, err)
@@ -417,11 +388,11 @@ func (s *Store) Pragmas(ctx context.Context) (journalMode string, synchronous in
 		err  error
 	}
 	ch := make(chan res, 1)
-	r := request{kind: kindCall, call: func(conn *sql.Conn) {
-		m, y, err := readPragmas(context.Background(), conn)
+	call := func() { // on the writer, the only user of s.conn
+		m, y, err := readPragmas(context.Background(), s.conn)
 		ch <- res{m, y, err}
-	}}
-	if err := s.enqueueWait(ctx, r); err != nil {
+	}
+	if err := s.q.call(ctx, call); err != nil {
 		return "", 0, fmt.Errorf("pragmas: %w", err)
 	}
 	select {
@@ -434,33 +405,9 @@ func (s *Store) Pragmas(ctx context.Context) (journalMode string, synchronous in
 
 // Stats returns a snapshot of the writer's counters and gauges.
 func (s *Store) Stats() Stats {
-	st := Stats{
-		Commits:          s.commits.Load(),
-		Events:           s.events.Load(),
-		Conflicts:        s.conflicts.Load(),
-		Duplicates:       s.duplicates.Load(),
-		Failures:         s.failures.Load(),
-		MaxBatch:         s.maxSeen.Load(),
-		DiskFull:         s.diskFull.Load(),
-		Busy:             s.busy.Load(),
-		SnapshotsDropped: s.snapsDropped.Load(),
-		QueuedAppends:    s.queuedAppends.Load(),
-		QueuedBytes:      s.queuedBytes.Load(),
-		BatchAge:         s.batchAge(time.Now()),
-	}
-	if ns := s.lastCommit.Load(); ns != 0 {
-		st.LastCommit = time.Unix(0, ns)
-	}
+	st := s.q.Stats()
+	st.DiskFull = s.diskFull.Load()
 	return st
-}
-
-// batchAge is how long the writer has been on its current batch at now.
-func (s *Store) batchAge(now time.Time) time.Duration {
-	ns := s.batchStart.Load()
-	if ns == 0 {
-		return 0
-	}
-	return max(now.Sub(time.Unix(0, ns)), 0)
 }
 
 // Close stops accepting work (later calls get ErrClosed), commits
@@ -468,10 +415,7 @@ func (s *Store) batchAge(now time.Time) time.Duration {
 // It is idempotent; it must not be called from a done callback.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.mu.Lock() // waits for senders in enqueue, which never block
-		s.closed.Store(true)
-		close(s.queue)
-		s.mu.Unlock()
+		s.q.Close()
 		<-s.writerDone
 		s.stopCheckpointer()
 		s.stopProbes()

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -20,44 +19,21 @@ const (
 	sqlPutSnapshot = `INSERT OR REPLACE INTO snapshots (doc, version, text, time) VALUES (?, ?, ?, ?)`
 )
 
-type requestKind uint8
-
-const (
-	kindAppend requestKind = iota
-	kindSnapshot
-	kindCall // run a function on the write connection between transactions
-)
-
-// request is one unit of work for the writer. It is passed by value through
-// the queue so an append costs no allocation beyond the caller's closure.
-type request struct {
-	kind     requestKind
-	ev       Event
-	done     func(Event, error)
-	snap     Snapshot
-	snapDone func(error)
-	call     func(*sql.Conn)
-	size     int64 // payload bytes, counted in Store.queuedBytes until answered
-}
-
 // run is the writer goroutine: the only user of s.conn. It takes whatever
 // is queued (up to maxBatch), commits it in one transaction and answers.
 // There is no timer: while one COMMIT waits for fsync, the next batch
 // accumulates in the queue, so batch size adapts to load by itself.
 func (s *Store) run() {
 	defer close(s.writerDone)
-	batch := make([]request, 0, s.maxBatch)
-	results := make([]appendResult, 0, s.maxBatch)
-	open := true
-	for open {
-		r, ok := <-s.queue
-		if !ok {
-			break
-		}
+	batch := make([]WriteRequest, 0, s.maxBatch)
+	results := make([]WriteResult, 0, s.maxBatch)
+	for {
 		// The batch's age includes the wait for another process's writer
 		// lock: a process stuck in fsync holding it stalls this one too.
-		s.batchStart.Store(time.Now().UnixNano())
-		batch, open = s.fill(append(batch[:0], r), open)
+		var ok bool
+		if batch, ok = s.q.Next(batch); !ok {
+			return
+		}
 		var lockErr error
 		locked := false
 		if hasWrites(batch) {
@@ -68,58 +44,20 @@ func (s *Store) run() {
 				// taking the batch before the lock left each with 12 events
 				// per commit where one process gets 26, and the host's
 				// throughput fell with the fsyncs' count.
-				batch, open = s.fill(batch, open)
+				batch = s.q.Fill(batch)
 			}
 		}
 		results = s.commit(batch, results[:0], lockErr)
 		if locked {
 			s.wlock.unlock()
 		}
-		s.batchStart.Store(0)
-		s.release(batch)
-		s.answer(batch, results)
-		clear(batch) // drop payload and closure references until reuse
+		s.q.Answer(batch, results)
 	}
-	s.wakeRoomWaiters()
-	s.answerLate()
 }
 
-// release returns the batch's bytes and appends to the queue's budget
-// just before they are answered (so a callback that looks at Stats sees
-// itself answered), and wakes callers waiting for room.
-func (s *Store) release(batch []request) {
-	var bytes, appends int64
+func hasWrites(batch []WriteRequest) bool {
 	for i := range batch {
-		bytes += batch[i].size
-		if batch[i].kind == kindAppend {
-			appends++
-		}
-	}
-	s.queuedBytes.Add(-bytes)
-	s.queuedAppends.Add(-appends)
-	s.wakeRoomWaiters()
-}
-
-// fill adds whatever is queued to batch, up to maxBatch, without waiting;
-// it reports false once the queue is closed.
-func (s *Store) fill(batch []request, open bool) ([]request, bool) {
-	for open && len(batch) < s.maxBatch {
-		select {
-		case r, ok := <-s.queue:
-			if !ok {
-				return batch, false
-			}
-			batch = append(batch, r)
-		default:
-			return batch, open
-		}
-	}
-	return batch, open
-}
-
-func hasWrites(batch []request) bool {
-	for i := range batch {
-		if batch[i].kind != kindCall {
+		if batch[i].Kind != WriteCall {
 			return true
 		}
 	}
@@ -129,10 +67,10 @@ func hasWrites(batch []request) bool {
 // commit writes the appends and snapshots of batch in one transaction and
 // returns one result per request (zero for non-appends). The caller holds
 // the writer lock, or failed to take it (lockErr).
-func (s *Store) commit(batch []request, results []appendResult, lockErr error) []appendResult {
+func (s *Store) commit(batch []WriteRequest, results []WriteResult, lockErr error) []WriteResult {
 	results = results[:len(batch)]
 	for i := range batch {
-		results[i] = appendResult{}
+		results[i] = WriteResult{}
 	}
 	if !hasWrites(batch) {
 		return results
@@ -150,22 +88,22 @@ func (s *Store) commit(batch []request, results []appendResult, lockErr error) [
 	var conflicts, dups int64
 	for i := range batch {
 		r := &batch[i]
-		switch r.kind {
-		case kindAppend:
-			ev, err, fatal := s.insert(ctx, r.ev)
+		switch r.Kind {
+		case WriteAppend:
+			ev, err, fatal := s.insert(ctx, r.Event)
 			if fatal != nil {
 				s.rollback(ctx)
 				return s.failBatch(batch, results, "insert", fatal)
 			}
-			results[i] = appendResult{ev, err}
+			results[i] = WriteResult{ev, err}
 			switch {
 			case errors.Is(err, ErrConflict):
 				conflicts++
 			case errors.Is(err, ErrDuplicate):
 				dups++
 			}
-		case kindSnapshot:
-			sn := r.snap
+		case WriteSnapshot:
+			sn := r.Snapshot
 			if _, err := s.putSnap.ExecContext(ctx, sn.Doc, sn.Version, sn.Text, sn.Time.UnixNano()); err != nil {
 				s.rollback(ctx)
 				return s.failBatch(batch, results, "put snapshot", err)
@@ -178,21 +116,13 @@ func (s *Store) commit(batch []request, results []appendResult, lockErr error) [
 	}
 	var stored int64
 	for i := range results {
-		if batch[i].kind == kindAppend && results[i].err == nil {
+		if batch[i].Kind == WriteAppend && results[i].Err == nil {
 			stored++
 		}
 	}
-	s.lastCommit.Store(time.Now().UnixNano())
-	s.lastFailure.Store(nil)
-	s.commits.Add(1)
-	s.events.Add(stored)
+	s.q.Committed(len(batch), stored, conflicts, dups)
 	if stored > 0 && s.onCommit != nil {
 		s.onCommit()
-	}
-	s.conflicts.Add(conflicts)
-	s.duplicates.Add(dups)
-	if n := int64(len(batch)); n > s.maxSeen.Load() {
-		s.maxSeen.Store(n) // only the writer stores, so load+store is race-free
 	}
 	return results
 }
@@ -260,8 +190,7 @@ func (s *Store) rollback(ctx context.Context) {
 // failBatch answers every write of batch with ErrUnavailable (ErrDiskFull
 // for SQLITE_FULL): nothing of the transaction was stored. Health reports
 // the failure until a transaction commits or StallAfter passes.
-func (s *Store) failBatch(batch []request, results []appendResult, step string, cause error) []appendResult {
-	s.failures.Add(1)
+func (s *Store) failBatch(batch []WriteRequest, results []WriteResult, step string, cause error) []WriteResult {
 	s.log.Error().Err(cause).Str("step", step).Int("requests", len(batch)).Msg("group commit failed")
 	kind := ErrUnavailable
 	var se sqlite3.Error
@@ -269,68 +198,14 @@ func (s *Store) failBatch(batch []request, results []appendResult, step string, 
 		kind = ErrDiskFull
 	}
 	err := fmt.Errorf("%s: %w: %w", step, kind, cause)
-	s.lastFailure.Store(&failure{err: err, at: time.Now()})
-	return s.answerAll(batch, results, err)
+	s.q.Failed(err)
+	return s.q.FailAll(batch, results, err)
 }
 
 // refuseBatch answers every write of batch with the reserve's
 // *DiskFullError; no transaction was started.
-func (s *Store) refuseBatch(batch []request, results []appendResult, err error) []appendResult {
+func (s *Store) refuseBatch(batch []WriteRequest, results []WriteResult, err error) []WriteResult {
 	s.diskFull.Add(1)
 	s.sampledLog.Error().Err(err).Int("requests", len(batch)).Msg("writes refused: free disk space below the reserve")
-	return s.answerAll(batch, results, err)
-}
-
-// answerAll sets err, with each request's operation, as the result of
-// every append and snapshot of batch.
-func (s *Store) answerAll(batch []request, results []appendResult, err error) []appendResult {
-	for i := range batch {
-		switch r := &batch[i]; r.kind {
-		case kindAppend:
-			results[i] = appendResult{r.ev, fmt.Errorf("append doc %q version %d: %w", r.ev.Doc, r.ev.Version, err)}
-		case kindSnapshot:
-			results[i] = appendResult{err: fmt.Errorf("put snapshot doc %q version %d: %w", r.snap.Doc, r.snap.Version, err)}
-		}
-	}
-	return results
-}
-
-// answer invokes callbacks in queue order, which is submission order for
-// any single goroutine.
-func (s *Store) answer(batch []request, results []appendResult) {
-	for i := range batch {
-		r := &batch[i]
-		switch r.kind {
-		case kindAppend:
-			r.done(results[i].ev, results[i].err)
-		case kindSnapshot:
-			if r.snapDone != nil {
-				r.snapDone(results[i].err)
-			} else if results[i].err != nil {
-				s.log.Warn().Err(results[i].err).Msg("snapshot not stored")
-			}
-		case kindCall:
-			r.call(s.conn)
-		}
-	}
-}
-
-// answerLate rejects appends that raced with Close, after everything that
-// was queued before Close has been answered.
-func (s *Store) answerLate() {
-	for {
-		s.lateMu.Lock()
-		late := s.late
-		s.late = nil
-		if len(late) == 0 {
-			s.writerExited = true
-		}
-		s.lateMu.Unlock()
-		if len(late) == 0 {
-			return
-		}
-		for _, r := range late {
-			r.done(r.ev, fmt.Errorf("append doc %q version %d: %w", r.ev.Doc, r.ev.Version, ErrClosed))
-		}
-	}
+	return s.q.FailAll(batch, results, err)
 }

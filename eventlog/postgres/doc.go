@@ -27,7 +27,8 @@
 //
 // One writer goroutine per Store takes everything queued (up to MaxBatch
 // requests; the queue's 4096 slots and MaxQueueBytes bound it, and a full
-// queue answers ErrBusy at once, as in SQLite) and commits it in one
+// queue answers ErrBusy at once: the queue is eventlog.WriteQueue, the
+// SQLite store's own) and commits it in one
 // transaction: BEGIN; pg_advisory_xact_lock(commit key); one multi-row
 // INSERT … SELECT FROM unnest($arrays) ORDER BY ord ON CONFLICT DO NOTHING
 // RETURNING doc, op_id, seq; one multi-row snapshot upsert; pg_notify —

@@ -49,7 +49,7 @@ func (s *Store) readErr(caller context.Context, op string, err error) error {
 	switch {
 	case caller.Err() != nil:
 		return fmt.Errorf("%s: %w", op, caller.Err())
-	case s.closed.Load():
+	case s.q.Closed():
 		return fmt.Errorf("%s: %w", op, eventlog.ErrClosed)
 	}
 	return fmt.Errorf("%s: %w", op, classify(err))

@@ -21,11 +21,11 @@ func (s *Store) Health(ctx context.Context) error {
 		return err
 	}
 	var errs []error
-	if age := s.batchAge(time.Now()); age > s.stallAfter {
+	if age := s.q.BatchAge(time.Now()); age > s.stallAfter {
 		errs = append(errs, &eventlog.StallError{For: age})
 	}
-	if f := s.lastFailure.Load(); f != nil && time.Since(f.at) < s.stallAfter {
-		errs = append(errs, fmt.Errorf("last write failed %.1fs ago and none has succeeded since: %w", time.Since(f.at).Seconds(), f.err))
+	if at, err := s.q.LastFailure(); err != nil && time.Since(at) < s.stallAfter {
+		errs = append(errs, fmt.Errorf("last write failed %.1fs ago and none has succeeded since: %w", time.Since(at).Seconds(), err))
 	}
 	if s.session != nil {
 		if err := s.session.err(); err != nil {

@@ -2,11 +2,9 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -72,46 +70,23 @@ const (
 // Store is an append-only, durable event log in a PostgreSQL database.
 // All methods are safe for concurrent use.
 type Store struct {
-	log, dropLog  zerolog.Logger
-	maxBatch      int
-	maxQueueBytes int64
-	stallAfter    time.Duration
-	writeTimeout  time.Duration
-	readTimeout   time.Duration
-	onCommit      func()
-	exclusive     bool // the process lock is held exclusively: check it in every batch
-	readOnly      bool // Config.ReadOnly: no session, every write refused
+	log          zerolog.Logger
+	maxBatch     int
+	stallAfter   time.Duration
+	writeTimeout time.Duration
+	readTimeout  time.Duration
+	onCommit     func()
+	exclusive    bool // the process lock is held exclusively: check it in every batch
 
 	pool    *pgxpool.Pool // reads and the writer's transactions
 	session *session      // process lock and LISTEN (session.go)
 
-	mu     sync.RWMutex // orders enqueues against Close, as in eventlog
-	closed atomic.Bool
-	queue  chan request
-
-	lateMu       sync.Mutex
-	late         []request
-	writerExited bool
-
+	// q is the queue the writer drains, and the writer's counters; the
+	// queue refuses every write of a read-only Store.
+	q          *eventlog.WriteQueue
 	writerDone chan struct{}
 	closeOnce  sync.Once
 	closeErr   error
-
-	commits, events, conflicts, duplicates, failures, maxSeen atomic.Int64
-	busy, snapsDropped                                        atomic.Int64
-	queuedAppends, queuedBytes                                atomic.Int64
-
-	roomWaiters atomic.Int64
-	roomMu      sync.Mutex
-	roomCh      chan struct{}
-
-	batchStart, lastCommit atomic.Int64
-	lastFailure            atomic.Pointer[failure]
-}
-
-type failure struct {
-	err error
-	at  time.Time
 }
 
 var _ eventlog.Log = (*Store)(nil)
@@ -154,19 +129,20 @@ func Open(ctx context.Context, url string, cfg Config) (*Store, error) {
 	pcfg.HealthCheckPeriod = time.Second
 	log := cfg.Logger.With().Str("component", "eventlog").Str("store", "postgres").Logger()
 	s := &Store{
-		log:           log,
-		dropLog:       log.Sample(&zerolog.BurstSampler{Burst: 1, Period: 10 * time.Second}),
-		maxBatch:      cfg.MaxBatch,
-		maxQueueBytes: cfg.MaxQueueBytes,
-		stallAfter:    cfg.StallAfter,
-		writeTimeout:  cfg.WriteTimeout,
-		readTimeout:   cfg.ReadTimeout,
-		onCommit:      cfg.OnCommit,
-		exclusive:     !cfg.Shared && !cfg.ReadOnly,
-		readOnly:      cfg.ReadOnly,
-		queue:         make(chan request, queueSize),
-		roomCh:        make(chan struct{}),
-		writerDone:    make(chan struct{}),
+		log:          log,
+		maxBatch:     cfg.MaxBatch,
+		stallAfter:   cfg.StallAfter,
+		writeTimeout: cfg.WriteTimeout,
+		readTimeout:  cfg.ReadTimeout,
+		onCommit:     cfg.OnCommit,
+		exclusive:    !cfg.Shared && !cfg.ReadOnly,
+		q: eventlog.NewWriteQueue(eventlog.WriteQueueConfig{
+			Slots: queueSize, MaxBatch: cfg.MaxBatch, MaxBytes: cfg.MaxQueueBytes, ReadOnly: cfg.ReadOnly,
+			Behind: "the database", FormatBytes: func(n int64) string { return fmt.Sprintf("%d bytes", n) },
+			ValidEvent: validEvent, ValidSnapshot: validSnapshot, MetaBytes: true,
+			Log: log, DropLog: log.Sample(&zerolog.BurstSampler{Burst: 1, Period: 10 * time.Second}),
+		}),
+		writerDone: make(chan struct{}),
 	}
 	fail := func(err error) (*Store, error) {
 		if s.session != nil {
@@ -206,33 +182,7 @@ func redact(host, db string) string { return fmt.Sprintf("%s/%s", host, db) }
 
 // Stats returns the writer's counters and gauges. DiskFull stays 0: the
 // database server keeps its own disk.
-func (s *Store) Stats() eventlog.Stats {
-	st := eventlog.Stats{
-		Commits:          s.commits.Load(),
-		Events:           s.events.Load(),
-		Conflicts:        s.conflicts.Load(),
-		Duplicates:       s.duplicates.Load(),
-		Failures:         s.failures.Load(),
-		MaxBatch:         s.maxSeen.Load(),
-		Busy:             s.busy.Load(),
-		SnapshotsDropped: s.snapsDropped.Load(),
-		QueuedAppends:    s.queuedAppends.Load(),
-		QueuedBytes:      s.queuedBytes.Load(),
-		BatchAge:         s.batchAge(time.Now()),
-	}
-	if ns := s.lastCommit.Load(); ns != 0 {
-		st.LastCommit = time.Unix(0, ns)
-	}
-	return st
-}
-
-func (s *Store) batchAge(now time.Time) time.Duration {
-	ns := s.batchStart.Load()
-	if ns == 0 {
-		return 0
-	}
-	return max(now.Sub(time.Unix(0, ns)), 0)
-}
+func (s *Store) Stats() eventlog.Stats { return s.q.Stats() }
 
 // Close stops accepting work (later calls get ErrClosed), commits
 // everything already queued, answers every caller, releases the process
@@ -240,10 +190,7 @@ func (s *Store) batchAge(now time.Time) time.Duration {
 // called from a done callback.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.mu.Lock()
-		s.closed.Store(true)
-		close(s.queue)
-		s.mu.Unlock()
+		s.q.Close()
 		<-s.writerDone
 		if s.session != nil {
 			s.session.close()
@@ -254,43 +201,8 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) checkOpen(op string) error {
-	if s.closed.Load() {
+	if s.q.Closed() {
 		return fmt.Errorf("%s: %w", op, eventlog.ErrClosed)
 	}
 	return nil
-}
-
-// enqueueWait is enqueue that waits for room until ctx ends.
-func (s *Store) enqueueWait(ctx context.Context, r request) error {
-	for {
-		err := s.enqueue(r)
-		if !errors.Is(err, eventlog.ErrBusy) {
-			return err
-		}
-		s.roomWaiters.Add(1)
-		s.roomMu.Lock()
-		room := s.roomCh
-		s.roomMu.Unlock()
-		if err = s.enqueue(r); !errors.Is(err, eventlog.ErrBusy) {
-			s.roomWaiters.Add(-1)
-			return err
-		}
-		select {
-		case <-room:
-			s.roomWaiters.Add(-1)
-		case <-ctx.Done():
-			s.roomWaiters.Add(-1)
-			return ctx.Err()
-		}
-	}
-}
-
-func (s *Store) wakeRoomWaiters() {
-	if s.roomWaiters.Load() == 0 {
-		return
-	}
-	s.roomMu.Lock()
-	close(s.roomCh)
-	s.roomCh = make(chan struct{})
-	s.roomMu.Unlock()
 }

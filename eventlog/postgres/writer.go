@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -49,52 +48,16 @@ const (
 // batch accumulates.
 func (s *Store) run() {
 	defer close(s.writerDone)
-	batch := make([]request, 0, s.maxBatch)
-	results := make([]appendResult, 0, s.maxBatch)
-	open := true
-	for open {
-		r, ok := <-s.queue
-		if !ok {
-			break
+	batch := make([]eventlog.WriteRequest, 0, s.maxBatch)
+	results := make([]eventlog.WriteResult, 0, s.maxBatch)
+	for {
+		var ok bool
+		if batch, ok = s.q.Next(batch); !ok {
+			return
 		}
-		s.batchStart.Store(time.Now().UnixNano())
-		batch, open = s.fill(append(batch[:0], r), open)
 		results = s.commit(batch, results[:0])
-		s.batchStart.Store(0)
-		s.release(batch)
-		s.answer(batch, results)
-		clear(batch)
+		s.q.Answer(batch, results)
 	}
-	s.wakeRoomWaiters()
-	s.answerLate()
-}
-
-func (s *Store) fill(batch []request, open bool) ([]request, bool) {
-	for open && len(batch) < s.maxBatch {
-		select {
-		case r, ok := <-s.queue:
-			if !ok {
-				return batch, false
-			}
-			batch = append(batch, r)
-		default:
-			return batch, open
-		}
-	}
-	return batch, open
-}
-
-func (s *Store) release(batch []request) {
-	var bytes, appends int64
-	for i := range batch {
-		bytes += batch[i].size
-		if batch[i].kind == kindAppend {
-			appends++
-		}
-	}
-	s.queuedBytes.Add(-bytes)
-	s.queuedAppends.Add(-appends)
-	s.wakeRoomWaiters()
 }
 
 // columns are a batch's events as the arrays sqlInsert unnests.
@@ -133,10 +96,10 @@ func opKey(doc, opID string) string { return doc + "\x00" + opID }
 // commit writes the batch in one transaction and returns one result per
 // request. Any failure but a refused event rolls the whole batch back and
 // answers every request with ErrUnavailable.
-func (s *Store) commit(batch []request, results []appendResult) []appendResult {
+func (s *Store) commit(batch []eventlog.WriteRequest, results []eventlog.WriteResult) []eventlog.WriteResult {
 	results = results[:len(batch)]
 	for i := range batch {
-		results[i] = appendResult{ev: batch[i].ev}
+		results[i] = eventlog.WriteResult{Event: batch[i].Event}
 	}
 	var cols columns
 	type snapKey struct {
@@ -147,18 +110,19 @@ func (s *Store) commit(batch []request, results []appendResult) []appendResult {
 	var sDoc, sText []string
 	var sVersion, sTime []int64
 	for i := range batch {
-		switch r := &batch[i]; r.kind {
-		case kindAppend:
-			cols.add(&r.ev)
-		case kindSnapshot:
-			k := snapKey{r.snap.Doc, r.snap.Version}
+		switch r := &batch[i]; r.Kind {
+		case eventlog.WriteAppend:
+			cols.add(&r.Event)
+		case eventlog.WriteSnapshot:
+			sn := &r.Snapshot
+			k := snapKey{sn.Doc, sn.Version}
 			if j, ok := snaps[k]; ok {
-				sText[j], sTime[j] = r.snap.Text, r.snap.Time.UnixNano()
+				sText[j], sTime[j] = sn.Text, sn.Time.UnixNano()
 				continue
 			}
 			snaps[k] = len(sDoc)
-			sDoc, sVersion = append(sDoc, r.snap.Doc), append(sVersion, r.snap.Version)
-			sText, sTime = append(sText, r.snap.Text), append(sTime, r.snap.Time.UnixNano())
+			sDoc, sVersion = append(sDoc, sn.Doc), append(sVersion, sn.Version)
+			sText, sTime = append(sText, sn.Text), append(sTime, sn.Time.UnixNano())
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.writeTimeout)
@@ -233,18 +197,18 @@ func (s *Store) commit(batch []request, results []appendResult) []appendResult {
 	var n int64
 	for i := range batch {
 		r := &batch[i]
-		if r.kind != kindAppend {
+		if r.Kind != eventlog.WriteAppend {
 			continue
 		}
-		k := opKey(r.ev.Doc, r.ev.OpID)
+		k := opKey(r.Event.Doc, r.Event.OpID)
 		if seq, ok := stored[k]; ok {
 			delete(stored, k) // a second append of the same op is a duplicate
-			results[i].ev.Seq = seq
+			results[i].Event.Seq = seq
 			n++
 			continue
 		}
 		refused = append(refused, i)
-		rDoc, rOp = append(rDoc, r.ev.Doc), append(rOp, r.ev.OpID)
+		rDoc, rOp = append(rDoc, r.Event.Doc), append(rOp, r.Event.OpID)
 	}
 	var conflicts, dups int64
 	if len(refused) > 0 {
@@ -262,12 +226,12 @@ func (s *Store) commit(batch []request, results []appendResult) []appendResult {
 			return s.failBatch(batch, results, "classify", qerr)
 		}
 		for _, i := range refused {
-			e := batch[i].ev
+			e := batch[i].Event
 			if v, ok := found[opKey(e.Doc, e.OpID)]; ok {
-				results[i].err = &eventlog.DuplicateError{Doc: e.Doc, OpID: e.OpID, Version: v}
+				results[i].Err = &eventlog.DuplicateError{Doc: e.Doc, OpID: e.OpID, Version: v}
 				dups++
 			} else {
-				results[i].err = &eventlog.ConflictError{Doc: e.Doc, Version: e.Version}
+				results[i].Err = &eventlog.ConflictError{Doc: e.Doc, Version: e.Version}
 				conflicts++
 			}
 		}
@@ -275,17 +239,9 @@ func (s *Store) commit(batch []request, results []appendResult) []appendResult {
 	if err := tx.Commit(ctx); err != nil {
 		return s.failBatch(batch, results, "commit", err)
 	}
-	s.lastCommit.Store(time.Now().UnixNano())
-	s.lastFailure.Store(nil)
-	s.commits.Add(1)
-	s.events.Add(n)
+	s.q.Committed(len(batch), n, conflicts, dups)
 	if n > 0 && s.onCommit != nil {
 		s.onCommit()
-	}
-	s.conflicts.Add(conflicts)
-	s.duplicates.Add(dups)
-	if l := int64(len(batch)); l > s.maxSeen.Load() {
-		s.maxSeen.Store(l) // only the writer stores
 	}
 	return results
 }
@@ -293,58 +249,11 @@ func (s *Store) commit(batch []request, results []appendResult) []appendResult {
 // failBatch answers every request of batch with ErrUnavailable: the
 // transaction rolled back (or, after a failure during COMMIT, its outcome
 // is unknown; a retry with the same op id finds out).
-func (s *Store) failBatch(batch []request, results []appendResult, step string, cause error) []appendResult {
-	s.failures.Add(1)
+func (s *Store) failBatch(batch []eventlog.WriteRequest, results []eventlog.WriteResult, step string, cause error) []eventlog.WriteResult {
 	s.log.Error().Err(cause).Str("step", step).Int("requests", len(batch)).Msg("group commit failed")
 	err := fmt.Errorf("%s: %w: %w", step, eventlog.ErrUnavailable, cause)
-	s.lastFailure.Store(&failure{err: err, at: time.Now()})
-	for i := range batch {
-		switch r := &batch[i]; r.kind {
-		case kindAppend:
-			results[i] = appendResult{r.ev, fmt.Errorf("append doc %q version %d: %w", r.ev.Doc, r.ev.Version, err)}
-		case kindSnapshot:
-			results[i] = appendResult{err: fmt.Errorf("put snapshot doc %q version %d: %w", r.snap.Doc, r.snap.Version, err)}
-		}
-	}
-	return results
-}
-
-// answer invokes callbacks in queue order, which is call order for any
-// one goroutine.
-func (s *Store) answer(batch []request, results []appendResult) {
-	for i := range batch {
-		r := &batch[i]
-		switch r.kind {
-		case kindAppend:
-			r.done(results[i].ev, results[i].err)
-		case kindSnapshot:
-			if r.snapDone != nil {
-				r.snapDone(results[i].err)
-			} else if results[i].err != nil {
-				s.log.Warn().Err(results[i].err).Msg("snapshot not stored")
-			}
-		}
-	}
-}
-
-// answerLate rejects appends that raced with Close, after everything
-// queued before Close.
-func (s *Store) answerLate() {
-	for {
-		s.lateMu.Lock()
-		late := s.late
-		s.late = nil
-		if len(late) == 0 {
-			s.writerExited = true
-		}
-		s.lateMu.Unlock()
-		if len(late) == 0 {
-			return
-		}
-		for _, r := range late {
-			r.done(r.ev, fmt.Errorf("append doc %q version %d: %w", r.ev.Doc, r.ev.Version, eventlog.ErrClosed))
-		}
-	}
+	s.q.Failed(err)
+	return s.q.FailAll(batch, results, err)
 }
 
 var errNoRows = pgx.ErrNoRows
