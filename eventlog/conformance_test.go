@@ -37,3 +37,22 @@ func TestConformance(t *testing.T) {
 		},
 	})
 }
+
+// BenchmarkAppendParallel measures the SQLite store's durable
+// (synchronous=FULL) group commit (logtest.BenchAppendParallel).
+func BenchmarkAppendParallel(b *testing.B) {
+	logtest.BenchAppendParallel(b, benchStore(b))
+}
+
+// BenchmarkAppendSerial is the one-fsync-per-event baseline.
+func BenchmarkAppendSerial(b *testing.B) { logtest.BenchAppendSerial(b, benchStore(b)) }
+
+func benchStore(b *testing.B) *eventlog.Store {
+	b.Helper()
+	s, err := eventlog.Open(filepath.Join(b.TempDir(), "log.db"), eventlog.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close() })
+	return s
+}
