@@ -278,21 +278,46 @@ func slotMaster(addr, key string) (string, error) {
 // its reply: a simple string, an integer or a bulk string as text, a
 // Redis error as an error. Arrays are not needed here.
 func command(addr string, args ...string) (string, error) {
-	c, err := net.DialTimeout("tcp", addr, commandTimeout)
+	replies, err := commands(addr, args)
 	if err != nil {
 		return "", err
 	}
+	return replies[0], nil
+}
+
+// commands sends several commands over one fresh connection, in order,
+// and returns their replies (as command does); the first error ends it.
+// One connection matters for commands about the connection's own writes,
+// such as WAIT.
+func commands(addr string, cmds ...[]string) ([]string, error) {
+	c, err := net.DialTimeout("tcp", addr, commandTimeout)
+	if err != nil {
+		return nil, err
+	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(commandTimeout))
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	if _, err := io.WriteString(c, b.String()); err != nil {
-		return "", err
-	}
 	rd := bufio.NewReader(c)
+	var out []string
+	for _, args := range cmds {
+		var b strings.Builder
+		fmt.Fprintf(&b, "*%d\r\n", len(args))
+		for _, a := range args {
+			fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+		}
+		if _, err := io.WriteString(c, b.String()); err != nil {
+			return out, err
+		}
+		reply, err := readReply(rd, addr)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, reply)
+	}
+	return out, nil
+}
+
+// readReply reads one reply of the kinds command returns.
+func readReply(rd *bufio.Reader, addr string) (string, error) {
 	line, err := rd.ReadString('\n')
 	if err != nil {
 		return "", err

@@ -16,8 +16,10 @@ func TestClusterFailover(t *testing.T) {
 		t.Fatalf("%d nodes, URL %q", len(c.Nodes()), c.URL())
 	}
 	m := c.MasterOf("{doc}")
-	if got, err := command(m.Addr(), "SET", "{doc}", "v"); err != nil || got != "OK" {
-		t.Fatalf("SET on its master: %q, %v", got, err)
+	// Replication is asynchronous: WAIT until the replica has the write,
+	// or a replica promoted before it arrived rightly lacks it.
+	if got, err := commands(m.Addr(), []string{"SET", "{doc}", "v"}, []string{"WAIT", "1", "1500"}); err != nil || got[0] != "OK" || got[1] != "1" {
+		t.Fatalf("SET and WAIT on its master: %q, %v", got, err)
 	}
 	start := time.Now()
 	old := c.KillMasterOf("{doc}")
