@@ -16,6 +16,11 @@ import (
 // ErrClosed is returned by operations on a closed Client or Doc.
 var ErrClosed = errors.New("client closed")
 
+// ErrDeleted stops a Doc whose document an owner deleted (protocol §19):
+// edits not yet acknowledged can never be applied, and Open, Edit and
+// WaitSynced return it from then on.
+var ErrDeleted = errors.New("document deleted")
+
 // ErrMoved is what Config.OnDisconnect reports for a connection the client
 // left to follow a "moved" answer to the document's owner (protocol §15).
 var ErrMoved = errors.New("left to follow the document's owner")

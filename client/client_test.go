@@ -331,3 +331,38 @@ func TestDialRefusesLongClientID(t *testing.T) {
 	must(t, d.Insert(0, "x"))
 	converge(t, d)
 }
+
+// TestDeletedDocument: a document deleted under a client stops it for
+// good with ErrDeleted, reported once: Edit and WaitSynced return it,
+// nothing is resent, and a later Open is refused with it too.
+func TestDeletedDocument(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, hub.Config{})
+	ra := newRecorder()
+	a := dial(t, ts, ra)
+	da := open(t, a, "doomed")
+	must(t, da.Insert(0, "text"))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	must(t, da.WaitSynced(ctx))
+	if _, err := ts.Hub.Lifecycle(ctx, "doomed", "x:1", protocol.Lifecycle{Kind: protocol.LifecycleDelete}, hub.Submitter{}); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, "the client to stop", func() bool { return errors.Is(da.Insert(0, "late"), ErrDeleted) })
+	if err := da.WaitSynced(ctx); !errors.Is(err, ErrDeleted) {
+		t.Fatalf("WaitSynced after the delete: %v", err)
+	}
+	var deleted int
+	for _, err := range ra.errors() {
+		if errors.Is(err, ErrDeleted) {
+			deleted++
+		}
+	}
+	if deleted != 1 {
+		t.Fatalf("OnError got %v, want ErrDeleted once", ra.errors())
+	}
+	b := dial(t, ts, nil)
+	if _, err := b.Open(ctx, "doomed"); !errors.Is(err, ErrDeleted) {
+		t.Fatalf("Open of the deleted document: %v", err)
+	}
+}

@@ -128,6 +128,10 @@ func (d *Doc) finishProbe(p *probe) {
 }
 
 func (d *Doc) onError(e *protocol.Error) {
+	if e.Code == protocol.CodeGone {
+		d.gone(e)
+		return
+	}
 	if e.ID == "" {
 		d.openError(e)
 		return
@@ -164,6 +168,17 @@ func (d *Doc) onError(e *protocol.Error) {
 			d.resync()
 		}
 	}
+}
+
+// gone stops a document that was deleted: a resync or reopen would only
+// be refused again, so the Doc fails with ErrDeleted, reported once.
+func (d *Doc) gone(e *protocol.Error) {
+	if d.closed {
+		return
+	}
+	err := fmt.Errorf("document %q: %w: %w", d.id, ErrDeleted, e)
+	d.report(err)
+	d.fail(err)
 }
 
 // openError handles an error about the document itself (no op id).
