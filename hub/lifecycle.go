@@ -97,6 +97,27 @@ func (s *sequencer) forgetDeleted() {
 	s.loaded, s.broken, s.stalled, s.deleted = true, false, false, true
 }
 
+// afterDelete answers an op or command for a deleted document: a resend
+// of one applied before (or of the delete itself) is acked with its
+// version, as for any document (protocol §4), so a client whose ack was
+// lost learns its fate; anything else is refused with gone. The room no
+// longer holds the ids, so it asks the log — only ever for a deleted
+// document.
+func (r *room) afterDelete(o origin, id string) *protocol.Error {
+	ctx, cancel := r.n.ioContext(r.n.cfg.ReadTimeout)
+	defer cancel()
+	v, found, err := r.n.store.FindOp(ctx, r.doc, id)
+	switch {
+	case err != nil:
+		r.log.Warn().Err(err).Str("op", id).Msg("find op of a deleted document")
+		return unavailable(r.doc, id, "storage unavailable; retry")
+	case found:
+		r.out.ack(o, id, v)
+		return nil
+	}
+	return goneRefusal(r.doc, id)
+}
+
 // dropDeleted tells every subscriber that the document was deleted and
 // forgets its text. The subscribers stay until they close the document or
 // leave, and hear nothing more.

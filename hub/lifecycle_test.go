@@ -3,7 +3,9 @@ package hub_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/collabedit/collab/eventlog"
@@ -154,4 +156,48 @@ func TestLifecycleAcrossProcesses(t *testing.T) {
 	}
 	cb.send(`{"type":"op","doc":"d","version":3,"id":"b:1","op":["x"]}`)
 	cb.expectError(protocol.CodeGone)
+}
+
+// TestLifecycleHTTPRefusals: the lifecycle routes' answers to what they
+// must refuse, each with its status and code, and nothing written.
+func TestLifecycleHTTPRefusals(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, tokens(hub.Config{}))
+	base := commandServer(t, s)
+	owner := hs(t, claimsFor("ann", map[string]string{"d": "owner", "new": "owner"}))
+	writer := hs(t, claimsFor("bob", map[string]string{"d": "write"}))
+	post(t, base, "d", owner, `{"version":0,"id":"o:1","op":["text"]}`).wantAck(t, 0)
+	doc := base + "/api/v1/docs/d"
+	tests := []struct {
+		name, method, url, token, body string
+		status                         int
+		code                           protocol.Code
+	}{
+		{"rename by a writer", http.MethodPost, doc + "/rename", writer, `{"title":"x"}`, 403, protocol.CodeForbidden},
+		{"delete by a writer", http.MethodDelete, doc, writer, ``, 403, protocol.CodeForbidden},
+		{"purge by a writer", http.MethodPost, doc + "/purge", writer, ``, 403, protocol.CodeForbidden},
+		{"rename without a token", http.MethodPost, doc + "/rename", "", `{"title":"x"}`, 401, protocol.CodeUnauth},
+		{"rename without a title", http.MethodPost, doc + "/rename", owner, `{"name":"x"}`, 400, protocol.CodeBadRequest},
+		{"rename with a body that is not JSON", http.MethodPost, doc + "/rename", owner, `title=x`, 400, protocol.CodeBadRequest},
+		{"rename to a title over 200 bytes", http.MethodPost, doc + "/rename", owner, `{"title":"` + strings.Repeat("x", 201) + `"}`, 400, protocol.CodeBadRequest},
+		{"purge of a live document", http.MethodPost, doc + "/purge", owner, ``, 400, protocol.CodeBadRequest},
+		{"rename of a document never written", http.MethodPost, base + "/api/v1/docs/new/rename", owner, `{"title":"x"}`, 410, protocol.CodeGone},
+		{"delete of a document never written", http.MethodDelete, base + "/api/v1/docs/new", owner, ``, 410, protocol.CodeGone},
+		{"a bad document id", http.MethodDelete, base + "/api/v1/docs/a%20b", owner, ``, 400, protocol.CodeBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			request(t, tt.method, tt.url, tt.token, tt.body).wantError(t, tt.status, tt.code)
+		})
+	}
+	if h := s.Head(t, "d"); h != 1 {
+		t.Fatalf("refused commands were written: head %d", h)
+	}
+	request(t, http.MethodDelete, doc+"?id=x:1", owner, ``).wantAck(t, 1)
+	request(t, http.MethodDelete, doc+"?id=x:1", owner, ``).wantAck(t, 1) // a resend: the original version
+	request(t, http.MethodPost, doc+"/rename", owner, `{"title":"late"}`).wantError(t, 410, protocol.CodeGone)
+	// An op applied before the delete, resent: its original version; a
+	// new one: gone.
+	post(t, base, "d", owner, `{"version":0,"id":"o:1","op":["text"]}`).wantAck(t, 0)
+	post(t, base, "d", owner, `{"version":2,"id":"o:2","op":["more"]}`).wantError(t, 410, protocol.CodeGone)
 }

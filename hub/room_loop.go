@@ -126,7 +126,7 @@ func (r *room) handle(cmd command) {
 		_, open := r.subs[c]
 		var err *protocol.Error
 		switch {
-		case !open:
+		case !open && !r.seq.deleted: // a deleted document opens for nobody; place answers resends
 			err = refuse(protocol.CodeNotOpen, r.doc, cmd.req.ID, "document is not open on this connection; send open first")
 		case r.n.closing.Load():
 			err = unavailable(r.doc, cmd.req.ID, "server shutting down; retry on reconnect")

@@ -19,7 +19,7 @@ func (r *room) place(o origin, req protocol.Request) *protocol.Error {
 	now := time.Now()
 	noteTransition(&r.log, &r.n.metrics, r.own.expire(now), r.own.holder, r.seq.version) // lapsed: nothing to do but hold
 	if r.seq.deleted {
-		return goneRefusal(r.doc, req.ID)
+		return r.afterDelete(o, req.ID)
 	}
 	switch r.own.role {
 	case owning:

@@ -135,8 +135,8 @@ func (r *catcher) send(frame []byte) {
 		return
 	}
 	m, err := protocol.DecodeMessage(frame)
-	if err != nil || (m.ID != r.id && m.ID != "") {
-		return
+	if err != nil || (m.ID != r.id && m.ID != "") || (m.ID == "" && m.Code == protocol.CodeGone) {
+		return // not ours; or "gone" for the document, after which the op's own answer follows
 	}
 	if m.Type == protocol.TypeAck {
 		r.put(answer{version: m.Version})
@@ -146,6 +146,9 @@ func (r *catcher) send(frame []byte) {
 }
 
 func (r *catcher) sendError(e *protocol.Error) {
+	if e.ID == "" && e.Code == protocol.CodeGone {
+		return // the open of a deleted document: the op's own answer follows
+	}
 	if e.ID == r.id || e.ID == "" {
 		r.m.refused(e.Code)
 		r.put(answer{err: e})

@@ -17,6 +17,7 @@ func commandServer(t *testing.T, s *testServer) string {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle("POST /api/v1/docs/{doc}/ops", s.Hub.CommandHandler())
+	s.Hub.LifecycleRoutes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv.URL
@@ -31,7 +32,13 @@ type commandAnswer struct {
 
 func post(t *testing.T, base, doc, token, body string) commandAnswer {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/docs/"+doc+"/ops", strings.NewReader(body))
+	return request(t, http.MethodPost, base+"/api/v1/docs/"+doc+"/ops", token, body)
+}
+
+// request sends one command request and decodes its answer.
+func request(t *testing.T, method, url, token, body string) commandAnswer {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
