@@ -3,12 +3,15 @@ package client
 import (
 	"context"
 	"crypto"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/collabedit/collab/auth"
 	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/internal/poll"
+	"github.com/collabedit/collab/protocol"
 )
 
 // TestTokenRefresh: against a server that checks access, the client
@@ -74,18 +77,26 @@ func TestTokenRefresh(t *testing.T) {
 func TestTokenRefreshRefusedNotRetried(t *testing.T) {
 	t.Parallel()
 	secret := []byte("client-test-secret-0123456789abcdef-02")
-	srv := startServer(t, hub.Config{ExpiryWarning: 2500 * time.Millisecond, Auth: &auth.Tokens{Verifier: &auth.Verifier{
+	// Tokens last 20 s and the warning comes 19.5 s before expiry, so the
+	// warning arrives at once (exp is whole seconds: 19-20 s away) and no
+	// token expires during the test even on a loaded machine.
+	srv := startServer(t, hub.Config{ExpiryWarning: 19500 * time.Millisecond, Auth: &auth.Tokens{Verifier: &auth.Verifier{
 		Keys: auth.Keys{Secret: secret}}}})
 	m := &auth.Minter{Secret: secret}
-	var minted atomic.Int32
+	var minted, refused atomic.Int32
 	cfg := Config{URL: srv.URL, Token: func(context.Context) (string, error) {
 		sub := "bot"
 		if minted.Add(1) > 1 {
 			sub = "other" // every refresh names another user: refused
 		}
-		return m.Mint(auth.Identity{Subject: sub, Grants: auth.Grants{"*": auth.Write}}, 3*time.Second)
+		return m.Mint(auth.Identity{Subject: sub, Grants: auth.Grants{"*": auth.Write}}, 20*time.Second)
+	}, OnError: func(doc string, err error) {
+		var pe *protocol.Error
+		if doc == "" && errors.As(err, &pe) && pe.Code == protocol.CodeUnauth {
+			refused.Add(1)
+		}
 	}}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	c, err := Dial(ctx, cfg)
 	if err != nil {
@@ -95,8 +106,14 @@ func TestTokenRefreshRefusedNotRetried(t *testing.T) {
 	if _, err := c.Open(ctx, "d"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1500 * time.Millisecond) // the warning comes at once (exp is 2–3 s away); one refresh, refused
+	// The warning, then the refresh's refusal: two unauthorized errors.
+	poll.Until(t, "the warning and the refusal", func() bool { return refused.Load() >= 2 })
+	// A loop would ask again within milliseconds; give it a second.
+	time.Sleep(time.Second)
 	if n := minted.Load(); n != 2 {
 		t.Fatalf("%d tokens asked for; want the first and one refresh", n)
+	}
+	if n := refused.Load(); n != 2 {
+		t.Fatalf("%d unauthorized errors; want the warning and one refusal", n)
 	}
 }
