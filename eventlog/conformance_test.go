@@ -56,3 +56,7 @@ func benchStore(b *testing.B) *eventlog.Store {
 	b.Cleanup(func() { _ = s.Close() })
 	return s
 }
+
+// BenchmarkAppendHot is one hot document's commits as it grows
+// (logtest.BenchAppendHot).
+func BenchmarkAppendHot(b *testing.B) { logtest.BenchAppendHot(b, benchStore(b)) }

@@ -72,3 +72,51 @@ func BenchAppendSerial(b *testing.B, s eventlog.Log) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// hotWave is how many ops of one document BenchAppendHot commits at a
+// time: the events per commit a hot document reached with 30 editors in
+// cmd/server's BenchmarkClusterHotDoc (14).
+const hotWave = 14
+
+// BenchAppendHot is one hot document: waves of hotWave consecutive
+// versions queued at once (as a hub's sequencer hands a batch to the log)
+// and acked before the next wave. It reports events/s and the ms per
+// commit of the first and of the last tenth of the run, so a commit whose
+// cost grows with the document's length (a gap check that scans the
+// document) shows as last-ms well above first-ms. Run it long enough for
+// that to matter: -benchtime 20000x.
+func BenchAppendHot(b *testing.B, s eventlog.Log) {
+	payload := []byte(`[12,"hello"]`)
+	waves := (b.N + hotWave - 1) / hotWave
+	perWave := make([]time.Duration, 0, waves)
+	errs := make(chan error, hotWave)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for v := 0; v < b.N; {
+		t0 := time.Now()
+		n := min(hotWave, b.N-v)
+		for range n {
+			s.AppendAsync(eventlog.Event{Doc: "hot", Version: int64(v), OpID: fmt.Sprint(v), Op: payload, Size: -1},
+				func(_ eventlog.Event, err error) { errs <- err })
+			v++
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				b.Fatal(err)
+			}
+		}
+		perWave = append(perWave, time.Since(t0))
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	tenth := max(len(perWave)/10, 1)
+	mean := func(ds []time.Duration) float64 {
+		var sum time.Duration
+		for _, d := range ds {
+			sum += d
+		}
+		return float64(sum) / float64(len(ds)) / float64(time.Millisecond)
+	}
+	b.ReportMetric(mean(perWave[:tenth]), "first-ms")
+	b.ReportMetric(mean(perWave[len(perWave)-tenth:]), "last-ms")
+}

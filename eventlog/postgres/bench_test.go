@@ -21,3 +21,7 @@ func BenchmarkAppendParallel(b *testing.B) { logtest.BenchAppendParallel(b, benc
 
 // BenchmarkAppendSerial is the one-commit-per-event baseline.
 func BenchmarkAppendSerial(b *testing.B) { logtest.BenchAppendSerial(b, benchStore(b)) }
+
+// BenchmarkAppendHot is one hot document's commits as it grows
+// (logtest.BenchAppendHot).
+func BenchmarkAppendHot(b *testing.B) { logtest.BenchAppendHot(b, benchStore(b)) }

@@ -7,7 +7,7 @@
 //
 //	events(seq bigint identity PRIMARY KEY, doc, version, op_id, author, time,
 //	       schema, payload bytea, prev, size, kind, meta,
-//	       UNIQUE(doc, version), UNIQUE(doc, op_id))
+//	       UNIQUE(doc, version), UNIQUE(op_id, doc))  -- see schemaV2
 //	trigger events_no_gap  BEFORE INSERT, per row: skip the row (RETURN NULL)
 //	       unless version = 0 or version-1 exists (and is the op prev names,
 //	       and the lifecycle rules allow it)    -- a deposed owner cannot write

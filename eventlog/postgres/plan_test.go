@@ -1,0 +1,136 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/collabedit/collab/eventlog"
+	"github.com/collabedit/collab/eventlog/postgres"
+	"github.com/collabedit/collab/pgtest"
+)
+
+// TestGapCheckPlan: the gap check finds the event below a new one by its
+// full key (doc, version), however stale the statistics it was planned
+// with. PL/pgSQL caches the check's plan after five calls; in storage
+// version 1 a plan made while the table was small scanned the document's
+// every event through the (doc, op_id) index (12,222 rows filtered per
+// event at version 12,223), which made a hot document's commits grow
+// linearly with its length. The session here plans the check on an
+// empty table, appends 600 versions of one document, then has
+// auto_explain report the plan the 601st insert runs.
+func TestGapCheckPlan(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.DB(t)
+	_ = openStore(t, url, postgres.Config{Shared: true}).Close() // migrates
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var plans []string
+	cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) {
+		mu.Lock()
+		plans = append(plans, n.Message)
+		mu.Unlock()
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	const n = 600
+	insert := func(v int) {
+		t.Helper()
+		_, err := conn.Exec(ctx, `INSERT INTO events (doc, version, op_id, author, time, schema, payload)
+			VALUES ('hot', $1, $2, '', 0, 1, '')`, v, "op"+strconv.Itoa(v))
+		if err != nil {
+			t.Fatalf("insert version %d: %v", v, err)
+		}
+	}
+	for v := range n {
+		insert(v)
+	}
+	for _, q := range []string{`LOAD 'auto_explain'`, `SET auto_explain.log_min_duration = 0`,
+		`SET auto_explain.log_nested_statements = on`, `SET auto_explain.log_analyze = on`,
+		`SET auto_explain.log_level = notice`} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	insert(n)
+	mu.Lock()
+	defer mu.Unlock()
+	removed := regexp.MustCompile(`Rows Removed by Filter: (\d+)`)
+	var check string
+	for _, p := range plans {
+		if strings.Contains(p, "FROM events WHERE doc = NEW.doc") {
+			check = p
+		}
+	}
+	if check == "" {
+		t.Fatalf("no plan of the gap check among %d reported:\n%s", len(plans), strings.Join(plans, "\n"))
+	}
+	if !strings.Contains(check, "events_doc_version_key") {
+		t.Errorf("the gap check does not use the (doc, version) index:\n%s", check)
+	}
+	if m := removed.FindStringSubmatch(check); m != nil && m[1] != "0" {
+		t.Errorf("the gap check read %s other rows of the document:\n%s", m[1], check)
+	}
+}
+
+// TestMigrateFromV1: a database of storage version 1 (UNIQUE (doc,
+// op_id)) is brought to version 2 on Open with its events, and a
+// duplicate op id is still refused by the new (op_id, doc) constraint.
+func TestMigrateFromV1(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.DB(t)
+	s := openStore(t, url, postgres.Config{Shared: true})
+	for v := range 3 {
+		if _, err := s.Append(ctx, eventlog.Event{Doc: "d", Version: int64(v), OpID: "op" + strconv.Itoa(v), Op: []byte(`[]`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = s.Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	// Back to version 1's layout, as a database written by an older build.
+	for _, q := range []string{`ALTER TABLE events DROP CONSTRAINT events_op_id_doc_key`,
+		`ALTER TABLE events ADD CONSTRAINT events_doc_op_id_key UNIQUE (doc, op_id)`,
+		`UPDATE schema_version SET version = 1`} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s = openStore(t, url, postgres.Config{Shared: true})
+	var version int
+	var constraints []string
+	if err := conn.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&version); err != nil || version != 2 {
+		t.Fatalf("storage version %d (%v), want 2", version, err)
+	}
+	rows, _ := conn.Query(ctx, `SELECT conname FROM pg_constraint WHERE conrelid = 'events'::regclass AND contype = 'u' ORDER BY conname`)
+	constraints, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || strings.Join(constraints, " ") != "events_doc_version_key events_op_id_doc_key" {
+		t.Fatalf("unique constraints %v (%v)", constraints, err)
+	}
+	if h, err := s.Head(ctx, "d"); err != nil || h != 3 {
+		t.Fatalf("head %d (%v) after the migration, want 3", h, err)
+	}
+	_, err = s.Append(ctx, eventlog.Event{Doc: "d", Version: 3, OpID: "op1", Op: []byte(`[]`)})
+	var dup *eventlog.DuplicateError
+	if !errors.As(err, &dup) || dup.Version != 1 {
+		t.Fatalf("op1 again: %v, want a duplicate of version 1", err)
+	}
+}
