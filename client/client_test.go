@@ -332,9 +332,10 @@ func TestDialRefusesLongClientID(t *testing.T) {
 	converge(t, d)
 }
 
-// TestDeletedDocument: a document deleted under a client stops it for
-// good with ErrDeleted, reported once: Edit and WaitSynced return it,
-// nothing is resent, and a later Open is refused with it too.
+// TestDeletedDocument: a rename reaches the client as OnLifecycle and
+// leaves the text alone; a delete stops the Doc for good with ErrDeleted,
+// reported once: Edit and WaitSynced return it, nothing is resent, and a
+// later Open is refused with it too.
 func TestDeletedDocument(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, hub.Config{})
@@ -345,6 +346,13 @@ func TestDeletedDocument(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	must(t, da.WaitSynced(ctx))
+	if _, err := ts.Hub.Lifecycle(ctx, "doomed", "x:0", protocol.Lifecycle{Kind: protocol.LifecycleRename, Title: "Q3 plans"}, hub.Submitter{}); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, "the rename", func() bool { return da.Version() == 2 })
+	if da.Text() != "text" {
+		t.Fatalf("text %q after the rename", da.Text())
+	}
 	if _, err := ts.Hub.Lifecycle(ctx, "doomed", "x:1", protocol.Lifecycle{Kind: protocol.LifecycleDelete}, hub.Submitter{}); err != nil {
 		t.Fatal(err)
 	}
@@ -360,6 +368,12 @@ func TestDeletedDocument(t *testing.T) {
 	}
 	if deleted != 1 {
 		t.Fatalf("OnError got %v, want ErrDeleted once", ra.errors())
+	}
+	ra.mu.Lock()
+	lives := strings.Join(ra.lives, "; ")
+	ra.mu.Unlock()
+	if lives != "1 rename Q3 plans; 2 delete " {
+		t.Fatalf("OnLifecycle got %q, want the rename at 1, then the delete at 2", lives)
 	}
 	b := dial(t, ts, nil)
 	if _, err := b.Open(ctx, "doomed"); !errors.Is(err, ErrDeleted) {

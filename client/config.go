@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/collabedit/collab/document"
+	"github.com/collabedit/collab/protocol"
 )
 
 // Config configures a Client. Only URL is required; Dial fills every other
@@ -63,6 +64,13 @@ type Config struct {
 	// version it was sequenced at. After a resync from a snapshot, id is ""
 	// and op is the difference the snapshot made to the local text.
 	OnRemote func(doc string, version int64, id string, op document.Op)
+	// OnLifecycle is called when a rename or delete of doc (protocol §19)
+	// was applied at version, after the OnRemote of its identity op: the
+	// new title of a rename ("" for the text's first line again), or a
+	// delete, after which the Doc fails with ErrDeleted. A lifecycle event
+	// that reached the client inside a snapshot (after a resync) is not
+	// reported: the snapshot does not carry it.
+	OnLifecycle func(doc string, version int64, lc protocol.Lifecycle)
 	// OnError reports refused ops (the error wraps a *protocol.Error with
 	// code invalid_op or too_large; the op has been dropped from the local
 	// text) and other protocol errors the client cannot fix by itself.

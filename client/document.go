@@ -77,6 +77,7 @@ type remoteOp struct {
 	version int64
 	id      string
 	op      document.Op
+	life    *protocol.Lifecycle // set for a rename or delete (§19)
 }
 
 func newDoc(c *Client, id string) *Doc {

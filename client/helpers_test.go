@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"github.com/collabedit/collab/hub"
 	"github.com/collabedit/collab/hub/hubtest"
 	"github.com/collabedit/collab/internal/poll"
+	"github.com/collabedit/collab/protocol"
 )
 
 type testServer = hubtest.Server
@@ -36,6 +38,7 @@ type recorder struct {
 	order   []OrderViolation
 	conns   []string // "connect <url>" and "disconnect <url>: <err>", in order
 	drops   []error  // OnDisconnect's errors
+	lives   []string // OnLifecycle: "<version> <kind> <title>", in order
 }
 
 func newRecorder() *recorder { return &recorder{acks: make(map[string]int)} }
@@ -57,6 +60,11 @@ func (r *recorder) hook(cfg *Config) {
 	cfg.OnError = func(doc string, err error) {
 		r.mu.Lock()
 		r.errs = append(r.errs, err)
+		r.mu.Unlock()
+	}
+	cfg.OnLifecycle = func(doc string, version int64, lc protocol.Lifecycle) {
+		r.mu.Lock()
+		r.lives = append(r.lives, fmt.Sprintf("%d %s %s", version, lc.Kind, lc.Title))
 		r.mu.Unlock()
 	}
 	cfg.OnOrderViolation = func(doc string, v OrderViolation) {

@@ -127,7 +127,7 @@ func (d *Doc) handle(s *session, msg protocol.Message) {
 			d.c.moveTo(s, msg.URL)
 		}
 	case protocol.TypeOp:
-		d.onOp(remoteOp{version: msg.Version, id: msg.ID, op: msg.Op})
+		d.onOp(remoteOp{version: msg.Version, id: msg.ID, op: msg.Op, life: msg.Lifecycle})
 	case protocol.TypeAck:
 		d.onAck(msg.ID, msg.Version)
 	case protocol.TypeError:
@@ -226,6 +226,10 @@ func (d *Doc) applyRemote(m remoteOp) {
 	}
 	if h := d.c.cfg.OnRemote; h != nil {
 		d.hooks = append(d.hooks, func() { h(d.id, m.version, m.id, s) })
+	}
+	if h := d.c.cfg.OnLifecycle; h != nil && m.life != nil {
+		lc := *m.life
+		d.hooks = append(d.hooks, func() { h(d.id, m.version, lc) })
 	}
 }
 
