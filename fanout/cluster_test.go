@@ -187,3 +187,44 @@ func TestRedisClusterPlannedFailover(t *testing.T) {
 	}
 	r.expectMsg(t, "after")
 }
+
+// TestRedisClusterSlotMoved: when a sharded channel's slot moves to
+// another master (resharding), the old master drops its subscribers; the
+// bus subscribes again on the new master, the subscriber gets fn(nil),
+// then live messages from a publisher that followed the move.
+func TestRedisClusterSlotMoved(t *testing.T) {
+	t.Parallel()
+	cluster := redistest.StartCluster(t, 3, 1)
+	b := newRedisBus(t, newClusterClient(t, cluster))
+	pub := newRedisBus(t, newClusterClient(t, cluster))
+	ch := "collab:doc:{resharded}"
+	r := newRecorder()
+	subscribe(t, b, ch, r.fn)
+	r.expectNil(t)
+	publish(t, pub, ch, "before")
+	r.expectMsg(t, "before")
+	from := cluster.MasterOf(ch)
+	var to *redistest.Server
+	for _, m := range cluster.Masters() {
+		if m != from {
+			to = m
+			break
+		}
+	}
+	start := time.Now()
+	cluster.MoveSlotOf(ch, to, 300*time.Millisecond)
+	select {
+	case m := <-r.ch:
+		if m != nil {
+			t.Fatalf("got %q before the resync", m)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no fn(nil) within 30 s of the move")
+	}
+	t.Logf("re-subscribed %v after the move began", time.Since(start).Round(time.Millisecond))
+	if n, err := newClusterClient(t, cluster).PubSubShardNumSub(context.Background(), ch).Result(); err != nil || n[ch] != 1 {
+		t.Fatalf("SHARDNUMSUB after the move: %v, %v", n, err)
+	}
+	publish(t, pub, ch, "after")
+	r.expectMsg(t, "after")
+}

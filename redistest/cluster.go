@@ -316,7 +316,8 @@ func commands(addr string, cmds ...[]string) ([]string, error) {
 	return out, nil
 }
 
-// readReply reads one reply of the kinds command returns.
+// readReply reads one reply of the kinds command returns; an array (of
+// such replies) comes back as its elements joined by newlines.
 func readReply(rd *bufio.Reader, addr string) (string, error) {
 	line, err := rd.ReadString('\n')
 	if err != nil {
@@ -341,6 +342,20 @@ func readReply(rd *bufio.Reader, addr string) (string, error) {
 			return "", err
 		}
 		return string(buf[:n]), nil
+	case '*':
+		n, err := strconv.Atoi(line[1:])
+		if err != nil {
+			return "", fmt.Errorf("array reply %q", line)
+		}
+		elems := make([]string, 0, max(n, 0))
+		for range n {
+			e, err := readReply(rd, addr)
+			if err != nil {
+				return "", err
+			}
+			elems = append(elems, e)
+		}
+		return strings.Join(elems, "\n"), nil
 	}
 	return "", fmt.Errorf("unexpected reply %q", line)
 }

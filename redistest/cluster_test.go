@@ -36,3 +36,37 @@ func TestClusterFailover(t *testing.T) {
 		t.Fatalf("GET on the promoted replica: %q, %v", got, err)
 	}
 }
+
+// TestMoveSlot: MoveSlotOf moves a slot with its keys to another master;
+// the key is then served there, and the old master redirects to it.
+func TestMoveSlot(t *testing.T) {
+	t.Parallel()
+	c := StartCluster(t, 3, 1)
+	from := c.MasterOf("{doc}")
+	for i := range 5 {
+		if _, err := command(from.Addr(), "SET", "{doc}:"+itoa(i), "v"+itoa(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var to *Server
+	for _, m := range c.Masters() {
+		if m != from {
+			to = m
+			break
+		}
+	}
+	if got := c.MoveSlotOf("{doc}", to, 200*time.Millisecond); got != from {
+		t.Fatalf("MoveSlotOf returned %s, the master was %s", got.Addr(), from.Addr())
+	}
+	if m := c.MasterOf("{doc}"); m != to {
+		t.Fatalf("slot served by %s after the move, want %s", m.Addr(), to.Addr())
+	}
+	for i := range 5 {
+		if got, err := command(to.Addr(), "GET", "{doc}:"+itoa(i)); err != nil || got != "v"+itoa(i) {
+			t.Fatalf("GET {doc}:%d on the new master: %q, %v", i, got, err)
+		}
+	}
+	if _, err := command(from.Addr(), "GET", "{doc}:0"); err == nil || !strings.Contains(err.Error(), "MOVED") {
+		t.Fatalf("GET on the old master: %v, want MOVED", err)
+	}
+}
