@@ -142,27 +142,31 @@ func (c *Cluster) KillMasterOf(key string) *Server {
 func (c *Cluster) FailoverOf(key string) *Server {
 	c.tb.Helper()
 	m := c.MasterOf(key)
-	id, err := command(m.Addr(), "CLUSTER", "MYID")
-	if err != nil {
-		c.tb.Fatalf("redistest: CLUSTER MYID: %v", err)
+	repl := c.ReplicasOf(m)
+	if len(repl) == 0 {
+		c.tb.Fatalf("redistest: master %s of %q has no replica", m.Addr(), key)
 	}
+	if _, err := command(repl[0].Addr(), "CLUSTER", "FAILOVER"); err != nil {
+		c.tb.Fatalf("redistest: CLUSTER FAILOVER on %s: %v", repl[0].Addr(), err)
+	}
+	return m
+}
+
+// ReplicasOf returns the live replicas of master m, each as it sees
+// itself in CLUSTER NODES.
+func (c *Cluster) ReplicasOf(m *Server) []*Server {
+	c.tb.Helper()
+	id := c.must(m.Addr(), "CLUSTER", "MYID")
+	var out []*Server
 	for _, n := range c.live() {
-		repl, err := command(n.Addr(), "CLUSTER", "NODES")
-		if err != nil {
-			c.tb.Fatalf("redistest: CLUSTER NODES: %v", err)
-		}
-		for _, line := range strings.Split(repl, "\n") {
+		for _, line := range strings.Split(c.must(n.Addr(), "CLUSTER", "NODES"), "\n") {
 			f := strings.Fields(line)
 			if len(f) > 3 && strings.Contains(f[2], "myself") && strings.Contains(f[2], "slave") && f[3] == id {
-				if _, err := command(n.Addr(), "CLUSTER", "FAILOVER"); err != nil {
-					c.tb.Fatalf("redistest: CLUSTER FAILOVER on %s: %v", n.Addr(), err)
-				}
-				return m
+				out = append(out, n)
 			}
 		}
 	}
-	c.tb.Fatalf("redistest: master %s of %q has no replica", m.Addr(), key)
-	return nil
+	return out
 }
 
 // WaitFailover waits until every live node sees a live master, other

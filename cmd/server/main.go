@@ -154,7 +154,7 @@ func run(ctx context.Context, o options, log zerolog.Logger) error {
 		models = proj
 	}
 	if rc != nil {
-		checks = append(checks, check{"redis", func(ctx context.Context) error { return rc.Ping(ctx).Err() }})
+		checks = append(checks, check{"redis", redisProbe(rc)})
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -64,6 +64,36 @@ func TestReadiness(t *testing.T) {
 		rds.Restart()
 		waitStatus(t, ready, http.StatusOK)
 	})
+	t.Run("redis cluster, a shard down, then every node", func(t *testing.T) {
+		cluster := redistest.StartCluster(t, 3, 1)
+		srv := servertest.Start(t, servertest.Options{Args: []string{"-redis-url", cluster.URL()}})
+		ready := "http://" + srv.Addr() + "/readyz"
+		if body := waitStatus(t, ready, http.StatusOK); !strings.Contains(body, "redis: ok\n") {
+			t.Fatalf("/readyz body %q", body)
+		}
+		// A shard with no replica left to take over: down for good.
+		m := cluster.MasterOf("{doc}")
+		for _, r := range cluster.ReplicasOf(m) {
+			r.Kill()
+		}
+		m.Kill()
+		// Degraded, not unready: every process sees the same shard down.
+		var code int
+		var body string
+		poll.Until(t, "/readyz to report the shard", func() bool {
+			code, body = getStatus(t, ready)
+			return strings.Contains(body, "1 of 3 masters did not answer")
+		})
+		if code != http.StatusOK || !strings.Contains(body, m.Addr()) {
+			t.Fatalf("/readyz with a shard down: %d %q, want 200 naming it", code, body)
+		}
+		for _, n := range cluster.Nodes() {
+			n.Kill()
+		}
+		if body := waitStatus(t, ready, http.StatusServiceUnavailable); !strings.Contains(body, "redis: ") || strings.Contains(body, "redis: ok") {
+			t.Fatalf("/readyz with the whole cluster down: %q", body)
+		}
+	})
 	t.Run("disk below the reserve", func(t *testing.T) {
 		dir := mounttest.Tmpfs(t, 16<<20)
 		srv := servertest.Start(t, servertest.Options{Dir: dir, Args: []string{"-min-free-disk", "64000000"}})
