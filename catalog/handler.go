@@ -2,13 +2,13 @@ package catalog
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/collabedit/collab/eventlog"
+	"github.com/collabedit/collab/internal/jsonhttp"
 )
 
 // listTimeout bounds one list request. The scan itself takes well under a
@@ -33,7 +33,7 @@ func (c *Catalog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s := r.URL.Query().Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			writeJSON(w, http.StatusBadRequest, errorBody{"limit must be a positive integer"})
+			jsonhttp.Write(w, http.StatusBadRequest, errorBody{"limit must be a positive integer"})
 			return
 		}
 		limit = n
@@ -43,7 +43,7 @@ func (c *Catalog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var status int
 		var msg string
 		if allow, status, msg = c.Access(r); allow == nil {
-			writeJSON(w, status, errorBody{msg})
+			jsonhttp.Write(w, status, errorBody{msg})
 			return
 		}
 	}
@@ -52,21 +52,11 @@ func (c *Catalog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	docs, err := c.ListVisible(ctx, limit, allow)
 	switch {
 	case errors.Is(err, eventlog.ErrUnavailable), errors.Is(err, eventlog.ErrClosed), errors.Is(err, context.DeadlineExceeded):
-		writeJSON(w, http.StatusServiceUnavailable, errorBody{"the document list is unavailable, try again"})
+		jsonhttp.Write(w, http.StatusServiceUnavailable, errorBody{"the document list is unavailable, try again"})
 		return
 	case err != nil:
-		writeJSON(w, http.StatusInternalServerError, errorBody{"the document list could not be read"})
+		jsonhttp.Write(w, http.StatusInternalServerError, errorBody{"the document list could not be read"})
 		return
 	}
-	writeJSON(w, http.StatusOK, response{Docs: docs})
-}
-
-func writeJSON(w http.ResponseWriter, status int, body any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	// The list changes with every edit anywhere: never serve it from a cache.
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
+	jsonhttp.Write(w, http.StatusOK, response{Docs: docs})
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/collabedit/collab/internal/jsonhttp"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -69,7 +70,7 @@ func (h *Hub) answerLifecycle(w http.ResponseWriter, r *http.Request, doc, id st
 		writeCommandError(w, asProtocolError(doc, err))
 		return
 	}
-	writeCommandJSON(w, http.StatusOK, map[string]any{"ack": map[string]int64{"version": v}})
+	jsonhttp.Write(w, http.StatusOK, map[string]any{"ack": map[string]int64{"version": v}})
 }
 
 func (h *Hub) servePurge(w http.ResponseWriter, r *http.Request) {
@@ -87,7 +88,7 @@ func (h *Hub) servePurge(w http.ResponseWriter, r *http.Request) {
 		writeCommandError(w, asProtocolError(doc, err))
 		return
 	}
-	writeCommandJSON(w, http.StatusOK, map[string]bool{"purged": true})
+	jsonhttp.Write(w, http.StatusOK, map[string]bool{"purged": true})
 }
 
 // asProtocolError maps a command's error to its wire form: a refusal as

@@ -2,11 +2,11 @@ package hub
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 
+	"github.com/collabedit/collab/internal/jsonhttp"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -36,7 +36,7 @@ func (h *Hub) CommandHandler() http.Handler {
 		case err != nil:
 			writeCommandError(w, &protocol.Error{Code: protocol.CodeInternal, Doc: doc, Message: err.Error()})
 		default:
-			writeCommandJSON(w, http.StatusOK, map[string]any{"ack": map[string]int64{"version": v}})
+			jsonhttp.Write(w, http.StatusOK, map[string]any{"ack": map[string]int64{"version": v}})
 		}
 	})
 }
@@ -114,11 +114,5 @@ func writeCommandError(w http.ResponseWriter, e *protocol.Error) {
 	if e.Code == protocol.CodeUnauth {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 	}
-	writeCommandJSON(w, StatusOf(e.Code), map[string]any{"error": map[string]string{"code": string(e.Code), "message": e.Message}})
-}
-
-func writeCommandJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	jsonhttp.Write(w, StatusOf(e.Code), map[string]any{"error": map[string]string{"code": string(e.Code), "message": e.Message}})
 }

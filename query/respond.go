@@ -2,13 +2,13 @@ package query
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/collabedit/collab/eventlog"
+	"github.com/collabedit/collab/internal/jsonhttp"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -49,26 +49,17 @@ type ReadPosition struct {
 	Seq     int64 `json:"seq"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, body any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
-}
-
 // fail answers err: an *apiError as it says, an unreadable store or read
 // model 503, anything else 500.
 func fail(w http.ResponseWriter, err error) {
 	var ae *apiError
 	switch {
 	case errors.As(err, &ae):
-		writeJSON(w, ae.status, errorBody{ae.msg})
+		jsonhttp.Write(w, ae.status, errorBody{ae.msg})
 	case errors.Is(err, context.Canceled), errors.Is(err, eventlog.ErrUnavailable), errors.Is(err, eventlog.ErrClosed), errors.Is(err, context.DeadlineExceeded):
-		writeJSON(w, http.StatusServiceUnavailable, errorBody{"the event log is unavailable, try again"})
+		jsonhttp.Write(w, http.StatusServiceUnavailable, errorBody{"the event log is unavailable, try again"})
 	default:
-		writeJSON(w, http.StatusInternalServerError, errorBody{"internal error: " + err.Error()})
+		jsonhttp.Write(w, http.StatusInternalServerError, errorBody{"internal error: " + err.Error()})
 	}
 }
 
@@ -119,5 +110,5 @@ func handle(w http.ResponseWriter, r *http.Request, fn func(ctx context.Context)
 		fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, body)
+	jsonhttp.Write(w, http.StatusOK, body)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/collabedit/collab/auth"
 	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/internal/jsonhttp"
 	"github.com/collabedit/collab/projection"
 )
 
@@ -79,7 +80,7 @@ func revokeHandler(h *hub.Hub, ttl time.Duration) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var req revokeRequest
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be {\"sub\": …} or {\"jti\": …}, with an optional \"until\""})
+			jsonhttp.Write(w, http.StatusBadRequest, map[string]string{"error": "body must be {\"sub\": …} or {\"jti\": …}, with an optional \"until\""})
 			return
 		}
 		if req.Until.IsZero() {
@@ -90,18 +91,11 @@ func revokeHandler(h *hub.Hub, ttl time.Duration) http.HandlerFunc {
 		n, err := h.Revoke(ctx, auth.Revocation{Subject: req.Subject, TokenID: req.TokenID, Until: req.Until})
 		switch {
 		case errors.Is(err, hub.ErrBadRevocation):
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			jsonhttp.Write(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		case err != nil:
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": err.Error(), "closed": n})
+			jsonhttp.Write(w, http.StatusServiceUnavailable, map[string]any{"error": err.Error(), "closed": n})
 		default:
-			writeJSON(w, http.StatusOK, map[string]any{"closed": n, "until": req.Until})
+			jsonhttp.Write(w, http.StatusOK, map[string]any{"closed": n, "until": req.Until})
 		}
 	}
-}
-
-func writeJSON(w http.ResponseWriter, status int, body any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
 }

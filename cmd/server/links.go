@@ -11,6 +11,7 @@ import (
 
 	"github.com/collabedit/collab/auth"
 	"github.com/collabedit/collab/hub"
+	"github.com/collabedit/collab/internal/jsonhttp"
 	"github.com/collabedit/collab/protocol"
 )
 
@@ -55,35 +56,35 @@ func (acc *access) shareLink(h *hub.Hub) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		doc := r.PathValue("doc")
 		if err := protocol.ValidateDocID(doc); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			jsonhttp.Write(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
 		}
 		if acc.minter == nil || acc.tokens == nil {
-			writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "share links need -auth token with a secret (-auth-secret-file or $" + secretEnv + ")"})
+			jsonhttp.Write(w, http.StatusNotImplemented, map[string]string{"error": "share links need -auth token with a secret (-auth-secret-file or $" + secretEnv + ")"})
 			return
 		}
 		id, token, status, err := h.Authenticate(r)
 		if err != nil {
-			writeJSON(w, status, map[string]string{"error": "token refused: " + err.Error()})
+			jsonhttp.Write(w, status, map[string]string{"error": "token refused: " + err.Error()})
 			return
 		}
 		if h.Authorize(r, id, token, doc) < auth.Owner {
-			writeJSON(w, http.StatusForbidden, map[string]string{"error": "only an owner of this document may share it"})
+			jsonhttp.Write(w, http.StatusForbidden, map[string]string{"error": "only an owner of this document may share it"})
 			return
 		}
 		var req linkRequest
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be {\"role\": \"read\"|\"write\", \"expiresIn\": \"24h\"}"})
+			jsonhttp.Write(w, http.StatusBadRequest, map[string]string{"error": "body must be {\"role\": \"read\"|\"write\", \"expiresIn\": \"24h\"}"})
 			return
 		}
 		role, err := auth.ParseRole(req.Role)
 		ttl, terr := time.ParseDuration(req.ExpiresIn)
 		switch {
 		case err != nil || role > auth.Write:
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "role must be read or write"})
+			jsonhttp.Write(w, http.StatusBadRequest, map[string]string{"error": "role must be read or write"})
 			return
 		case terr != nil || ttl <= 0 || ttl > acc.opts.linkMaxTTL:
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("expiresIn must be a duration up to %v", acc.opts.linkMaxTTL)})
+			jsonhttp.Write(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("expiresIn must be a duration up to %v", acc.opts.linkMaxTTL)})
 			return
 		}
 		linkID := auth.NewID()
@@ -93,10 +94,10 @@ func (acc *access) shareLink(h *hub.Hub) http.HandlerFunc {
 		}
 		tok, err := acc.minter.Mint(auth.Identity{Subject: "link:" + linkID, Name: name, TokenID: linkID, Grants: auth.Grants{doc: role}}, ttl)
 		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not sign the link"})
+			jsonhttp.Write(w, http.StatusInternalServerError, map[string]string{"error": "could not sign the link"})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{
+		jsonhttp.Write(w, http.StatusOK, map[string]any{
 			"url":     "/d/" + url.PathEscape(doc) + "#token=" + tok,
 			"token":   tok,
 			"jti":     linkID,

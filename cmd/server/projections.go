@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/collabedit/collab/eventlog"
+	"github.com/collabedit/collab/internal/jsonhttp"
 	"github.com/collabedit/collab/projection"
 	"github.com/collabedit/collab/readmodel"
 )
@@ -96,11 +97,11 @@ func rebuildHandler(p *projection.Projector) http.HandlerFunc {
 		defer cancel()
 		switch err := p.Rebuild(ctx, name); {
 		case errors.Is(err, projection.ErrUnknownProjection):
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no projection %q", name)})
+			jsonhttp.Write(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no projection %q", name)})
 		case err != nil:
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+			jsonhttp.Write(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
 		default:
-			writeJSON(w, http.StatusAccepted, map[string]string{"rebuilding": name})
+			jsonhttp.Write(w, http.StatusAccepted, map[string]string{"rebuilding": name})
 		}
 	}
 }
