@@ -3,6 +3,7 @@ package hub_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -102,13 +103,22 @@ func TestRedisClusterResharded(t *testing.T) {
 				break
 			}
 		}
-		moved := make(chan struct{})
+		moved := make(chan error, 1)
 		go func() {
-			defer close(moved)
-			cluster.MoveSlotOf("{"+doc+"}", to, time.Second)
+			_, err := cluster.MoveSlot("{"+doc+"}", to, time.Second)
+			moved <- err
 		}()
+		// A test that fails meanwhile still waits for the move (bounded)
+		// before its cleanup stops the cluster under it.
+		var once sync.Once
+		var moveErr error
+		wait := func() { once.Do(func() { moveErr = <-moved }) }
+		t.Cleanup(wait)
 		return func() {
-			<-moved // MoveSlotOf waits (bounded) until every node sees the move
+			wait()
+			if moveErr != nil {
+				t.Fatal(moveErr)
+			}
 			if m := cluster.MasterOf("{" + doc + "}"); m != to {
 				t.Fatalf("slot of %s served by %s after the move, want %s", doc, m.Addr(), to.Addr())
 			}

@@ -280,7 +280,9 @@ func slotMaster(addr, key string) (string, error) {
 
 // command sends one command in RESP over a fresh connection and returns
 // its reply: a simple string, an integer or a bulk string as text, a
-// Redis error as an error. Arrays are not needed here.
+// Redis error as an error, an array as its elements joined by newlines
+// (ambiguous for elements holding a newline, which the commands used
+// here never return).
 func command(addr string, args ...string) (string, error) {
 	replies, err := commands(addr, args)
 	if err != nil {

@@ -282,3 +282,8 @@ func tail(path string) string {
 	}
 	return strings.TrimSpace(string(b))
 }
+
+// Do runs one command on the server over a fresh connection and returns
+// its reply as text (see command), for what the helpers do not cover,
+// such as CONFIG SET.
+func (s *Server) Do(args ...string) (string, error) { return command(s.Addr(), args...) }

@@ -71,13 +71,15 @@ func readyHandler(checks []check) http.HandlerFunc {
 
 // redisProbe checks Redis for /readyz. A single Redis must answer PING. On
 // a cluster every master is pinged, and the process is ready while at
-// least one answers: a dead shard (failing over, ~2-20 s) is the same for
+// least one answers and the cluster serves: a dead shard is the same for
 // every process, so taking them all out of the load balancer would turn
 // a third of the documents unavailable into all of them, and a PING of
 // one random node (go-redis's choice for a keyless command) flapped with
 // the odds of hitting the dead one. The shards that did not answer are
-// named in the body; only a process that reaches no master (cut off from
-// Redis) is not ready.
+// named in the body. Not ready: a process that reaches no master (cut off
+// from Redis), or a cluster in cluster_state:fail, which refuses every
+// document's keys (a shard without a master, under Redis's default
+// cluster-require-full-coverage yes).
 func redisProbe(rc redis.UniversalClient) func(context.Context) error {
 	cc, ok := rc.(*redis.ClusterClient)
 	if !ok {
@@ -86,6 +88,7 @@ func redisProbe(rc redis.UniversalClient) func(context.Context) error {
 	return func(ctx context.Context) error {
 		var mu sync.Mutex
 		var failed []string
+		var alive *redis.Client
 		answered := 0
 		err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
 			perr := c.Ping(ctx).Err()
@@ -95,6 +98,7 @@ func redisProbe(rc redis.UniversalClient) func(context.Context) error {
 				failed = append(failed, fmt.Sprintf("%s: %v", c.Options().Addr, perr))
 			} else {
 				answered++
+				alive = c
 			}
 			return nil
 		})
@@ -104,10 +108,17 @@ func redisProbe(rc redis.UniversalClient) func(context.Context) error {
 			return fmt.Errorf("cluster: %w", err)
 		case answered == 0:
 			return fmt.Errorf("no master answered: %s", strings.Join(failed, "; "))
-		case len(failed) > 0:
-			return degraded{fmt.Errorf("%d of %d masters did not answer (their documents are unavailable until a replica takes over): %s",
-				len(failed), len(failed)+answered, strings.Join(failed, "; "))}
+		case len(failed) == 0:
+			return nil
 		}
-		return nil
+		info, err := alive.ClusterInfo(ctx).Result()
+		switch {
+		case err != nil:
+			return fmt.Errorf("cluster info: %w", err)
+		case strings.Contains(info, "cluster_state:fail"):
+			return fmt.Errorf("cluster_state:fail, every document refused until the shard is back; masters that did not answer: %s", strings.Join(failed, "; "))
+		}
+		return degraded{fmt.Errorf("%d of %d masters did not answer (their documents are unavailable until a replica takes over): %s",
+			len(failed), len(failed)+answered, strings.Join(failed, "; "))}
 	}
 }

@@ -71,7 +71,13 @@ func TestReadiness(t *testing.T) {
 		if body := waitStatus(t, ready, http.StatusOK); !strings.Contains(body, "redis: ok\n") {
 			t.Fatalf("/readyz body %q", body)
 		}
-		// A shard with no replica left to take over: down for good.
+		// A shard with no replica left to take over: down for good. With
+		// cluster-require-full-coverage no, the other shards serve on.
+		for _, n := range cluster.Nodes() {
+			if _, err := n.Do("CONFIG", "SET", "cluster-require-full-coverage", "no"); err != nil {
+				t.Fatal(err)
+			}
+		}
 		m := cluster.MasterOf("{doc}")
 		for _, r := range cluster.ReplicasOf(m) {
 			r.Kill()
@@ -87,10 +93,19 @@ func TestReadiness(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(body, m.Addr()) {
 			t.Fatalf("/readyz with a shard down: %d %q, want 200 naming it", code, body)
 		}
+		// With Redis's default, the cluster then refuses every key.
+		for _, n := range cluster.Masters() {
+			if _, err := n.Do("CONFIG", "SET", "cluster-require-full-coverage", "yes"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if body := waitStatus(t, ready, http.StatusServiceUnavailable); !strings.Contains(body, "cluster_state:fail") {
+			t.Fatalf("/readyz with the cluster failing: %q", body)
+		}
 		for _, n := range cluster.Nodes() {
 			n.Kill()
 		}
-		if body := waitStatus(t, ready, http.StatusServiceUnavailable); !strings.Contains(body, "redis: ") || strings.Contains(body, "redis: ok") {
+		if body := waitStatus(t, ready, http.StatusServiceUnavailable); !strings.Contains(body, "redis: ") || strings.Contains(body, "redis: ok") || strings.Contains(body, "cluster_state") {
 			t.Fatalf("/readyz with the whole cluster down: %q", body)
 		}
 	})

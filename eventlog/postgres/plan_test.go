@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -25,7 +26,8 @@ import (
 // event at version 12,223), which made a hot document's commits grow
 // linearly with its length. The session here plans the check on an
 // empty table, appends 600 versions of one document, then has
-// auto_explain report the plan the 601st insert runs.
+// auto_explain report the plan the 601st insert runs (LOAD and its
+// settings need a superuser, which pgtest's servers give).
 func TestGapCheckPlan(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -88,7 +90,9 @@ func TestGapCheckPlan(t *testing.T) {
 }
 
 // TestMigrateFromV1: a database of storage version 1 (UNIQUE (doc,
-// op_id)) is brought to version 2 on Open with its events, and a
+// op_id), here under another name than PostgreSQL's default) is brought
+// to version 2 by two processes opening it at once while an old build's
+// writer keeps appending: both opens succeed, every append lands, and a
 // duplicate op id is still refused by the new (op_id, doc) constraint.
 func TestMigrateFromV1(t *testing.T) {
 	t.Parallel()
@@ -108,29 +112,78 @@ func TestMigrateFromV1(t *testing.T) {
 	defer conn.Close(ctx)
 	// Back to version 1's layout, as a database written by an older build.
 	for _, q := range []string{`ALTER TABLE events DROP CONSTRAINT events_op_id_doc_key`,
-		`ALTER TABLE events ADD CONSTRAINT events_doc_op_id_key UNIQUE (doc, op_id)`,
+		`ALTER TABLE events ADD CONSTRAINT legacy_doc_op UNIQUE (doc, op_id)`,
 		`UPDATE schema_version SET version = 1`} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	s = openStore(t, url, postgres.Config{Shared: true})
+	// The old build's writer: plain inserts of doc "old", one a
+	// millisecond, until both opens are done.
+	writer, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close(ctx)
+	stop := make(chan struct{})
+	wrote := make(chan int)
+	go func() {
+		n := 0
+		defer func() { wrote <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := writer.Exec(ctx, `INSERT INTO events (doc, version, op_id, author, time, schema, payload)
+				VALUES ('old', $1, $2, '', 0, 1, '')`, n, "old"+strconv.Itoa(n)); err != nil {
+				t.Errorf("the old build's append %d: %v", n, err)
+				return
+			}
+			n++
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	var wg sync.WaitGroup
+	stores := make([]*postgres.Store, 2)
+	for i := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := postgres.Open(ctx, url, postgres.Config{Shared: true})
+			if err != nil {
+				t.Errorf("open %d: %v", i, err)
+				return
+			}
+			t.Cleanup(func() { _ = st.Close() })
+			stores[i] = st
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	written := <-wrote
+	if t.Failed() {
+		t.FailNow()
+	}
 	var version int
-	var constraints []string
 	if err := conn.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&version); err != nil || version != 2 {
 		t.Fatalf("storage version %d (%v), want 2", version, err)
 	}
 	rows, _ := conn.Query(ctx, `SELECT conname FROM pg_constraint WHERE conrelid = 'events'::regclass AND contype = 'u' ORDER BY conname`)
-	constraints, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	constraints, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil || strings.Join(constraints, " ") != "events_doc_version_key events_op_id_doc_key" {
 		t.Fatalf("unique constraints %v (%v)", constraints, err)
 	}
-	if h, err := s.Head(ctx, "d"); err != nil || h != 3 {
-		t.Fatalf("head %d (%v) after the migration, want 3", h, err)
+	for doc, want := range map[string]int64{"d": 3, "old": int64(written)} {
+		if h, err := stores[0].Head(ctx, doc); err != nil || h != want {
+			t.Fatalf("%s at head %d (%v) after the migration, want %d", doc, h, err, want)
+		}
 	}
-	_, err = s.Append(ctx, eventlog.Event{Doc: "d", Version: 3, OpID: "op1", Op: []byte(`[]`)})
+	_, err = stores[1].Append(ctx, eventlog.Event{Doc: "d", Version: 3, OpID: "op1", Op: []byte(`[]`)})
 	var dup *eventlog.DuplicateError
 	if !errors.As(err, &dup) || dup.Version != 1 {
 		t.Fatalf("op1 again: %v, want a duplicate of version 1", err)
 	}
+	t.Logf("the old build appended %d events during the migration", written)
 }

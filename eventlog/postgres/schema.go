@@ -3,9 +3,11 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
 )
 
 // Advisory lock keys, one namespace for this package: a random 48-bit
@@ -134,14 +136,30 @@ var schemaV1 = []string{
 // index holds the table's lock for the migration's length: 1.4 s for a
 // million events on the 2-core test VM.
 var schemaV2 = []string{
-	`ALTER TABLE events DROP CONSTRAINT events_doc_op_id_key`,
+	// The new constraint first, so that uniqueness never lapses; then the
+	// old one, found by its columns rather than by the name PostgreSQL
+	// gave it (events_doc_op_id_key, unless that name was taken).
 	`ALTER TABLE events ADD CONSTRAINT events_op_id_doc_key UNIQUE (op_id, doc)`,
+	`DO $$
+	DECLARE
+		old text;
+	BEGIN
+		SELECT conname INTO old FROM pg_constraint
+		WHERE conrelid = 'events'::regclass AND contype = 'u'
+			AND conkey = ARRAY[
+				(SELECT attnum FROM pg_attribute WHERE attrelid = 'events'::regclass AND attname = 'doc'),
+				(SELECT attnum FROM pg_attribute WHERE attrelid = 'events'::regclass AND attname = 'op_id')];
+		IF old IS NULL THEN
+			RAISE EXCEPTION 'no UNIQUE (doc, op_id) constraint on events';
+		END IF;
+		EXECUTE format('ALTER TABLE events DROP CONSTRAINT %I', old);
+	END $$`,
 }
 
 // migrate brings the database to storageVersion. Two processes opening a
 // fresh database at once serialise on an advisory lock held for the
 // transaction, and the second finds the version already current.
-func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+func migrate(ctx context.Context, pool *pgxpool.Pool, log zerolog.Logger) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockMigrate); err != nil {
 			return fmt.Errorf("migrate: lock: %w", err)
@@ -162,10 +180,17 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 			return fmt.Errorf("migrate: database has storage version %d, this build knows %d", v, storageVersion)
 		}
 		for step := v; step < storageVersion; step++ {
+			start := time.Now()
+			if step > 0 { // step 0 creates a fresh database: nothing to say
+				log.Warn().Int("from", step).Int("to", step+1).Msg("migrating the event log's storage; the events table is locked until it is done")
+			}
 			for _, q := range migrations[step] {
 				if _, err := tx.Exec(ctx, q); err != nil {
 					return fmt.Errorf("migrate: storage version %d to %d: %w", step, step+1, err)
 				}
+			}
+			if step > 0 {
+				log.Warn().Int("from", step).Int("to", step+1).Dur("took", time.Since(start)).Msg("event log storage migrated (committed with the last step)")
 			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE schema_version SET version = $1`, storageVersion); err != nil {

@@ -35,6 +35,13 @@ type Config struct {
 	// ReadTimeout bounds each read (on top of the caller's context);
 	// 0 means 10s.
 	ReadTimeout time.Duration
+	// MigrateTimeout bounds Open's migrations of an older database (on top
+	// of the caller's context); 0 means 30m. A migration can rebuild an
+	// index of the events table while holding its lock (storage version 2:
+	// 1.4 s per million events on the 2-core test VM), so it gets far more
+	// than one write's time; one that times out rolls back whole, and the
+	// next Open starts it again.
+	MigrateTimeout time.Duration
 	// MaxConns is the read pool's size (the writer and the session hold
 	// one more each); 0 means max(4, 2×GOMAXPROCS).
 	MaxConns int32
@@ -63,6 +70,7 @@ const (
 	defaultConnectTimeout = 2 * time.Second
 	defaultWriteTimeout   = 10 * time.Second
 	defaultReadTimeout    = 10 * time.Second
+	defaultMigrateTimeout = 30 * time.Minute
 	// queueSize is 4× the default batch, as in the SQLite store.
 	queueSize = 4096
 )
@@ -114,6 +122,9 @@ func Open(ctx context.Context, url string, cfg Config) (*Store, error) {
 	}
 	if cfg.ReadTimeout <= 0 {
 		cfg.ReadTimeout = defaultReadTimeout
+	}
+	if cfg.MigrateTimeout <= 0 {
+		cfg.MigrateTimeout = defaultMigrateTimeout
 	}
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = int32(max(4, 2*runtime.GOMAXPROCS(0)))
@@ -170,7 +181,9 @@ func Open(ctx context.Context, url string, cfg Config) (*Store, error) {
 	if s.session, err = openSession(octx, pcfg.ConnConfig.Copy(), cfg.Shared, cfg.OnCommit, log); err != nil {
 		return fail(err)
 	}
-	if err := migrate(octx, s.pool); err != nil {
+	mctx, mcancel := context.WithTimeout(ctx, cfg.MigrateTimeout)
+	defer mcancel()
+	if err := migrate(mctx, s.pool, log); err != nil {
 		return fail(err)
 	}
 	go s.run()
