@@ -143,97 +143,79 @@ func TestRedisClusterFailoverResyncs(t *testing.T) {
 		resub.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }
 
-// TestRedisClusterPlannedFailover: after a CLUSTER FAILOVER the old master
-// lives on as a replica and tells its sharded subscribers it dropped
-// them (an unasked "sunsubscribe"); the bus subscribes again on the new
-// master and the subscriber gets fn(nil), then live messages.
-func TestRedisClusterPlannedFailover(t *testing.T) {
+// TestRedisClusterHandover: when a live node stops serving a sharded
+// channel's slot, it drops its subscribers with an unasked
+// "sunsubscribe"; the bus subscribes again on the slot's new master, the
+// subscriber gets fn(nil), then live messages. Two handovers do that: a
+// CLUSTER FAILOVER (the old master lives on as a replica) and a
+// resharding (the slot, with its keys, moves to another master).
+func TestRedisClusterHandover(t *testing.T) {
 	t.Parallel()
-	cluster := redistest.StartCluster(t, 3, 1)
-	b := newRedisBus(t, newClusterClient(t, cluster))
-	pub := newRedisBus(t, newClusterClient(t, cluster))
-	ch := "collab:doc:{planned}"
-	r := newRecorder()
-	subscribe(t, b, ch, r.fn)
-	r.expectNil(t)
-	start := time.Now()
-	old := cluster.FailoverOf(ch)
-	cluster.WaitFailover(ch, old)
-	select {
-	case m := <-r.ch:
-		if m != nil {
-			t.Fatalf("got %q before the resync", m)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no fn(nil) within 30 s of the failover")
+	for _, tc := range []struct {
+		name string
+		// handover moves ch's slot and returns the address of the master
+		// that serves it afterwards.
+		handover func(cluster *redistest.Cluster, ch string) string
+	}{
+		{"planned failover", func(cluster *redistest.Cluster, ch string) string {
+			old := cluster.FailoverOf(ch)
+			cluster.WaitFailover(ch, old)
+			return cluster.MasterOf(ch).Addr()
+		}},
+		{"slot moved", func(cluster *redistest.Cluster, ch string) string {
+			from := cluster.MasterOf(ch)
+			for _, m := range cluster.Masters() {
+				if m != from {
+					cluster.MoveSlotOf(ch, m, 300*time.Millisecond)
+					return m.Addr()
+				}
+			}
+			t.Fatal("no other master")
+			return ""
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cluster := redistest.StartCluster(t, 3, 1)
+			b := newRedisBus(t, newClusterClient(t, cluster))
+			pub := newRedisBus(t, newClusterClient(t, cluster))
+			ch := "collab:doc:{handover}"
+			r := newRecorder()
+			subscribe(t, b, ch, r.fn)
+			r.expectNil(t)
+			start := time.Now()
+			to := tc.handover(cluster, ch)
+			select {
+			case m := <-r.ch:
+				if m != nil {
+					t.Fatalf("got %q before the resync", m)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("no fn(nil) within 30 s of the handover")
+			}
+			t.Logf("re-subscribed %v after the handover began", time.Since(start).Round(time.Millisecond))
+			// On the new master, not on the old one (PUBSUB SHARDNUMSUB has
+			// no key: it is asked of a node, not of the cluster).
+			node, err := newClusterClient(t, cluster).MasterForKey(context.Background(), ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if node.Options().Addr != to {
+				t.Fatalf("the channel's master is %s after the handover, want %s", node.Options().Addr, to)
+			}
+			if n, err := node.PubSubShardNumSub(context.Background(), ch).Result(); err != nil || n[ch] != 1 {
+				t.Fatalf("SHARDNUMSUB on the new master %s: %v, %v", to, n, err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if !poll.Wait(ctx, func() bool {
+				pctx, done := context.WithTimeout(ctx, time.Second)
+				defer done()
+				return pub.Publish(pctx, ch, []byte("after")) == nil
+			}) {
+				t.Fatal("publish failing after the handover")
+			}
+			r.expectMsg(t, "after")
+		})
 	}
-	t.Logf("re-subscribed %v after CLUSTER FAILOVER", time.Since(start).Round(time.Millisecond))
-	// On the new master, not on the old one now a replica.
-	node, err := newClusterClient(t, cluster).MasterForKey(context.Background(), ch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, err := node.PubSubShardNumSub(context.Background(), ch).Result(); err != nil || n[ch] != 1 {
-		t.Fatalf("SHARDNUMSUB on the new master %s: %v, %v", node.Options().Addr, n, err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if !poll.Wait(ctx, func() bool {
-		pctx, done := context.WithTimeout(ctx, time.Second)
-		defer done()
-		return pub.Publish(pctx, ch, []byte("after")) == nil
-	}) {
-		t.Fatal("publish failing after the failover")
-	}
-	r.expectMsg(t, "after")
-}
-
-// TestRedisClusterSlotMoved: when a sharded channel's slot moves to
-// another master (resharding), the old master drops its subscribers; the
-// bus subscribes again on the new master, the subscriber gets fn(nil),
-// then live messages from a publisher that followed the move.
-func TestRedisClusterSlotMoved(t *testing.T) {
-	t.Parallel()
-	cluster := redistest.StartCluster(t, 3, 1)
-	b := newRedisBus(t, newClusterClient(t, cluster))
-	pub := newRedisBus(t, newClusterClient(t, cluster))
-	ch := "collab:doc:{resharded}"
-	r := newRecorder()
-	subscribe(t, b, ch, r.fn)
-	r.expectNil(t)
-	publish(t, pub, ch, "before")
-	r.expectMsg(t, "before")
-	from := cluster.MasterOf(ch)
-	var to *redistest.Server
-	for _, m := range cluster.Masters() {
-		if m != from {
-			to = m
-			break
-		}
-	}
-	start := time.Now()
-	cluster.MoveSlotOf(ch, to, 300*time.Millisecond)
-	select {
-	case m := <-r.ch:
-		if m != nil {
-			t.Fatalf("got %q before the resync", m)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no fn(nil) within 30 s of the move")
-	}
-	t.Logf("re-subscribed %v after the move began", time.Since(start).Round(time.Millisecond))
-	// On the new master (PUBSUB SHARDNUMSUB has no key: asked of the
-	// node, not of the cluster).
-	node, err := newClusterClient(t, cluster).MasterForKey(context.Background(), ch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if node.Options().Addr != to.Addr() {
-		t.Fatalf("the channel's master is %s after the move, want %s", node.Options().Addr, to.Addr())
-	}
-	if n, err := node.PubSubShardNumSub(context.Background(), ch).Result(); err != nil || n[ch] != 1 {
-		t.Fatalf("SHARDNUMSUB on the new master %s: %v, %v", to.Addr(), n, err)
-	}
-	publish(t, pub, ch, "after")
-	r.expectMsg(t, "after")
 }
