@@ -87,6 +87,21 @@ func TestRedisClusterMasterKilled(t *testing.T) {
 	})
 }
 
+// TestRedisClusterPlannedFailover: as TestRedisClusterMasterKilled, but
+// the fault is a maintenance: CLUSTER FAILOVER hands one shard to its
+// replica while everyone edits, and the old master lives on as a replica
+// (it drops its sharded subscribers, which must follow the new master).
+func TestRedisClusterPlannedFailover(t *testing.T) {
+	// Not parallel, as above.
+	runClusterFault(t, "its master handed over", func(cluster *redistest.Cluster, doc string) func() {
+		old := cluster.FailoverOf("{" + doc + "}")
+		return func() {
+			cluster.WaitFailover("{"+doc+"}", old)
+			t.Logf("master %s handed its shard to %s", old.Addr(), cluster.MasterOf("{"+doc+"}").Addr())
+		}
+	})
+}
+
 // TestRedisClusterResharded: as TestRedisClusterMasterKilled, but the
 // fault is a resharding: the slot of one document moves, with its lease
 // and presence keys, to another master while everyone edits, staying
