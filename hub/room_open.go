@@ -31,6 +31,20 @@ func (r *room) open(o origin, req protocol.Request) {
 			return
 		}
 	}
+	if req.HasVersion && req.Version > r.seq.version && !r.seq.deleted {
+		// The client has seen commits this room has not: another process
+		// served it, and what that one published last has not reached us
+		// (it died right after, or the bus lost it). Read them from the
+		// log first, so that the answer continues the client's stream
+		// rather than sending it back to an older snapshot (§6). catchUp
+		// waits for this room's own commits in flight; until they are in,
+		// the client retries.
+		r.catchUp()
+		if req.Version > r.seq.version && r.seq.pending() > 0 {
+			c.sendError(unavailable(r.doc, "", "document catching up; retry opening"))
+			return
+		}
+	}
 	if r.seq.deleted {
 		c.sendError(goneRefusal(r.doc, ""))
 		return
