@@ -124,8 +124,10 @@ func (r *room) released(results []commitResult, now time.Time) {
 			r.subs.send(o.frame, o.from.c)
 			r.out.event(o)
 			if o.from.c != nil {
-				o.from.c.send(protocol.AppendAck(nil, r.doc, o.id, o.version))
+				// Observed before the ack is queued: a client that has its
+				// ack finds it counted (metrics TestLatencyAndRefusals).
 				r.n.metrics.ack.observe(time.Since(o.from.at))
+				o.from.c.send(protocol.AppendAck(nil, r.doc, o.id, o.version))
 			}
 			for _, w := range o.waiters {
 				r.out.ack(w, o.id, o.version)
