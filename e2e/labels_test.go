@@ -37,20 +37,32 @@ func TestNameLabelOnHover(t *testing.T) {
 		})
 	}
 	// Pointed at, measured afresh each time: a redraw (a presence update)
-	// may move it between the measure and the move.
-	const caretJS = `(() => { const r = document.querySelector('#mirror .peer-caret').getBoundingClientRect(); return [r.left, r.top + r.height / 2]; })()`
+	// may move it between the measure and the move, or have removed it for
+	// a moment (null then: measured again).
+	const caretJS = `(() => { const e = document.querySelector('#mirror .peer-caret'); if (!e) return null; const r = e.getBoundingClientRect(); return [r.left, r.top + r.height / 2]; })()`
+	caretAt := func() []float64 {
+		t.Helper()
+		for range 100 {
+			ann.waitFor(`document.querySelector('#mirror .peer-caret') !== null`, stateJS, 10*time.Second)
+			if at := eval[[]float64](ann, caretJS); len(at) == 2 {
+				return at
+			}
+		}
+		t.Fatal("Bob's caret keeps disappearing")
+		return nil
+	}
 	shown := false
 	for deadline := time.Now().Add(10 * time.Second); !shown && time.Now().Before(deadline); {
-		at := eval[[]float64](ann, caretJS)
+		at := caretAt()
 		move(at[0]+30, at[1]+30)
 		move(at[0]+2, at[1])
 		time.Sleep(100 * time.Millisecond)
 		shown = eval[string](ann, labelJS) == "visible"
 	}
 	if !shown {
-		t.Fatalf("Bob's label did not show with the pointer on his caret at %v", eval[[]float64](ann, caretJS))
+		t.Fatalf("Bob's label did not show with the pointer on his caret at %v", caretAt())
 	}
-	at := eval[[]float64](ann, caretJS)
+	at := caretAt()
 	move(at[0]+200, at[1]+60)
 	ann.waitFor(fmt.Sprintf("%s === 'hidden'", labelJS), labelJS, 5*time.Second)
 }
