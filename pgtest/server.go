@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/collabedit/collab/internal/poll"
 	"github.com/collabedit/collab/internal/testenv"
+	"github.com/collabedit/collab/internal/testproc"
 )
 
 const (
@@ -59,13 +59,7 @@ type Server struct {
 	cred *syscall.Credential // nil when not root
 
 	mu   sync.Mutex
-	proc *process // nil while stopped
-}
-
-type process struct {
-	cmd    *exec.Cmd
-	exited chan struct{}
-	err    error // cmd.Wait's result, read after exited is closed
+	proc *testproc.Process // nil while stopped
 }
 
 // Start initialises a cluster in a temporary directory, starts postgres
@@ -249,7 +243,7 @@ func newServer(bin string, cfg Config) (*Server, error) {
 	}
 	var lastErr error
 	for range startAttempts {
-		if s.port, lastErr = freePort(); lastErr != nil {
+		if s.port, lastErr = testproc.FreePort(); lastErr != nil {
 			continue
 		}
 		if lastErr = s.start(); lastErr == nil {
@@ -314,13 +308,7 @@ func (s *Server) signal(sig syscall.Signal) {
 	if p == nil {
 		return
 	}
-	_ = p.cmd.Process.Signal(sig)
-	select {
-	case <-p.exited:
-	case <-time.After(stopTimeout):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	}
+	p.Stop(sig, stopTimeout)
 }
 
 // remove stops the server and deletes its directory.
@@ -356,32 +344,9 @@ func (s *Server) start() error {
 	)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = s.procAttr()
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("exec postgres: %w", err)
-	}
-	p := &process{cmd: cmd, exited: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.exited)
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
-	defer cancel()
-	go func() { // no point waiting for a process that is gone
-		select {
-		case <-p.exited:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	if !poll.Wait(ctx, func() bool { return s.ping(ctx) == nil }) {
-		select {
-		case <-p.exited:
-			return fmt.Errorf("postgres on port %d exited (%v): %s", s.port, p.err, tail(logPath))
-		default:
-			_ = cmd.Process.Kill()
-			<-p.exited
-			return fmt.Errorf("postgres on port %d did not accept connections within %v: %s", s.port, readyTimeout, tail(logPath))
-		}
+	p, err := testproc.Start(cmd, fmt.Sprintf("postgres on port %d", s.port), logPath, readyTimeout, s.ping)
+	if err != nil {
+		return err
 	}
 	s.mu.Lock()
 	s.proc = p
@@ -397,27 +362,4 @@ func (s *Server) ping(ctx context.Context) error {
 		return err
 	}
 	return c.Close(context.Background())
-}
-
-// freePort asks the kernel for a free port by listening on port 0.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// tail returns the end of the server's log, for error messages.
-func tail(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	const max = 2000
-	if len(b) > max {
-		b = b[len(b)-max:]
-	}
-	return strings.TrimSpace(string(b))
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/collabedit/collab/internal/poll"
+	"github.com/collabedit/collab/internal/testproc"
 )
 
 const (
@@ -50,15 +50,8 @@ type Server struct {
 	cluster bool
 
 	mu     sync.Mutex
-	proc   *process // nil while killed
-	paused bool     // proc is stopped with SIGSTOP
-}
-
-// process is one run of redis-server.
-type process struct {
-	cmd    *exec.Cmd
-	exited chan struct{} // closed by the goroutine waiting for cmd
-	err    error         // cmd.Wait's result; read after exited is closed
+	proc   *testproc.Process // nil while killed
+	paused bool              // proc is stopped with SIGSTOP
 }
 
 // Start launches redis-server on a free port of 127.0.0.1 and waits until
@@ -80,14 +73,14 @@ func start(tb testing.TB, cluster bool) *Server {
 
 	var lastErr error
 	for attempt := 0; attempt < startAttempts; attempt++ {
-		port, err := freePort()
+		port, err := testproc.FreePort()
 		if err != nil {
 			lastErr = err
 			continue
 		}
 		s.port = port
 		if cluster {
-			if s.cport, err = freePort(); err != nil {
+			if s.cport, err = testproc.FreePort(); err != nil {
 				lastErr = err
 				continue
 			}
@@ -128,8 +121,7 @@ func (s *Server) Kill() {
 	if p == nil {
 		return
 	}
-	_ = p.cmd.Process.Kill() // SIGKILL ends a stopped process too
-	<-p.exited
+	p.Kill() // SIGKILL ends a stopped process too
 }
 
 // Pause stops the server with SIGSTOP, as a stalled host, a swapped-out
@@ -160,7 +152,7 @@ func (s *Server) signal(sig syscall.Signal, pause bool) {
 	if s.proc == nil || s.paused == pause {
 		return
 	}
-	if err := s.proc.cmd.Process.Signal(sig); err != nil {
+	if err := s.proc.Signal(sig); err != nil {
 		s.tb.Fatalf("redistest: %v redis-server on port %d: %v", sig, s.port, err)
 	}
 	s.paused = pause
@@ -201,50 +193,16 @@ func (s *Server) start() error {
 	}
 	cmd := exec.Command(s.bin, args...)
 	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("exec %s: %w", s.bin, err)
-	}
-	p := &process{cmd: cmd, exited: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.exited)
-	}()
-
-	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
-	defer cancel()
-	go func() { // no point waiting for a PONG from a process that is gone
-		select {
-		case <-p.exited:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	if !poll.Wait(ctx, func() bool { return ping(s.Addr()) == nil }) {
-		select {
-		case <-p.exited:
-			// Usually "Address already in use": the caller retries.
-			return fmt.Errorf("redis-server on port %d exited (%v): %s", s.port, p.err, tail(logPath))
-		default:
-			_ = cmd.Process.Kill()
-			<-p.exited
-			return fmt.Errorf("redis-server on port %d did not answer PING within %v: %s", s.port, readyTimeout, tail(logPath))
-		}
+	// An exit is usually "Address already in use": the caller retries.
+	p, err := testproc.Start(cmd, fmt.Sprintf("redis-server on port %d", s.port), logPath, readyTimeout,
+		func(context.Context) error { return ping(s.Addr()) })
+	if err != nil {
+		return err
 	}
 	s.mu.Lock()
 	s.proc = p
 	s.mu.Unlock()
 	return nil
-}
-
-// freePort asks the kernel for a free port by listening on port 0. The
-// port is released before redis-server binds it, hence Start's retries.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // ping sends one PING over a fresh connection and expects +PONG, speaking
@@ -268,19 +226,6 @@ func ping(addr string) error {
 		return errors.New("unexpected reply " + strconv.Quote(line))
 	}
 	return nil
-}
-
-// tail returns the end of redis-server's log, for error messages.
-func tail(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	const max = 2000 // enough for the few lines a failed start writes
-	if len(b) > max {
-		b = b[len(b)-max:]
-	}
-	return strings.TrimSpace(string(b))
 }
 
 // Do runs one command on the server over a fresh connection and returns
