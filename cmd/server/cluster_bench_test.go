@@ -328,38 +328,23 @@ var clusterCases = []clusterCase{
 // the processes, each keeping one op in flight. With 3 processes two
 // thirds of the ops are forwarded to the owner over Redis and every event
 // is delivered to the two followers over pub/sub.
-func BenchmarkClusterHotDoc(b *testing.B) {
-	for _, cc := range clusterCases {
-		start, stop := lazyCluster(b, cc)
-		b.Run(cc.name, func(b *testing.B) {
-			cl := start()
-			runEditors(b, cl, 1, 30, 0)
-		})
-		stop()
-	}
-}
+func BenchmarkClusterHotDoc(b *testing.B) { benchEveryCase(b, 1, 30, 0) }
 
 // BenchmarkClusterHundredDocs: 100 documents, 2 editors each on
 // different processes when there are several, no readers.
-func BenchmarkClusterHundredDocs(b *testing.B) {
-	for _, cc := range clusterCases {
-		start, stop := lazyCluster(b, cc)
-		b.Run(cc.name, func(b *testing.B) {
-			cl := start()
-			runEditors(b, cl, 100, 2, 0)
-		})
-		stop()
-	}
-}
+func BenchmarkClusterHundredDocs(b *testing.B) { benchEveryCase(b, 100, 2, 0) }
 
 // BenchmarkClusterManyDocs: 30 documents, 3 editors each (one on each
 // process when there are 3) and 2 readers each, also spread.
-func BenchmarkClusterManyDocs(b *testing.B) {
+func BenchmarkClusterManyDocs(b *testing.B) { benchEveryCase(b, 30, 3, 2) }
+
+// benchEveryCase runs runEditors(docs, perDoc, readers) on every cluster
+// case, each case's processes stopped before the next starts.
+func benchEveryCase(b *testing.B, docs, perDoc, readers int) {
 	for _, cc := range clusterCases {
 		start, stop := lazyCluster(b, cc)
 		b.Run(cc.name, func(b *testing.B) {
-			cl := start()
-			runEditors(b, cl, 30, 3, 2)
+			runEditors(b, start(), docs, perDoc, readers)
 		})
 		stop()
 	}
