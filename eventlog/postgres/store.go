@@ -99,36 +99,38 @@ type Store struct {
 
 var _ eventlog.Log = (*Store)(nil)
 
+// setDefaults replaces every zero (or negative) setting by its default.
+func (c *Config) setDefaults() {
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = defaultMaxBatch
+	}
+	if c.MaxQueueBytes <= 0 {
+		c.MaxQueueBytes = defaultMaxQueueBytes
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = int32(max(4, 2*runtime.GOMAXPROCS(0)))
+	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&c.StallAfter, defaultStallAfter}, {&c.ConnectTimeout, defaultConnectTimeout},
+		{&c.WriteTimeout, defaultWriteTimeout}, {&c.ReadTimeout, defaultReadTimeout},
+		{&c.MigrateTimeout, defaultMigrateTimeout},
+	} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
+	}
+}
+
 // Open connects to the database at url (postgres://user@host:port/db),
 // takes the process lock (exclusive unless cfg.Shared), migrates the
 // schema and starts the writer. A database that does not answer within
 // ConnectTimeout fails Open with an error wrapping eventlog.ErrUnavailable;
 // a lock held by another Store, with *eventlog.LockedError.
 func Open(ctx context.Context, url string, cfg Config) (*Store, error) {
-	if cfg.MaxBatch <= 0 {
-		cfg.MaxBatch = defaultMaxBatch
-	}
-	if cfg.MaxQueueBytes <= 0 {
-		cfg.MaxQueueBytes = defaultMaxQueueBytes
-	}
-	if cfg.StallAfter <= 0 {
-		cfg.StallAfter = defaultStallAfter
-	}
-	if cfg.ConnectTimeout <= 0 {
-		cfg.ConnectTimeout = defaultConnectTimeout
-	}
-	if cfg.WriteTimeout <= 0 {
-		cfg.WriteTimeout = defaultWriteTimeout
-	}
-	if cfg.ReadTimeout <= 0 {
-		cfg.ReadTimeout = defaultReadTimeout
-	}
-	if cfg.MigrateTimeout <= 0 {
-		cfg.MigrateTimeout = defaultMigrateTimeout
-	}
-	if cfg.MaxConns <= 0 {
-		cfg.MaxConns = int32(max(4, 2*runtime.GOMAXPROCS(0)))
-	}
+	cfg.setDefaults()
 	pcfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("open event log: %w", err)
