@@ -66,16 +66,6 @@ func (h *history) push(e entry) { h.entries = append(h.entries, e) }
 // the byte bound; pending ones are bounded by Config.MaxPendingBytes.
 func (h *history) committed(e *entry) { h.bytes += e.cost() }
 
-// truncate drops the entries from version v on (pending ones that will
-// never commit), calling forget for each.
-func (h *history) truncate(v int64, forget func(*entry)) {
-	for i := v - h.base; i < int64(len(h.entries)); i++ {
-		forget(&h.entries[i])
-		h.entries[i] = entry{}
-	}
-	h.entries = h.entries[:v-h.base]
-}
-
 // trim drops the oldest committed entries while more than keep are held
 // or they cost more than keepBytes, calling forget for each so the caller
 // can drop its op-id index. Pending entries (>= committed) always stay,
