@@ -110,14 +110,7 @@ func TestMigrateFromV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	// Back to version 1's layout, as a database written by an older build.
-	for _, q := range []string{`ALTER TABLE events DROP CONSTRAINT events_op_id_doc_key`,
-		`ALTER TABLE events ADD CONSTRAINT legacy_doc_op UNIQUE (doc, op_id)`,
-		`UPDATE schema_version SET version = 1`} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	downgradeToV1(t, conn)
 	// The old build's writer: plain inserts of doc "old", one a
 	// millisecond, until both opens are done.
 	writer, err := pgx.Connect(ctx, url)
@@ -166,9 +159,8 @@ func TestMigrateFromV1(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
-	var version int
-	if err := conn.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&version); err != nil || version != 2 {
-		t.Fatalf("storage version %d (%v), want 2", version, err)
+	if v := storageVersion(t, conn); v != 2 {
+		t.Fatalf("storage version %d, want 2", v)
 	}
 	rows, _ := conn.Query(ctx, `SELECT conname FROM pg_constraint WHERE conrelid = 'events'::regclass AND contype = 'u' ORDER BY conname`)
 	constraints, err := pgx.CollectRows(rows, pgx.RowTo[string])
@@ -186,4 +178,55 @@ func TestMigrateFromV1(t *testing.T) {
 		t.Fatalf("op1 again: %v, want a duplicate of version 1", err)
 	}
 	t.Logf("the old build appended %d events during the migration", written)
+}
+
+// downgradeToV1 gives a current database storage version 1's layout, as
+// an older build wrote it (its (doc, op_id) constraint under another name
+// than PostgreSQL's default, which the migration must not rely on).
+func downgradeToV1(t *testing.T, conn *pgx.Conn) {
+	t.Helper()
+	for _, q := range []string{`ALTER TABLE events DROP CONSTRAINT events_op_id_doc_key`,
+		`ALTER TABLE events ADD CONSTRAINT legacy_doc_op UNIQUE (doc, op_id)`,
+		`UPDATE schema_version SET version = 1`} {
+		if _, err := conn.Exec(context.Background(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// storageVersion reads the database's storage version.
+func storageVersion(t *testing.T, conn *pgx.Conn) int {
+	t.Helper()
+	var v int
+	if err := conn.QueryRow(context.Background(), `SELECT version FROM schema_version`).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestMigrateTimeout: a migration that runs out of MigrateTimeout fails
+// Open and rolls back whole (the database stays at version 1, its old
+// constraint in place); the next Open migrates it.
+func TestMigrateTimeout(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.DB(t)
+	_ = openStore(t, url, postgres.Config{Shared: true}).Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	downgradeToV1(t, conn)
+	if s, err := postgres.Open(ctx, url, postgres.Config{Shared: true, MigrateTimeout: time.Nanosecond}); err == nil {
+		_ = s.Close()
+		t.Fatal("Open migrated within a nanosecond")
+	}
+	if v := storageVersion(t, conn); v != 1 {
+		t.Fatalf("storage version %d after a migration that timed out, want 1 (rolled back)", v)
+	}
+	_ = openStore(t, url, postgres.Config{Shared: true})
+	if v := storageVersion(t, conn); v != 2 {
+		t.Fatalf("storage version %d after the next Open, want 2", v)
+	}
 }
