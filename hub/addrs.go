@@ -1,11 +1,6 @@
 package hub
 
-import (
-	"fmt"
-	"net/http"
-	"strconv"
-	"sync"
-)
+import "sync"
 
 // retryAfter is what a refused upgrade asks the client to wait, seconds.
 const retryAfter = 10
@@ -38,14 +33,4 @@ func (a *addrCounts) release(key string) {
 	if a.n[key]--; a.n[key] <= 0 {
 		delete(a.n, key)
 	}
-}
-
-// refuseAddr answers an upgrade over MaxConnsPerAddr with 429.
-func (h *Hub) refuseAddr(w http.ResponseWriter, key string) {
-	h.metrics.addrRefused.Add(1)
-	h.notice.Warn().Str("addr", key).Int("limit", h.cfg.MaxConnsPerAddr).
-		Msg("too many sockets from one address; refused with 429 (behind a reverse proxy? set the trusted proxies)")
-	w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
-	http.Error(w, fmt.Sprintf("too many connections from your address (limit %d); close some or retry later", h.cfg.MaxConnsPerAddr),
-		http.StatusTooManyRequests)
 }

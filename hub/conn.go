@@ -61,6 +61,7 @@ func newConn(h *node, ws *websocket.Conn, remote, addr string) *conn {
 		inserts: rate.NewLimiter(rate.Limit(h.cfg.InsertRate), h.cfg.InsertBurst),
 		subs:    make(map[string]*inbox),
 	}
+	c.acc.c = c
 	c.out = newWriter(ws, &h.cfg, &h.metrics, func(err error) {
 		c.log.Debug().Err(err).Msg("write failed")
 		_ = ws.SetReadDeadline(time.Now()) // wake the reader
@@ -71,7 +72,7 @@ func newConn(h *node, ws *websocket.Conn, remote, addr string) *conn {
 // asOrigin is this connection as the origin of a command; author is the
 // user its token names ("" without access control: the op id says).
 func (c *conn) asOrigin() origin {
-	return origin{c: c, proc: c.n.id, connID: c.id, at: time.Now(), author: c.identity().Subject, limitKey: c.limitKey}
+	return origin{c: c, proc: c.n.id, connID: c.id, at: time.Now(), author: c.acc.identity().Subject, limitKey: c.limitKey}
 }
 
 // send queues a frame without blocking. A client too far behind is closed
@@ -85,6 +86,13 @@ func (c *conn) send(frame []byte) {
 	}
 }
 
+// closeWith closes the connection with code and wakes its reader, from
+// any goroutine.
+func (c *conn) closeWith(code int, reason string) {
+	c.out.close(code, reason, true)
+	_ = c.ws.SetReadDeadline(time.Now())
+}
+
 // sendError sends a refusal, counted by code for /metrics.
 func (c *conn) sendError(e *protocol.Error) {
 	c.n.metrics.refused(e.Code)
@@ -95,7 +103,7 @@ func (c *conn) sendError(e *protocol.Error) {
 // shuts down, and returns only after its writer has stopped.
 func (c *conn) serve() {
 	err := c.readLoop()
-	c.stopAccess()
+	c.acc.stop()
 	c.leaveAll()
 	switch {
 	case c.n.closing.Load():
@@ -193,9 +201,9 @@ func (c *conn) dispatch(req protocol.Request) {
 		c.send(protocol.AppendPong(nil, req.ID))
 		return
 	case req.Type == protocol.TypeAuth:
-		c.authenticate(req.Token)
+		c.acc.authenticate(req.Token)
 		return
-	case c.identity() == nil:
+	case c.acc.identity() == nil:
 		// Unauthenticated sockets hold no documents (§18).
 		c.sendError(&protocol.Error{Code: protocol.CodeUnauth, Doc: req.Doc, ID: req.ID,
 			Message: "send auth with a token first"})
@@ -209,7 +217,7 @@ func (c *conn) dispatch(req protocol.Request) {
 				Message: "too many documents open on this connection (limit " + strconv.Itoa(c.n.cfg.MaxDocsPerConn) + ")"})
 			return
 		}
-		if r == nil && !c.admit(req) {
+		if r == nil && !c.acc.admit(req) {
 			return
 		}
 		if req.Limits {
@@ -231,10 +239,10 @@ func (c *conn) dispatch(req protocol.Request) {
 		kind := cmdOp
 		if req.Type == protocol.TypePresence {
 			kind = cmdPresence
-			if id := c.identity(); id.Subject != "" {
+			if id := c.acc.identity(); id.Subject != "" {
 				req.Peer.Name = displayName(id) // the token's, never what the client says
 			}
-		} else if !c.mayWrite(req) {
+		} else if !c.acc.mayWrite(req) {
 			return
 		} else if !c.mayInsert(req) {
 			return

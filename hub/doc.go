@@ -24,11 +24,21 @@
 //     while no owner is known, when the last event was heard.
 //   - roster (roster.go): presence, with its update limiter.
 //
+// The Hub itself is the node it shares with rooms and connections
+// (node.go) and a few parts around it, each in its own file: the gate
+// (gate.go) lets upgrades and HTTP requests in (client address behind
+// trusted proxies, the per-address socket cap, bearer tokens); the
+// registry (registry.go) starts, finds and unloads rooms and owns their
+// goroutines; connSet (conns.go) is the sockets served; the revoker
+// (revoke.go) applies revocations and closes the sockets they name;
+// commandAPI (submit_http.go, lifecycle_http.go) serves the HTTP commands.
+//
 // The courier (courier.go) carries a document's answers and publications
 // to origins and other processes; rooms see connections only as a
 // two-method subscriber (send, sendError), so room tests use recorders.
 //
-// A conn is one socket: its reader runs on a goroutine the hub starts
+// A conn is one socket, with its standing under access control (access
+// in access.go: identity, token, roles, expiry timers): its reader runs on a goroutine the hub starts
 // after the upgrade (ServeHTTP returns, so net/http frees what it kept for
 // the request) and forwards decoded requests to rooms' inboxes. Its
 // writer (writer.go) owns the send queue, bounded in bytes, the frame
@@ -42,7 +52,7 @@
 //
 // # Ops over HTTP
 //
-// Hub.Submit (and CommandHandler, POST /api/v1/docs/{doc}/ops) applies
+// Hub.Submit (and CommandRoutes' POST /api/v1/docs/{doc}/ops) applies
 // an op without a socket, through the same room: it checks the caller's
 // write role and per-user limits as a connection's reader does, opens
 // the document with a catcher (submit.go), a subscriber that keeps the
@@ -53,7 +63,7 @@
 //
 // # Rename, delete, purge
 //
-// Hub.Lifecycle (and LifecycleRoutes) renames or deletes a document the
+// Hub.Lifecycle (and CommandRoutes' rename and delete) renames or deletes a document the
 // same way: a Submit of an op request carrying protocol.Lifecycle, the
 // identity op and the owner role. The sequencer (lifecycle.go) takes it at
 // the head like an op, so it is ordered with the edits, published as an

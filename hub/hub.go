@@ -28,15 +28,12 @@ type Hub struct {
 	cancel   context.CancelFunc // cancels node.ctx
 	ioCancel context.CancelFunc // cancels node.io
 
-	clients clientaddr.Resolver // finds client addresses behind trusted proxies
-	addrs   addrCounts          // sockets open per client address
-
-	mu    sync.Mutex
-	rooms map[string]*room
-	conns map[*conn]struct{}
+	gate    gate      // addresses, the per-address cap, bearer tokens
+	rooms   *registry // the documents loaded here, and their goroutines
+	conns   connSet   // the sockets served here
+	revoker revoker
 
 	bgWG   sync.WaitGroup // the advertiser, memory releases
-	roomWG sync.WaitGroup // one per room goroutine
 	connWG sync.WaitGroup // one per connection being served
 }
 
@@ -62,13 +59,14 @@ func New(store Store, cfg Config) *Hub {
 			roomsDone: make(chan struct{}),
 			users:     newUserLimits(&cfg),
 		},
-		clients:  clientaddr.Resolver{Trusted: cfg.TrustedProxies},
 		cancel:   cancel,
 		ioCancel: ioCancel,
-		rooms:    make(map[string]*room),
-		conns:    make(map[*conn]struct{}),
 	}
-	h.open, h.unload = h.deliverOpen, h.release
+	h.gate = gate{n: &h.node, clients: clientaddr.Resolver{Trusted: cfg.TrustedProxies}}
+	h.rooms = newRegistry(&h.node)
+	h.conns = connSet{closing: &h.closing, metrics: &h.metrics}
+	h.revoker = revoker{n: &h.node, conns: &h.conns}
+	h.open, h.unload = h.rooms.open, h.rooms.release
 	if sb, ok := cfg.Bus.(shardedBus); ok && sb.Sharded() {
 		h.chans = channels{tagged: true}
 	}
@@ -94,15 +92,15 @@ func New(store Store, cfg Config) *Hub {
 	}
 	h.mem.wg = &h.bgWG
 	h.router = &router{dir: h.dir, leases: h.leases, self: h.id, url: cfg.AdvertiseURL, ttl: cfg.AdvertiseTTL, timeout: h.ioTimeout,
-		m: &h.metrics, log: h.log, loaded: h.loaded}
+		m: &h.metrics, log: h.log, loaded: h.rooms.loaded}
 	h.pub = newPublisher(h.bus, h.solo, &h.metrics, h.log, h.io, h.ioTimeout)
-	unsub, err := h.bus.Subscribe(h.chans.proc(h.id), h.onProcMsg)
+	unsub, err := h.bus.Subscribe(h.chans.proc(h.id), h.rooms.route)
 	if err != nil {
 		// Only forwarded ops need it; they are retried once it is back.
 		h.log.Warn().Err(err).Msg("subscribe to process channel")
 		unsub = func() {}
 	}
-	unrevoke := h.watchRevocations()
+	unrevoke := h.revoker.watch()
 	h.unsub = func() { unsub(); unrevoke() }
 	if h.dir != nil && cfg.AdvertiseURL != "" {
 		h.bgWG.Add(1)
@@ -112,41 +110,6 @@ func New(store Store, cfg Config) *Hub {
 		}()
 	}
 	return h
-}
-
-// onProcMsg routes a message sent to this process (a forwarded op, or the
-// answer to one) to its document's room.
-func (h *Hub) onProcMsg(msg []byte) {
-	if msg == nil {
-		return // forwards are retried by their senders; nothing to resync
-	}
-	m, err := decodeBusMsg(msg)
-	if err != nil {
-		h.log.Warn().Err(err).Msg("bad process message")
-		return
-	}
-	if m.Kind == msgForward {
-		// The owner may have unloaded the document; loading it here takes
-		// the lease again.
-		if r := h.acquire(m.Doc); r != nil {
-			r.in.busIn(&m)
-			r.in.refs.Add(-1)
-		}
-		return
-	}
-	h.mu.Lock()
-	r := h.rooms[m.Doc]
-	h.mu.Unlock()
-	if r != nil {
-		r.in.busIn(&m)
-	}
-}
-
-// loaded reports whether doc has a room in this process.
-func (h *Hub) loaded(doc string) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.rooms[doc] != nil
 }
 
 // Config returns the effective configuration, defaults filled in.
@@ -161,18 +124,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	addr, remote := h.clientOf(r)
-	if addr != exemptKey && !h.addrs.take(addr, h.cfg.MaxConnsPerAddr) {
-		h.refuseAddr(w, addr)
-		return
-	}
-	serving := false
-	defer func() {
-		if !serving && addr != exemptKey {
-			h.addrs.release(addr)
-		}
-	}()
-	id, token, ok := h.bearer(w, r, remote)
+	p, ok := h.gate.enter(w, r)
 	if !ok {
 		return
 	}
@@ -180,106 +132,34 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		h.connWG.Done()
-		h.notice.Info().Err(err).Str("remote", remote).Str("origin", r.Header.Get("Origin")).Msg("upgrade refused")
+		h.gate.leave(p.addr)
+		h.notice.Info().Err(err).Str("remote", p.remote).Str("origin", r.Header.Get("Origin")).Msg("upgrade refused")
 		return
 	}
-	c := newConn(&h.node, ws, remote, addr)
-	if !h.register(c) {
+	c := newConn(&h.node, ws, p.remote, p.addr)
+	if !h.conns.add(c) {
 		// Close began after the check above: the writer sends 1001 and
 		// stops, with the ping timer, before the socket closes.
 		c.out.close(protocol.CloseGoingAway, "server shutting down", false)
 		c.out.wait()
 		_ = ws.Close()
+		h.gate.leave(p.addr)
 		h.connWG.Done()
 		return
 	}
-	c.startAccess(id, token)
-	c.log.Debug().Str("remote", remote).Msg("connection opened")
+	c.acc.start(p.id, p.token)
+	c.log.Debug().Str("remote", p.remote).Msg("connection opened")
 	// Serve on a goroutine of our own and return, so that net/http lets go
 	// of what it keeps for the request while its handler runs: its 4 KB
 	// write buffer, the request and response, and a deep stack. Measured
 	// with 10,000 idle sockets, that was a quarter of a connection's
 	// memory. The hub's WaitGroup, not net/http, tracks the socket.
-	serving = true
 	go func() {
 		defer h.connWG.Done()
-		if addr != exemptKey {
-			defer h.addrs.release(addr)
-		}
-		defer h.unregister(c)
+		defer h.gate.leave(p.addr)
+		defer h.conns.remove(c)
 		c.serve()
 	}()
-}
-
-// clientOf returns r's client address as the key per-address limits
-// count (clientaddr.Key) and as logged and given to the authenticator:
-// the TCP peer's host:port, or the address a trusted proxy names.
-func (h *Hub) clientOf(r *http.Request) (key, remote string) {
-	a := h.clients.Of(r)
-	key = clientaddr.Key(a)
-	if a.IsLoopback() && !h.cfg.LimitLoopback {
-		key = exemptKey
-	}
-	if !a.IsValid() || a == clientaddr.Peer(r.RemoteAddr) {
-		return key, r.RemoteAddr
-	}
-	h.metrics.forwardedClients.Add(1)
-	return key, a.String()
-}
-
-// deliverOpen hands an open to the document's room, starting the room if
-// needed, and returns the room's inbox (nil when the client was sent
-// elsewhere or the hub is closing).
-func (h *Hub) deliverOpen(o origin, req protocol.Request) *inbox {
-	if req.Route && h.router.routeUnloaded(h.ctx, o.c, o.connID, req.Doc) {
-		return nil
-	}
-	for {
-		r := h.acquire(req.Doc)
-		if r == nil {
-			o.c.sendError(unavailable(req.Doc, "", "server shutting down"))
-			return nil
-		}
-		ok := r.in.deliver(req.Doc, command{kind: cmdOpen, from: o, req: req})
-		r.in.refs.Add(-1)
-		if ok {
-			return r.in
-		}
-	}
-}
-
-// acquire returns the running room for doc with a reference held, so that
-// it cannot unload before the caller's command is in its inbox.
-func (h *Hub) acquire(doc string) *room {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closing.Load() {
-		return nil
-	}
-	r := h.rooms[doc]
-	if r == nil {
-		r = newRoom(&h.node, doc)
-		h.rooms[doc] = r
-		h.roomWG.Add(1)
-		go func() {
-			defer h.roomWG.Done()
-			r.run()
-		}()
-	}
-	r.in.refs.Add(1)
-	return r
-}
-
-// release removes an idle room from the registry. It refuses while a sender
-// holds a reference or a command waits, so no command is ever stranded.
-func (h *Hub) release(doc string, in *inbox) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !in.idle() {
-		return false
-	}
-	delete(h.rooms, doc)
-	return true
 }
 
 // Ready reports whether the hub takes new connections: ErrClosed once
@@ -302,15 +182,14 @@ func (h *Hub) Close(ctx context.Context) error {
 	if h.closing.Swap(true) {
 		return ErrClosed
 	}
+	h.rooms.close()
 	h.cancel()
-	h.mu.Lock()
-	conns := len(h.conns)
-	for c := range h.conns {
+	conns := h.conns.all() // none is added once closing is set
+	for _, c := range conns {
 		_ = c.ws.SetReadDeadline(time.Now()) // wake its reader to notice
 	}
-	h.mu.Unlock()
 	go func() {
-		h.roomWG.Wait()
+		h.rooms.wait()
 		h.bgWG.Wait()
 		h.unsub()
 		h.pub.close()
@@ -325,45 +204,9 @@ func (h *Hub) Close(ctx context.Context) error {
 	defer h.ioCancel() // every call still in flight ends now
 	select {
 	case <-done:
-		h.log.Info().Int("connections", conns).Msg("hub closed")
+		h.log.Info().Int("connections", len(conns)).Msg("hub closed")
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("close hub: %w", ctx.Err())
 	}
-}
-
-// register adds a connection unless the hub is closing.
-func (h *Hub) register(c *conn) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closing.Load() {
-		return false
-	}
-	h.conns[c] = struct{}{}
-	h.metrics.conns.Add(1)
-	return true
-}
-
-func (h *Hub) unregister(c *conn) {
-	h.mu.Lock()
-	delete(h.conns, c)
-	h.mu.Unlock()
-	h.metrics.conns.Add(-1)
-}
-
-// queuedBytes sums what waits in every connection's send queue. It is
-// read at scrape time, so sending a frame costs no shared counter.
-func (h *Hub) queuedBytes() int64 {
-	h.mu.Lock()
-	conns := make([]*conn, 0, len(h.conns))
-	for c := range h.conns {
-		conns = append(conns, c)
-	}
-	h.mu.Unlock()
-	var n int64
-	for _, c := range conns {
-		q, _ := c.out.state()
-		n += int64(q)
-	}
-	return n
 }

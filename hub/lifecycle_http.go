@@ -13,30 +13,13 @@ import (
 	"github.com/collabedit/collab/protocol"
 )
 
-// LifecycleRoutes adds the document lifecycle commands (docs/api.md) to
-// mux, each authenticated like CommandHandler and answered in its JSON
-// shape:
-//
-//	POST   /api/v1/docs/{doc}/rename  {"title": "…", "id": "…"} → {"ack":{"version":V}}
-//	DELETE /api/v1/docs/{doc}[?id=…]                            → {"ack":{"version":V}}
-//	POST   /api/v1/docs/{doc}/purge[?id=…]                      → {"purged":true}
-//
-// id is the idempotency key (a resend is answered with the original
-// version); without one the server makes one up, and a resend may then
-// rename twice, which is harmless. Only owners may use them.
-func (h *Hub) LifecycleRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /api/v1/docs/{doc}/rename", h.serveRename)
-	mux.HandleFunc("DELETE /api/v1/docs/{doc}", h.serveDelete)
-	mux.HandleFunc("POST /api/v1/docs/{doc}/purge", h.servePurge)
-}
-
 // maxRenameBody bounds a rename's body: a title of eventlog.MaxTitle
 // bytes, escaped, and an op id fit in 4 KiB.
 const maxRenameBody = 4 << 10
 
-func (h *Hub) serveRename(w http.ResponseWriter, r *http.Request) {
+func (a commandAPI) serveRename(w http.ResponseWriter, r *http.Request) {
 	doc := r.PathValue("doc")
-	by, ok := h.submitter(w, r, doc)
+	by, ok := a.submitter(w, r, doc)
 	if !ok {
 		return
 	}
@@ -52,20 +35,20 @@ func (h *Hub) serveRename(w http.ResponseWriter, r *http.Request) {
 		writeCommandError(w, &protocol.Error{Code: protocol.CodeBadRequest, Doc: doc, Message: `the body must be {"title": "…"}`})
 		return
 	}
-	h.answerLifecycle(w, r, doc, lifecycleID(body.ID), protocol.Lifecycle{Kind: protocol.LifecycleRename, Title: *body.Title}, by)
+	a.answerLifecycle(w, r, doc, lifecycleID(body.ID), protocol.Lifecycle{Kind: protocol.LifecycleRename, Title: *body.Title}, by)
 }
 
-func (h *Hub) serveDelete(w http.ResponseWriter, r *http.Request) {
+func (a commandAPI) serveDelete(w http.ResponseWriter, r *http.Request) {
 	doc := r.PathValue("doc")
-	by, ok := h.submitter(w, r, doc)
+	by, ok := a.submitter(w, r, doc)
 	if !ok {
 		return
 	}
-	h.answerLifecycle(w, r, doc, lifecycleID(r.URL.Query().Get("id")), protocol.Lifecycle{Kind: protocol.LifecycleDelete}, by)
+	a.answerLifecycle(w, r, doc, lifecycleID(r.URL.Query().Get("id")), protocol.Lifecycle{Kind: protocol.LifecycleDelete}, by)
 }
 
-func (h *Hub) answerLifecycle(w http.ResponseWriter, r *http.Request, doc, id string, life protocol.Lifecycle, by Submitter) {
-	v, err := h.Lifecycle(r.Context(), doc, id, life, by)
+func (a commandAPI) answerLifecycle(w http.ResponseWriter, r *http.Request, doc, id string, life protocol.Lifecycle, by Submitter) {
+	v, err := a.h.Lifecycle(r.Context(), doc, id, life, by)
 	if err != nil {
 		writeCommandError(w, asProtocolError(doc, err))
 		return
@@ -73,13 +56,13 @@ func (h *Hub) answerLifecycle(w http.ResponseWriter, r *http.Request, doc, id st
 	jsonhttp.Write(w, http.StatusOK, map[string]any{"ack": map[string]int64{"version": v}})
 }
 
-func (h *Hub) servePurge(w http.ResponseWriter, r *http.Request) {
+func (a commandAPI) servePurge(w http.ResponseWriter, r *http.Request) {
 	doc := r.PathValue("doc")
-	by, ok := h.submitter(w, r, doc)
+	by, ok := a.submitter(w, r, doc)
 	if !ok {
 		return
 	}
-	err := h.Purge(r.Context(), doc, lifecycleID(r.URL.Query().Get("id")), by)
+	err := a.h.Purge(r.Context(), doc, lifecycleID(r.URL.Query().Get("id")), by)
 	if errors.Is(err, ErrNotDeleted) {
 		writeCommandError(w, &protocol.Error{Code: protocol.CodeBadRequest, Doc: doc, Message: "only a deleted document can be purged: delete it first"})
 		return

@@ -56,7 +56,7 @@ func (r *room) sequence(o origin, req protocol.Request) *protocol.Error {
 	}
 	if r.seq.hist.head() == 0 && req.Lifecycle == nil {
 		// The first op of a document with no events creates it.
-		if err := r.allowCreate(o, req.ID); err != nil {
+		if err := r.n.allowCreate(o, r.doc, req.ID); err != nil {
 			return err
 		}
 	}

@@ -73,7 +73,7 @@ func (h *Hub) Stats() Stats {
 		Ack:           m.ack.snapshot(),
 		Delivery:      m.delivery.snapshot(),
 		FollowerLag:   m.lag.snapshot(),
-		QueuedBytes:   h.queuedBytes(),
+		QueuedBytes:   h.conns.queuedBytes(),
 		Refusals:      make(map[protocol.Code]uint64, len(protocol.Codes)),
 		Transitions:   make(map[string]uint64, len(m.transitions)),
 	}

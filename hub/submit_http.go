@@ -10,41 +10,60 @@ import (
 	"github.com/collabedit/collab/protocol"
 )
 
-// CommandHandler serves POST /api/v1/docs/{doc}/ops: a JSON body
-// {"version": N, "id": "op-id", "op": [...]} submitted through Submit,
-// answered 200 {"ack":{"version":V}} or {"error":{"code","message"}}
-// with the status of StatusOf. The body is validated as the socket's op
-// message with the document from the path; the caller is authenticated
-// by Authenticate.
-func (h *Hub) CommandHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		doc := r.PathValue("doc")
-		by, ok := h.submitter(w, r, doc)
-		if !ok {
-			return
-		}
-		req, perr := h.readCommand(w, r, doc)
-		if perr != nil {
-			writeCommandError(w, perr)
-			return
-		}
-		v, err := h.Submit(r.Context(), req, by)
-		var pe *protocol.Error
-		switch {
-		case errors.As(err, &pe):
-			writeCommandError(w, pe)
-		case err != nil:
-			writeCommandError(w, &protocol.Error{Code: protocol.CodeInternal, Doc: doc, Message: err.Error()})
-		default:
-			jsonhttp.Write(w, http.StatusOK, map[string]any{"ack": map[string]int64{"version": v}})
-		}
-	})
+// commandAPI serves the HTTP command endpoints (CommandRoutes): each
+// request is authenticated by the gate and submitted as the socket's
+// command would be, on the request's goroutine.
+type commandAPI struct{ h *Hub }
+
+// CommandRoutes adds the HTTP command endpoints (docs/api.md) to mux:
+//
+//	POST   /api/v1/docs/{doc}/ops     {"version": N, "id": "op-id", "op": [...]} → {"ack":{"version":V}}
+//	POST   /api/v1/docs/{doc}/rename  {"title": "…", "id": "…"}               → {"ack":{"version":V}}
+//	DELETE /api/v1/docs/{doc}[?id=…]                                        → {"ack":{"version":V}}
+//	POST   /api/v1/docs/{doc}/purge[?id=…]                                  → {"purged":true}
+//
+// A refusal is {"error":{"code","message"}} with the status of StatusOf.
+// The caller is authenticated as by Authenticate. An op's body is
+// validated as the socket's op message, with the document from the path,
+// and submitted through Submit; the others go through Lifecycle and Purge,
+// for owners only. id is the idempotency key (a resend is answered with
+// the original version); without one a lifecycle command gets one made
+// up, and a resend may then rename twice, which is harmless.
+func (h *Hub) CommandRoutes(mux *http.ServeMux) {
+	a := commandAPI{h}
+	mux.HandleFunc("POST /api/v1/docs/{doc}/ops", a.serveOp)
+	mux.HandleFunc("POST /api/v1/docs/{doc}/rename", a.serveRename)
+	mux.HandleFunc("DELETE /api/v1/docs/{doc}", a.serveDelete)
+	mux.HandleFunc("POST /api/v1/docs/{doc}/purge", a.servePurge)
+}
+
+func (a commandAPI) serveOp(w http.ResponseWriter, r *http.Request) {
+	doc := r.PathValue("doc")
+	by, ok := a.submitter(w, r, doc)
+	if !ok {
+		return
+	}
+	req, perr := a.readCommand(w, r, doc)
+	if perr != nil {
+		writeCommandError(w, perr)
+		return
+	}
+	v, err := a.h.Submit(r.Context(), req, by)
+	var pe *protocol.Error
+	switch {
+	case errors.As(err, &pe):
+		writeCommandError(w, pe)
+	case err != nil:
+		writeCommandError(w, &protocol.Error{Code: protocol.CodeInternal, Doc: doc, Message: err.Error()})
+	default:
+		jsonhttp.Write(w, http.StatusOK, map[string]any{"ack": map[string]int64{"version": v}})
+	}
 }
 
 // submitter authenticates an HTTP command's caller, answering the
 // refusal itself when it returns false.
-func (h *Hub) submitter(w http.ResponseWriter, r *http.Request, doc string) (Submitter, bool) {
-	id, token, status, err := h.Authenticate(r)
+func (a commandAPI) submitter(w http.ResponseWriter, r *http.Request, doc string) (Submitter, bool) {
+	id, token, status, err := a.h.gate.authenticate(r)
 	if err != nil {
 		code := protocol.CodeUnauth
 		if status == http.StatusServiceUnavailable {
@@ -54,18 +73,18 @@ func (h *Hub) submitter(w http.ResponseWriter, r *http.Request, doc string) (Sub
 		return Submitter{}, false
 	}
 	by := Submitter{Identity: id, Token: token}
-	by.addr, by.Remote = h.clientOf(r)
+	by.addr, by.Remote = a.h.gate.clientOf(r)
 	return by, true
 }
 
 // readCommand reads the body, at most Config.MaxMessageBytes, and decodes
 // it as the socket's op message {"type":"op","doc":doc,...body}.
-func (h *Hub) readCommand(w http.ResponseWriter, r *http.Request, doc string) (protocol.Request, *protocol.Error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxMessageBytes))
+func (a commandAPI) readCommand(w http.ResponseWriter, r *http.Request, doc string) (protocol.Request, *protocol.Error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.h.cfg.MaxMessageBytes))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		return protocol.Request{}, protocol.Errorf(protocol.CodeTooLarge, "body over the limit of %d bytes", h.cfg.MaxMessageBytes)
+		return protocol.Request{}, protocol.Errorf(protocol.CodeTooLarge, "body over the limit of %d bytes", a.h.cfg.MaxMessageBytes)
 	case err != nil:
 		return protocol.Request{}, protocol.Errorf(protocol.CodeBadRequest, "read body: %v", err)
 	}

@@ -16,8 +16,7 @@ import (
 func commandServer(t *testing.T, s *testServer) string {
 	t.Helper()
 	mux := http.NewServeMux()
-	mux.Handle("POST /api/v1/docs/{doc}/ops", s.Hub.CommandHandler())
-	s.Hub.LifecycleRoutes(mux)
+	s.Hub.CommandRoutes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv.URL

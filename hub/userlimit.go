@@ -81,14 +81,14 @@ func originKey(o origin) string {
 	return "p:" + o.proc
 }
 
-// allowCreate counts a document created by o's op, or refuses it.
-func (r *room) allowCreate(o origin, id string) *protocol.Error {
-	if r.n.allowUser(r.n.users.docs, originKey(o), 1) {
+// allowCreate counts doc created by o's op (id), or refuses it.
+func (n *node) allowCreate(o origin, doc, id string) *protocol.Error {
+	if n.allowUser(n.users.docs, originKey(o), 1) {
 		return nil
 	}
-	r.n.metrics.docsCreatedLimited.Add(1)
-	r.n.metrics.rateLimited.Add(1)
-	return refuse(protocol.CodeRateLimited, r.doc, id, formatDocsLimit(&r.n.cfg))
+	n.metrics.docsCreatedLimited.Add(1)
+	n.metrics.rateLimited.Add(1)
+	return refuse(protocol.CodeRateLimited, doc, id, formatDocsLimit(&n.cfg))
 }
 
 // formatDocsLimit is the refusal of an op that would create a document.

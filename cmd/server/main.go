@@ -309,8 +309,7 @@ func routes(h *hub.Hub, store eventlog.Log, checks []check, acc *access, reg *pr
 	if models != nil { // the read models (tests of the other routes run without)
 		query.Routes(mux, store, models, acc.listFilter(h))
 	}
-	mux.Handle("POST /api/v1/docs/{doc}/ops", h.CommandHandler())
-	h.LifecycleRoutes(mux)
+	h.CommandRoutes(mux)
 	mux.Handle("GET /", web)
 	return mux, nil
 }
