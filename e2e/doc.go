@@ -15,9 +15,13 @@
 //
 // One browser serves every test of the package, started by the first and
 // stopped by TestMain; each test opens its own server, proxies and pages
-// (one window each, so none is a throttled background tab). The tests run
-// one after another; within a test, two pages may be driven at once from
-// separate goroutines, each on its own chromedp context.
+// (one window each, so none is a throttled background tab). Tests that
+// need nothing shared run in parallel (t.Parallel), as many at once as
+// -parallel allows; the browser's one clipboard is taken under a lock.
+// Within a test, two pages may be driven at once from separate
+// goroutines, each on its own chromedp context. A timing figure is a
+// log line, never an assertion: with other tests beside it on two cores
+// it varies several-fold.
 //
 // Artifacts (screenshots) go to $ARTIFACT_DIR, or to artifacts/e2e at the
 // repository root when it is unset.

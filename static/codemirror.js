@@ -20,7 +20,7 @@ import {
   Annotation, ChangeSet, Compartment, EditorSelection, EditorState, StateEffect, StateField, Transaction,
 } from '@codemirror/state';
 import { Decoration, EditorView, RectangleMarker, ViewPlugin, WidgetType, layer } from '@codemirror/view';
-import { codePointLength, codePointToUtf16, normalize } from './ot.js';
+import { codePointLength, codePointToUtf16, normalize, utf16ToCodePoint } from './ot.js';
 
 /** Marks transactions that apply other people's edits (value true). */
 export const remote = Annotation.define();
@@ -202,18 +202,31 @@ class CollabPlugin {
     this.updating = false;
     this.queue = []; // work that must wait for the end of an update
     this.astral = false; // the text may hold surrogate pairs (positions differ)
+    // mirror: the editor's text (a CodeMirror Text) at the last point it
+    // was made equal to the document's text (a string), and that string.
+    // Positions in a text with surrogate pairs convert through the
+    // string's astral index (ot.js), in O(log k) for k pairs; without it
+    // they are counted by reading the editor's text up to the position,
+    // which in a long document costs milliseconds per key and per caret.
+    this.mirror = null;
+    this.next = null; // the text a remote transaction being dispatched makes
+    this.seen = doc.text; // the document's text as of the last change event
     this.peersDue = false;
     this.offs = [
       doc.on('change', (ev) => {
-        if (ev.origin !== this.origin) this.later(() => this.applyRemote(ev));
+        const before = this.seen;
+        this.seen = ev.text;
+        if (ev.origin !== this.origin) this.later(() => this.applyRemote(ev, before));
       }),
       doc.on('presence', () => this.schedulePeers()),
       doc.on('status', () => this.later(() => this.syncLoaded())),
     ];
     this.handle = { destroy: () => this.detach() };
     doc._addBinding(this.handle);
-    // The editor starts from the document's text (or waits for it).
-    this.later(() => {
+    // The editor starts from the document's text (or waits for it), in a
+    // microtask: a plugin is made while its view is being built or
+    // updated (bindCodeMirror), when CodeMirror takes no dispatch.
+    this.soon(() => {
       this.resync();
       this.syncLoaded();
       this.schedulePeers();
@@ -241,8 +254,9 @@ class CollabPlugin {
     this.updating = true;
     try {
       for (const tr of u.transactions) {
-        if (!tr.docChanged || tr.annotation(remote)) continue;
-        this.sendLocal(tr);
+        if (!tr.docChanged) continue;
+        if (tr.annotation(remote)) this.stepMirror(tr);
+        else this.sendLocal(tr);
       }
       if (this.presence && (u.selectionSet || u.docChanged || u.focusChanged) && u.view.hasFocus && this.doc.loaded) {
         this.doc.setSelection(this.selection(u.state));
@@ -276,6 +290,7 @@ class CollabPlugin {
       return;
     }
     const old = tr.startState.doc;
+    const inStep = this.known(old) !== null && this.doc.text === this.mirror.text;
     const op = [];
     let at16 = 0;
     tr.changes.iterChanges((fromA, toA, _fromB, _toB, inserted) => {
@@ -288,6 +303,7 @@ class CollabPlugin {
     });
     try {
       this.doc.edit(normalize(op), { origin: this.origin });
+      this.mirror = inStep ? { cm: tr.state.doc, text: this.doc.text } : null;
     } catch (err) {
       // Refused (too_large) or out of step: the document's text wins.
       this.onError(err);
@@ -295,17 +311,36 @@ class CollabPlugin {
     }
   }
 
+  // Keeps the mirror in step through a remote transaction (dispatchRemote
+  // said what text it makes), before anything in this update reads it.
+  stepMirror(tr) {
+    const next = this.next;
+    this.next = null;
+    this.mirror = next !== null && this.known(tr.startState.doc) !== null && next.length === tr.state.doc.length
+      ? { cm: tr.state.doc, text: next } : null;
+  }
+
+  // The string doc (a CodeMirror Text) holds, when the plugin knows it
+  // (the mirror); null otherwise.
+  known(doc) {
+    const m = this.mirror;
+    return m && m.cm === doc && m.text.length === doc.length ? m.text : null;
+  }
+
   // Code points of doc between UTF-16 positions from and to.
   cpLen(doc, from, to) {
     if (!this.astral || to <= from) return to - from;
+    const s = this.known(doc);
+    if (s !== null) return utf16ToCodePoint(s, to) - utf16ToCodePoint(s, from);
     return codePointLength(doc.sliceString(from, to));
   }
 
   // UTF-16 position n code points after UTF-16 position from in doc.
   advance(doc, from, n) {
     if (!this.astral) return from + n;
-    const s = doc.sliceString(from, from + 2 * n);
-    return from + codePointToUtf16(s, n);
+    const s = this.known(doc);
+    if (s !== null) return codePointToUtf16(s, utf16ToCodePoint(s, from) + n);
+    return from + codePointToUtf16(doc.sliceString(from, from + 2 * n), n);
   }
 
   toUTF16(doc, cp) {
@@ -322,9 +357,14 @@ class CollabPlugin {
 
   // ---- remote edits ----
 
-  applyRemote(ev) {
+  // Applies a change event that is not ours; before is the document's
+  // text the event's op applies to.
+  applyRemote(ev, before) {
     const view = this.view;
     const doc = view.state.doc;
+    // The mirror is of no use for positions in doc unless it holds
+    // before: then it is kept in step below.
+    if (this.known(doc) !== before) this.mirror = null;
     const specs = [];
     let pos = 0;
     let cur = null; // the change being built at pos
@@ -355,14 +395,15 @@ class CollabPlugin {
       this.resync();
       return;
     }
-    this.dispatchRemote(changes);
+    this.dispatchRemote(changes, this.mirror ? ev.text : null);
     if (ev.text === this.doc.text && view.state.doc.length !== ev.text.length) this.resync();
   }
 
   // Applies changes as someone else's: not sent, not in the undo history;
   // a caret at an insert is pushed past it and a selection does not grow
-  // by text inserted at its edges (as transformSelection does).
-  dispatchRemote(changes) {
+  // by text inserted at its edges (as transformSelection does). text is
+  // the string the editor then holds, if known (it keeps the mirror).
+  dispatchRemote(changes, text) {
     const sel = this.view.state.selection;
     const ranges = sel.ranges.map((r) => {
       if (r.empty) return EditorSelection.cursor(changes.mapPos(r.head, 1));
@@ -370,6 +411,7 @@ class CollabPlugin {
       const to = Math.max(from, changes.mapPos(r.to, -1));
       return r.anchor <= r.head ? EditorSelection.range(from, to) : EditorSelection.range(to, from);
     });
+    this.next = text;
     this.view.dispatch({
       changes,
       selection: EditorSelection.create(ranges, sel.mainIndex),
@@ -386,14 +428,20 @@ class CollabPlugin {
     const state = this.view.state;
     const have = state.doc.toString();
     this.astral = SURROGATE.test(want);
-    if (have === want) return;
+    this.seen = want;
+    if (have === want) {
+      this.mirror = { cm: state.doc, text: want };
+      return;
+    }
     let p = 0;
     const min = Math.min(have.length, want.length);
     while (p < min && have.charCodeAt(p) === want.charCodeAt(p)) p++;
     let s = 0;
     while (s < min - p && have.charCodeAt(have.length - 1 - s) === want.charCodeAt(want.length - 1 - s)) s++;
     const changes = ChangeSet.of([{ from: p, to: have.length - s, insert: want.slice(p, want.length - s) }], have.length, '\n');
-    this.dispatchRemote(changes);
+    // The editor holds have; the mirror follows it to want.
+    this.mirror = { cm: state.doc, text: have };
+    this.dispatchRemote(changes, want);
   }
 
   syncLoaded() {

@@ -1,0 +1,199 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/chromedp/chromedp"
+	"github.com/gorilla/websocket"
+
+	"github.com/collabedit/collab/internal/poll"
+)
+
+// lateEditorsJS opens two more documents on the example page's connection
+// and, once each has loaded, binds a CodeMirror editor to it as
+// docs/client-js.md says: "late" with collab(doc) in a new EditorView
+// made from doc.text, "bound" with bindCodeMirror on an editor that
+// exists already. The binding's plugin is then made while CodeMirror is
+// building or updating the view, when it takes no dispatch.
+const lateEditorsJS = `(async () => {
+	const { EditorView } = await import('/vendor/codemirror/view.js');
+	const { collab, bindCodeMirror } = await import('/codemirror.js');
+	window.crashes = [];
+	const logException = console.error;
+	console.error = (...a) => { window.crashes.push(a.map(String).join(' ')); return logException.apply(console, a); };
+	const late = example.conn.open('cm-late', { presence: { name: 'Late' } });
+	await late.whenLoaded();
+	const lateView = new EditorView({ doc: late.text, extensions: [collab(late)], parent: document.body });
+	const bound = example.conn.open('cm-bound', { presence: { name: 'Bound' } });
+	await bound.whenLoaded();
+	const boundView = new EditorView({ doc: bound.text, parent: document.body });
+	bindCodeMirror(boundView, bound);
+	window.more = { late: { doc: late, view: lateView }, bound: { doc: bound, view: boundView } };
+})()`
+
+// TestCodeMirrorBoundToLoadedDocument: the documented ways to put a
+// CodeMirror editor on a document that has loaded already (collab(doc) in
+// a new EditorView; bindCodeMirror on an existing one) give an editor
+// that is editable, sends what is typed and shows remote edits; the
+// binding's start-up must not dispatch while CodeMirror builds the view.
+func TestCodeMirrorBoundToLoadedDocument(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.seed(t, "cm-late", "late: ")
+	srv.seed(t, "cm-bound", "bound: ")
+	cm := openCodeMirror(t, srv, "cm-host", "Cora")
+	eval[chromedp.Void](cm, lateEditorsJS)
+	for _, name := range []string{"late", "bound"} {
+		cm.waitFor(fmt.Sprintf(`!more.%s.view.state.readOnly`, name),
+			`JSON.stringify({crashes: window.crashes, late: more.late.view.state.readOnly, bound: more.bound.view.state.readOnly})`, 10*time.Second)
+		// Typed as a user does: a transaction from the editor's input.
+		eval[chromedp.Void](cm, fmt.Sprintf(`(() => { const v = more.%[1]s.view; const end = v.state.doc.length;
+			v.dispatch({ changes: { from: end, insert: 'typed in %[1]s' }, userEvent: 'input.type' }); })()`, name))
+	}
+	if crashes := eval[[]string](cm, `window.crashes`); len(crashes) > 0 {
+		t.Errorf("the page logged errors: %q", crashes)
+	}
+	// A remote edit reaches each editor too.
+	for doc, want := range map[string]string{"cm-late": "late: typed in late", "cm-bound": "bound: typed in bound"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if !poll.Wait(ctx, func() bool { got, _ := srv.text(t, doc); return got == want }) {
+			got, _ := srv.text(t, doc)
+			t.Errorf("server has %q for %s, want %q", got, doc, want)
+		}
+		cancel()
+	}
+	srv.append(t, "cm-late", "!")
+	cm.waitFor(`more.late.view.state.doc.toString() === 'late: typed in late!'`, `JSON.stringify(more.late.view.state.doc.toString())`, 10*time.Second)
+}
+
+// sliceWatchJS records how much of the editor's text the binding
+// (codemirror.js) reads at once: CodeMirror's Text classes are patched so
+// that a sliceString over 1,000 characters called from the binding is
+// counted. Position conversions in a text with surrogate pairs must go
+// through the document's astral index, not a read of the text up to the
+// position.
+const sliceWatchJS = `(() => {
+	window.bigSlices = [];
+	const seen = new Set();
+	const patch = (t) => {
+		const proto = Object.getPrototypeOf(t);
+		if (seen.has(proto)) return;
+		seen.add(proto);
+		const orig = proto.sliceString;
+		proto.sliceString = function (from, to, sep) {
+			const end = to === undefined ? this.length : to;
+			if (end - from > 1000) {
+				const stack = new Error().stack;
+				if (/\/codemirror\.js:\d+/.test(stack)) window.bigSlices.push([from, end, stack.split('\n').slice(1, 5).join(' | ')]);
+			}
+			return orig.call(this, from, to, sep);
+		};
+		if (t.children) for (const c of t.children) patch(c);
+	};
+	patch(example.view.state.doc);
+})()`
+
+// TestCodeMirrorLongAstralDocument: a 100,000-character document with
+// emoji at both ends, five WebSocket typists inserting anywhere with
+// their carets, and the CodeMirror page typing in the middle: everything
+// converges, the emoji stay whole, and the binding never reads the
+// editor's text to convert a position (its cost per edit and per caret
+// is in proportion to the edit, as in the textarea binding).
+func TestCodeMirrorLongAstralDocument(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	const n = 100_000
+	seed := "🙂 " + lorem(n-8) + " 🎈 end"
+	seedCP := utf8.RuneCountInString(seed)
+	srv.seed(t, "cm-astral", seed)
+	cm := openCodeMirror(t, srv, "cm-astral", "Cora")
+	cm.waitFor(fmt.Sprintf(`example.view.state.doc.length === %d`, utf16Len(seed)), cmStateJS, 20*time.Second)
+	eval[chromedp.Void](cm, sliceWatchJS)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	remote := 0
+	for i := range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Inside the lorem, so the emoji at the ends stay whole.
+			k := typist(t, srv, "cm-astral", fmt.Sprintf("typist-%d", i), stop, seedCP-10, 200*time.Millisecond)
+			mu.Lock()
+			remote += k
+			mu.Unlock()
+		}()
+	}
+	mid := utf16Len(seed) / 2
+	eval[chromedp.Void](cm, fmt.Sprintf(`(() => { example.view.focus();
+		example.view.dispatch({selection: {anchor: %d}, scrollIntoView: true}); })()`, mid))
+	const keys = "typed between the typists 🚀 ok"
+	ctx, cancel := context.WithTimeout(cm.ctx, time.Minute)
+	defer cancel()
+	for _, r := range keys {
+		if r >= 0x10000 {
+			cm.insert(string(r)) // as an emoji keyboard commits it
+		} else if err := chromedp.Do(ctx, chromedp.KeyEvent(string(r))); err != nil {
+			t.Fatalf("type: %v", err)
+		}
+		time.Sleep(60 * time.Millisecond) // a typist's pace
+	}
+	// The others' carets are drawn from presence while they type.
+	// (CodeMirror draws only the lines in view, so most carets are not in
+	// the DOM; the binding places every one.)
+	cm.waitFor(`example.doc.peers.filter((p) => p.selection).length >= 5`, `JSON.stringify(example.doc.peers)`, 10*time.Second)
+	close(stop)
+	wg.Wait()
+	got := convergeCM(t, srv, "cm-astral", []*page{cm}, nil)
+	want := seedCP + utf8.RuneCountInString(keys) + remote
+	if n := utf8.RuneCountInString(got); n < want || n > want+5 {
+		t.Errorf("the document has %d code points, want %d (seed) + %d (typed) + %d (remote)", n, seedCP, utf8.RuneCountInString(keys), remote)
+	}
+	if !utf8.ValidString(got) || got[:len("🙂 ")] != "🙂 " || got[len(got)-len(" 🎈 end"):] != " 🎈 end" {
+		t.Errorf("the emoji at the ends did not survive: starts %q, ends %q", got[:8], got[len(got)-8:])
+	}
+	if remote < 20 {
+		t.Errorf("only %d remote ops were acknowledged; the typists did not type", remote)
+	}
+	if big := eval[[][3]any](cm, `window.bigSlices.slice(0, 5)`); len(big) > 0 {
+		t.Errorf("the binding read %d+ long stretches of the editor's text to convert positions, e.g. %v", len(big), big)
+	}
+}
+
+// append adds suffix at the end of doc as another client would, and waits
+// for its ack.
+func (s *server) append(t *testing.T, doc, suffix string) {
+	t.Helper()
+	text, version := s.text(t, doc)
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+s.addr+"/ws", nil)
+	if err != nil {
+		t.Fatalf("dial server: %v", err)
+	}
+	defer ws.Close()
+	for _, m := range []any{
+		map[string]any{"type": "open", "doc": doc, "version": version},
+		map[string]any{"type": "op", "doc": doc, "version": version, "id": fmt.Sprintf("append:%d", version), "op": []any{utf8.RuneCountInString(text), suffix}},
+	} {
+		if err := ws.WriteJSON(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var m struct{ Type string }
+		if err := ws.ReadJSON(&m); err != nil {
+			t.Fatalf("append to %s: %v", doc, err)
+		}
+		switch m.Type {
+		case "ack":
+			return
+		case "error":
+			t.Fatalf("append to %s refused", doc)
+		}
+	}
+}
