@@ -313,6 +313,19 @@ func typing(steps ...step) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// heavy is held for their whole run by the tests that load long documents
+// (100,000 characters and more) or paste large texts: two of them at once,
+// beside the other tests under -race on two cores, starved a page for
+// over 20 s (a 1,000,000-character document did not open in time in a CI
+// run). One at a time they also measure what they log with less noise.
+var heavy sync.Mutex
+
+// runAlone makes t wait for the other heavy tests, after t.Parallel.
+func runAlone(t *testing.T) {
+	heavy.Lock()
+	t.Cleanup(heavy.Unlock)
+}
+
 // clipboard is held by whatever uses the browser's one clipboard, so that
 // tests running in parallel do not paste each other's text.
 var clipboard sync.Mutex

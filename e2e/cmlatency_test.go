@@ -117,6 +117,7 @@ const plainCodeMirrorJS = `(async () => {
 // characters, parsed again, inline, after every change.
 func TestLongDocumentRemoteTypistsLatencyCodeMirror(t *testing.T) {
 	t.Parallel()
+	runAlone(t)
 	t.Run("example", func(t *testing.T) { cmLongDocument(t, false) })
 	t.Run("plain", func(t *testing.T) { cmLongDocument(t, true) })
 }

@@ -74,6 +74,7 @@ func longHistory(t *testing.T, dir, doc string, n int, sample []int) map[int]str
 // drag shows versions on the way (the panel follows the pointer).
 func TestHistoryScrubLongDocument(t *testing.T) {
 	t.Parallel()
+	runAlone(t)
 	needBrowser(t)
 	const n = 50000
 	rng := rand.New(rand.NewPCG(1, 2))

@@ -114,6 +114,7 @@ func TestPasteRefusedByServerRolledBack(t *testing.T) {
 // logged (docs/benchmarks.md).
 func TestLargePasteSaved(t *testing.T) {
 	t.Parallel()
+	runAlone(t)
 	srv := startServer(t)
 	srv.seed(t, "paste", "start end")
 	pages, proxies := editors(t, srv, "paste", "Ann", "Bob")
@@ -327,6 +328,7 @@ func percentiles(xs []float64) (p50, p95, max float64) {
 // -race, the p95 ranged from 0.1 to over 3 s in the same code.
 func TestLongDocumentRemoteTypistsLatency(t *testing.T) {
 	t.Parallel()
+	runAlone(t)
 	srv := startServer(t)
 	const n = 100_000
 	srv.seed(t, "long", lorem(n))

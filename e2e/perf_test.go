@@ -60,6 +60,7 @@ type stamps struct {
 // correctness, and on 10 s, ten times the target.
 func TestPaste200KBSeen(t *testing.T) {
 	t.Parallel()
+	runAlone(t)
 	srv := startServer(t)
 	srv.seed(t, "paste200", "start end")
 	pages, proxies := editors(t, srv, "paste200", "Ann", "Bob")
@@ -126,6 +127,7 @@ func TestPaste200KBSeen(t *testing.T) {
 // key-to-screen and the page's memory are logged (docs/benchmarks.md).
 func TestMillionCharacterDocument(t *testing.T) {
 	t.Parallel()
+	runAlone(t)
 	srv := startServer(t)
 	const n = 1_000_000
 	seed := lorem(n)

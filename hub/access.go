@@ -102,6 +102,14 @@ func (a *access) accept(id *auth.Identity, token string) {
 	c := a.c
 	a.token = token
 	a.who.Store(id)
+	// A revocation applied since the token was checked found no socket
+	// with this identity: look again now that it is stored (the revoker
+	// records a revocation before it looks for sockets, so one of the two
+	// sees the other).
+	if c.n.revoked.Revoked(id, time.Now()) {
+		c.closeWith(protocol.CloseRevoked, "access revoked")
+		return
+	}
 	c.limitKey = limitKey(id, c.addr)
 	g := a.gen.Add(1)
 	var exp int64

@@ -6,18 +6,39 @@ import (
 )
 
 // connSet is the sockets this process serves: revocations look for the
-// ones a token names, Close wakes them all, and /metrics sums their
-// queues. Safe for concurrent use.
+// ones a token names, Close wakes them all and waits for them, and
+// /metrics sums their queues. Safe for concurrent use.
 type connSet struct {
-	closing *atomic.Bool // the node's: no socket is added once it is set
+	closing *atomic.Bool // the node's: no socket is begun or added once it is set
 	metrics *metrics
 
 	mu sync.Mutex
 	m  map[*conn]struct{}
+	wg sync.WaitGroup // one per upgrade begun and not yet done
 }
 
+// begin counts an upgrade about to be served, unless the hub is closing.
+// The check and the count are made under mu, which Close takes (all)
+// after setting closing, so wait never races a count from zero.
+func (s *connSet) begin() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Load() {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
+// done ends what begin counted.
+func (s *connSet) done() { s.wg.Done() }
+
+// wait returns once every upgrade begun is done; call it after closing
+// is set and all has run.
+func (s *connSet) wait() { s.wg.Wait() }
+
 // add registers c unless the hub is closing. Close sets closing before
-// it takes mu (wakeAll), so a socket added here is one Close wakes.
+// it takes mu (all), so a socket added here is one Close wakes.
 func (s *connSet) add(c *conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

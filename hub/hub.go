@@ -33,8 +33,7 @@ type Hub struct {
 	conns   connSet   // the sockets served here
 	revoker revoker
 
-	bgWG   sync.WaitGroup // the advertiser, memory releases
-	connWG sync.WaitGroup // one per connection being served
+	bgWG sync.WaitGroup // the advertiser, memory releases
 }
 
 // New returns a Hub on store with cfg's zero fields set to their defaults.
@@ -120,18 +119,18 @@ func (h *Hub) Config() Config { return h.cfg }
 // proxies: the one they name) with MaxConnsPerAddr sockets open already
 // is answered 429 before the upgrade.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.closing.Load() {
+	if !h.conns.begin() {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
 	p, ok := h.gate.enter(w, r)
 	if !ok {
+		h.conns.done()
 		return
 	}
-	h.connWG.Add(1)
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
-		h.connWG.Done()
+		h.conns.done()
 		h.gate.leave(p.addr)
 		h.notice.Info().Err(err).Str("remote", p.remote).Str("origin", r.Header.Get("Origin")).Msg("upgrade refused")
 		return
@@ -144,7 +143,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.out.wait()
 		_ = ws.Close()
 		h.gate.leave(p.addr)
-		h.connWG.Done()
+		h.conns.done()
 		return
 	}
 	c.acc.start(p.id, p.token)
@@ -155,7 +154,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// with 10,000 idle sockets, that was a quarter of a connection's
 	// memory. The hub's WaitGroup, not net/http, tracks the socket.
 	go func() {
-		defer h.connWG.Done()
+		defer h.conns.done()
 		defer h.gate.leave(p.addr)
 		defer h.conns.remove(c)
 		c.serve()
@@ -197,7 +196,7 @@ func (h *Hub) Close(ctx context.Context) error {
 	}()
 	done := make(chan struct{})
 	go func() {
-		h.connWG.Wait()
+		h.conns.wait()
 		<-h.roomsDone
 		close(done)
 	}()

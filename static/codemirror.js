@@ -20,7 +20,7 @@ import {
   Annotation, ChangeSet, Compartment, EditorSelection, EditorState, StateEffect, StateField, Transaction,
 } from '@codemirror/state';
 import { Decoration, EditorView, RectangleMarker, ViewPlugin, WidgetType, layer } from '@codemirror/view';
-import { codePointLength, codePointToUtf16, normalize, utf16ToCodePoint } from './ot.js';
+import { codePointLength, codePointToUtf16, isNoop, normalize, utf16ToCodePoint } from './ot.js';
 
 /** Marks transactions that apply other people's edits (value true). */
 export const remote = Annotation.define();
@@ -201,7 +201,9 @@ class CollabPlugin {
     this.alive = true;
     this.updating = false;
     this.queue = []; // work that must wait for the end of an update
-    this.astral = false; // the text may hold surrogate pairs (positions differ)
+    // The text may hold surrogate pairs (positions differ).
+    this.astral = SURROGATE.test(doc.text);
+    this.started = false; // the start-up below has run: local edits are ours to send
     // mirror: the editor's text (a CodeMirror Text) at the last point it
     // was made equal to the document's text (a string), and that string.
     // Positions in a text with surrogate pairs convert through the
@@ -211,12 +213,15 @@ class CollabPlugin {
     this.mirror = null;
     this.next = null; // the text a remote transaction being dispatched makes
     this.seen = doc.text; // the document's text as of the last change event
+    this.own = null; // the text our last edit made (its change event's)
+    this.resyncDue = false; // a resync is on its way: remote changes wait for it
     this.peersDue = false;
     this.offs = [
       doc.on('change', (ev) => {
         const before = this.seen;
         this.seen = ev.text;
-        if (ev.origin !== this.origin) this.later(() => this.applyRemote(ev, before));
+        if (ev.origin === this.origin) this.own = ev.text;
+        else this.later(() => this.applyRemote(ev, before));
       }),
       doc.on('presence', () => this.schedulePeers()),
       doc.on('status', () => this.later(() => this.syncLoaded())),
@@ -227,6 +232,7 @@ class CollabPlugin {
     // microtask: a plugin is made while its view is being built or
     // updated (bindCodeMirror), when CodeMirror takes no dispatch.
     this.soon(() => {
+      this.started = true;
       this.resync();
       this.syncLoaded();
       this.schedulePeers();
@@ -285,12 +291,14 @@ class CollabPlugin {
   // ---- local edits ----
 
   sendLocal(tr) {
-    if (!this.doc.loaded || this.doc.closed) {
+    if (!this.started || !this.doc.loaded || this.doc.closed) {
       this.soon(() => this.resync()); // not ours to change yet
       return;
     }
     const old = tr.startState.doc;
-    const inStep = this.known(old) !== null && this.doc.text === this.mirror.text;
+    const before = this.doc.text;
+    this.recover(old, before);
+    const inStep = this.known(old) !== null && before === this.mirror.text;
     const op = [];
     let at16 = 0;
     tr.changes.iterChanges((fromA, toA, _fromB, _toB, inserted) => {
@@ -302,8 +310,14 @@ class CollabPlugin {
       at16 = toA;
     });
     try {
-      this.doc.edit(normalize(op), { origin: this.origin });
-      this.mirror = inStep ? { cm: tr.state.doc, text: this.doc.text } : null;
+      this.own = null;
+      const norm = normalize(op);
+      this.doc.edit(norm, { origin: this.origin });
+      // The text our edit made (a no-op emits no event). Another listener
+      // may have edited the document from inside our change event: then
+      // the document's text is not the editor's.
+      const made = this.own !== null ? this.own : (isNoop(norm) ? before : null);
+      this.mirror = inStep && made !== null && made === this.doc.text ? { cm: tr.state.doc, text: made } : null;
     } catch (err) {
       // Refused (too_large) or out of step: the document's text wins.
       this.onError(err);
@@ -318,6 +332,14 @@ class CollabPlugin {
     this.next = null;
     this.mirror = next !== null && this.known(tr.startState.doc) !== null && next.length === tr.state.doc.length
       ? { cm: tr.state.doc, text: next } : null;
+  }
+
+  // Makes the mirror hold text again if doc shows it, found by reading
+  // doc: once, since the mirror is then kept in step. Only a text with
+  // surrogate pairs needs it.
+  recover(doc, text) {
+    if (!this.astral || this.known(doc) !== null || doc.length !== text.length) return;
+    if (doc.toString() === text) this.mirror = { cm: doc, text };
   }
 
   // The string doc (a CodeMirror Text) holds, when the plugin knows it
@@ -360,11 +382,17 @@ class CollabPlugin {
   // Applies a change event that is not ours; before is the document's
   // text the event's op applies to.
   applyRemote(ev, before) {
+    if (this.resyncDue) return; // the resync shows it
     const view = this.view;
     const doc = view.state.doc;
+    this.recover(doc, before);
+    const shown = this.known(doc);
+    // The editor shows the text after the change already: a resync made
+    // during the batch of change events this one belongs to took it in.
+    if (shown !== null && shown === ev.text) return;
     // The mirror is of no use for positions in doc unless it holds
     // before: then it is kept in step below.
-    if (this.known(doc) !== before) this.mirror = null;
+    if (shown !== before) this.mirror = null;
     const specs = [];
     let pos = 0;
     let cur = null; // the change being built at pos
@@ -385,18 +413,31 @@ class CollabPlugin {
     }
     if (cur) specs.push(cur);
     if (pos > doc.length) {
-      this.resync(); // out of step: start again from the document's text
+      this.outOfStep();
       return;
     }
     let changes;
     try {
       changes = ChangeSet.of(specs, doc.length, '\n');
     } catch {
-      this.resync();
+      this.outOfStep();
       return;
     }
     this.dispatchRemote(changes, this.mirror ? ev.text : null);
-    if (ev.text === this.doc.text && view.state.doc.length !== ev.text.length) this.resync();
+    if (ev.text === this.doc.text && view.state.doc.length !== ev.text.length) this.outOfStep();
+  }
+
+  // The editor is out of step with the document: start again from the
+  // document's text, once the change events being delivered (a batch, when
+  // the client rebased or caught up) are all in, and skip them meanwhile.
+  outOfStep() {
+    this.mirror = null;
+    if (this.resyncDue) return;
+    this.resyncDue = true;
+    this.soon(() => this.later(() => {
+      this.resyncDue = false;
+      this.resync();
+    }));
   }
 
   // Applies changes as someone else's: not sent, not in the undo history;
@@ -417,7 +458,11 @@ class CollabPlugin {
       selection: EditorSelection.create(ranges, sel.mainIndex),
       annotations: [remote.of(true), Transaction.addToHistory.of(false)],
       scrollIntoView: false,
+      // The text must become the document's: no change filter of the
+      // app's may alter or drop it.
+      filter: false,
     });
+    this.next = null;
   }
 
   // Makes the editor show the document's text (one replacement of the part
