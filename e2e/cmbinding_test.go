@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -121,40 +120,20 @@ func TestCodeMirrorLongAstralDocument(t *testing.T) {
 	cm := openCodeMirror(t, srv, "cm-astral", "Cora")
 	cm.waitFor(fmt.Sprintf(`example.view.state.doc.length === %d`, utf16Len(seed)), cmStateJS, 20*time.Second)
 	eval[chromedp.Void](cm, sliceWatchJS)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	remote := 0
-	for i := range 5 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			k := typist(t, srv, "cm-astral", fmt.Sprintf("typist-%d", i), stop, seedCP-10, 200*time.Millisecond)
-			mu.Lock()
-			remote += k
-			mu.Unlock()
-		}()
-	}
+	stopTypists := typists(t, srv, "cm-astral", 5, seedCP-10, 200*time.Millisecond)
 	mid := utf16Len(seed) / 2
 	eval[chromedp.Void](cm, fmt.Sprintf(`(() => { example.view.focus();
 		example.view.dispatch({selection: {anchor: %d}, scrollIntoView: true}); })()`, mid))
 	const keys = "typed between the typists 🚀 ok"
-	ctx, cancel := context.WithTimeout(cm.ctx, time.Minute)
-	defer cancel()
-	for _, r := range keys {
-		if r >= 0x10000 {
-			cm.insert(string(r)) // as an emoji keyboard commits it
-		} else if err := chromedp.Do(ctx, chromedp.KeyEvent(string(r))); err != nil {
-			t.Fatalf("type: %v", err)
-		}
-		time.Sleep(60 * time.Millisecond) // a typist's pace
-	}
+	before, after, _ := strings.Cut(keys, "🚀")
+	cm.typeKeys(before, 60*time.Millisecond)
+	cm.insert("🚀") // as an emoji keyboard commits it
+	cm.typeKeys(after, 60*time.Millisecond)
 	// The others' carets are drawn from presence while they type.
 	// (CodeMirror draws only the lines in view, so most carets are not in
 	// the DOM; the binding places every one.)
 	cm.waitFor(`example.doc.peers.filter((p) => p.selection).length >= 5`, `JSON.stringify(example.doc.peers)`, 10*time.Second)
-	close(stop)
-	wg.Wait()
+	remote := stopTypists()
 	got := convergeCM(t, srv, "cm-astral", []*page{cm}, nil)
 	want := seedCP + utf8.RuneCountInString(keys) + remote
 	if n := utf8.RuneCountInString(got); n < want || n > want+5 {

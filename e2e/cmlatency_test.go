@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -140,20 +138,7 @@ func cmLongDocument(t *testing.T, plain bool) {
 	}
 	eval[chromedp.Void](cm, cmLatencyJS)
 	cm.waitCMSaved()
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	remote := 0
-	for i := range 5 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			k := typist(t, srv, "long", fmt.Sprintf("typist-%d", i), stop, n, 200*time.Millisecond)
-			mu.Lock()
-			remote += k
-			mu.Unlock()
-		}()
-	}
+	stopTypists := typists(t, srv, "long", 5, n, 200*time.Millisecond)
 	time.Sleep(time.Second)
 	// The caret in the middle of the document, scrolled to, as a user
 	// typing there sees it.
@@ -161,21 +146,11 @@ func cmLongDocument(t *testing.T, plain bool) {
 		example.view.dispatch({selection: {anchor: %d}, scrollIntoView: true}); })()`, n/2))
 	const typed = "the quick brown fox jumps over the lazy dog "
 	keys := strings.Repeat(typed, 3)[:100]
-	ctx, cancel := context.WithTimeout(cm.ctx, 2*time.Minute)
-	defer cancel()
 	stopProfile := cm.profile(name)
-	begin := time.Now()
-	for _, r := range keys {
-		if err := chromedp.Do(ctx, chromedp.KeyEvent(string(r))); err != nil {
-			t.Fatalf("type: %v", err)
-		}
-		time.Sleep(80 * time.Millisecond) // a typist's pace
-	}
-	t.Logf("typing 100 keys took %v", time.Since(begin).Round(time.Millisecond))
+	t.Logf("typing 100 keys took %v", cm.typeKeys(keys, 80*time.Millisecond).Round(time.Millisecond))
 	stopProfile()
 	lines := eval[int](cm, `example.view.contentDOM.querySelectorAll('.cm-line').length`)
-	close(stop)
-	wg.Wait()
+	remote := stopTypists()
 	// An unacknowledged op of a typist may still land: wait for the
 	// server's text, then compare lengths.
 	time.Sleep(500 * time.Millisecond)

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -218,6 +219,43 @@ func typist(t *testing.T, srv *server, doc string, name string, stop <-chan stru
 	}
 }
 
+// typists starts k typists (typist) on doc, inserting anywhere in its
+// first seedLen code points every pause, and returns the function that
+// stops them and returns how many of their ops were acknowledged.
+func typists(t *testing.T, srv *server, doc string, k, seedLen int, pause time.Duration) (stop func() int) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var acked atomic.Int64
+	for i := range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			acked.Add(int64(typist(t, srv, doc, fmt.Sprintf("typist-%d", i), done, seedLen, pause)))
+		}()
+	}
+	return func() int {
+		close(done)
+		wg.Wait()
+		return int(acked.Load())
+	}
+}
+
+// typeKeys types keys into the focused element of p, one key every pause
+// (a typist's pace), and returns how long it took.
+func (p *page) typeKeys(keys string, pause time.Duration) time.Duration {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 2*time.Minute)
+	defer cancel()
+	begin := time.Now()
+	for _, r := range keys {
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(string(r))); err != nil {
+			p.t.Fatalf("type: %v", err)
+		}
+		time.Sleep(pause) // a typist's pace
+	}
+	return time.Since(begin)
+}
+
 // latencyJS records, for every key typed into the textarea, the time from
 // the key event (its timeStamp, so time queued behind other work counts)
 // to the first task after its input was handled.
@@ -342,38 +380,15 @@ func TestLongDocumentRemoteTypistsLatency(t *testing.T) {
 	// with a replacement the size of the op.
 	eval[chromedp.Void](ann, `(() => { const ta = document.getElementById('text'); const orig = ta.setRangeText.bind(ta);
 		window.maxRange = 0; ta.setRangeText = (r, s, e, m) => { const k = Math.max(r.length, e - s); if (k > window.maxRange) { window.maxRange = k; window.bigStack = new Error().stack + " " + JSON.stringify([r.length, s, e]); } return orig(r, s, e, m); }; })()`)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	remote := 0
-	for i := range 5 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			k := typist(t, srv, "long", fmt.Sprintf("typist-%d", i), stop, n, 200*time.Millisecond)
-			mu.Lock()
-			remote += k
-			mu.Unlock()
-		}()
-	}
+	stopTypists := typists(t, srv, "long", 5, n, 200*time.Millisecond)
 	time.Sleep(time.Second)
 	ann.caret(n / 2)
 	const typed = "the quick brown fox jumps over the lazy dog "
 	keys := strings.Repeat(typed, 3)[:100]
-	ctx, cancel := context.WithTimeout(ann.ctx, 2*time.Minute)
-	defer cancel()
 	stopProfile := ann.profile("long-document")
-	begin := time.Now()
-	for _, r := range keys {
-		if err := chromedp.Do(ctx, chromedp.KeyEvent(string(r))); err != nil {
-			t.Fatalf("type: %v", err)
-		}
-		time.Sleep(80 * time.Millisecond) // a typist's pace
-	}
-	t.Logf("typing 100 keys took %v", time.Since(begin).Round(time.Millisecond))
+	t.Logf("typing 100 keys took %v", ann.typeKeys(keys, 80*time.Millisecond).Round(time.Millisecond))
 	stopProfile()
-	close(stop)
-	wg.Wait()
+	remote := stopTypists()
 	// An unacknowledged op of a typist may still land: wait for the
 	// server's text, then compare lengths.
 	time.Sleep(500 * time.Millisecond)
