@@ -50,9 +50,22 @@ func channelsOnEveryShard(t *testing.T, cc *redis.ClusterClient, masters int) []
 	return out
 }
 
+// liveShards counts the bus's live sharded connections.
+func liveShards(b *Redis) int {
+	b.cmdMu.Lock()
+	defer b.cmdMu.Unlock()
+	n := 0
+	for _, c := range b.shards {
+		if !c.dead.Load() {
+			n++
+		}
+	}
+	return n
+}
+
 // TestRedisClusterSharded: a tagged channel is subscribed with SSUBSCRIBE
-// on the master of its slot, through a connection of that slot that the
-// last cancel closes.
+// on the master of its slot, through the bus's one connection to that
+// master, which the last cancel closes.
 func TestRedisClusterSharded(t *testing.T) {
 	t.Parallel()
 	cc := newClusterClient(t, redistest.SharedCluster(t))
@@ -77,20 +90,60 @@ func TestRedisClusterSharded(t *testing.T) {
 			t.Fatalf("SHARDNUMSUB %s on its master: %v, %v", ch, n, err)
 		}
 	}
-	b.cmdMu.Lock()
-	conns := len(b.conns)
-	b.cmdMu.Unlock()
-	if conns != len(chans) {
-		t.Fatalf("%d connections for %d slots", conns, len(chans))
+	if n := liveShards(b); n != len(chans) {
+		t.Fatalf("%d connections for %d masters", n, len(chans))
 	}
 	for _, c := range cancels {
 		c()
 	}
-	b.cmdMu.Lock()
-	conns = len(b.conns)
-	b.cmdMu.Unlock()
-	if conns != 0 {
-		t.Fatalf("%d connections left after the last cancel", conns)
+	if n := liveShards(b); n != 0 {
+		t.Fatalf("%d connections left after the last cancel", n)
+	}
+}
+
+// TestRedisClusterManySlotsOneConnPerMaster: channels on hundreds of
+// slots are subscribed over one connection per master (one SSUBSCRIBE per
+// slot on it), each gets its messages and only its own, and cancelling
+// some slots' channels leaves the others flowing on the same connections.
+func TestRedisClusterManySlotsOneConnPerMaster(t *testing.T) {
+	t.Parallel()
+	cc := newClusterClient(t, redistest.SharedCluster(t))
+	b := newRedisBus(t, cc)
+	pub := newRedisBus(t, newClusterClient(t, redistest.SharedCluster(t)))
+	const n = 300
+	recs := make([]*recorder, n)
+	cancels := make([]func(), n)
+	slots := make(map[int]bool)
+	for i := range recs {
+		ch := fmt.Sprintf("collab:doc:{%s-%d}", t.Name(), i)
+		slots[slot(ch)] = true
+		recs[i] = newRecorder()
+		cancels[i] = subscribe(t, b, ch, recs[i].fn)
+	}
+	for _, r := range recs {
+		r.expectNil(t)
+	}
+	if got := liveShards(b); got != 3 {
+		t.Fatalf("%d sharded connections for %d slots on 3 masters, want 3", got, len(slots))
+	}
+	for i := range recs {
+		publish(t, pub, fmt.Sprintf("collab:doc:{%s-%d}", t.Name(), i), fmt.Sprint("m", i))
+	}
+	for i, r := range recs {
+		r.expectMsg(t, fmt.Sprint("m", i))
+	}
+	// The first half leaves; the second keeps its messages.
+	for _, c := range cancels[:n/2] {
+		c()
+	}
+	for i := range n {
+		publish(t, pub, fmt.Sprintf("collab:doc:{%s-%d}", t.Name(), i), fmt.Sprint("again", i))
+	}
+	for i := n / 2; i < n; i++ {
+		recs[i].expectMsg(t, fmt.Sprint("again", i))
+	}
+	for i := range n / 2 {
+		recs[i].expectNone(t, 10*time.Millisecond)
 	}
 }
 

@@ -20,12 +20,12 @@
 // both wait for a running fn to return, so neither may be called from
 // inside fn.
 //
-// Redis additionally owns go-redis PubSub connections, each with two
-// goroutines behind it: go-redis's own reader (with its health check
-// pinging every 3 s) feeding a Go channel, and the bus's receive loop,
-// which routes each message to the queues of the channel's local
-// subscribers. On one server there is one such connection. Channels are
-// reference counted: the first local subscriber of a channel sends
+// Redis additionally owns one go-redis PubSub connection for classic
+// channels, with two goroutines behind it: go-redis's own reader (with its
+// health check pinging every 3 s) feeding a Go channel, and the bus's
+// receive loop, which routes each message to the queues of the channel's
+// local subscribers. On one server that is the only connection. Channels
+// are reference counted: the first local subscriber of a channel sends
 // SUBSCRIBE and the last cancel sends UNSUBSCRIBE, so a process holds one
 // Redis subscription per channel however many local subscribers it has.
 // The first Subscribe opens a connection; Close closes them all, which
@@ -45,29 +45,29 @@
 // name's slot), since the cluster bus relays messages that entered at
 // different nodes in no particular order.
 //
-// go-redis re-subscribes a PubSub connection's sharded channels in one
-// SSUBSCRIBE, which Redis refuses (CROSSSLOT) for channels of different
-// slots, so the bus opens one PubSub connection per hash slot in use and
-// closes it with the slot's last channel. A process whose documents (and
-// own process channel) span k slots holds k sharded connections plus one
-// classic: at most 16,385, ~5,460 on each of 3 masters. Redis's default
-// maxclients of 10,000 per node then admits only one process serving
-// documents on every slot, so size maxclients to about processes × 16,384
-// / masters (plus the other clients) when processes serve many thousands
-// of documents each. Grouping the slots of one node on one connection,
-// with our own re-subscription, would bring this down to one connection
-// per master; it is not done yet.
+// Sharded channels do not use go-redis's PubSub: after a reconnect it
+// re-subscribes all of a connection's sharded channels in one SSUBSCRIBE,
+// which Redis refuses (CROSSSLOT) for channels of different slots, so it
+// could carry only one slot per connection: up to 16,384 per process, more
+// than a node's default maxclients of 10,000 with two processes serving
+// many documents. The bus speaks RESP2 itself on one connection per
+// master (shard.go, resp.go): one SSUBSCRIBE per slot, all on that socket,
+// a reader goroutine routing "smessage", "ssubscribe" and "sunsubscribe"
+// pushes, and a pinger sending PING every second; three seconds without a
+// byte, or a read error, and the connection is dead. It is never
+// reconnected in place: its slots go to the repair goroutine (one per bus
+// on a cluster, started by NewRedis, stopped by Close), which subscribes
+// them again on the connection to each slot's master of the moment, after
+// asking that master once whether it serves them (go-redis's slot map may
+// be stale; it is reloaded if so, and the slots are tried again every
+// 0.5 s until Redis confirms every channel). The "ssubscribe"
+// confirmation then gives every local subscriber fn(nil).
 //
-// When a master dies, go-redis notices the dead connection (at once, or
-// by its 3 s health check), reloads the slot map (at most 1 s later with
-// redisopt's settings) and re-subscribes on the promoted replica; the
-// "ssubscribe" confirmation then gives every local subscriber fn(nil).
-// When a live node stops serving a slot (CLUSTER FAILOVER, resharding),
-// it sends an unasked "sunsubscribe" instead and go-redis does nothing,
-// since the connection is fine: the bus's repair goroutine (one per bus
-// on a cluster, started by NewRedis, stopped by Close) then re-creates
-// the slot's connection once go-redis's slot map names the new master,
-// checking again every 0.5 s. Measured on a loopback cluster with a 1 s
-// node timeout: ~3.2 s from SIGKILL of a master to fn(nil), ~0.6 s after
-// a CLUSTER FAILOVER.
+// A live node that stops serving a slot (CLUSTER FAILOVER, resharding)
+// sends an unasked "sunsubscribe" for its channels; the repair goroutine
+// moves that slot the same way. A master's death is seen by the read
+// error or the silence, and its slots move once the replica is promoted.
+// Measured on a loopback cluster with a 1 s node timeout: ~3.0 s from
+// SIGKILL of a master to fn(nil), 0.5–0.8 s after a CLUSTER FAILOVER or a
+// slot's move (TestRedisClusterFailoverResyncs, TestRedisClusterHandover).
 package fanout

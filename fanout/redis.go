@@ -32,16 +32,15 @@ const subscribeTimeout = 2 * time.Second
 // "collab:revoke", stays on classic PUBLISH, which every node relays to
 // every other over the cluster bus: that costs one cluster-bus message per
 // node, acceptable for the rare global messages that use it, and lets
-// their subscribers connect to any node. Each slot in use gets its own
-// PubSub connection, because go-redis re-subscribes a PubSub's sharded
-// channels in one SSUBSCRIBE, which Redis refuses (CROSSSLOT) for
-// channels of different slots; see the package doc for the cost.
+// their subscribers connect to any node. Sharded subscriptions go over one
+// connection per master (shardConn), one SSUBSCRIBE per slot.
 //
-// go-redis re-establishes a PubSub connection after an outage or a
-// failover (to the slot's new master) and re-subscribes to every channel;
-// Redis answers each with a "subscribe" or "ssubscribe" confirmation,
-// which is how this bus knows the subscription is live again and tells
-// every local subscriber of the channel fn(nil).
+// go-redis re-establishes the classic PubSub connection after an outage
+// and re-subscribes to every channel; a sharded connection that dies is
+// replaced by the repair goroutine, on each slot's master of the moment.
+// Redis answers each (re-)subscription with a "subscribe" or
+// "ssubscribe" confirmation, which is how this bus knows the subscription
+// is live again and tells every local subscriber of the channel fn(nil).
 type Redis struct {
 	// DropRate is for tests only: the probability in [0, 1] that a
 	// message received from Redis is silently dropped before delivery, to
@@ -55,7 +54,8 @@ type Redis struct {
 	// queueLen is the per-subscription backlog; a field so tests can
 	// shrink it.
 	queueLen int
-	// loops counts the receive loops, one per PubSub connection.
+	// loops counts the receive loops: one for the classic PubSub
+	// connection, two (reader, pinger) per sharded connection.
 	loops sync.WaitGroup
 
 	// cmdMu orders each refcount change with its SUBSCRIBE or UNSUBSCRIBE,
@@ -65,8 +65,14 @@ type Redis struct {
 	// never delayed by them.
 	cmdMu sync.Mutex
 
-	// conns are the PubSub connections by connKey, guarded by cmdMu.
+	// conns holds the classic PubSub connection (key classicConn),
+	// guarded by cmdMu.
 	conns map[int]*redisConn
+	// shards are the sharded connections by master address, and
+	// slotConns the one carrying each slot in use; guarded by cmdMu. An
+	// entry may be a dead connection until it is replaced.
+	shards    map[string]*shardConn
+	slotConns map[int]*shardConn
 
 	mu     sync.Mutex
 	chans  map[string]*redisChan
@@ -94,22 +100,22 @@ type redisChan struct {
 	live bool
 }
 
-// redisConn is one PubSub connection and the channels subscribed on it.
+// redisConn is the classic PubSub connection and how many channels are
+// subscribed on it.
 type redisConn struct {
-	ps      *redis.PubSub
-	sharded bool // SSUBSCRIBE rather than SUBSCRIBE
-	n       int  // channels subscribed through it
+	ps *redis.PubSub
+	n  int
 }
 
-// classicConn is the connKey of the classic (non-sharded) connection; the
-// sharded ones are keyed by hash slot, 0 to 16383.
+// classicConn is the connKey of channels on the classic (non-sharded)
+// connection; a sharded channel's is its hash slot, 0 to 16383.
 const classicConn = -1
 
-// NewRedis returns a bus publishing with client and receiving on PubSub
-// connections of client: one on a server, one per hash slot in use (plus
-// one for channels without a hash tag) on a cluster. client stays the
-// caller's: Close does not close it. Build it with redisopt so Publish
-// fails promptly while Redis is down.
+// NewRedis returns a bus publishing with client and receiving on one
+// PubSub connection of client, and on a cluster also on one connection
+// per master whose slots it uses. client stays the caller's: Close does
+// not close it. Build it with redisopt so Publish fails promptly while
+// Redis is down.
 func NewRedis(client redis.UniversalClient, log zerolog.Logger) *Redis {
 	r := &Redis{
 		client:   client,
@@ -117,6 +123,9 @@ func NewRedis(client redis.UniversalClient, log zerolog.Logger) *Redis {
 		queueLen: queueLen,
 		conns:    make(map[int]*redisConn),
 		chans:    make(map[string]*redisChan),
+		shards:   make(map[string]*shardConn),
+
+		slotConns: make(map[int]*shardConn),
 	}
 	r.cluster, _ = client.(*redis.ClusterClient)
 	if r.cluster != nil {
@@ -147,32 +156,22 @@ func (r *Redis) sharded(channel string) bool {
 	return r.cluster != nil && hasTag(channel)
 }
 
-// subscribe subscribes the connection of the channels (all of one slot,
-// or all unsharded) to them, creating the connection and starting its
-// receive loop if needed. A sharded connection is created with its first
-// channels, which is how go-redis picks the node to connect to: created
-// empty, its reader would connect to a random node at once. cmdMu must be
-// held.
+// subscribe subscribes to channels (all of one slot, or all unsharded):
+// sharded ones on their master's connection (subscribeShard), the others
+// on the classic PubSub connection, created with its receive loop if
+// needed. cmdMu must be held.
 func (r *Redis) subscribe(ctx context.Context, channels ...string) error {
-	key := r.connKey(channels[0])
-	c := r.conns[key]
+	if r.sharded(channels[0]) {
+		return r.subscribeShard(ctx, channels...)
+	}
+	c := r.conns[classicConn]
 	if c != nil {
 		c.n += len(channels)
-		if c.sharded {
-			return c.ps.SSubscribe(ctx, channels...)
-		}
 		return c.ps.Subscribe(ctx, channels...)
 	}
-	c = &redisConn{sharded: key != classicConn, n: len(channels)}
-	var err error
-	if c.sharded {
-		c.ps = r.cluster.SSubscribe(ctx) // no channels, no I/O
-		err = c.ps.SSubscribe(ctx, channels...)
-	} else {
-		c.ps = r.client.Subscribe(ctx) // no channels, no I/O
-		err = c.ps.Subscribe(ctx, channels...)
-	}
-	r.conns[key] = c
+	c = &redisConn{ps: r.client.Subscribe(ctx), n: len(channels)} // no channels, no I/O
+	err := c.ps.Subscribe(ctx, channels...)
+	r.conns[classicConn] = c
 	// ChannelWithSubscriptions (not Channel) because it also yields the
 	// *redis.Subscription confirmations that reveal a re-subscription.
 	// Its buffer of 1024 absorbs bursts while the loop holds mu; the loop
@@ -183,6 +182,67 @@ func (r *Redis) subscribe(ctx context.Context, channels ...string) error {
 	r.loops.Add(1)
 	go r.loop(ch)
 	return err
+}
+
+// subscribeShard subscribes to channels, all of one slot, on the
+// connection to the slot's master (dialled if there is none). When that
+// fails the slot is left to the repair goroutine, which tries again
+// until Redis answers. cmdMu must be held.
+func (r *Redis) subscribeShard(ctx context.Context, channels ...string) error {
+	s := slot(channels[0])
+	c := r.slotConns[s]
+	if c == nil || c.dead.Load() {
+		delete(r.slotConns, s)
+		var err error
+		if c, err = r.shardFor(ctx, channels[0]); err != nil {
+			r.markPending(s)
+			return err
+		}
+		r.slotConns[s] = c
+	}
+	if err := c.subscribe(ctx, s, channels...); err != nil {
+		r.markPending(s)
+		return err
+	}
+	return nil
+}
+
+// shardFor returns the live connection to the master that go-redis's slot
+// map names for channel, dialling it if needed. cmdMu must be held.
+func (r *Redis) shardFor(ctx context.Context, channel string) (*shardConn, error) {
+	node, err := r.cluster.MasterForKey(ctx, channel)
+	if err != nil {
+		return nil, fmt.Errorf("fanout: master of %s: %w", channel, err)
+	}
+	addr := node.Options().Addr
+	if c := r.shards[addr]; c != nil && !c.dead.Load() {
+		return c, nil
+	}
+	c, err := r.dialShard(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	r.shards[addr] = c
+	return c, nil
+}
+
+// markPending hands slot s to the repair goroutine.
+func (r *Redis) markPending(s int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pendLocked(s)
+}
+
+// pendLocked is markPending with mu held.
+func (r *Redis) pendLocked(s int) {
+	if r.closed {
+		return
+	}
+	r.pending[s] = true
+	select {
+	case r.repairWake <- struct{}{}:
+	default:
+	}
 }
 
 // Publish sends msg on channel with one PUBLISH, or SPUBLISH for a
@@ -337,37 +397,50 @@ func (r *Redis) unsubscribe(channel string, s *sub) {
 	s.stopAndWait()
 }
 
-// release unsubscribes from channel, which has no local subscriber left,
-// and closes its connection if that was the last channel of a sharded
-// one, so a process holds connections only to the slots it uses. cmdMu
-// must be held.
+// release unsubscribes from channel, which has no local subscriber left.
+// A sharded connection left with no channel is closed rather than sent
+// SUNSUBSCRIBE, so a process holds connections only to the masters it
+// uses. cmdMu must be held.
 func (r *Redis) release(channel string) {
-	key := r.connKey(channel)
-	conn := r.conns[key]
-	if conn == nil {
-		return
-	}
-	conn.n--
-	if conn.sharded && conn.n == 0 {
-		delete(r.conns, key)
-		if err := conn.ps.Close(); err != nil { // ends its loop
-			r.log.Debug().Err(err).Str("channel", channel).Msg("fanout: close redis pubsub")
-		}
-		return
-	}
 	ctx, done := context.WithTimeout(context.Background(), subscribeTimeout)
 	defer done()
-	// On failure go-redis has still forgotten the channel, so it is not
-	// re-subscribed on reconnect; a dead connection has dropped the
-	// subscription anyway.
 	var err error
-	if conn.sharded {
-		err = conn.ps.SUnsubscribe(ctx, channel)
-	} else {
-		err = conn.ps.Unsubscribe(ctx, channel)
+	if r.sharded(channel) {
+		err = r.releaseShard(ctx, channel)
+	} else if c := r.conns[classicConn]; c != nil {
+		c.n--
+		// On failure go-redis has still forgotten the channel, so it is
+		// not re-subscribed on reconnect; a dead connection has dropped
+		// the subscription anyway.
+		err = c.ps.Unsubscribe(ctx, channel)
 	}
 	if err != nil {
 		r.log.Debug().Err(err).Str("channel", channel).Msg("fanout: redis unsubscribe failed")
+	}
+}
+
+// releaseShard is release for a sharded channel. cmdMu must be held.
+func (r *Redis) releaseShard(ctx context.Context, channel string) error {
+	s := slot(channel)
+	c := r.slotConns[s]
+	if c == nil {
+		return nil
+	}
+	empty, slotLeft, err := c.unsubscribe(ctx, s, channel)
+	if !slotLeft {
+		delete(r.slotConns, s)
+	}
+	if empty {
+		r.closeShard(c)
+	}
+	return err
+}
+
+// closeShard closes c and forgets it. cmdMu must be held.
+func (r *Redis) closeShard(c *shardConn) {
+	c.close()
+	if r.shards[c.addr] == c {
+		delete(r.shards, c.addr)
 	}
 }
 
@@ -385,7 +458,7 @@ func (r *Redis) loop(ch <-chan any) {
 				r.dropped(m.Channel)
 			}
 		case *redis.Message:
-			r.deliver(m)
+			r.deliver(m.Channel, m.Payload)
 		}
 	}
 }
@@ -409,11 +482,11 @@ func (r *Redis) confirmed(channel string) {
 	}
 }
 
-// deliver queues m for every local subscriber of its channel.
-func (r *Redis) deliver(m *redis.Message) {
+// deliver queues payload for every local subscriber of channel.
+func (r *Redis) deliver(channel, payload string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c := r.chans[m.Channel]
+	c := r.chans[channel]
 	if c == nil {
 		return // UNSUBSCRIBE in flight
 	}
@@ -422,9 +495,9 @@ func (r *Redis) deliver(m *redis.Message) {
 	}
 	for s := range c.subs {
 		// A copy per subscriber, never nil (nil means resync).
-		msg := append(make([]byte, 0, len(m.Payload)), m.Payload...)
+		msg := append(make([]byte, 0, len(payload)), payload...)
 		if s.push(msg) {
-			r.log.Warn().Str("channel", m.Channel).Int("queue", r.queueLen).
+			r.log.Warn().Str("channel", channel).Int("queue", r.queueLen).
 				Msg("fanout: subscriber fell behind; dropping messages until it catches up")
 		}
 	}
@@ -449,6 +522,10 @@ func (r *Redis) Close() error {
 			}
 			delete(r.conns, key)
 		}
+		for _, c := range r.shards {
+			r.closeShard(c)
+		}
+		clear(r.slotConns)
 		r.cmdMu.Unlock()
 		if r.cluster != nil {
 			close(r.repairStop)

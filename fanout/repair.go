@@ -2,13 +2,16 @@ package fanout
 
 import (
 	"context"
+
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
-// repairCheck is how long after trying to re-create a slot's connection
-// the repair goroutine checks that Redis confirmed every channel, and
-// tries again if not. The first try usually finds go-redis's slot map
-// stale and asks for a reload, which takes a round trip to one node (plus
+// repairCheck is how long after trying to subscribe a slot again the
+// repair goroutine checks that Redis confirmed every channel, and tries
+// again if not. The first try usually finds go-redis's slot map stale and
+// asks for a reload, which takes a round trip to one node (plus
 // go-redis's 200 ms cooldown between reloads), so 500 ms is enough for
 // the second try to succeed: a planned failover costs the subscribers
 // ~0.5 s of messages, recovered from the log after fn(nil).
@@ -18,9 +21,8 @@ const repairCheck = 500 * time.Millisecond
 // sends one to every sharded subscriber of a slot that a node stops
 // serving: its master handed over to a replica (CLUSTER FAILOVER, a
 // planned maintenance) or the slot moved to another master
-// (resharding). go-redis does not subscribe again by itself, since the
-// connection is alive, so the repair goroutine re-creates the slot's
-// connection, which go-redis opens to the slot's current master.
+// (resharding). The connection is fine, so the repair goroutine
+// subscribes the slot's channels again, on the slot's current master.
 func (r *Redis) dropped(channel string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -29,18 +31,47 @@ func (r *Redis) dropped(channel string) {
 		return // our own SUNSUBSCRIBE, or closing
 	}
 	c.live = false
-	r.pending[slot(channel)] = true
-	select {
-	case r.repairWake <- struct{}{}:
-	default:
-	}
+	r.pendLocked(slot(channel))
 	r.log.Info().Str("channel", channel).Msg("fanout: redis dropped a sharded subscription; subscribing again")
 }
 
+// shardLost hands the slots of a sharded connection that died to the
+// repair goroutine: their channels are not live until Redis confirms them
+// again, wherever they are served by then.
+func (r *Redis) shardLost(slots []int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(slots) == 0 || r.closed {
+		return
+	}
+	lost := make(map[int]bool, len(slots))
+	for _, s := range slots {
+		lost[s] = true
+		r.pendLocked(s)
+	}
+	for name, c := range r.chans {
+		if r.sharded(name) && lost[slot(name)] {
+			c.live = false
+		}
+	}
+}
+
+// requeueNotLive hands every slot with a sharded channel not yet
+// confirmed to the repair goroutine.
+func (r *Redis) requeueNotLive() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for name, c := range r.chans {
+		if r.sharded(name) && !c.live {
+			r.pendLocked(slot(name))
+		}
+	}
+}
+
 // repairLoop is the repair goroutine of a bus on a cluster, started by
-// NewRedis and stopped by Close. It re-creates the connections of the
-// pending slots, and repairCheck later puts back in pending those whose
-// channels Redis has not all confirmed.
+// NewRedis and stopped by Close. It subscribes the pending slots again,
+// and repairCheck later puts back in pending those whose channels Redis
+// has not all confirmed.
 func (r *Redis) repairLoop() {
 	defer close(r.repairDone)
 	check := time.NewTimer(repairCheck)
@@ -62,10 +93,8 @@ func (r *Redis) repairLoop() {
 			r.repaired[s] = true
 		}
 		r.mu.Unlock()
-		for _, s := range slots {
-			r.reconnect(s)
-		}
 		if len(slots) > 0 {
+			r.resubscribe(slots)
 			check.Reset(repairCheck)
 		}
 	}
@@ -84,65 +113,107 @@ func (r *Redis) requeueUnconfirmed() {
 	clear(r.repaired)
 }
 
-// freshSlotMap reports whether the master go-redis's cached slot map names
-// for slot s (of channel) still serves it, by that node's own account.
-// Asking the node itself matters: right after a CLUSTER FAILOVER the
-// other nodes may not have heard yet, and one of them (which is what
-// go-redis's keyless CLUSTER SLOTS asks) would confirm the stale map, so
-// the bus subscribed again on the old master, now a replica (1 run in 4
-// of TestRedisClusterHandover before this); the old master itself knows
-// at once that it no longer serves the slot.
-func (r *Redis) freshSlotMap(ctx context.Context, s int, channel string) bool {
-	cached, err := r.cluster.MasterForKey(ctx, channel)
+// servedBy returns the slots that node serves as a master, by its own
+// account. Asking the node itself matters: right after a CLUSTER
+// FAILOVER the other nodes may not have heard yet, and one of them (which
+// is what go-redis's keyless CLUSTER SLOTS asks) would confirm the stale
+// map, so the bus subscribed again on the old master, now a replica (1
+// run in 4 of TestRedisClusterHandover before this); the old master
+// itself knows at once that it no longer serves the slot.
+func servedBy(ctx context.Context, node *redis.Client) (func(s int) bool, error) {
+	slots, err := node.ClusterSlots(ctx).Result()
 	if err != nil {
-		return false
+		return nil, err
 	}
-	slots, err := cached.ClusterSlots(ctx).Result()
-	if err != nil {
-		return false
-	}
-	for _, sl := range slots {
-		if sl.Start <= s && s <= sl.End && len(sl.Nodes) > 0 {
-			return sl.Nodes[0].Addr == cached.Options().Addr
+	addr := node.Options().Addr
+	return func(s int) bool {
+		for _, sl := range slots {
+			if sl.Start <= s && s <= sl.End && len(sl.Nodes) > 0 {
+				return sl.Nodes[0].Addr == addr
+			}
 		}
-	}
-	return false
+		return false
+	}, nil
 }
 
-// reconnect replaces the connection of slot s by a new one subscribed to
-// every channel of s that has local subscribers.
-func (r *Redis) reconnect(s int) {
+// resubscribe subscribes every channel of the given slots that has local
+// subscribers again, on the connection to each slot's current master:
+// the masters go-redis's slot map names, each asked once whether it
+// serves them. A slot whose master does not (the map is stale) is left
+// for the check after repairCheck, with the map reloaded by then.
+func (r *Redis) resubscribe(slots []int) {
 	r.cmdMu.Lock()
 	defer r.cmdMu.Unlock()
+	want := make(map[int]bool, len(slots))
+	for _, s := range slots {
+		want[s] = true
+	}
 	r.mu.Lock()
 	closed := r.closed
-	var chans []string
+	chans := make(map[int][]string)
 	for name := range r.chans {
-		if r.connKey(name) == s {
-			chans = append(chans, name)
+		if r.sharded(name) && want[slot(name)] {
+			chans[slot(name)] = append(chans[slot(name)], name)
 		}
 	}
 	r.mu.Unlock()
-	if closed || len(chans) == 0 {
+	if closed {
 		return
 	}
 	ctx, done := context.WithTimeout(context.Background(), subscribeTimeout)
 	defer done()
-	if !r.freshSlotMap(ctx, s, chans[0]) {
-		// go-redis would connect to the node that dropped us, now a
-		// replica, which accepts sharded subscribers but loses their
-		// messages while it resyncs. The check after repairCheck tries
-		// again, with the slot map reloaded by then.
+	// By master, so each is asked once.
+	byNode := make(map[string][]int)
+	nodes := make(map[string]*redis.Client)
+	for s, names := range chans {
+		node, err := r.cluster.MasterForKey(ctx, names[0])
+		if err != nil {
+			continue // retried after repairCheck
+		}
+		addr := node.Options().Addr
+		nodes[addr] = node
+		byNode[addr] = append(byNode[addr], s)
+	}
+	stale := false
+	for addr, ss := range byNode {
+		served, err := servedBy(ctx, nodes[addr])
+		if err != nil {
+			stale = true // down, or not answering: the map may be out of date
+			continue
+		}
+		for _, s := range ss {
+			if !served(s) {
+				// go-redis would connect to the node that dropped us, now
+				// a replica, which accepts sharded subscribers but loses
+				// their messages while it resyncs.
+				stale = true
+				continue
+			}
+			r.moveSlot(ctx, s, chans[s])
+		}
+	}
+	if stale {
 		r.cluster.ReloadState(ctx)
+	}
+}
+
+// moveSlot subscribes channels (all of slot s) on the connection to the
+// slot's current master, after taking the slot off the connection that
+// carried it. A failure is retried after repairCheck, since no
+// confirmation comes. cmdMu must be held.
+func (r *Redis) moveSlot(ctx context.Context, s int, channels []string) {
+	c, err := r.shardFor(ctx, channels[0])
+	if err != nil {
+		r.log.Warn().Err(err).Int("slot", s).Msg("fanout: redis resubscribe failed; will retry")
 		return
 	}
-	if old := r.conns[s]; old != nil {
-		delete(r.conns, s)
-		_ = old.ps.Close() // ends its loop
+	if old := r.slotConns[s]; old != nil && old.drop(s) && old != c {
+		r.closeShard(old)
 	}
-	// One SSUBSCRIBE for all: they share the slot. A failure is retried
-	// after repairCheck, since no confirmation comes.
-	if err := r.subscribe(ctx, chans...); err != nil {
+	r.slotConns[s] = c
+	// One SSUBSCRIBE for all: they share the slot. Channels already
+	// subscribed there are confirmed again, which resyncs them.
+	if err := c.subscribe(ctx, s, channels...); err != nil {
 		r.log.Warn().Err(err).Int("slot", s).Msg("fanout: redis resubscribe failed; will retry")
 	}
 }

@@ -1,0 +1,282 @@
+package fanout
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Health of a shard connection: it sends PING every shardPing and counts
+// itself dead when nothing at all arrives for shardSilence (three pings
+// unanswered), as go-redis's PubSub health check does with its 3 s.
+const (
+	shardPing    = time.Second
+	shardSilence = 3 * time.Second
+)
+
+// shardConn is one connection to one master of a cluster, carrying the
+// sharded subscriptions of every slot of that master that this process
+// uses: one SSUBSCRIBE per slot (Redis refuses channels of different
+// slots in one), all on the same socket, so a process holds one sharded
+// connection per master however many slots its documents span. It speaks
+// RESP2 itself rather than through go-redis's PubSub, which re-subscribes
+// a connection's channels in one SSUBSCRIBE after a reconnect; this
+// connection never reconnects: when it dies, the bus's repair goroutine
+// subscribes its slots again, on whichever master serves each by then.
+//
+// Its reader goroutine routes what arrives to the bus; its pinger sends
+// PING every shardPing. Both stop when the socket closes (close, or a
+// read error), and the bus's loops WaitGroup waits for them.
+type shardConn struct {
+	addr string
+	nc   net.Conn
+	wmu  sync.Mutex // one command written at a time
+	dead atomic.Bool
+
+	mu sync.Mutex // guards the fields below; the reader takes it briefly
+	// slots counts the channels subscribed through it, per slot.
+	slots map[int]int
+	// unsubs counts the SUNSUBSCRIBEs the bus sent per channel, so that
+	// their answers are not taken for a node dropping the channel.
+	unsubs map[string]int
+}
+
+// dialShard connects to the master at addr with the cluster's options
+// (dialer, TLS, credentials, timeouts) and starts its goroutines.
+func (r *Redis) dialShard(ctx context.Context, addr string) (*shardConn, error) {
+	opt := r.cluster.Options()
+	var nc net.Conn
+	var err error
+	if opt.Dialer != nil {
+		nc, err = opt.Dialer(ctx, "tcp", addr)
+	} else {
+		d := net.Dialer{Timeout: opt.DialTimeout}
+		nc, err = d.DialContext(ctx, "tcp", addr)
+		if err == nil && opt.TLSConfig != nil {
+			cfg := opt.TLSConfig.Clone()
+			if cfg.ServerName == "" {
+				cfg.ServerName, _, _ = net.SplitHostPort(addr)
+			}
+			tc := tls.Client(nc, cfg)
+			if err = tc.HandshakeContext(ctx); err != nil {
+				_ = nc.Close()
+			}
+			nc = tc
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fanout: dial shard %s: %w", addr, err)
+	}
+	br := bufio.NewReader(nc)
+	if opt.Password != "" {
+		if err := authenticate(ctx, nc, br, opt.Username, opt.Password); err != nil {
+			_ = nc.Close()
+			return nil, fmt.Errorf("fanout: shard %s: %w", addr, err)
+		}
+	}
+	c := &shardConn{addr: addr, nc: nc, slots: make(map[int]int), unsubs: make(map[string]int)}
+	stop := make(chan struct{})
+	r.loops.Add(2)
+	go func() {
+		defer r.loops.Done()
+		defer close(stop)
+		r.readShard(c, br)
+	}()
+	go func() {
+		defer r.loops.Done()
+		c.ping(stop)
+	}()
+	return c, nil
+}
+
+// authenticate sends AUTH on a fresh connection and checks the answer.
+func authenticate(ctx context.Context, nc net.Conn, br *bufio.Reader, user, pass string) error {
+	args := []string{"AUTH", pass}
+	if user != "" {
+		args = []string{"AUTH", user, pass}
+	}
+	deadline := time.Now().Add(subscribeTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	_ = nc.SetDeadline(deadline)
+	defer func() { _ = nc.SetDeadline(time.Time{}) }()
+	if _, err := nc.Write(appendCommand(nil, args...)); err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	v, err := readReply(br)
+	if err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	if e, ok := v.(replyError); ok {
+		return fmt.Errorf("auth: %w", e)
+	}
+	return nil
+}
+
+// send writes one command, within subscribeTimeout or ctx.
+func (c *shardConn) send(ctx context.Context, args ...string) error {
+	if c.dead.Load() {
+		return errShardDead
+	}
+	deadline := time.Now().Add(subscribeTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.nc.SetWriteDeadline(deadline)
+	if _, err := c.nc.Write(appendCommand(nil, args...)); err != nil {
+		c.close() // the reader sees it and hands the slots to the repair
+		return fmt.Errorf("fanout: shard %s: %s: %w", c.addr, args[0], err)
+	}
+	return nil
+}
+
+var errShardDead = errors.New("fanout: shard connection closed")
+
+// subscribe counts channels (all of slot s) on c and sends SSUBSCRIBE.
+func (c *shardConn) subscribe(ctx context.Context, s int, channels ...string) error {
+	c.mu.Lock()
+	c.slots[s] += len(channels)
+	c.mu.Unlock()
+	return c.send(ctx, append([]string{"SSUBSCRIBE"}, channels...)...)
+}
+
+// unsubscribe uncounts channel (of slot s) and sends SUNSUBSCRIBE. It
+// reports whether c carries nothing more (then it sends nothing: the
+// caller closes c) and whether it still carries slot s.
+func (c *shardConn) unsubscribe(ctx context.Context, s int, channel string) (empty, slotLeft bool, err error) {
+	c.mu.Lock()
+	c.forget(s, 1)
+	empty, slotLeft = len(c.slots) == 0, c.slots[s] > 0
+	if !empty {
+		c.unsubs[channel]++
+	}
+	c.mu.Unlock()
+	if empty {
+		return true, false, nil
+	}
+	return false, slotLeft, c.send(ctx, "SUNSUBSCRIBE", channel)
+}
+
+// drop uncounts slot s entirely (moved to another connection) and
+// reports whether c carries nothing more.
+func (c *shardConn) drop(s int) (empty bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.slots, s)
+	return len(c.slots) == 0
+}
+
+// forget uncounts n channels of slot s; c.mu must be held.
+func (c *shardConn) forget(s, n int) {
+	if c.slots[s] -= n; c.slots[s] <= 0 {
+		delete(c.slots, s)
+	}
+}
+
+// carried returns the slots c carries.
+func (c *shardConn) carried() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]int, 0, len(c.slots))
+	for s := range c.slots {
+		out = append(out, s)
+	}
+	return out
+}
+
+// expectedUnsub reports whether a "sunsubscribe" of channel answers the
+// bus's own SUNSUBSCRIBE (and counts it answered).
+func (c *shardConn) expectedUnsub(channel string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.unsubs[channel] == 0 {
+		return false
+	}
+	if c.unsubs[channel]--; c.unsubs[channel] == 0 {
+		delete(c.unsubs, channel)
+	}
+	return true
+}
+
+// close closes the socket; the reader then returns.
+func (c *shardConn) close() {
+	if !c.dead.Swap(true) {
+		_ = c.nc.Close()
+	}
+}
+
+// ping sends PING every shardPing until stop is closed.
+func (c *shardConn) ping(stop <-chan struct{}) {
+	t := time.NewTicker(shardPing)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), shardPing)
+			_ = c.send(ctx, "PING")
+			cancel()
+		}
+	}
+}
+
+// readShard routes what c receives until its socket fails or closes; the
+// slots it carried then go to the repair goroutine, which subscribes
+// them again wherever they are served.
+func (r *Redis) readShard(c *shardConn, br *bufio.Reader) {
+	for {
+		_ = c.nc.SetReadDeadline(time.Now().Add(shardSilence))
+		v, err := readReply(br)
+		if err != nil {
+			if !c.dead.Load() {
+				r.log.Info().Err(err).Str("node", c.addr).Msg("fanout: sharded connection lost; subscribing its slots again")
+			}
+			c.close()
+			r.shardLost(c.carried())
+			return
+		}
+		switch m := v.(type) {
+		case []any:
+			r.onShardPush(c, m)
+		case replyError:
+			// An SSUBSCRIBE the node refused (MOVED: the slot map was
+			// stale). Which one is not said: every channel not yet
+			// confirmed is subscribed again.
+			r.log.Info().Str("node", c.addr).Str("reply", string(m)).Msg("fanout: sharded subscribe refused; subscribing again")
+			r.requeueNotLive()
+		}
+	}
+}
+
+// onShardPush handles one pushed array: a message, a confirmation, a
+// drop, or a pong.
+func (r *Redis) onShardPush(c *shardConn, m []any) {
+	if len(m) < 2 {
+		return
+	}
+	kind, _ := m[0].(string)
+	channel, _ := m[1].(string)
+	switch kind {
+	case "smessage":
+		if len(m) == 3 {
+			payload, _ := m[2].(string)
+			r.deliver(channel, payload)
+		}
+	case "ssubscribe":
+		r.confirmed(channel)
+	case "sunsubscribe":
+		if !c.expectedUnsub(channel) {
+			r.dropped(channel)
+		}
+	}
+}
