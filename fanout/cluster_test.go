@@ -196,6 +196,62 @@ func TestRedisClusterFailoverResyncs(t *testing.T) {
 		resub.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }
 
+// TestRedisClusterMasterPaused: a master that stops answering (SIGSTOP)
+// without closing its sockets is noticed by the silence on the sharded
+// connection; its replica takes over, the subscriber gets fn(nil) and
+// live messages again; when the old master resumes (now a replica) the
+// channel stays on the new one.
+func TestRedisClusterMasterPaused(t *testing.T) {
+	t.Parallel()
+	cluster := redistest.StartCluster(t, 3, 1)
+	cc := newClusterClient(t, cluster)
+	sub := newRedisBus(t, cc)
+	pub := newRedisBus(t, newClusterClient(t, cluster))
+	chans := channelsOnEveryShard(t, cc, 3)
+	recs := make([]*recorder, len(chans))
+	for i, ch := range chans {
+		recs[i] = newRecorder()
+		subscribe(t, sub, ch, recs[i].fn)
+		recs[i].expectNil(t)
+	}
+	old := cluster.MasterOf(chans[0])
+	start := time.Now()
+	old.Pause()
+	resumed := false
+	defer func() {
+		if !resumed {
+			old.Resume()
+		}
+	}()
+	// Another shard is unaffected meanwhile.
+	publish(t, pub, chans[1], "other shard")
+	recs[1].expectMsg(t, "other shard")
+	select {
+	case m := <-recs[0].ch:
+		if m != nil {
+			t.Fatalf("got %q before the resync", m)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no fn(nil) within 30 s of the master's pause")
+	}
+	t.Logf("re-subscribed %v after the pause", time.Since(start).Round(time.Millisecond))
+	old.Resume()
+	resumed = true
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if !poll.Wait(ctx, func() bool {
+		pctx, done := context.WithTimeout(ctx, time.Second)
+		defer done()
+		return pub.Publish(pctx, chans[0], []byte("healed")) == nil
+	}) {
+		t.Fatal("publish still failing 30 s after the pause")
+	}
+	recs[0].expectMsg(t, "healed")
+	if m := cluster.MasterOf(chans[0]); m == old {
+		t.Fatalf("the paused master %s still serves the slot", old.Addr())
+	}
+}
+
 // TestRedisClusterHandover: when a live node stops serving a sharded
 // channel's slot, it drops its subscribers with an unasked
 // "sunsubscribe"; the bus subscribes again on the slot's new master, the

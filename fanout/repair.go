@@ -139,33 +139,17 @@ func servedBy(ctx context.Context, node *redis.Client) (func(s int) bool, error)
 // resubscribe subscribes every channel of the given slots that has local
 // subscribers again, on the connection to each slot's current master:
 // the masters go-redis's slot map names, each asked once whether it
-// serves them. A slot whose master does not (the map is stale) is left
-// for the check after repairCheck, with the map reloaded by then.
+// serves them. A slot whose master does not (the map is stale), or does
+// not answer, is left for the check after repairCheck, with the map
+// reloaded by then. The questions are asked without cmdMu, so that a
+// paused master holds up no Subscribe or cancel of other channels.
 func (r *Redis) resubscribe(slots []int) {
-	r.cmdMu.Lock()
-	defer r.cmdMu.Unlock()
-	want := make(map[int]bool, len(slots))
-	for _, s := range slots {
-		want[s] = true
-	}
-	r.mu.Lock()
-	closed := r.closed
-	chans := make(map[int][]string)
-	for name := range r.chans {
-		if r.sharded(name) && want[slot(name)] {
-			chans[slot(name)] = append(chans[slot(name)], name)
-		}
-	}
-	r.mu.Unlock()
-	if closed {
-		return
-	}
 	ctx, done := context.WithTimeout(context.Background(), subscribeTimeout)
 	defer done()
 	// By master, so each is asked once.
 	byNode := make(map[string][]int)
 	nodes := make(map[string]*redis.Client)
-	for s, names := range chans {
+	for s, names := range r.channelsOf(slots) {
 		node, err := r.cluster.MasterForKey(ctx, names[0])
 		if err != nil {
 			continue // retried after repairCheck
@@ -174,6 +158,7 @@ func (r *Redis) resubscribe(slots []int) {
 		nodes[addr] = node
 		byNode[addr] = append(byNode[addr], s)
 	}
+	var ready []int
 	stale := false
 	for addr, ss := range byNode {
 		served, err := servedBy(ctx, nodes[addr])
@@ -182,19 +167,49 @@ func (r *Redis) resubscribe(slots []int) {
 			continue
 		}
 		for _, s := range ss {
-			if !served(s) {
+			if served(s) {
+				ready = append(ready, s)
+			} else {
 				// go-redis would connect to the node that dropped us, now
 				// a replica, which accepts sharded subscribers but loses
 				// their messages while it resyncs.
 				stale = true
-				continue
 			}
-			r.moveSlot(ctx, s, chans[s])
 		}
 	}
 	if stale {
 		r.cluster.ReloadState(ctx)
 	}
+	if len(ready) == 0 {
+		return
+	}
+	r.cmdMu.Lock()
+	defer r.cmdMu.Unlock()
+	// Read again under cmdMu: channels may have come or gone meanwhile.
+	for s, names := range r.channelsOf(ready) {
+		r.moveSlot(ctx, s, names)
+	}
+}
+
+// channelsOf returns the sharded channels with local subscribers of each
+// of slots that has any; none once the bus is closed.
+func (r *Redis) channelsOf(slots []int) map[int][]string {
+	want := make(map[int]bool, len(slots))
+	for _, s := range slots {
+		want[s] = true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[int][]string)
+	if r.closed {
+		return out
+	}
+	for name := range r.chans {
+		if s := slot(name); r.sharded(name) && want[s] {
+			out[s] = append(out[s], name)
+		}
+	}
+	return out
 }
 
 // moveSlot subscribes channels (all of slot s) on the connection to the
