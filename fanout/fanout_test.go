@@ -44,7 +44,7 @@ func newClient(t *testing.T, srv *redistest.Server) *redis.Client {
 }
 
 // newClusterClient returns a client of cluster c, closed at cleanup.
-func newClusterClient(t *testing.T, c *redistest.Cluster) *redis.ClusterClient {
+func newClusterClient(t testing.TB, c *redistest.Cluster) *redis.ClusterClient {
 	t.Helper()
 	opt, err := redisopt.ParseCluster(c.URL())
 	if err != nil {
@@ -93,7 +93,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func newRedisBus(t *testing.T, c redis.UniversalClient) *Redis {
+func newRedisBus(t testing.TB, c redis.UniversalClient) *Redis {
 	t.Helper()
 	r := NewRedis(c, zerolog.Nop())
 	t.Cleanup(func() { r.Close() })

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"unsafe"
 )
 
 // maxBulk bounds one bulk string read from Redis: a published event is at
@@ -50,30 +51,42 @@ func readValue(br *bufio.Reader, depth int) (any, error) {
 	if len(line) < 3 || line[len(line)-2] != '\r' {
 		return nil, fmt.Errorf("redis reply: malformed line %q", line)
 	}
-	kind, body := line[0], string(line[1:len(line)-2])
+	kind, body := line[0], line[1:len(line)-2]
 	switch kind {
 	case '+':
-		return body, nil
+		return string(body), nil
 	case '-':
 		return replyError(body), nil
 	case ':':
-		return strconv.ParseInt(body, 10, 64)
+		n, ok := parseInt(body)
+		if !ok {
+			return nil, fmt.Errorf("redis reply: bad integer %q", body)
+		}
+		return n, nil
 	case '$':
-		n, err := strconv.Atoi(body)
+		n, ok := parseInt(body)
 		switch {
-		case err != nil || n > maxBulk:
+		case !ok || n > maxBulk:
 			return nil, fmt.Errorf("redis reply: bad bulk length %q", body)
 		case n < 0:
 			return nil, nil
+		case n == 0:
+			_, err := br.Discard(2)
+			return "", err
 		}
-		buf := make([]byte, n+2)
+		// Read straight into the string's own bytes: one allocation for
+		// the payload, which nothing else holds.
+		buf := make([]byte, n)
 		if _, err := io.ReadFull(br, buf); err != nil {
 			return nil, err
 		}
-		return string(buf[:n]), nil
+		if _, err := br.Discard(2); err != nil {
+			return nil, err
+		}
+		return unsafe.String(&buf[0], len(buf)), nil
 	case '*':
-		n, err := strconv.Atoi(body)
-		if err != nil || n > 1<<20 || depth >= maxDepth {
+		n, ok := parseInt(body)
+		if !ok || n > 1<<20 || depth >= maxDepth {
 			return nil, fmt.Errorf("redis reply: bad array length %q", body)
 		}
 		if n < 0 {
@@ -88,4 +101,26 @@ func readValue(br *bufio.Reader, depth int) (any, error) {
 		return out, nil
 	}
 	return nil, errors.New("redis reply: unknown type " + strconv.Quote(string(kind)))
+}
+
+// parseInt parses a RESP length or integer without allocating.
+func parseInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }

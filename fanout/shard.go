@@ -73,7 +73,9 @@ func (r *Redis) dialShard(ctx context.Context, addr string) (*shardConn, error) 
 	if err != nil {
 		return nil, fmt.Errorf("fanout: dial shard %s: %w", addr, err)
 	}
-	br := bufio.NewReader(nc)
+	// 32 KiB, as go-redis's readers: a burst of events is read in few
+	// syscalls.
+	br := bufio.NewReaderSize(nc, 32<<10)
 	if opt.Password != "" {
 		if err := authenticate(ctx, nc, br, opt.Username, opt.Password); err != nil {
 			_ = nc.Close()
@@ -235,7 +237,9 @@ func (c *shardConn) ping(stop <-chan struct{}) {
 // them again wherever they are served.
 func (r *Redis) readShard(c *shardConn, br *bufio.Reader) {
 	for {
-		_ = c.nc.SetReadDeadline(time.Now().Add(shardSilence))
+		if br.Buffered() == 0 { // a read from the socket follows
+			_ = c.nc.SetReadDeadline(time.Now().Add(shardSilence))
+		}
 		v, err := readReply(br)
 		if err != nil {
 			if !c.dead.Load() {
