@@ -328,3 +328,45 @@ func TestRedisClusterHandover(t *testing.T) {
 		})
 	}
 }
+
+// TestRedisClusterConnDropped: when a sharded connection drops (here its
+// socket is closed under the bus, as a network fault would), a channel
+// subscribed on the same slot before the repair has run, and a channel of
+// the slot cancelled meanwhile, leave the slot's other channel flowing:
+// the slot is subscribed whole on the new connection, never by the one
+// channel that came.
+func TestRedisClusterConnDropped(t *testing.T) {
+	t.Parallel()
+	cluster := redistest.SharedCluster(t)
+	b := newRedisBus(t, newClusterClient(t, cluster))
+	pub := newRedisBus(t, newClusterClient(t, cluster))
+	y, x := "collab:doc:{dropped}:y", "collab:doc:{dropped}:x"
+	ry, rx := newRecorder(), newRecorder()
+	cancelY := subscribe(t, b, y, ry.fn)
+	ry.expectNil(t)
+	b.cmdMu.Lock()
+	c := b.slotConns[slot(y)]
+	b.cmdMu.Unlock()
+	_ = c.nc.Close() // the reader fails: the slot goes to the repair goroutine
+	subscribe(t, b, x, rx.fn)
+	cancelY()
+	rx.expectNil(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	// x may be confirmed more than once (by the repair too); then live.
+	if !poll.Wait(ctx, func() bool {
+		publish(t, pub, x, "after")
+		for {
+			select {
+			case m := <-rx.ch:
+				if string(m) == "after" {
+					return true
+				}
+			case <-time.After(100 * time.Millisecond):
+				return false
+			}
+		}
+	}) {
+		t.Fatal("x got nothing after its slot's connection dropped and y left")
+	}
+}

@@ -51,6 +51,7 @@ type Redis struct {
 	client  redis.UniversalClient
 	cluster *redis.ClusterClient // nil on one server
 	log     zerolog.Logger
+	notice  zerolog.Logger // log, sampled: for what a node may repeat many times a second
 	// queueLen is the per-subscription backlog; a field so tests can
 	// shrink it.
 	queueLen int
@@ -127,6 +128,7 @@ func NewRedis(client redis.UniversalClient, log zerolog.Logger) *Redis {
 
 		slotConns: make(map[int]*shardConn),
 	}
+	r.notice = log.Sample(&zerolog.BurstSampler{Burst: 1, Period: 10 * time.Second})
 	r.cluster, _ = client.(*redis.ClusterClient)
 	if r.cluster != nil {
 		r.pending, r.repaired = make(map[int]bool), make(map[int]bool)
@@ -185,20 +187,28 @@ func (r *Redis) subscribe(ctx context.Context, channels ...string) error {
 }
 
 // subscribeShard subscribes to channels, all of one slot, on the
-// connection to the slot's master (dialled if there is none). When that
-// fails the slot is left to the repair goroutine, which tries again
-// until Redis answers. cmdMu must be held.
+// connection to the slot's master (dialled if there is none). A slot
+// without a live connection (new, or its connection died) is subscribed
+// whole there: every channel of it with local subscribers, as the repair
+// goroutine would. When that fails the slot is left to the repair
+// goroutine, which tries again until Redis answers. cmdMu must be held.
 func (r *Redis) subscribeShard(ctx context.Context, channels ...string) error {
 	s := slot(channels[0])
 	c := r.slotConns[s]
 	if c == nil || c.dead.Load() {
-		delete(r.slotConns, s)
+		if c != nil {
+			c.drop(s)
+			delete(r.slotConns, s)
+		}
 		var err error
 		if c, err = r.shardFor(ctx, channels[0]); err != nil {
 			r.markPending(s)
 			return err
 		}
 		r.slotConns[s] = c
+		if all := r.channelsOf([]int{s})[s]; len(all) > 0 {
+			channels = all
+		}
 	}
 	if err := c.subscribe(ctx, s, channels...); err != nil {
 		r.markPending(s)

@@ -17,6 +17,13 @@ import (
 // ~0.5 s of messages, recovered from the log after fn(nil).
 const repairCheck = 500 * time.Millisecond
 
+// repairGap spaces the repair goroutine's rounds: a node that refuses
+// every SSUBSCRIBE (NOPERM, CLUSTERDOWN) would otherwise have it subscribe
+// again as fast as the refusals come back (~15,000 times a second on
+// loopback); 100 ms delays the second of two events that close together
+// by as much, and the first not at all.
+const repairGap = 100 * time.Millisecond
+
 // dropped handles a "sunsubscribe" that the bus did not ask for. Redis
 // sends one to every sharded subscriber of a slot that a node stops
 // serving: its master handed over to a replica (CLUSTER FAILOVER, a
@@ -96,6 +103,11 @@ func (r *Redis) repairLoop() {
 		if len(slots) > 0 {
 			r.resubscribe(slots)
 			check.Reset(repairCheck)
+			select {
+			case <-r.repairStop:
+				return
+			case <-time.After(repairGap):
+			}
 		}
 	}
 }
@@ -120,16 +132,23 @@ func (r *Redis) requeueUnconfirmed() {
 // map, so the bus subscribed again on the old master, now a replica (1
 // run in 4 of TestRedisClusterHandover before this); the old master
 // itself knows at once that it no longer serves the slot.
+//
+// The node is recognised by its id (CLUSTER MYID), not its address:
+// go-redis rewrites the addresses of its slot map (a loopback host seen
+// from a remote seed, TLS ports), which CLUSTER SLOTS does not.
 func servedBy(ctx context.Context, node *redis.Client) (func(s int) bool, error) {
+	id, err := node.ClusterMyID(ctx).Result()
+	if err != nil {
+		return nil, err
+	}
 	slots, err := node.ClusterSlots(ctx).Result()
 	if err != nil {
 		return nil, err
 	}
-	addr := node.Options().Addr
 	return func(s int) bool {
 		for _, sl := range slots {
 			if sl.Start <= s && s <= sl.End && len(sl.Nodes) > 0 {
-				return sl.Nodes[0].Addr == addr
+				return sl.Nodes[0].ID == id
 			}
 		}
 		return false
@@ -185,9 +204,17 @@ func (r *Redis) resubscribe(slots []int) {
 	}
 	r.cmdMu.Lock()
 	defer r.cmdMu.Unlock()
+	// A budget of its own: the questions may have used up the first.
+	sctx, sdone := context.WithTimeout(context.Background(), subscribeTimeout)
+	defer sdone()
 	// Read again under cmdMu: channels may have come or gone meanwhile.
 	for s, names := range r.channelsOf(ready) {
-		r.moveSlot(ctx, s, names)
+		r.moveSlot(sctx, s, names)
+	}
+	for addr, c := range r.shards {
+		if c.dead.Load() {
+			delete(r.shards, addr) // its slots are pending or moved
+		}
 	}
 }
 

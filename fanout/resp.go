@@ -71,8 +71,7 @@ func readValue(br *bufio.Reader, depth int) (any, error) {
 		case n < 0:
 			return nil, nil
 		case n == 0:
-			_, err := br.Discard(2)
-			return "", err
+			return "", readCRLF(br)
 		}
 		// Read straight into the string's own bytes: one allocation for
 		// the payload, which nothing else holds.
@@ -80,7 +79,7 @@ func readValue(br *bufio.Reader, depth int) (any, error) {
 		if _, err := io.ReadFull(br, buf); err != nil {
 			return nil, err
 		}
-		if _, err := br.Discard(2); err != nil {
+		if err := readCRLF(br); err != nil {
 			return nil, err
 		}
 		return unsafe.String(&buf[0], len(buf)), nil
@@ -101,6 +100,19 @@ func readValue(br *bufio.Reader, depth int) (any, error) {
 		return out, nil
 	}
 	return nil, errors.New("redis reply: unknown type " + strconv.Quote(string(kind)))
+}
+
+// readCRLF reads the CRLF that ends a bulk string.
+func readCRLF(br *bufio.Reader) error {
+	b, err := br.Peek(2)
+	if err != nil {
+		return err
+	}
+	if b[0] != '\r' || b[1] != '\n' {
+		return fmt.Errorf("redis reply: bulk string not ended by CRLF: %q", b)
+	}
+	_, err = br.Discard(2)
+	return err
 }
 
 // parseInt parses a RESP length or integer without allocating.

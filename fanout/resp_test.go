@@ -31,6 +31,7 @@ func TestReadReply(t *testing.T) {
 		{"negative array", "*-1\r\n", nil, false},
 		{"huge array", "*99999999\r\n", nil, true},
 		{"short bulk", "$5\r\nab", nil, true},
+		{"bulk longer than said", "$2\r\nabc\r\n", nil, true},
 		{"bad integer", ":x\r\n", nil, true},
 		{"too deep", strings.Repeat("*1\r\n", maxDepth+1) + ":1\r\n", nil, true},
 	} {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Health of a shard connection: it sends PING every shardPing and counts
@@ -39,12 +41,9 @@ type shardConn struct {
 	wmu  sync.Mutex // one command written at a time
 	dead atomic.Bool
 
-	mu sync.Mutex // guards the fields below; the reader takes it briefly
+	mu sync.Mutex // guards slots; the reader takes it briefly
 	// slots counts the channels subscribed through it, per slot.
 	slots map[int]int
-	// unsubs counts the SUNSUBSCRIBEs the bus sent per channel, so that
-	// their answers are not taken for a node dropping the channel.
-	unsubs map[string]int
 }
 
 // dialShard connects to the master at addr with the cluster's options
@@ -74,15 +73,13 @@ func (r *Redis) dialShard(ctx context.Context, addr string) (*shardConn, error) 
 		return nil, fmt.Errorf("fanout: dial shard %s: %w", addr, err)
 	}
 	// 32 KiB, as go-redis's readers: a burst of events is read in few
-	// syscalls.
-	br := bufio.NewReaderSize(nc, 32<<10)
-	if opt.Password != "" {
-		if err := authenticate(ctx, nc, br, opt.Username, opt.Password); err != nil {
-			_ = nc.Close()
-			return nil, fmt.Errorf("fanout: shard %s: %w", addr, err)
-		}
+	// syscalls. Every read from the socket must end within shardSilence.
+	br := bufio.NewReaderSize(silenceReader{nc}, 32<<10)
+	if err := authenticate(ctx, opt, nc, br); err != nil {
+		_ = nc.Close()
+		return nil, fmt.Errorf("fanout: shard %s: %w", addr, err)
 	}
-	c := &shardConn{addr: addr, nc: nc, slots: make(map[int]int), unsubs: make(map[string]int)}
+	c := &shardConn{addr: addr, nc: nc, slots: make(map[int]int)}
 	stop := make(chan struct{})
 	r.loops.Add(2)
 	go func() {
@@ -97,8 +94,32 @@ func (r *Redis) dialShard(ctx context.Context, addr string) (*shardConn, error) 
 	return c, nil
 }
 
-// authenticate sends AUTH on a fresh connection and checks the answer.
-func authenticate(ctx context.Context, nc net.Conn, br *bufio.Reader, user, pass string) error {
+// silenceReader sets the read deadline before each read from the socket:
+// a connection on which nothing arrives for shardSilence (pings
+// included) is dead, however long a message takes to arrive in pieces.
+type silenceReader struct{ nc net.Conn }
+
+func (r silenceReader) Read(p []byte) (int, error) {
+	_ = r.nc.SetReadDeadline(time.Now().Add(shardSilence))
+	return r.nc.Read(p)
+}
+
+// authenticate sends AUTH on a fresh connection with the cluster's
+// credentials, if it has any, and checks the answer.
+func authenticate(ctx context.Context, opt *redis.ClusterOptions, nc net.Conn, br *bufio.Reader) error {
+	user, pass := opt.Username, opt.Password
+	switch {
+	case opt.CredentialsProviderContext != nil:
+		var err error
+		if user, pass, err = opt.CredentialsProviderContext(ctx); err != nil {
+			return fmt.Errorf("credentials: %w", err)
+		}
+	case opt.CredentialsProvider != nil:
+		user, pass = opt.CredentialsProvider()
+	}
+	if pass == "" {
+		return nil
+	}
 	args := []string{"AUTH", pass}
 	if user != "" {
 		args = []string{"AUTH", user, pass}
@@ -122,17 +143,22 @@ func authenticate(ctx context.Context, nc net.Conn, br *bufio.Reader, user, pass
 	return nil
 }
 
-// send writes one command, within subscribeTimeout or ctx.
+// send writes one command, within subscribeTimeout or ctx. A write that
+// fails closes the connection (its reader then hands its slots to the
+// repair goroutine); ctx already done closes nothing.
 func (c *shardConn) send(ctx context.Context, args ...string) error {
 	if c.dead.Load() {
 		return errShardDead
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("fanout: shard %s: %s: %w", c.addr, args[0], err)
 	}
 	deadline := time.Now().Add(subscribeTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
 	_ = c.nc.SetWriteDeadline(deadline)
 	if _, err := c.nc.Write(appendCommand(nil, args...)); err != nil {
 		c.close() // the reader sees it and hands the slots to the repair
@@ -158,9 +184,6 @@ func (c *shardConn) unsubscribe(ctx context.Context, s int, channel string) (emp
 	c.mu.Lock()
 	c.forget(s, 1)
 	empty, slotLeft = len(c.slots) == 0, c.slots[s] > 0
-	if !empty {
-		c.unsubs[channel]++
-	}
 	c.mu.Unlock()
 	if empty {
 		return true, false, nil
@@ -195,20 +218,6 @@ func (c *shardConn) carried() []int {
 	return out
 }
 
-// expectedUnsub reports whether a "sunsubscribe" of channel answers the
-// bus's own SUNSUBSCRIBE (and counts it answered).
-func (c *shardConn) expectedUnsub(channel string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.unsubs[channel] == 0 {
-		return false
-	}
-	if c.unsubs[channel]--; c.unsubs[channel] == 0 {
-		delete(c.unsubs, channel)
-	}
-	return true
-}
-
 // close closes the socket; the reader then returns.
 func (c *shardConn) close() {
 	if !c.dead.Swap(true) {
@@ -237,9 +246,6 @@ func (c *shardConn) ping(stop <-chan struct{}) {
 // them again wherever they are served.
 func (r *Redis) readShard(c *shardConn, br *bufio.Reader) {
 	for {
-		if br.Buffered() == 0 { // a read from the socket follows
-			_ = c.nc.SetReadDeadline(time.Now().Add(shardSilence))
-		}
 		v, err := readReply(br)
 		if err != nil {
 			if !c.dead.Load() {
@@ -254,9 +260,11 @@ func (r *Redis) readShard(c *shardConn, br *bufio.Reader) {
 			r.onShardPush(c, m)
 		case replyError:
 			// An SSUBSCRIBE the node refused (MOVED: the slot map was
-			// stale). Which one is not said: every channel not yet
-			// confirmed is subscribed again.
-			r.log.Info().Str("node", c.addr).Str("reply", string(m)).Msg("fanout: sharded subscribe refused; subscribing again")
+			// stale; CLUSTERDOWN, NOPERM) or a SUNSUBSCRIBE (MOVED once
+			// the slot moved). Which one is not said: every channel not
+			// yet confirmed is subscribed again, at the repair
+			// goroutine's pace.
+			r.notice.Info().Str("node", c.addr).Str("reply", string(m)).Msg("fanout: sharded command refused; subscribing unconfirmed channels again")
 			r.requeueNotLive()
 		}
 	}
@@ -279,8 +287,11 @@ func (r *Redis) onShardPush(c *shardConn, m []any) {
 	case "ssubscribe":
 		r.confirmed(channel)
 	case "sunsubscribe":
-		if !c.expectedUnsub(channel) {
-			r.dropped(channel)
-		}
+		// The answer to our SUNSUBSCRIBE of a channel without local
+		// subscribers (dropped ignores it), or a node dropping a channel.
+		// A SUNSUBSCRIBE refused with an error has no answer, so answers
+		// cannot be counted against requests: a channel subscribed again
+		// since costs one needless repair.
+		r.dropped(channel)
 	}
 }
