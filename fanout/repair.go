@@ -249,8 +249,20 @@ func (r *Redis) moveSlot(ctx context.Context, s int, channels []string) {
 		r.log.Warn().Err(err).Int("slot", s).Msg("fanout: redis resubscribe failed; will retry")
 		return
 	}
-	if old := r.slotConns[s]; old != nil && old.drop(s) && old != c {
-		r.closeShard(old)
+	if old := r.slotConns[s]; old != nil && old != c {
+		if old.drop(s) {
+			r.closeShard(old)
+		} else if !old.dead.Load() {
+			// The old master, now a replica of the slot's master, may
+			// still hold channels subscribed after it stopped serving the
+			// slot (a replica takes SSUBSCRIBE, and gets the shard's
+			// messages): they would arrive twice. A replica takes this
+			// SUNSUBSCRIBE; a master that gave the slot away answers
+			// MOVED, having dropped its subscribers already.
+			_ = old.send(ctx, append([]string{"SUNSUBSCRIBE"}, channels...)...)
+		}
+	} else if old == c {
+		c.drop(s) // subscribed again below, counted afresh
 	}
 	r.slotConns[s] = c
 	// One SSUBSCRIBE for all: they share the slot. Channels already
