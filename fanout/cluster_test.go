@@ -50,6 +50,35 @@ func channelsOnEveryShard(t *testing.T, cc *redis.ClusterClient, masters int) []
 	return out
 }
 
+// expectResync waits up to 30 s for fn(nil), failing on a message
+// before it; what names the fault for the failure.
+func (r *recorder) expectResync(t *testing.T, what string) {
+	t.Helper()
+	select {
+	case m := <-r.ch:
+		if m != nil {
+			t.Fatalf("got %q before the resync", m)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no fn(nil) within 30 s of %s", what)
+	}
+}
+
+// publishOnceUp publishes msg on ch as soon as Redis takes it, within 30
+// s; what names the fault for the failure.
+func publishOnceUp(t *testing.T, pub *Redis, ch, msg, what string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if !poll.Wait(ctx, func() bool {
+		pctx, done := context.WithTimeout(ctx, time.Second)
+		defer done()
+		return pub.Publish(pctx, ch, []byte(msg)) == nil
+	}) {
+		t.Fatalf("publish still failing 30 s after %s", what)
+	}
+}
+
 // liveShards counts the bus's live sharded connections.
 func liveShards(b *Redis) int {
 	b.cmdMu.Lock()
@@ -172,25 +201,10 @@ func TestRedisClusterFailoverResyncs(t *testing.T) {
 	recs[1].expectMsg(t, "other shard")
 
 	// The subscriber hears fn(nil) once re-subscribed on the new master.
-	select {
-	case m := <-recs[0].ch:
-		if m != nil {
-			t.Fatalf("got %q before the resync", m)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no fn(nil) within 30 s of the master's death")
-	}
+	recs[0].expectResync(t, "the master's death")
 	resub := time.Since(start)
 	// Publishing works again, and reaches it.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if !poll.Wait(ctx, func() bool {
-		pctx, done := context.WithTimeout(ctx, time.Second)
-		defer done()
-		return pub.Publish(pctx, chans[0], []byte("healed")) == nil
-	}) {
-		t.Fatal("publish still failing 30 s after the master's death")
-	}
+	publishOnceUp(t, pub, chans[0], "healed", "the master's death")
 	recs[0].expectMsg(t, "healed")
 	t.Logf("re-subscribed %v after the kill, publishing again after %v",
 		resub.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
@@ -226,26 +240,11 @@ func TestRedisClusterMasterPaused(t *testing.T) {
 	// Another shard is unaffected meanwhile.
 	publish(t, pub, chans[1], "other shard")
 	recs[1].expectMsg(t, "other shard")
-	select {
-	case m := <-recs[0].ch:
-		if m != nil {
-			t.Fatalf("got %q before the resync", m)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no fn(nil) within 30 s of the master's pause")
-	}
+	recs[0].expectResync(t, "the master's pause")
 	t.Logf("re-subscribed %v after the pause", time.Since(start).Round(time.Millisecond))
 	old.Resume()
 	resumed = true
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if !poll.Wait(ctx, func() bool {
-		pctx, done := context.WithTimeout(ctx, time.Second)
-		defer done()
-		return pub.Publish(pctx, chans[0], []byte("healed")) == nil
-	}) {
-		t.Fatal("publish still failing 30 s after the pause")
-	}
+	publishOnceUp(t, pub, chans[0], "healed", "the pause")
 	recs[0].expectMsg(t, "healed")
 	if m := cluster.MasterOf(chans[0]); m == old {
 		t.Fatalf("the paused master %s still serves the slot", old.Addr())
@@ -294,14 +293,7 @@ func TestRedisClusterHandover(t *testing.T) {
 			r.expectNil(t)
 			start := time.Now()
 			to := tc.handover(cluster, ch)
-			select {
-			case m := <-r.ch:
-				if m != nil {
-					t.Fatalf("got %q before the resync", m)
-				}
-			case <-time.After(30 * time.Second):
-				t.Fatal("no fn(nil) within 30 s of the handover")
-			}
+			r.expectResync(t, "the handover")
 			t.Logf("re-subscribed %v after the handover began", time.Since(start).Round(time.Millisecond))
 			// On the new master, not on the old one (PUBSUB SHARDNUMSUB has
 			// no key: it is asked of a node, not of the cluster).
@@ -315,15 +307,7 @@ func TestRedisClusterHandover(t *testing.T) {
 			if n, err := node.PubSubShardNumSub(context.Background(), ch).Result(); err != nil || n[ch] != 1 {
 				t.Fatalf("SHARDNUMSUB on the new master %s: %v, %v", to, n, err)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if !poll.Wait(ctx, func() bool {
-				pctx, done := context.WithTimeout(ctx, time.Second)
-				defer done()
-				return pub.Publish(pctx, ch, []byte("after")) == nil
-			}) {
-				t.Fatal("publish failing after the handover")
-			}
+			publishOnceUp(t, pub, ch, "after", "the handover")
 			r.expectMsg(t, "after")
 		})
 	}
