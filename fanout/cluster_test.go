@@ -176,16 +176,16 @@ func TestRedisClusterManySlotsOneConnPerMaster(t *testing.T) {
 	}
 }
 
-// TestRedisClusterFailoverResyncs: when the master of a sharded channel's
-// slot is killed, its replica takes over, go-redis re-subscribes on it,
-// and the subscriber gets fn(nil) and then live messages again; channels
-// on the other shards keep flowing meanwhile.
-func TestRedisClusterFailoverResyncs(t *testing.T) {
-	t.Parallel()
+// subscribedOnEveryShard starts a cluster of 3 masters with a replica
+// each, and a bus subscribed to one channel on each master (confirmed);
+// it returns a second bus to publish with (another process), the
+// channels and their recorders.
+func subscribedOnEveryShard(t *testing.T) (*redistest.Cluster, *Redis, []string, []*recorder) {
+	t.Helper()
 	cluster := redistest.StartCluster(t, 3, 1)
 	cc := newClusterClient(t, cluster)
 	sub := newRedisBus(t, cc)
-	pub := newRedisBus(t, newClusterClient(t, cluster)) // another process
+	pub := newRedisBus(t, newClusterClient(t, cluster))
 	chans := channelsOnEveryShard(t, cc, 3)
 	recs := make([]*recorder, len(chans))
 	for i, ch := range chans {
@@ -193,6 +193,16 @@ func TestRedisClusterFailoverResyncs(t *testing.T) {
 		subscribe(t, sub, ch, recs[i].fn)
 		recs[i].expectNil(t)
 	}
+	return cluster, pub, chans, recs
+}
+
+// TestRedisClusterFailoverResyncs: when the master of a sharded channel's
+// slot is killed, its replica takes over, the bus re-subscribes on it,
+// and the subscriber gets fn(nil) and then live messages again; channels
+// on the other shards keep flowing meanwhile.
+func TestRedisClusterFailoverResyncs(t *testing.T) {
+	t.Parallel()
+	cluster, pub, chans, recs := subscribedOnEveryShard(t)
 
 	start := time.Now()
 	cluster.KillMasterOf(chans[0])
@@ -217,17 +227,7 @@ func TestRedisClusterFailoverResyncs(t *testing.T) {
 // channel stays on the new one.
 func TestRedisClusterMasterPaused(t *testing.T) {
 	t.Parallel()
-	cluster := redistest.StartCluster(t, 3, 1)
-	cc := newClusterClient(t, cluster)
-	sub := newRedisBus(t, cc)
-	pub := newRedisBus(t, newClusterClient(t, cluster))
-	chans := channelsOnEveryShard(t, cc, 3)
-	recs := make([]*recorder, len(chans))
-	for i, ch := range chans {
-		recs[i] = newRecorder()
-		subscribe(t, sub, ch, recs[i].fn)
-		recs[i].expectNil(t)
-	}
+	cluster, pub, chans, recs := subscribedOnEveryShard(t)
 	old := cluster.MasterOf(chans[0])
 	start := time.Now()
 	old.Pause()

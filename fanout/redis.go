@@ -187,34 +187,26 @@ func (r *Redis) subscribe(ctx context.Context, channels ...string) error {
 }
 
 // subscribeShard subscribes to channels, all of one slot, on the
-// connection to the slot's master (dialled if there is none). A slot
-// without a live connection (new, or its connection died) is subscribed
-// whole there: every channel of it with local subscribers, as the repair
+// connection carrying the slot. A slot without a live connection (new,
+// or its connection died) is moved whole to its master's connection
+// (moveSlot): every channel of it with local subscribers, as the repair
 // goroutine would. When that fails the slot is left to the repair
 // goroutine, which tries again until Redis answers. cmdMu must be held.
 func (r *Redis) subscribeShard(ctx context.Context, channels ...string) error {
 	s := slot(channels[0])
-	c := r.slotConns[s]
-	if c == nil || c.dead.Load() {
-		if c != nil {
-			c.drop(s)
-			delete(r.slotConns, s)
-		}
-		var err error
-		if c, err = r.shardFor(ctx, channels[0]); err != nil {
-			r.markPending(s)
-			return err
-		}
-		r.slotConns[s] = c
+	var err error
+	if c := r.slotConns[s]; c != nil && !c.dead.Load() {
+		err = c.subscribe(ctx, s, channels...)
+	} else {
 		if all := r.channelsOf([]int{s})[s]; len(all) > 0 {
 			channels = all
 		}
+		err = r.moveSlot(ctx, s, channels)
 	}
-	if err := c.subscribe(ctx, s, channels...); err != nil {
+	if err != nil {
 		r.markPending(s)
-		return err
 	}
-	return nil
+	return err
 }
 
 // shardFor returns the live connection to the master that go-redis's slot
@@ -228,7 +220,7 @@ func (r *Redis) shardFor(ctx context.Context, channel string) (*shardConn, error
 	if c := r.shards[addr]; c != nil && !c.dead.Load() {
 		return c, nil
 	}
-	c, err := r.dialShard(ctx, addr)
+	c, err := r.dialShard(ctx, node)
 	if err != nil {
 		return nil, err
 	}

@@ -209,7 +209,9 @@ func (r *Redis) resubscribe(slots []int) {
 	defer sdone()
 	// Read again under cmdMu: channels may have come or gone meanwhile.
 	for s, names := range r.channelsOf(ready) {
-		r.moveSlot(sctx, s, names)
+		if err := r.moveSlot(sctx, s, names); err != nil {
+			r.log.Warn().Err(err).Int("slot", s).Msg("fanout: redis resubscribe failed; will retry")
+		}
 	}
 	for addr, c := range r.shards {
 		if c.dead.Load() {
@@ -239,15 +241,14 @@ func (r *Redis) channelsOf(slots []int) map[int][]string {
 	return out
 }
 
-// moveSlot subscribes channels (all of slot s) on the connection to the
-// slot's current master, after taking the slot off the connection that
-// carried it. A failure is retried after repairCheck, since no
-// confirmation comes. cmdMu must be held.
-func (r *Redis) moveSlot(ctx context.Context, s int, channels []string) {
+// moveSlot subscribes channels (all of slot s with local subscribers) on
+// the connection to the slot's current master, after taking the slot off
+// the connection that carried it, if any. A failure leaves the slot
+// unconfirmed, for the repair goroutine to try again. cmdMu must be held.
+func (r *Redis) moveSlot(ctx context.Context, s int, channels []string) error {
 	c, err := r.shardFor(ctx, channels[0])
 	if err != nil {
-		r.log.Warn().Err(err).Int("slot", s).Msg("fanout: redis resubscribe failed; will retry")
-		return
+		return err
 	}
 	if old := r.slotConns[s]; old != nil && old != c {
 		if old.drop(s) {
@@ -267,7 +268,5 @@ func (r *Redis) moveSlot(ctx context.Context, s int, channels []string) {
 	r.slotConns[s] = c
 	// One SSUBSCRIBE for all: they share the slot. Channels already
 	// subscribed there are confirmed again, which resyncs them.
-	if err := c.subscribe(ctx, s, channels...); err != nil {
-		r.log.Warn().Err(err).Int("slot", s).Msg("fanout: redis resubscribe failed; will retry")
-	}
+	return c.subscribe(ctx, s, channels...)
 }

@@ -3,7 +3,6 @@ package fanout
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -46,29 +45,13 @@ type shardConn struct {
 	slots map[int]int
 }
 
-// dialShard connects to the master at addr with the cluster's options
-// (dialer, TLS, credentials, timeouts) and starts its goroutines.
-func (r *Redis) dialShard(ctx context.Context, addr string) (*shardConn, error) {
-	opt := r.cluster.Options()
-	var nc net.Conn
-	var err error
-	if opt.Dialer != nil {
-		nc, err = opt.Dialer(ctx, "tcp", addr)
-	} else {
-		d := net.Dialer{Timeout: opt.DialTimeout}
-		nc, err = d.DialContext(ctx, "tcp", addr)
-		if err == nil && opt.TLSConfig != nil {
-			cfg := opt.TLSConfig.Clone()
-			if cfg.ServerName == "" {
-				cfg.ServerName, _, _ = net.SplitHostPort(addr)
-			}
-			tc := tls.Client(nc, cfg)
-			if err = tc.HandshakeContext(ctx); err != nil {
-				_ = nc.Close()
-			}
-			nc = tc
-		}
-	}
+// dialShard connects to the master node with the dialer go-redis made
+// for it (timeouts, keep-alive, TLS) and its credentials, and starts the
+// connection's goroutines.
+func (r *Redis) dialShard(ctx context.Context, node *redis.Client) (*shardConn, error) {
+	opt := node.Options()
+	addr := opt.Addr
+	nc, err := opt.Dialer(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("fanout: dial shard %s: %w", addr, err)
 	}
@@ -104,9 +87,9 @@ func (r silenceReader) Read(p []byte) (int, error) {
 	return r.nc.Read(p)
 }
 
-// authenticate sends AUTH on a fresh connection with the cluster's
+// authenticate sends AUTH on a fresh connection with the node's
 // credentials, if it has any, and checks the answer.
-func authenticate(ctx context.Context, opt *redis.ClusterOptions, nc net.Conn, br *bufio.Reader) error {
+func authenticate(ctx context.Context, opt *redis.Options, nc net.Conn, br *bufio.Reader) error {
 	user, pass := opt.Username, opt.Password
 	switch {
 	case opt.CredentialsProviderContext != nil:
@@ -124,11 +107,7 @@ func authenticate(ctx context.Context, opt *redis.ClusterOptions, nc net.Conn, b
 	if user != "" {
 		args = []string{"AUTH", user, pass}
 	}
-	deadline := time.Now().Add(subscribeTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	_ = nc.SetDeadline(deadline)
+	_ = nc.SetDeadline(commandDeadline(ctx))
 	defer func() { _ = nc.SetDeadline(time.Time{}) }()
 	if _, err := nc.Write(appendCommand(nil, args...)); err != nil {
 		return fmt.Errorf("auth: %w", err)
@@ -155,11 +134,7 @@ func (c *shardConn) send(ctx context.Context, args ...string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("fanout: shard %s: %s: %w", c.addr, args[0], err)
 	}
-	deadline := time.Now().Add(subscribeTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	_ = c.nc.SetWriteDeadline(deadline)
+	_ = c.nc.SetWriteDeadline(commandDeadline(ctx))
 	if _, err := c.nc.Write(appendCommand(nil, args...)); err != nil {
 		c.close() // the reader sees it and hands the slots to the repair
 		return fmt.Errorf("fanout: shard %s: %s: %w", c.addr, args[0], err)
@@ -168,6 +143,16 @@ func (c *shardConn) send(ctx context.Context, args ...string) error {
 }
 
 var errShardDead = errors.New("fanout: shard connection closed")
+
+// commandDeadline is when a command written now must be done:
+// subscribeTimeout from now, or ctx's deadline if sooner.
+func commandDeadline(ctx context.Context) time.Time {
+	deadline := time.Now().Add(subscribeTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	return deadline
+}
 
 // subscribe counts channels (all of slot s) on c and sends SSUBSCRIBE.
 func (c *shardConn) subscribe(ctx context.Context, s int, channels ...string) error {
@@ -182,7 +167,9 @@ func (c *shardConn) subscribe(ctx context.Context, s int, channels ...string) er
 // caller closes c) and whether it still carries slot s.
 func (c *shardConn) unsubscribe(ctx context.Context, s int, channel string) (empty, slotLeft bool, err error) {
 	c.mu.Lock()
-	c.forget(s, 1)
+	if c.slots[s]--; c.slots[s] <= 0 {
+		delete(c.slots, s)
+	}
 	empty, slotLeft = len(c.slots) == 0, c.slots[s] > 0
 	c.mu.Unlock()
 	if empty {
@@ -198,13 +185,6 @@ func (c *shardConn) drop(s int) (empty bool) {
 	defer c.mu.Unlock()
 	delete(c.slots, s)
 	return len(c.slots) == 0
-}
-
-// forget uncounts n channels of slot s; c.mu must be held.
-func (c *shardConn) forget(s, n int) {
-	if c.slots[s] -= n; c.slots[s] <= 0 {
-		delete(c.slots, s)
-	}
 }
 
 // carried returns the slots c carries.
