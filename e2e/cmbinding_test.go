@@ -215,3 +215,29 @@ func TestCodeMirrorRemoteEditPastChangeFilter(t *testing.T) {
 	cm.waitFor(`filtered.view.state.doc.toString() === 'laBel: text' && filtered.doc.text === 'laBel: text'`,
 		`JSON.stringify([filtered.view.state.doc.toString(), filtered.doc.text])`, 10*time.Second)
 }
+
+// TestCodeMirrorEditBeforeStartUp: an edit made in the same task that
+// binds an editor holding other text (before the binding has shown the
+// document) is not sent as an edit of the document: the editor then shows
+// the document's text, and the server's is untouched.
+func TestCodeMirrorEditBeforeStartUp(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.seed(t, "cm-early", "😀 document")
+	cm := openCodeMirror(t, srv, "cm-host", "Cora")
+	eval[chromedp.Void](cm, `(async () => {
+		const { EditorView } = await import('/vendor/codemirror/view.js');
+		const { bindCodeMirror } = await import('/codemirror.js');
+		const doc = example.conn.open('cm-early', { presence: { name: 'Early' } });
+		await doc.whenLoaded();
+		const view = new EditorView({ doc: 'something else entirely', parent: document.body });
+		bindCodeMirror(view, doc);
+		view.dispatch({ changes: { from: 9, insert: '!' } }); // before the binding's start-up
+		window.early = { doc, view };
+	})()`)
+	cm.waitFor(`early.view.state.doc.toString() === '😀 document' && early.doc.status === 'saved'`,
+		`JSON.stringify([early.view.state.doc.toString(), early.doc.text, early.doc.status])`, 10*time.Second)
+	if got, _ := srv.text(t, "cm-early"); got != "😀 document" {
+		t.Fatalf("the server has %q, want the seed untouched", got)
+	}
+}
