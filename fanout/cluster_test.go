@@ -177,14 +177,17 @@ func TestRedisClusterManySlotsOneConnPerMaster(t *testing.T) {
 }
 
 // subscribedOnEveryShard starts a cluster of 3 masters with a replica
-// each, and a bus subscribed to one channel on each master (confirmed);
-// it returns a second bus to publish with (another process), the
-// channels and their recorders.
-func subscribedOnEveryShard(t *testing.T) (*redistest.Cluster, *Redis, []string, []*recorder) {
+// each, and a bus (set up by setup, if any) subscribed to one channel on
+// each master (confirmed); it returns a second bus to publish with
+// (another process), the channels and their recorders.
+func subscribedOnEveryShard(t *testing.T, setup ...func(*Redis)) (*redistest.Cluster, *Redis, []string, []*recorder) {
 	t.Helper()
 	cluster := redistest.StartCluster(t, 3, 1)
 	cc := newClusterClient(t, cluster)
 	sub := newRedisBus(t, cc)
+	for _, f := range setup {
+		f(sub)
+	}
 	pub := newRedisBus(t, newClusterClient(t, cluster))
 	chans := channelsOnEveryShard(t, cc, 3)
 	recs := make([]*recorder, len(chans))
@@ -227,7 +230,10 @@ func TestRedisClusterFailoverResyncs(t *testing.T) {
 // channel stays on the new one.
 func TestRedisClusterMasterPaused(t *testing.T) {
 	t.Parallel()
-	cluster, pub, chans, recs := subscribedOnEveryShard(t)
+	// Timers compressed: dead after 0.6 s of silence, not 3 s.
+	cluster, pub, chans, recs := subscribedOnEveryShard(t, func(b *Redis) {
+		b.ShardPing, b.ShardSilence = 200*time.Millisecond, 600*time.Millisecond
+	})
 	old := cluster.MasterOf(chans[0])
 	start := time.Now()
 	old.Pause()

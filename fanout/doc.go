@@ -53,8 +53,8 @@
 // many documents. The bus speaks RESP2 itself on one connection per
 // master (shard.go, resp.go): one SSUBSCRIBE per slot, all on that socket,
 // a reader goroutine routing "smessage", "ssubscribe" and "sunsubscribe"
-// pushes, and a pinger sending PING every second; three seconds without a
-// byte, or a read error, and the connection is dead. It is never
+// pushes, and a pinger sending PING every ShardPing (1 s); ShardSilence
+// (3 s) without a byte, or a read error, and the connection is dead. It is never
 // reconnected in place: its slots go to the repair goroutine (one per bus
 // on a cluster, started by NewRedis, stopped by Close), which subscribes
 // them again on the connection to each slot's master of the moment, after

@@ -47,6 +47,12 @@ type Redis struct {
 	// prove that subscribers detect gaps. Set it before the first
 	// Subscribe and leave it alone afterwards; it is not synchronised.
 	DropRate float64
+	// ShardPing and ShardSilence keep a cluster's sharded connections
+	// honest: each sends PING every ShardPing and counts itself dead when
+	// nothing arrives for ShardSilence (a paused or unreachable master),
+	// its slots then subscribed again elsewhere. NewRedis sets 1 s and
+	// 3 s; set them before the first Subscribe.
+	ShardPing, ShardSilence time.Duration
 
 	client  redis.UniversalClient
 	cluster *redis.ClusterClient // nil on one server
@@ -128,6 +134,7 @@ func NewRedis(client redis.UniversalClient, log zerolog.Logger) *Redis {
 
 		slotConns: make(map[int]*shardConn),
 	}
+	r.ShardPing, r.ShardSilence = defaultShardPing, defaultShardSilence
 	r.notice = log.Sample(&zerolog.BurstSampler{Burst: 1, Period: 10 * time.Second})
 	r.cluster, _ = client.(*redis.ClusterClient)
 	if r.cluster != nil {

@@ -13,12 +13,13 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Health of a shard connection: it sends PING every shardPing and counts
-// itself dead when nothing at all arrives for shardSilence (three pings
-// unanswered), as go-redis's PubSub health check does with its 3 s.
+// The defaults of Redis.ShardPing and Redis.ShardSilence: a shard
+// connection sends PING every second and counts itself dead when nothing
+// at all arrives for 3 s (three pings unanswered), as go-redis's PubSub
+// health check does with its 3 s.
 const (
-	shardPing    = time.Second
-	shardSilence = 3 * time.Second
+	defaultShardPing    = time.Second
+	defaultShardSilence = 3 * time.Second
 )
 
 // shardConn is one connection to one master of a cluster, carrying the
@@ -32,7 +33,7 @@ const (
 // subscribes its slots again, on whichever master serves each by then.
 //
 // Its reader goroutine routes what arrives to the bus; its pinger sends
-// PING every shardPing. Both stop when the socket closes (close, or a
+// PING every Redis.ShardPing. Both stop when the socket closes (close, or a
 // read error), and the bus's loops WaitGroup waits for them.
 type shardConn struct {
 	addr string
@@ -56,8 +57,8 @@ func (r *Redis) dialShard(ctx context.Context, node *redis.Client) (*shardConn, 
 		return nil, fmt.Errorf("fanout: dial shard %s: %w", addr, err)
 	}
 	// 32 KiB, as go-redis's readers: a burst of events is read in few
-	// syscalls. Every read from the socket must end within shardSilence.
-	br := bufio.NewReaderSize(silenceReader{nc}, 32<<10)
+	// syscalls. Every read from the socket must end within ShardSilence.
+	br := bufio.NewReaderSize(silenceReader{nc, r.ShardSilence}, 32<<10)
 	if err := authenticate(ctx, opt, nc, br); err != nil {
 		_ = nc.Close()
 		return nil, fmt.Errorf("fanout: shard %s: %w", addr, err)
@@ -72,18 +73,21 @@ func (r *Redis) dialShard(ctx context.Context, node *redis.Client) (*shardConn, 
 	}()
 	go func() {
 		defer r.loops.Done()
-		c.ping(stop)
+		c.ping(stop, r.ShardPing)
 	}()
 	return c, nil
 }
 
 // silenceReader sets the read deadline before each read from the socket:
-// a connection on which nothing arrives for shardSilence (pings
-// included) is dead, however long a message takes to arrive in pieces.
-type silenceReader struct{ nc net.Conn }
+// a connection on which nothing arrives for silence (pings included) is
+// dead, however long a message takes to arrive in pieces.
+type silenceReader struct {
+	nc      net.Conn
+	silence time.Duration
+}
 
 func (r silenceReader) Read(p []byte) (int, error) {
-	_ = r.nc.SetReadDeadline(time.Now().Add(shardSilence))
+	_ = r.nc.SetReadDeadline(time.Now().Add(r.silence))
 	return r.nc.Read(p)
 }
 
@@ -205,16 +209,16 @@ func (c *shardConn) close() {
 	}
 }
 
-// ping sends PING every shardPing until stop is closed.
-func (c *shardConn) ping(stop <-chan struct{}) {
-	t := time.NewTicker(shardPing)
+// ping sends PING every interval until stop is closed.
+func (c *shardConn) ping(stop <-chan struct{}, interval time.Duration) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-stop:
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), shardPing)
+			ctx, cancel := context.WithTimeout(context.Background(), interval)
 			_ = c.send(ctx, "PING")
 			cancel()
 		}

@@ -87,6 +87,27 @@ func TestRedisClusterMasterKilled(t *testing.T) {
 	})
 }
 
+// TestRedisClusterMasterPaused: as TestRedisClusterMasterKilled, but the
+// master stops answering (SIGSTOP) without closing a socket: past the
+// lease TTL, until its replica has taken over; then it resumes, as a
+// replica. Every process must notice the silence on its own (its sharded
+// connection, its lease calls), and the shard's documents heal.
+func TestRedisClusterMasterPaused(t *testing.T) {
+	// Not parallel, as above.
+	runClusterFault(t, "its master paused", func(cluster *redistest.Cluster, doc string) func() {
+		paused := cluster.MasterOf("{" + doc + "}")
+		paused.Pause()
+		var once sync.Once
+		resume := func() { once.Do(paused.Resume) }
+		t.Cleanup(resume)
+		return func() {
+			cluster.WaitFailover("{"+doc+"}", paused)
+			resume()
+			t.Logf("master %s paused until its replica took over, then resumed", paused.Addr())
+		}
+	})
+}
+
 // TestRedisClusterPlannedFailover: as TestRedisClusterMasterKilled, but
 // the fault is a maintenance: CLUSTER FAILOVER hands one shard to its
 // replica while everyone edits, and the old master lives on as a replica

@@ -227,12 +227,13 @@ func (c *Cluster) healthy() error {
 	return nil
 }
 
-// live returns the nodes not killed.
+// live returns the nodes that answer: neither killed nor paused (a paused
+// node would only time out the questions asked of it).
 func (c *Cluster) live() []*Server {
 	var out []*Server
 	for _, n := range c.nodes {
 		n.mu.Lock()
-		alive := n.proc != nil
+		alive := n.proc != nil && !n.paused
 		n.mu.Unlock()
 		if alive {
 			out = append(out, n)
