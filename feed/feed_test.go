@@ -61,9 +61,12 @@ func TestLiveEventsAfterCatchUp(t *testing.T) {
 		t.Fatalf("idle stream sent %+v, want a heartbeat", m)
 	}
 	write(t, s, []string{"a", "b"}, 4)
-	got := st.untilQuiet(t)
-	if len(got) != 4 || got[0].data.Seq != 4 || got[3].data.Seq != 7 {
+	got := st.events(t, 4)
+	if got[0].data.Seq != 4 || got[3].data.Seq != 7 {
 		t.Fatalf("live: %+v", got)
+	}
+	if extra := st.untilQuiet(t); len(extra) != 0 {
+		t.Fatalf("live: %d events more than written: %+v", len(extra), extra)
 	}
 }
 

@@ -124,3 +124,23 @@ func (s *sse) untilQuiet(t *testing.T) []received {
 		out = append(out, m)
 	}
 }
+
+// events reads until n events have arrived, skipping heartbeats: one may
+// have been on its way before the events were written (the stream beats
+// every 30 ms in tests). It fails if 5 s of heartbeats pass without them.
+func (s *sse) events(t *testing.T, n int) []received {
+	t.Helper()
+	var out []received
+	deadline := time.Now().Add(5 * time.Second)
+	for len(out) < n {
+		m := s.next(t)
+		if m.heartbeat {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d events after 5 s of heartbeats: %+v", len(out), n, out)
+			}
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
