@@ -281,7 +281,7 @@ func TestReadSecret(t *testing.T) {
 
 func TestMintRoundTrip(t *testing.T) {
 	m := &Minter{Secret: secret, Now: func() time.Time { return now }}
-	tok, err := m.Mint(Identity{Subject: "link:abc", Name: "Guest", Grants: Grants{"notes": Read}}, time.Hour)
+	tok, err := m.Mint(Identity{Subject: "link:abc", Name: "Guest", Grants: Grants{"notes": Read}, Guest: true}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,8 +289,14 @@ func TestMintRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id.Subject != "link:abc" || id.Role("notes") != Read || id.Role("other") != None || id.TokenID == "" || !id.Expires.Equal(now.Add(time.Hour)) {
+	if id.Subject != "link:abc" || id.Name != "Guest" || !id.Guest || id.Role("notes") != Read || id.Role("other") != None || id.TokenID == "" || !id.Expires.Equal(now.Add(time.Hour)) {
 		t.Fatalf("identity %+v", id)
+	}
+	if tok, err = m.Mint(Identity{Subject: "ann", Grants: Grants{"notes": Read}}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := verifier().Verify(tok); err != nil || id.Guest {
+		t.Fatalf("a token minted without Guest: %+v, %v", id, err)
 	}
 	if _, err := (&Minter{Secret: []byte("short")}).Mint(*id, time.Hour); err == nil {
 		t.Fatal("minted with a short secret")

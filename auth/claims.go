@@ -10,8 +10,9 @@ import (
 // iat, iss, aud), the display name and the documents granted.
 type Claims struct {
 	jwt.RegisteredClaims
-	Name string            `json:"name,omitempty"`
-	Docs map[string]string `json:"docs,omitempty"` // pattern → "read" | "write" | "owner"
+	Name  string            `json:"name,omitempty"`
+	Docs  map[string]string `json:"docs,omitempty"`  // pattern → "read" | "write" | "owner"
+	Guest bool              `json:"guest,omitempty"` // Identity.Guest
 }
 
 // identity turns verified claims into an Identity.
@@ -30,7 +31,7 @@ func (c *Claims) identity() (*Identity, error) {
 		}
 		g[p] = r
 	}
-	id := &Identity{Subject: c.Subject, Name: c.Name, TokenID: c.ID, Grants: g}
+	id := &Identity{Subject: c.Subject, Name: c.Name, TokenID: c.ID, Grants: g, Guest: c.Guest}
 	if c.ExpiresAt != nil {
 		id.Expires = c.ExpiresAt.Time
 	}

@@ -11,7 +11,9 @@
 //
 // A pattern is a document id in which "*" stands for any run of
 // characters; a document gets the highest role of the patterns it
-// matches. Roles are ordered: read < write < owner.
+// matches. Roles are ordered: read < write < owner. "guest": true marks a
+// token that many people without accounts share (share links): each of
+// them names itself in presence, and the hub marks the name as a guest's.
 //
 // Verification is local (no round trip): HS256 with a shared secret, and
 // EdDSA, RS256 and ES256 with public keys from a PEM or JWKS file, chosen

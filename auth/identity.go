@@ -11,6 +11,10 @@ type Identity struct {
 	TokenID string    // jti, for revocation; "" when the token had none
 	Expires time.Time // exp; zero for an identity that does not expire
 	Grants  Grants    // documents and roles
+	// Guest marks a share link's visitor (claim "guest"): no account, so
+	// the name others see is the one the visitor types, marked as a
+	// guest's, and Name is only the fallback for one who types none.
+	Guest bool
 }
 
 // Anonymous is the identity of every connection in mode none: a writer of

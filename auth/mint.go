@@ -49,8 +49,9 @@ func (m *Minter) Mint(id Identity, ttl time.Duration) (string, error) {
 			NotBefore: jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 		},
-		Name: id.Name,
-		Docs: docs,
+		Name:  id.Name,
+		Docs:  docs,
+		Guest: id.Guest,
 	}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(m.Secret)
 	if err != nil {

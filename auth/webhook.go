@@ -51,6 +51,7 @@ type WebhookAnswer struct {
 	Name         string `json:"name,omitempty"`
 	CacheSeconds int    `json:"cacheSeconds,omitempty"`
 	Reason       string `json:"reason,omitempty"` // shown to the user on a denial
+	Guest        bool   `json:"guest,omitempty"`  // Identity.Guest
 }
 
 type webhookKey struct{ token, doc, host string }
@@ -79,7 +80,7 @@ func (w *Webhook) Authenticate(ctx context.Context, token, remote string) (*Iden
 	if err != nil {
 		return nil, err
 	}
-	return &Identity{Subject: a.Subject, Name: a.Name}, nil
+	return &Identity{Subject: a.Subject, Name: a.Name, Guest: a.Guest}, nil
 }
 
 // Authorize asks what token may do with doc.

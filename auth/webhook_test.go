@@ -47,6 +47,8 @@ func TestWebhook(t *testing.T) {
 			return 200, WebhookAnswer{Allow: false, Reason: "not shared with you", CacheSeconds: 60}
 		case req["token"] == "nocache":
 			return 200, WebhookAnswer{Allow: true, Subject: "x", Role: "read"}
+		case req["token"] == "visitor":
+			return 200, WebhookAnswer{Allow: true, Subject: "v7", Name: "Guest", Guest: true}
 		case req["token"] == "nosub":
 			return 200, WebhookAnswer{Allow: true, Role: "read"}
 		case req["token"] == "badrole":
@@ -57,8 +59,11 @@ func TestWebhook(t *testing.T) {
 		return 200, WebhookAnswer{Allow: false, Reason: "unknown token"}
 	})
 	id, err := w.Authenticate(ctx, "ann-token", "10.0.0.1:5555")
-	if err != nil || id.Subject != "ann" || id.Name != "Ann" {
+	if err != nil || id.Subject != "ann" || id.Name != "Ann" || id.Guest {
 		t.Fatalf("authenticate: %+v, %v", id, err)
+	}
+	if g, err := w.Authenticate(ctx, "visitor", "10.0.0.1:5555"); err != nil || !g.Guest || g.Subject != "v7" {
+		t.Fatalf("authenticate a guest: %+v, %v", g, err)
 	}
 	if r, err := w.Authorize(ctx, id, "ann-token", "notes", "10.0.0.1:5555"); err != nil || r != Write {
 		t.Fatalf("authorize notes: %v, %v", r, err)

@@ -77,9 +77,10 @@ func makeLink(p *page, role string) string {
 // TestShareLinks: with -auth token, an owner's page (opened from a link
 // the token subcommand made) shares the document from its Share dialog:
 // a view link opens a page that says "View only" and cannot change the
-// text, an edit link opens one that edits with the owner, an expired link
-// is refused with a message, and a hostile name in a token is shown as
-// text.
+// text, an edit link opens one that edits with the owner, each link's
+// visitor shows under the name it typed, marked as a guest's, an expired
+// link is refused with a message, and a hostile name in a token is shown
+// as text.
 func TestShareLinks(t *testing.T) {
 	t.Parallel()
 	srv, mint := authServer(t)
@@ -118,6 +119,15 @@ func TestShareLinks(t *testing.T) {
 	if got := authedText(t, srv, mint("-sub", "check", "-doc", "plan:read"), "plan"); got != "Plan A and B" {
 		t.Fatalf("server text %q, want %q (nothing from the view-only page)", got, "Plan A and B")
 	}
+	// A link's visitor names itself, and others see the name marked as a
+	// guest's; one who typed no name shows the link's.
+	if eval[bool](bob, `document.getElementById('name').readOnly`) {
+		t.Error("a link visitor's name field is locked")
+	}
+	eval[chromedp.Void](bob, `(() => { const n = document.getElementById('name'); n.value = 'Bob'; n.dispatchEvent(new Event('input')); })()`)
+	eval[chromedp.Void](view, `(() => { const n = document.getElementById('name'); n.value = ''; n.dispatchEvent(new Event('input')); })()`)
+	people := `[...document.querySelectorAll('#people li')].map((li) => li.textContent).sort().join('|')`
+	ann.waitFor(people+` === 'Ann (you)|Bob (guest)|Viewer'`, people, 10*time.Second)
 
 	expired := mint("-sub", "link:old", "-doc", "plan:read", "-ttl", "1s", "-url", base+"/d/plan")
 	time.Sleep(1500 * time.Millisecond)

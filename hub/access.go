@@ -3,8 +3,10 @@ package hub
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/collabedit/collab/auth"
 	"github.com/collabedit/collab/protocol"
@@ -71,7 +73,7 @@ func (a *access) authenticate(token string) {
 	ctx, cancel := c.n.ioContext(c.n.cfg.ReadTimeout)
 	defer cancel()
 	if !a.guarded() {
-		c.send(protocol.AppendAuthenticated(nil, "", "", 0)) // nothing to check: anonymous
+		c.send(protocol.AppendAuthenticated(nil, "", "", 0, false)) // nothing to check: anonymous
 		return
 	}
 	id, err := c.n.cfg.Auth.Authenticate(ctx, token, c.remote)
@@ -129,7 +131,7 @@ func (a *access) accept(id *auth.Identity, token string) {
 		})
 	}
 	c.log.Debug().Str("sub", id.Subject).Str("jti", id.TokenID).Msg("authenticated")
-	c.send(protocol.AppendAuthenticated(nil, id.Subject, id.Name, exp))
+	c.send(protocol.AppendAuthenticated(nil, id.Subject, id.Name, exp, id.Guest))
 }
 
 // reauthorize checks the open documents again after a refresh: a role
@@ -236,8 +238,24 @@ func closeCodeFor(err error) int {
 	return protocol.CloseUnauthorized
 }
 
-// displayName is the name others see for id: its name, or its user id.
-func displayName(id *auth.Identity) string {
+// guestMark follows the name a guest (a share link's visitor) chose:
+// anyone who holds the link can type any name, so others must see that it
+// is not a signed-in user's.
+const guestMark = " (guest)"
+
+// displayName is the name others see for id: its name, or its user id. A
+// guest names itself: asked (what its presence says), trimmed and
+// shortened so that with guestMark it fits protocol.MaxNameLen, or the
+// link's own name when asked is blank.
+func displayName(id *auth.Identity, asked string) string {
+	if id.Guest {
+		if a := strings.TrimSpace(asked); a != "" {
+			if max := protocol.MaxNameLen - utf8.RuneCountInString(guestMark); utf8.RuneCountInString(a) > max {
+				a = strings.TrimSpace(string([]rune(a)[:max]))
+			}
+			return a + guestMark
+		}
+	}
 	if id.Name != "" {
 		return id.Name
 	}

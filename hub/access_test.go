@@ -355,3 +355,53 @@ func TestAccessWebhook(t *testing.T) {
 		t.Fatalf("%d webhook calls for answers it had cached", calls.Load()-n)
 	}
 }
+
+// TestAccessGuestNames: a share link's visitors (claim "guest") each name
+// themselves, shown marked as a guest's; one who names nobody shows the
+// link's name; a signed-in user's presence name stays the token's.
+func TestAccessGuestNames(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, tokens(hub.Config{}))
+	link := with(claimsFor("link:k1", map[string]string{"notes": "write"}), "name", "Guest")
+	link["guest"] = true
+	long := strings.Repeat("é", protocol.MaxNameLen)
+	cases := []struct{ session, asked, shown string }{
+		{"g1", "Ann", "Ann (guest)"},
+		{"g2", "  ", "Guest"},
+		{"g3", "Ann (guest)", "Ann (guest) (guest)"}, // no passing for a name without the mark
+		{"g4", long, long[:2*(protocol.MaxNameLen-len(" (guest)"))] + " (guest)"},
+	}
+	watcher := authed(t, s.URL, hs(t, claimsFor("bob", map[string]string{"notes": "read"})))
+	watcher.send(`{"type":"open","doc":"notes","presence":true}`)
+	expectAll(t, watcher, protocol.TypeAccess, protocol.TypeSnapshot, protocol.TypeRoster)
+	for _, tc := range cases {
+		g := dial(t, s.URL)
+		g.send(`{"type":"auth","token":"` + hs(t, link) + `"}`)
+		if m := g.expect(protocol.TypeAuthenticated); !m.Guest || m.Sub != "link:k1" || m.Name != "Guest" {
+			t.Fatalf("authenticated %+v, want a guest", m)
+		}
+		g.send(`{"type":"open","doc":"notes","presence":true}`)
+		expectAll(t, g, protocol.TypeAccess, protocol.TypeSnapshot, protocol.TypeRoster)
+		g.send(`{"type":"presence","doc":"notes","session":"` + tc.session + `","name":"` + tc.asked + `","version":0}`)
+		for {
+			m := watcher.read()
+			if m.Type != protocol.TypePresence || m.Peer == nil || m.Peer.Session != tc.session {
+				continue
+			}
+			if m.Peer.Name != tc.shown {
+				t.Errorf("guest asking for %q shown as %q, want %q", tc.asked, m.Peer.Name, tc.shown)
+			}
+			if n := len([]rune(m.Peer.Name)); n > protocol.MaxNameLen {
+				t.Errorf("name of %d characters, over %d", n, protocol.MaxNameLen)
+			}
+			break
+		}
+	}
+	// Not a guest: what the client asks for is ignored (TestAccessRoles),
+	// and authenticated says nothing of guests.
+	ann := dial(t, s.URL)
+	ann.send(`{"type":"auth","token":"` + hs(t, claimsFor("ann", map[string]string{"notes": "write"})) + `"}`)
+	if m := ann.expect(protocol.TypeAuthenticated); m.Guest {
+		t.Fatalf("authenticated %+v: a signed-in user called a guest", m)
+	}
+}

@@ -240,7 +240,7 @@ func (c *conn) dispatch(req protocol.Request) {
 		if req.Type == protocol.TypePresence {
 			kind = cmdPresence
 			if id := c.acc.identity(); id.Subject != "" {
-				req.Peer.Name = displayName(id) // the token's, never what the client says
+				req.Peer.Name = displayName(id, req.Peer.Name) // the token's, never what the client says (but a guest's, marked)
 			}
 		} else if !c.acc.mayWrite(req) {
 			return

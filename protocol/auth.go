@@ -23,8 +23,9 @@ const (
 )
 
 // AppendAuthenticated appends {"type":"authenticated","sub":…,"name":…,
-// "exp":…}; exp is in Unix seconds and left out when 0 (no expiry).
-func AppendAuthenticated(dst []byte, sub, name string, exp int64) []byte {
+// "exp":…,"guest":true}; exp is in Unix seconds and left out when 0 (no
+// expiry), guest left out when false.
+func AppendAuthenticated(dst []byte, sub, name string, exp int64, guest bool) []byte {
 	dst = append(dst, `{"type":"authenticated","sub":`...)
 	dst = AppendString(dst, sub)
 	dst = append(dst, `,"name":`...)
@@ -32,6 +33,9 @@ func AppendAuthenticated(dst []byte, sub, name string, exp int64) []byte {
 	if exp != 0 {
 		dst = append(dst, `,"exp":`...)
 		dst = strconv.AppendInt(dst, exp, 10)
+	}
+	if guest {
+		dst = append(dst, `,"guest":true`...)
 	}
 	return append(dst, '}')
 }

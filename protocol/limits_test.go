@@ -27,9 +27,10 @@ func TestAppendLimits(t *testing.T) {
 
 func TestAccessMessagesDecode(t *testing.T) {
 	for frame, want := range map[string]Message{
-		string(AppendAuthenticated(nil, "ann", "Ann \"A\"", 1767225600)): {Type: TypeAuthenticated, Sub: "ann", Name: "Ann \"A\"", Exp: 1767225600},
-		string(AppendAuthenticated(nil, "bot", "", 0)):                   {Type: TypeAuthenticated, Sub: "bot"},
-		string(AppendAccess(nil, "notes", "read")):                       {Type: TypeAccess, Doc: "notes", Role: "read"},
+		string(AppendAuthenticated(nil, "ann", "Ann \"A\"", 1767225600, false)): {Type: TypeAuthenticated, Sub: "ann", Name: "Ann \"A\"", Exp: 1767225600},
+		string(AppendAuthenticated(nil, "bot", "", 0, false)):                   {Type: TypeAuthenticated, Sub: "bot"},
+		string(AppendAuthenticated(nil, "link:k1", "Guest", 1767225600, true)):  {Type: TypeAuthenticated, Sub: "link:k1", Name: "Guest", Exp: 1767225600, Guest: true},
+		string(AppendAccess(nil, "notes", "read")):                              {Type: TypeAccess, Doc: "notes", Role: "read"},
 	} {
 		got, err := DecodeMessage([]byte(frame))
 		if err != nil || !reflect.DeepEqual(got, want) {

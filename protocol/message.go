@@ -31,6 +31,9 @@ type Message struct {
 	Name string `json:"name,omitempty"`
 	Exp  int64  `json:"exp,omitempty"`
 	Role string `json:"role,omitempty"`
+	// Guest: the connection is a share link's visitor, whose presence
+	// name is its own, marked as a guest's (authenticated).
+	Guest bool `json:"guest,omitempty"`
 	// lifecycle extension (§19): set on the "op" of a rename or delete
 	Lifecycle *Lifecycle `json:"lifecycle,omitempty"`
 }

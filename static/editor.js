@@ -228,6 +228,12 @@ class EditorPage {
    */
   showIdentity(m) {
     if (!m.sub) return; // -auth none: nothing was checked
+    if (m.guest) {
+      // A share link's visitor names itself; others see it marked as
+      // a guest's ("Ann (guest)"), so the field says so.
+      $('name').title = 'Others see this name marked as a guest\'s, as you came through a link';
+      return;
+    }
     const name = m.name || m.sub;
     this.me.name = name;
     const input = $('name');

@@ -19,8 +19,12 @@ export class Connection {
   lastMessageAt: number;
   attempts: number;
   heartbeatDrops: number;
-  /** Who the server says this connection acts as (protocol §18), or null. */
-  identity: { sub: string; name: string; exp?: number } | null;
+  /**
+   * Who the server says this connection acts as (protocol §18), or null.
+   * guest: a share link's visitor, whose presence name is its own, shown
+   * marked as a guest's ("Ann (guest)").
+   */
+  identity: { sub: string; name: string; exp?: number; guest: boolean } | null;
   /** The last close code and reason, or null. */
   lastClose: { code: number; reason: string } | null;
   setHeartbeat(intervalMs: number, timeoutMs: number): void;

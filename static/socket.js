@@ -90,8 +90,9 @@ export class Connection {
     this._getToken = getToken;
     this._refreshing = false; // a fresh token was sent and not answered yet
     /**
-     * Who the server says this connection acts as ({sub, name, exp}, from
-     * its "authenticated" answer), or null.
+     * Who the server says this connection acts as ({sub, name, exp, guest},
+     * from its "authenticated" answer), or null. guest: a share link's
+     * visitor, whose presence name is its own, shown marked as a guest's.
      */
     this.identity = null;
     /** The last close code and reason from the server ({code, reason}), or null. */
@@ -236,7 +237,7 @@ export class Connection {
         return; // the heartbeat's own: nothing for the page
       }
       if (msg && msg.type === 'authenticated') {
-        this.identity = { sub: msg.sub, name: msg.name, exp: msg.exp };
+        this.identity = { sub: msg.sub, name: msg.name, exp: msg.exp, guest: msg.guest === true };
         this._refreshing = false;
       } else if (this._getToken && isExpiryWarning(msg)) {
         // The server warns once per token. An unauthorized error while a

@@ -216,3 +216,21 @@ func TestNoneModeStaysOnLoopback(t *testing.T) {
 		t.Fatal("-auth-insecure-open did not start")
 	}
 }
+
+// TestTokenGuestFlag: server token -guest mints a guest's token, which
+// the server says is one; without it, a token is not.
+func TestTokenGuestFlag(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{Args: []string{"-auth", "token", "-auth-secret-file", secretFile(t)}})
+	for _, guest := range []bool{true, false} {
+		args := []string{"-sub", "link:k1", "-name", "Guest", "-doc", "plan:write"}
+		if guest {
+			args = append(args, "-guest")
+		}
+		ws := dialWS(t, srv.URL())
+		send(t, ws, `{"type":"auth","token":"`+mint(t, args...)+`"}`)
+		if m, err := readMsg(t, ws); err != nil || m.Type != protocol.TypeAuthenticated || m.Guest != guest {
+			t.Fatalf("-guest %v: %+v, %v", guest, m, err)
+		}
+	}
+}

@@ -92,7 +92,9 @@ func (acc *access) shareLink(h *hub.Hub) http.HandlerFunc {
 		if role == auth.Read {
 			name = "Viewer"
 		}
-		tok, err := acc.minter.Mint(auth.Identity{Subject: "link:" + linkID, Name: name, TokenID: linkID, Grants: auth.Grants{doc: role}}, ttl)
+		// Guest: each visitor names itself (shown marked as a guest's);
+		// name is for one who does not.
+		tok, err := acc.minter.Mint(auth.Identity{Subject: "link:" + linkID, Name: name, TokenID: linkID, Grants: auth.Grants{doc: role}, Guest: true}, ttl)
 		if err != nil {
 			jsonhttp.Write(w, http.StatusInternalServerError, map[string]string{"error": "could not sign the link"})
 			return

@@ -27,6 +27,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	var docs stringList
 	sub := fs.String("sub", "", "user id (required)")
 	name := fs.String("name", "", "display name shown to others")
+	guest := fs.Bool("guest", false, "a guest's token, as share links are: each user of it names itself, shown as \"<name> (guest)\"; -name is for one who does not")
 	fs.Var(&docs, "doc", "document pattern and role, pattern:role (read, write, owner); \"*\" matches any run of characters; repeatable, e.g. -doc 'notes:owner' -doc 'team-*:read'")
 	ttl := fs.Duration("ttl", 24*time.Hour, "lifetime of the token")
 	secretFile := fs.String("auth-secret-file", "", "file holding the HS256 secret; default $"+secretEnv)
@@ -53,7 +54,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	var tok string
 	if err == nil {
 		m := &auth.Minter{Secret: secret, Issuer: *issuer}
-		tok, err = m.Mint(auth.Identity{Subject: *sub, Name: *name, Grants: grants}, *ttl)
+		tok, err = m.Mint(auth.Identity{Subject: *sub, Name: *name, Grants: grants, Guest: *guest}, *ttl)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "token:", err)

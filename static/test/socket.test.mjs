@@ -279,7 +279,7 @@ test('getToken: the token goes first on every connection, and again when the ser
   assert.deepEqual(log, ['open']);
   conn.send({ type: 'open', doc: 'd' });
   last().msg({ type: 'authenticated', sub: 'ann', name: 'Ann', exp: 99 });
-  assert.deepEqual(conn.identity, { sub: 'ann', name: 'Ann', exp: 99 });
+  assert.deepEqual(conn.identity, { sub: 'ann', name: 'Ann', exp: 99, guest: false });
   // The expiry warning is the connection's business: a fresh token is
   // sent, and the page does not see the warning.
   last().msg({ type: 'error', code: 'unauthorized', message: 'token expires at …' });
