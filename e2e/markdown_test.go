@@ -43,7 +43,9 @@ func TestMarkdownPreview(t *testing.T) {
 	a.caret(-1)
 	a.keys("# Shopping list\n\n- apples\n- [pears](https://example.com/p)\n")
 	a.waitSaved()
-	a.waitFor(`document.querySelector('#preview-body h1')?.textContent === 'Shopping list'`, previewJS, 5*time.Second)
+	// The preview renders in a worker, behind the typing: wait for the
+	// render of the whole text, not one of a part of it.
+	a.waitFor(renderedJS+` && document.querySelector('#preview-body h1')?.textContent === 'Shopping list'`, previewJS, 5*time.Second)
 	if !eval[bool](a, `collab.preview.worker !== null`) {
 		t.Error("the Markdown is parsed on the page's thread: the worker did not start")
 	}
