@@ -117,6 +117,15 @@ func (a *access) accept(id *auth.Identity, token string) {
 	var exp int64
 	if !id.Expires.IsZero() {
 		exp = id.Expires.Unix()
+	}
+	c.log.Debug().Str("sub", id.Subject).Str("jti", id.TokenID).Msg("authenticated")
+	// The answer is queued before the timers are armed: a token that
+	// expires within ExpiryWarning is warned about at once, on another
+	// goroutine. A warning ahead of the answer makes a client start a
+	// refresh, take this answer as the refresh's, and then the refresh's
+	// own answer as a new warning: one token too many asked for.
+	c.send(protocol.AppendAuthenticated(nil, id.Subject, id.Name, exp, id.Guest))
+	if !id.Expires.IsZero() {
 		left := time.Until(id.Expires)
 		a.arm(left-c.n.cfg.ExpiryWarning, func() {
 			if a.gen.Load() == g {
@@ -130,8 +139,6 @@ func (a *access) accept(id *auth.Identity, token string) {
 			}
 		})
 	}
-	c.log.Debug().Str("sub", id.Subject).Str("jti", id.TokenID).Msg("authenticated")
-	c.send(protocol.AppendAuthenticated(nil, id.Subject, id.Name, exp, id.Guest))
 }
 
 // reauthorize checks the open documents again after a refresh: a role

@@ -405,3 +405,22 @@ func TestAccessGuestNames(t *testing.T) {
 		t.Fatalf("authenticated %+v: a signed-in user called a guest", m)
 	}
 }
+
+// TestAccessWarningAfterAnswer: a token that expires within the warning
+// time is warned about at once, but never before authenticated, which
+// clients take as the answer to the auth they sent last (a refresh's).
+func TestAccessWarningAfterAnswer(t *testing.T) {
+	t.Parallel()
+	cfg := tokens(hub.Config{})
+	cfg.ExpiryWarning = time.Hour
+	s := startServer(t, cfg)
+	for i := range 20 {
+		c := dial(t, s.URL)
+		c.send(`{"type":"auth","token":"` + hs(t, claimsFor("ann", map[string]string{"*": "write"})) + `"}`)
+		first, second := c.read(), c.read()
+		if first.Type != protocol.TypeAuthenticated || second.Type != protocol.TypeError || second.Code != protocol.CodeUnauth {
+			t.Fatalf("connection %d: %+v then %+v, want authenticated then the warning", i, first, second)
+		}
+		_ = c.ws.Close()
+	}
+}
