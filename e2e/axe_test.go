@@ -90,8 +90,13 @@ func TestAxeAccessibility(t *testing.T) {
 				p.viewport(size.w, size.h, size.name == "phone")
 			}
 			list.checkAxe(what)
-			// Show every label, as hovering over a caret does.
-			eval[bool](ann, `(() => { document.querySelectorAll('#mirror .peer-caret').forEach((c) => c.classList.add('show')); return true; })()`)
+			// Show every label, as hovering over a caret does, faded in
+			// all the way (0.2 s): axe weighs colours by opacity. (Added
+			// again on each try: a redraw makes new carets.)
+			ann.waitFor(`(() => { const cs = [...document.querySelectorAll('#mirror .peer-caret')];
+				cs.forEach((c) => c.classList.add('show'));
+				return cs.length > 0 && [...document.querySelectorAll('#mirror .peer-name')].every((n) => getComputedStyle(n).opacity === '1'); })()`,
+				`document.getElementById('mirror').innerHTML`, 5*time.Second)
 			ann.checkAxe(what + ", labels shown")
 		}
 	}

@@ -360,8 +360,13 @@ func TestSnapshotRebase(t *testing.T) {
 
 	_, from := srv.text(t, "far")
 	ann.caret(5)
-	ann.do(typing(step{keys: "ann-typed-while-bob-was-away"}))
-	ann.waitSaved()
+	// Six pieces, each saved before the next: at least six ops however
+	// slow the round trip (typed at once, a slow machine packs the keys
+	// into fewer ops than MaxCatchUp).
+	for _, w := range []string{"ann-", "typed-", "while-", "bob-", "was-", "away"} {
+		ann.do(typing(step{keys: w}))
+		ann.waitSaved()
+	}
 	if _, to := srv.text(t, "far"); to-from <= 5 {
 		t.Fatalf("Ann made only %d ops; the test needs more than MaxCatchUp", to-from)
 	}

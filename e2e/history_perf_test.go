@@ -151,7 +151,10 @@ func TestHistoryScrubLongDocument(t *testing.T) {
 		obs.disconnect();
 		return { shown: seen.size, last: performance.now() - t0 };
 	})()`)
-	if drag.Shown < 3 {
+	// One on the way and the last: a panel that waits for the pointer to
+	// stop shows only the last. (More on a quiet machine; a fetch on a
+	// busy one can take much of the 2 s.)
+	if drag.Shown < 2 {
 		t.Errorf("a 2 s drag showed %.0f versions on the way: the panel waits for the pointer to stop", drag.Shown)
 	}
 	slices.Sort(jumps)

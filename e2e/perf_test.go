@@ -83,6 +83,19 @@ func TestPaste200KBSeen(t *testing.T) {
 	if err := ws.WriteJSON(map[string]any{"type": "open", "doc": "paste200"}); err != nil {
 		t.Fatal(err)
 	}
+	// Opened before the paste: its snapshot comes first (a paste handled
+	// before the open would come in the snapshot, not as an op).
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var m struct{ Type string }
+		if err := ws.ReadJSON(&m); err != nil {
+			t.Fatalf("open paste200: %v", err)
+		}
+		if m.Type == "snapshot" {
+			break
+		}
+	}
+	_ = ws.SetReadDeadline(time.Time{})
 	go func() {
 		for {
 			_, b, err := ws.ReadMessage()
@@ -95,7 +108,6 @@ func TestPaste200KBSeen(t *testing.T) {
 			}
 		}
 	}()
-	time.Sleep(100 * time.Millisecond)
 	stopA, stopB := ann.profile("paste-ann"), bob.profile("paste-bob")
 	begin := time.Now()
 	ann.pasteInto(proxies[0].URL(""), 6, chunk)
@@ -136,7 +148,9 @@ func TestMillionCharacterDocument(t *testing.T) {
 	ann := openPage(t, "Ann", "http://"+srv.addr+"/d/million")
 	ann.waitFor(fmt.Sprintf(`window.collab && document.getElementById('status').dataset.state === 'saved' && document.getElementById('text').value.length === %d`, n),
 		`document.getElementById('text').value.length`, 60*time.Second)
-	ann.waitFor(`new Promise((r) => requestAnimationFrame(() => setTimeout(() => r(true), 0)))`, `''`, 20*time.Second)
+	// Painted: the first task after the next frame (awaited; waitFor
+	// would take the promise itself as true).
+	eval[bool](ann, `new Promise((r) => requestAnimationFrame(() => setTimeout(() => r(true), 0)))`)
 	open := time.Since(begin)
 	nav := eval[float64](ann, `performance.now()`)
 	bob := openPage(t, "Bob", "http://"+srv.addr+"/d/million")

@@ -48,9 +48,7 @@ func TestScreenshotMarkdownTwoPeople(t *testing.T) {
 	}
 
 	// Ann points at Bob's caret, which shows his name.
-	eval[bool](ann, `(() => { const c = [...document.querySelectorAll('#mirror .peer-caret')].find((e) => e.textContent === 'Bob');
-		const r = c.getBoundingClientRect(); collab.overlay.pointAt(r.left, r.top + r.height / 2); return true; })()`)
-	ann.waitFor(`getComputedStyle(document.querySelector('#mirror .peer-caret.show .peer-name')).opacity === '1'`, `'transition'`, 5*time.Second)
+	pointAtCaret(ann, "Bob")
 
 	saveScreenshot(t, sideBySide(t, screenshot(t, ann), screenshot(t, bob)), "markdown-two-people.png", "screenshot-markdown.png")
 }

@@ -315,6 +315,7 @@ func expectAll(tb testing.TB, c *wsClient, types ...string) map[string]protocol.
 func TestAccessWebhook(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int64
+	release := make(chan struct{}) // the slow endpoint answers at the end
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		var req struct{ Token, Doc string }
@@ -322,7 +323,7 @@ func TestAccessWebhook(t *testing.T) {
 		a := auth.WebhookAnswer{Allow: true, Subject: "u-" + req.Token, Name: "Webhook " + req.Token, CacheSeconds: 60}
 		switch {
 		case req.Token == "slow":
-			time.Sleep(time.Second)
+			<-release
 		case req.Doc == "notes":
 			a.Role = "write"
 		case req.Doc == "ro":
@@ -333,7 +334,10 @@ func TestAccessWebhook(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(a)
 	}))
 	t.Cleanup(hook.Close)
-	s := startServer(t, hub.Config{Auth: &auth.Webhook{URL: hook.URL, Timeout: 200 * time.Millisecond}})
+	t.Cleanup(func() { close(release) }) // before hook.Close, which waits for it
+	// 2 s: the fast answers must come within it under -race on a busy
+	// machine; the slow one never does.
+	s := startServer(t, hub.Config{Auth: &auth.Webhook{URL: hook.URL, Timeout: 2 * time.Second}})
 
 	c := dial(t, s.URL)
 	c.send(`{"type":"auth","token":"slow"}`)

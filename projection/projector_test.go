@@ -43,11 +43,14 @@ func TestNotifyAndLag(t *testing.T) {
 	})
 	pr2 := newProjector(t, dir, s, Counts{})
 	pr2.PollInterval = time.Hour // only Notify wakes it
+	// The first pass (at Open, on the projector's goroutine) takes in
+	// what is there: wait for it, so that it cannot take in the 10 below.
+	appendN(t, s, 1, "a")
 	open(t, pr2)
-	time.Sleep(20 * time.Millisecond) // the first pass finds an empty log
+	caughtUp(t, pr2, s, "stats")
 	// Without notifications the projection lags; Read measures it live.
 	appendN(t, s, 10, "a")
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // some seconds of lag to measure
 	_, pos := readCounts(t, pr2, "stats")
 	if pos.LagEvents != 10 || pos.Head != pos.Seq+10 || pos.LagSeconds <= 0 || pos.Lag <= 0 {
 		t.Fatalf("position while lagging = %+v, want 10 events and some seconds", pos)

@@ -152,7 +152,10 @@ func TestRedisRefill(t *testing.T) {
 
 func refill(t *testing.T, c redis.UniversalClient, prefix string) {
 	t.Helper()
-	l := NewRedis(c, Limit{Rate: 20, Burst: 2}, RedisConfig{Prefix: prefix + "r:", Timeout: 5 * time.Second})
+	// A token every 500 ms: the three calls before the sleep take round
+	// trips of tens of ms each under -race on a busy machine, and must
+	// all land before the first token comes back.
+	l := NewRedis(c, Limit{Rate: 2, Burst: 2}, RedisConfig{Prefix: prefix + "r:", Timeout: 5 * time.Second})
 	ctx := context.Background()
 	for range 2 {
 		if ok, err := l.Allow(ctx, "k", 1); !ok || err != nil {
@@ -162,7 +165,7 @@ func refill(t *testing.T, c redis.UniversalClient, prefix string) {
 	if ok, _ := l.Allow(ctx, "k", 1); ok {
 		t.Fatal("over the burst allowed")
 	}
-	time.Sleep(150 * time.Millisecond)
+	time.Sleep(600 * time.Millisecond)
 	if ok, _ := l.Allow(ctx, "k", 1); !ok {
 		t.Fatal("not refilled")
 	}
