@@ -60,7 +60,16 @@ func dsn(path, extra string) string {
 
 func (pr *Projector) openDBs(ctx context.Context) error {
 	var err error
-	if pr.wdb, err = sql.Open("sqlite3", dsn(pr.path, "")); err != nil {
+	// Every transaction of the writer connection writes, and several
+	// processes share the file (with Redis): BEGIN IMMEDIATE takes the
+	// write lock first, waiting for it up to the busy timeout. A deferred
+	// BEGIN reads first and then fails at once with "database is locked"
+	// when another process wrote in between (SQLite cannot upgrade a stale
+	// read snapshot, and calls no busy handler for it): two processes
+	// started together had one refuse to start, and under load each
+	// process's projector failed and retried batches dozens of times a
+	// minute.
+	if pr.wdb, err = sql.Open("sqlite3", dsn(pr.path, "&_txlock=immediate")); err != nil {
 		return fmt.Errorf("projection: open %s: %w", pr.path, err)
 	}
 	pr.wdb.SetMaxOpenConns(1) // the projector's one writer connection
@@ -68,12 +77,12 @@ func (pr *Projector) openDBs(ctx context.Context) error {
 	pr.wdb.SetConnMaxLifetime(0)
 	for _, q := range schema {
 		if _, err := pr.wdb.ExecContext(ctx, q); err != nil {
-			pr.closeDBs()
+			pr.abandonDBs()
 			return fmt.Errorf("projection: open %s: schema: %w", pr.path, err)
 		}
 	}
 	if pr.rdb, err = sql.Open("sqlite3", dsn(pr.path, "&_query_only=1")); err != nil {
-		pr.closeDBs()
+		pr.abandonDBs()
 		return fmt.Errorf("projection: open %s: read pool: %w", pr.path, err)
 	}
 	n := max(4, 2*runtime.GOMAXPROCS(0))
@@ -94,6 +103,13 @@ func (pr *Projector) closeDBs() error {
 		return fmt.Errorf("projection: close: %w", err)
 	}
 	return nil
+}
+
+// abandonDBs closes the databases of an Open that failed, leaving a
+// projector that Close (and a later Open) take as never opened.
+func (pr *Projector) abandonDBs() {
+	_ = pr.closeDBs()
+	pr.rdb, pr.wdb = nil, nil
 }
 
 // inTx runs fn in a write transaction on the projector's connection.

@@ -153,7 +153,7 @@ func (pr *Projector) Open(ctx context.Context) error {
 	for _, r := range pr.runners {
 		r.log = pr.Logger.With().Str("projection", r.p.Name()).Logger()
 		if err := pr.load(ctx, r); err != nil {
-			pr.closeDBs()
+			pr.abandonDBs()
 			return fmt.Errorf("projection: open %q: %w", r.p.Name(), err)
 		}
 	}

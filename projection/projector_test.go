@@ -127,3 +127,35 @@ func TestResumeAfterCrash(t *testing.T) {
 	got, _ := readCounts(t, pr2, "stats")
 	sameCounts(t, got, logCounts(t, s, ""))
 }
+
+// TestProcessesShareTheFile: two projectors on one file (two server
+// processes on one data directory, with Redis) open at the same moment
+// and then project the same log together; neither fails. With deferred
+// transactions, one of them failed to open ("database is locked": a read
+// snapshot that another process's write made stale cannot become a write
+// transaction, and SQLite calls no busy handler for it) and their
+// batches failed and were retried.
+func TestProcessesShareTheFile(t *testing.T) {
+	t.Parallel()
+	for round := range 10 {
+		s, dir := openLog(t, nil)
+		prs := []*Projector{newProjector(t, dir, s, Counts{}), newProjector(t, dir, s, Counts{})}
+		errs := make(chan error, len(prs))
+		for _, pr := range prs {
+			go func() { errs <- pr.Open(context.Background()) }()
+		}
+		for range prs {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: open beside another projector: %v", round, err)
+			}
+		}
+		appendN(t, s, 300, "a", "b", "c")
+		for i, pr := range prs {
+			if st := caughtUp(t, pr, s, "stats"); st.LastError != "" {
+				t.Fatalf("round %d: projector %d failed a batch: %s", round, i, st.LastError)
+			}
+		}
+		got, _ := readCounts(t, prs[0], "stats")
+		sameCounts(t, got, logCounts(t, s, ""))
+	}
+}
