@@ -35,7 +35,9 @@ func TestBusySocketsOutliveTheirTimers(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond) // a typist's pace: the subject is a socket busy over time, not a wait
 	}
-	if n < 100 {
+	// Busy: more than two ops per ping interval throughout (each waits
+	// for an fsync, slow on a loaded machine; ~150 on a quiet one).
+	if n < 30 {
 		t.Fatalf("only %d ops in %v", n, 15*ping)
 	}
 }

@@ -195,7 +195,10 @@ func TestReplayPaces(t *testing.T) {
 		if !DefaultThresholds().Check(rp) {
 			t.Fatalf("%s: %v", c.pace, rp.Violations)
 		}
-		if el := time.Since(start); el < c.least || el > c.least*10 {
+		// The lower bound is the pacing; the upper only catches a
+		// replay that ignores it the other way, with room for dialling
+		// and checking under -race on a busy machine.
+		if el := time.Since(start); el < c.least || el > c.least*10+5*time.Second {
 			t.Errorf("pace %s speed %v took %v, want about %v", c.pace, c.speed, el, c.least)
 		}
 	}

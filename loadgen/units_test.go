@@ -160,7 +160,9 @@ func TestReceiverParksEarlyDeliveries(t *testing.T) {
 	time.Sleep(resolveEvery)
 	rcv.received(1) // resolves version 0; version 1 is parked
 	rcv.flush()     // version 1 never acked: unmatched
-	if got := rec.remote.summary(); got.Count != 1 || got.P50 < 2.9 || got.P50 > 3.2 {
+	// 3 ms, give or take the test's own scheduling; counting the 2 ms the
+	// ack took would make it 5.
+	if got := rec.remote.summary(); got.Count != 1 || got.P50 < 2.5 || got.P50 > 4.5 {
 		t.Errorf("remote latency %+v, want one sample of 3 ms", got)
 	}
 	if rec.delivered.Load() != 2 || rec.unmatched.Load() != 1 {

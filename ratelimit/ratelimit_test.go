@@ -193,7 +193,9 @@ func TestRedisFailsOpen(t *testing.T) {
 			t.Fatalf("during backoff: %v %v", ok, err)
 		}
 	}
-	if d := time.Since(start); d > 50*time.Millisecond {
+	// Asking Redis would cost 100 × the 100 ms timeout; skipping it, well
+	// under a second however busy the machine.
+	if d := time.Since(start); d > time.Second {
 		t.Fatalf("100 checks during the backoff took %v: Redis was not skipped", d)
 	}
 }
