@@ -46,11 +46,13 @@
 // # Several processes
 //
 // Processes sharing a data directory (-redis-url) share readmodels.db
-// too. Each runs a projector; SQLite serialises their transactions, and a
+// too. Each runs a projector; SQLite serialises their transactions (each
+// BEGIN IMMEDIATE, waiting up to the busy timeout: a deferred one that
+// read first fails at once when another process wrote meanwhile), and a
 // checkpoint moved by another process (the conditional update finds it
 // elsewhere) makes a projector reload its checkpoints from the file
-// instead of applying the batch again. That path is not tested beyond
-// the single-process case yet.
+// instead of applying the batch again. TestProcessesShareTheFile opens
+// two projectors on one file at once and has them follow one log.
 //
 // # Concurrency
 //
