@@ -388,6 +388,18 @@ func TestOverflowDropsThenResyncs(t *testing.T) {
 			for i := 0; i < n; i++ {
 				witness.expectMsg(t, fmt.Sprint(i))
 			}
+			// The witness may have the last message before the bus pushed
+			// it to slow (deliver pushes to each subscriber in turn under
+			// mu): taking mu waits for that delivery to finish. (Memory
+			// delivers within Publish.)
+			switch b := b.(type) {
+			case *Redis:
+				b.mu.Lock()
+				b.mu.Unlock()
+			case clusterBus:
+				b.mu.Lock()
+				b.mu.Unlock()
+			}
 			releaseOnce.Do(func() { close(release) })
 
 			slow.expectMsg(t, "0")
