@@ -297,6 +297,14 @@ func TestRedisClusterHandover(t *testing.T) {
 			r := newRecorder()
 			subscribe(t, b, ch, r.fn)
 			r.expectNil(t)
+			// A channel of another slot of the same master keeps the old
+			// connection open, so the old master's answers to the move
+			// (SUNSUBSCRIBE's MOVED, an unasked "sunsubscribe") reach the
+			// bus: they must not repair ch a second time.
+			stay := sameMasterOtherSlot(t, cluster, ch)
+			other := newRecorder()
+			subscribe(t, b, stay, other.fn)
+			other.expectNil(t)
 			start := time.Now()
 			to := tc.handover(cluster, ch)
 			r.expectResync(t, "the handover")
@@ -315,8 +323,24 @@ func TestRedisClusterHandover(t *testing.T) {
 			}
 			publishOnceUp(t, pub, ch, "after", "the handover")
 			r.expectMsg(t, "after")
+			r.expectNone(t, time.Second) // one resync, not two
 		})
 	}
+}
+
+// sameMasterOtherSlot names a document channel served by ch's master, in
+// another slot.
+func sameMasterOtherSlot(t *testing.T, cluster *redistest.Cluster, ch string) string {
+	t.Helper()
+	m := cluster.MasterOf(ch)
+	for i := range 1000 {
+		name := fmt.Sprintf("collab:doc:{stay-%d}", i)
+		if slot(name) != slot(ch) && cluster.MasterOf(name) == m {
+			return name
+		}
+	}
+	t.Fatal("no channel of another slot on the same master")
+	return ""
 }
 
 // TestRedisClusterConnDropped: when a sharded connection drops (here its

@@ -54,14 +54,18 @@
 // master (shard.go, resp.go): one SSUBSCRIBE per slot, all on that socket,
 // a reader goroutine routing "smessage", "ssubscribe" and "sunsubscribe"
 // pushes, and a pinger sending PING every ShardPing (1 s); ShardSilence
-// (3 s) without a byte, or a read error, and the connection is dead. It is never
-// reconnected in place: its slots go to the repair goroutine (one per bus
-// on a cluster, started by NewRedis, stopped by Close), which subscribes
-// them again on the connection to each slot's master of the moment, after
-// asking that master once whether it serves them (go-redis's slot map may
-// be stale; it is reloaded if so, and the slots are tried again every
-// 0.5 s until Redis confirms every channel). The "ssubscribe"
-// confirmation then gives every local subscriber fn(nil).
+// (3 s) without a byte, a read error or a failed write, and the
+// connection is dead. It is never reconnected in place: its slots go to
+// the repair goroutine (one per bus on a cluster, started by NewRedis,
+// stopped by Close), which subscribes them again on the connection to
+// each slot's master of the moment, after asking that master once whether
+// it serves them (go-redis's slot map may be stale; it is reloaded if so,
+// and the slots are tried again every 0.5 s until Redis confirms every
+// channel). A slot's first subscription trusts the slot map; a master
+// that refuses it (MOVED) sends it to the repair goroutine too. The
+// "ssubscribe" confirmation then gives every local subscriber fn(nil).
+// Replies about a slot already moved off a connection (the answer to the
+// SUNSUBSCRIBE sent there, or its MOVED) are ignored: they are not drops.
 //
 // A live node that stops serving a slot (CLUSTER FAILOVER, resharding)
 // sends an unasked "sunsubscribe" for its channels; the repair goroutine

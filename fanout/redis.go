@@ -51,7 +51,8 @@ type Redis struct {
 	// honest: each sends PING every ShardPing and counts itself dead when
 	// nothing arrives for ShardSilence (a paused or unreachable master),
 	// its slots then subscribed again elsewhere. NewRedis sets 1 s and
-	// 3 s; set them before the first Subscribe.
+	// 3 s (zero or less also means those); set them before the first
+	// Subscribe.
 	ShardPing, ShardSilence time.Duration
 
 	client  redis.UniversalClient
@@ -84,8 +85,9 @@ type Redis struct {
 	mu     sync.Mutex
 	chans  map[string]*redisChan
 	closed bool
-	// pending and repaired are the slots whose node dropped their
-	// sharded subscriptions (see repairLoop), guarded by mu.
+	// pending and repaired are the slots whose sharded subscriptions
+	// must be made again (see repairLoop): dropped by their node, lost
+	// with their connection, or refused. Guarded by mu.
 	pending  map[int]bool
 	repaired map[int]bool
 
@@ -101,17 +103,16 @@ type Redis struct {
 // redisChan is the local state of one subscribed channel.
 type redisChan struct {
 	subs map[*sub]struct{}
-	// live is set by the first "subscribe" confirmation from Redis. A
-	// later confirmation while live means go-redis re-subscribed after
-	// reconnecting.
+	// live is set by Redis's confirmation ("subscribe", "ssubscribe"). A
+	// classic channel's later confirmation while live means go-redis
+	// re-subscribed after reconnecting; a sharded channel is not live
+	// again until the repair goroutine has subscribed it again.
 	live bool
 }
 
-// redisConn is the classic PubSub connection and how many channels are
-// subscribed on it.
+// redisConn is the classic PubSub connection.
 type redisConn struct {
 	ps *redis.PubSub
-	n  int
 }
 
 // classicConn is the connKey of channels on the classic (non-sharded)
@@ -175,10 +176,9 @@ func (r *Redis) subscribe(ctx context.Context, channels ...string) error {
 	}
 	c := r.conns[classicConn]
 	if c != nil {
-		c.n += len(channels)
 		return c.ps.Subscribe(ctx, channels...)
 	}
-	c = &redisConn{ps: r.client.Subscribe(ctx), n: len(channels)} // no channels, no I/O
+	c = &redisConn{ps: r.client.Subscribe(ctx)} // no channels, no I/O
 	err := c.ps.Subscribe(ctx, channels...)
 	r.conns[classicConn] = c
 	// ChannelWithSubscriptions (not Channel) because it also yields the
@@ -373,11 +373,12 @@ func (r *Redis) Subscribe(channel string, fn func(msg []byte)) (cancel func(), e
 		err := r.subscribe(ctx, channel)
 		done()
 		if err != nil {
-			// go-redis keeps the channel in its set even when the write
-			// fails, and subscribes to it when it reconnects; the
+			// go-redis keeps a classic channel in its set even when the
+			// write fails, and subscribes to it when it reconnects; the
+			// repair goroutine subscribes a sharded one again. Either
 			// confirmation then triggers fn(nil).
 			r.log.Warn().Err(err).Str("channel", channel).
-				Msg("fanout: redis subscribe failed; will subscribe on reconnect")
+				Msg("fanout: redis subscribe failed; subscribing again later")
 		}
 	}
 
@@ -417,7 +418,6 @@ func (r *Redis) release(channel string) {
 	if r.sharded(channel) {
 		err = r.releaseShard(ctx, channel)
 	} else if c := r.conns[classicConn]; c != nil {
-		c.n--
 		// On failure go-redis has still forgotten the channel, so it is
 		// not re-subscribed on reconnect; a dead connection has dropped
 		// the subscription anyway.

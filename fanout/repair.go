@@ -39,7 +39,8 @@ func (r *Redis) dropped(channel string) {
 	}
 	c.live = false
 	r.pendLocked(slot(channel))
-	r.log.Info().Str("channel", channel).Msg("fanout: redis dropped a sharded subscription; subscribing again")
+	// Sampled: a failover drops every channel of a master at once.
+	r.notice.Info().Str("channel", channel).Msg("fanout: redis dropped a sharded subscription; subscribing again")
 }
 
 // shardLost hands the slots of a sharded connection that died to the
@@ -63,13 +64,13 @@ func (r *Redis) shardLost(slots []int) {
 	}
 }
 
-// requeueNotLive hands every slot with a sharded channel not yet
-// confirmed to the repair goroutine.
-func (r *Redis) requeueNotLive() {
+// requeueNotLive hands every slot that of accepts and that has a sharded
+// channel not yet confirmed to the repair goroutine.
+func (r *Redis) requeueNotLive(of func(slot int) bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for name, c := range r.chans {
-		if r.sharded(name) && !c.live {
+		if r.sharded(name) && !c.live && of(slot(name)) {
 			r.pendLocked(slot(name))
 		}
 	}

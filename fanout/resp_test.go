@@ -77,3 +77,24 @@ func FuzzReadReply(f *testing.F) {
 		}
 	})
 }
+
+func TestMovedSlot(t *testing.T) {
+	for _, tc := range []struct {
+		reply string
+		slot  int
+		ok    bool
+	}{
+		{"MOVED 3478 127.0.0.1:7001", 3478, true},
+		{"MOVED 0 host:1", 0, true},
+		{"MOVED 16384 host:1", 0, false},
+		{"MOVED -1 host:1", 0, false},
+		{"MOVED x host:1", 0, false},
+		{"ASK 3478 127.0.0.1:7001", 0, false},
+		{"CLUSTERDOWN The cluster is down", 0, false},
+		{"NOPERM this user has no permissions", 0, false},
+	} {
+		if s, ok := movedSlot(replyError(tc.reply)); ok != tc.ok || (ok && s != tc.slot) {
+			t.Errorf("movedSlot(%q) = %d, %v; want %d, %v", tc.reply, s, ok, tc.slot, tc.ok)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,7 +60,14 @@ func (r *Redis) dialShard(ctx context.Context, node *redis.Client) (*shardConn, 
 	}
 	// 32 KiB, as go-redis's readers: a burst of events is read in few
 	// syscalls. Every read from the socket must end within ShardSilence.
-	br := bufio.NewReaderSize(silenceReader{nc, r.ShardSilence}, 32<<10)
+	ping, silence := r.ShardPing, r.ShardSilence
+	if ping <= 0 {
+		ping = defaultShardPing
+	}
+	if silence <= 0 {
+		silence = defaultShardSilence
+	}
+	br := bufio.NewReaderSize(silenceReader{nc, silence}, 32<<10)
 	if err := authenticate(ctx, opt, nc, br); err != nil {
 		_ = nc.Close()
 		return nil, fmt.Errorf("fanout: shard %s: %w", addr, err)
@@ -73,7 +82,7 @@ func (r *Redis) dialShard(ctx context.Context, node *redis.Client) (*shardConn, 
 	}()
 	go func() {
 		defer r.loops.Done()
-		c.ping(stop, r.ShardPing)
+		c.ping(stop, ping)
 	}()
 	return c, nil
 }
@@ -96,6 +105,11 @@ func (r silenceReader) Read(p []byte) (int, error) {
 func authenticate(ctx context.Context, opt *redis.Options, nc net.Conn, br *bufio.Reader) error {
 	user, pass := opt.Username, opt.Password
 	switch {
+	case opt.StreamingCredentialsProvider != nil:
+		// Credentials that change under a live connection need go-redis's
+		// re-authentication, which a connection of our own does not have:
+		// refused, rather than every SSUBSCRIBE failing NOAUTH later.
+		return errors.New("credentials: StreamingCredentialsProvider is not supported for sharded pub/sub; use CredentialsProvider or CredentialsProviderContext")
 	case opt.CredentialsProviderContext != nil:
 		var err error
 		if user, pass, err = opt.CredentialsProviderContext(ctx); err != nil {
@@ -191,6 +205,23 @@ func (c *shardConn) drop(s int) (empty bool) {
 	return len(c.slots) == 0
 }
 
+// carries reports whether c carries slot s.
+func (c *shardConn) carries(s int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.slots[s] > 0
+}
+
+// movedSlot returns the slot of a "MOVED <slot> <host:port>" error.
+func movedSlot(e replyError) (int, bool) {
+	f := strings.Fields(string(e))
+	if len(f) != 3 || f[0] != "MOVED" {
+		return 0, false
+	}
+	s, err := strconv.Atoi(f[1])
+	return s, err == nil && s >= 0 && s < 16384
+}
+
 // carried returns the slots c carries.
 func (c *shardConn) carried() []int {
 	c.mu.Lock()
@@ -245,11 +276,17 @@ func (r *Redis) readShard(c *shardConn, br *bufio.Reader) {
 		case replyError:
 			// An SSUBSCRIBE the node refused (MOVED: the slot map was
 			// stale; CLUSTERDOWN, NOPERM) or a SUNSUBSCRIBE (MOVED once
-			// the slot moved). Which one is not said: every channel not
-			// yet confirmed is subscribed again, at the repair
-			// goroutine's pace.
+			// the slot moved). A MOVED names its slot: one c no longer
+			// carries was moved off it (the answer to our SUNSUBSCRIBE
+			// there), and is nothing to repair. Other errors do not say
+			// which command they answer: every channel not yet confirmed
+			// is subscribed again, at the repair goroutine's pace.
+			s, moved := movedSlot(m)
+			if moved && !c.carries(s) {
+				continue
+			}
 			r.notice.Info().Str("node", c.addr).Str("reply", string(m)).Msg("fanout: sharded command refused; subscribing unconfirmed channels again")
-			r.requeueNotLive()
+			r.requeueNotLive(func(x int) bool { return !moved || x == s })
 		}
 	}
 }
@@ -272,10 +309,13 @@ func (r *Redis) onShardPush(c *shardConn, m []any) {
 		r.confirmed(channel)
 	case "sunsubscribe":
 		// The answer to our SUNSUBSCRIBE of a channel without local
-		// subscribers (dropped ignores it), or a node dropping a channel.
-		// A SUNSUBSCRIBE refused with an error has no answer, so answers
+		// subscribers (dropped ignores it) or of a slot moved off c (it no
+		// longer carries the slot), or a node dropping a channel. A
+		// SUNSUBSCRIBE refused with an error has no answer, so answers
 		// cannot be counted against requests: a channel subscribed again
 		// since costs one needless repair.
-		r.dropped(channel)
+		if c.carries(slot(channel)) {
+			r.dropped(channel)
+		}
 	}
 }
