@@ -73,9 +73,9 @@ type Redis struct {
 	// never delayed by them.
 	cmdMu sync.Mutex
 
-	// conns holds the classic PubSub connection (key classicConn),
-	// guarded by cmdMu.
-	conns map[int]*redisConn
+	// classic is the classic PubSub connection, made at the first
+	// unsharded subscribe; guarded by cmdMu.
+	classic *redis.PubSub
 	// shards are the sharded connections by master address, and
 	// slotConns the one carrying each slot in use; guarded by cmdMu. An
 	// entry may be a dead connection until it is replaced.
@@ -110,15 +110,6 @@ type redisChan struct {
 	live bool
 }
 
-// redisConn is the classic PubSub connection.
-type redisConn struct {
-	ps *redis.PubSub
-}
-
-// classicConn is the connKey of channels on the classic (non-sharded)
-// connection; a sharded channel's is its hash slot, 0 to 16383.
-const classicConn = -1
-
 // NewRedis returns a bus publishing with client and receiving on one
 // PubSub connection of client, and on a cluster also on one connection
 // per master whose slots it uses. client stays the caller's: Close does
@@ -129,7 +120,6 @@ func NewRedis(client redis.UniversalClient, log zerolog.Logger) *Redis {
 		client:   client,
 		log:      log,
 		queueLen: queueLen,
-		conns:    make(map[int]*redisConn),
 		chans:    make(map[string]*redisChan),
 		shards:   make(map[string]*shardConn),
 
@@ -152,59 +142,48 @@ func NewRedis(client redis.UniversalClient, log zerolog.Logger) *Redis {
 // channels with one.
 func (r *Redis) Sharded() bool { return r.cluster != nil }
 
-// connKey says which connection carries channel: the classic one, or on
-// a cluster the one of the slot of channel's hash tag.
-func (r *Redis) connKey(channel string) int {
-	if r.sharded(channel) {
-		return slot(channel)
-	}
-	return classicConn
-}
-
 // sharded reports whether channel uses sharded pub/sub.
 func (r *Redis) sharded(channel string) bool {
 	return r.cluster != nil && hasTag(channel)
 }
 
-// subscribe subscribes to channels (all of one slot, or all unsharded):
-// sharded ones on their master's connection (subscribeShard), the others
-// on the classic PubSub connection, created with its receive loop if
-// needed. cmdMu must be held.
-func (r *Redis) subscribe(ctx context.Context, channels ...string) error {
-	if r.sharded(channels[0]) {
-		return r.subscribeShard(ctx, channels...)
+// subscribe subscribes to channel: a sharded one on its master's
+// connection (subscribeShard), another on the classic PubSub connection,
+// created with its receive loop if needed. cmdMu must be held.
+func (r *Redis) subscribe(ctx context.Context, channel string) error {
+	if r.sharded(channel) {
+		return r.subscribeShard(ctx, channel)
 	}
-	c := r.conns[classicConn]
-	if c != nil {
-		return c.ps.Subscribe(ctx, channels...)
+	if r.classic != nil {
+		return r.classic.Subscribe(ctx, channel)
 	}
-	c = &redisConn{ps: r.client.Subscribe(ctx)} // no channels, no I/O
-	err := c.ps.Subscribe(ctx, channels...)
-	r.conns[classicConn] = c
+	r.classic = r.client.Subscribe(ctx) // no channels, no I/O
+	err := r.classic.Subscribe(ctx, channel)
 	// ChannelWithSubscriptions (not Channel) because it also yields the
 	// *redis.Subscription confirmations that reveal a re-subscription.
 	// Its buffer of 1024 absorbs bursts while the loop holds mu; the loop
 	// never blocks on subscribers, so go-redis's 60 s send timeout (after
 	// which it drops a message) is never reached in practice. It is
 	// started after the first subscribe, since its reader connects at once.
-	ch := c.ps.ChannelWithSubscriptions(redis.WithChannelSize(1024))
+	ch := r.classic.ChannelWithSubscriptions(redis.WithChannelSize(1024))
 	r.loops.Add(1)
 	go r.loop(ch)
 	return err
 }
 
-// subscribeShard subscribes to channels, all of one slot, on the
-// connection carrying the slot. A slot without a live connection (new,
+// subscribeShard subscribes to channel on the connection carrying its
+// slot. A slot without a live connection (new,
 // or its connection died) is moved whole to its master's connection
 // (moveSlot): every channel of it with local subscribers, as the repair
 // goroutine would. When that fails the slot is left to the repair
 // goroutine, which tries again until Redis answers. cmdMu must be held.
-func (r *Redis) subscribeShard(ctx context.Context, channels ...string) error {
-	s := slot(channels[0])
+func (r *Redis) subscribeShard(ctx context.Context, channel string) error {
+	s := slot(channel)
 	var err error
 	if c := r.slotConns[s]; c != nil && !c.dead.Load() {
-		err = c.subscribe(ctx, s, channels...)
+		err = c.subscribe(ctx, s, channel)
 	} else {
+		channels := []string{channel}
 		if all := r.channelsOf([]int{s})[s]; len(all) > 0 {
 			channels = all
 		}
@@ -417,11 +396,11 @@ func (r *Redis) release(channel string) {
 	var err error
 	if r.sharded(channel) {
 		err = r.releaseShard(ctx, channel)
-	} else if c := r.conns[classicConn]; c != nil {
+	} else if r.classic != nil {
 		// On failure go-redis has still forgotten the channel, so it is
 		// not re-subscribed on reconnect; a dead connection has dropped
 		// the subscription anyway.
-		err = c.ps.Unsubscribe(ctx, channel)
+		err = r.classic.Unsubscribe(ctx, channel)
 	}
 	if err != nil {
 		r.log.Debug().Err(err).Str("channel", channel).Msg("fanout: redis unsubscribe failed")
@@ -525,11 +504,11 @@ func (r *Redis) Close() error {
 		chans := r.chans
 		r.chans = make(map[string]*redisChan)
 		r.mu.Unlock()
-		for key, c := range r.conns {
-			if err := c.ps.Close(); err != nil && r.closeErr == nil {
+		if r.classic != nil {
+			if err := r.classic.Close(); err != nil {
 				r.closeErr = fmt.Errorf("fanout: close redis pubsub: %w", err)
 			}
-			delete(r.conns, key)
+			r.classic = nil
 		}
 		for _, c := range r.shards {
 			r.closeShard(c)

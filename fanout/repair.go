@@ -119,8 +119,8 @@ func (r *Redis) requeueUnconfirmed() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for name, c := range r.chans {
-		if s := r.connKey(name); r.repaired[s] && !c.live {
-			r.pending[s] = true
+		if r.sharded(name) && r.repaired[slot(name)] && !c.live {
+			r.pending[slot(name)] = true
 		}
 	}
 	clear(r.repaired)
